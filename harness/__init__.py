@@ -1,0 +1,7 @@
+"""connector-harness: least-privilege checks for automation connectors."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,472 @@
+"""Least-privilege analysis of one binding over the decisions of all its flows.
+
+missing     the requirements of denied calls, with the least broad grants to add;
+excessive   granted minus the least broad subset of the grants that still allows every call;
+over-broad  a kept grant that a narrower scope, or narrowing to resources, could replace;
+suggested   the least broad cover of every call over the service's whole scope universe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from harness.cover import EXACT, GREEDY, BreadthMeter, Cover, Demand, minimum_breadth_cover
+from harness.findings import (
+    CREDENTIAL,
+    EGRESS,
+    EXCESSIVE,
+    MISSING,
+    OVER_BROAD,
+    UNEXPECTED_ALLOW,
+    Finding,
+)
+from harness.messages import ALLOWED, BLOCKED, DENIED, Decision
+from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
+from harness.scopes import Grant
+
+MAX_NARROWED_VALUES = 3
+_GLOB = frozenset("*?[")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAnalysis:
+    """The grants of a binding on one service, before and after analysis."""
+
+    service: str
+    granted: tuple[str, ...]
+    kept: tuple[str, ...]
+    suggested: tuple[str, ...]
+    granted_breadth: int
+    suggested_breadth: int
+    method: str  # exact | greedy
+    needed_for: tuple[tuple[str, tuple[str, ...]], ...] = ()  # suggested grant -> operations
+
+
+@dataclass(frozen=True, slots=True)
+class BindingResult:
+    binding: str
+    connector: str
+    env: str
+    flows: tuple[str, ...]
+    calls: int
+    allowed: int
+    denied: int
+    blocked: int
+    services: tuple[ServiceAnalysis, ...]
+    findings: tuple[Finding, ...]
+    exercised: int  # granted scopes that allowed at least one call
+    granted: int
+    passed: bool
+    suggested_role: str  # YAML
+
+    @property
+    def coverage(self) -> float:
+        return self.exercised / self.granted if self.granted else 1.0
+
+    @property
+    def method(self) -> str:
+        return GREEDY if any(s.method == GREEDY for s in self.services) else EXACT
+
+    def count(self, kind: str) -> int:
+        return sum(1 for finding in self.findings if finding.kind == kind)
+
+
+def analyse_binding(
+    workspace: Workspace, binding: Binding, decisions: Sequence[Decision], fail_on: Iterable[str]
+) -> BindingResult:
+    """Findings, kept and suggested grants for `binding` from the decisions of its flows."""
+    steps = {
+        (flow.name, step.index): step
+        for flow in workspace.flows_of(binding.connector)
+        for step in flow.steps
+    }
+    sources = workspace.binding_grants(binding)
+    findings: list[Finding] = []
+    analyses: list[ServiceAnalysis] = []
+    service_names = sorted(
+        {s.service for s in sources} | {d.service for d in decisions if d.operation}
+    )
+    for name in service_names:
+        service = workspace.service(name)
+        service_sources = [s for s in sources if s.service == name]
+        service_decisions = [d for d in decisions if d.service == name and d.operation]
+        analysis, service_findings = _ServiceCheck(
+            workspace, binding, service, service_sources, service_decisions, steps
+        ).run()
+        analyses.append(analysis)
+        findings.extend(service_findings)
+    findings.extend(_call_findings(binding, decisions, steps))
+    findings.sort(key=Finding.sort_key)
+    granted = {(s.service, s.grant) for s in sources}
+    exercised = {
+        (d.service, Grant.parse(text)) for d in decisions if d.allowed for text in d.satisfied_by
+    }
+    failing = set(fail_on)
+    return BindingResult(
+        binding=binding.name,
+        connector=binding.connector,
+        env=binding.env,
+        flows=tuple(flow.name for flow in workspace.flows_of(binding.connector)),
+        calls=len(decisions),
+        allowed=sum(1 for d in decisions if d.outcome == ALLOWED),
+        denied=sum(1 for d in decisions if d.outcome == DENIED),
+        blocked=sum(1 for d in decisions if d.outcome == BLOCKED),
+        services=tuple(analyses),
+        findings=tuple(findings),
+        exercised=len(granted & exercised),
+        granted=len(granted),
+        passed=not any(finding.kind in failing for finding in findings),
+        suggested_role=_role_yaml(binding, analyses),
+    )
+
+
+def _evidence(decision: Decision, steps: dict[tuple[str, int], Step]) -> tuple[str, str]:
+    step = steps.get((decision.flow, decision.step))
+    where = str(step.location) if step else ""
+    return where, f"{decision.flow} step {decision.step + 1} ({decision.step_name})"
+
+
+def _call_findings(
+    binding: Binding, decisions: Sequence[Decision], steps: dict[tuple[str, int], Step]
+) -> list[Finding]:
+    """Egress, credential and unexpected-allow findings, one per distinct problem."""
+    found: dict[tuple[str, str, str], Finding] = {}
+    for decision in decisions:
+        step = steps.get((decision.flow, decision.step))
+        where, evidence = _evidence(decision, steps)
+        if decision.outcome == BLOCKED:
+            key = (EGRESS, decision.host, decision.rule)
+            finding = Finding(
+                EGRESS,
+                binding.name,
+                decision.service or "-",
+                decision.host,
+                f"blocked call to {decision.host}: {decision.reason}",
+                where,
+                f"allowed_hosts: [..., {decision.host}]  # only if this host is intended",
+                evidence=(evidence,),
+            )
+        elif decision.outcome == DENIED and decision.rule == "token":
+            key = (
+                CREDENTIAL,
+                decision.operation,
+                decision.reason.split(" ")[1] if decision.reason else "",
+            )
+            finding = Finding(
+                CREDENTIAL,
+                binding.name,
+                decision.service,
+                decision.operation,
+                f"{decision.service}:{decision.operation} was refused: {decision.reason}",
+                where,
+                "",
+                evidence=(evidence,),
+            )
+        elif decision.outcome == ALLOWED and step is not None and step.expect == DENIED:
+            key = (UNEXPECTED_ALLOW, decision.operation, "")
+            finding = Finding(
+                UNEXPECTED_ALLOW,
+                binding.name,
+                decision.service,
+                decision.operation,
+                f"{decision.service}:{decision.operation} was allowed, but the flow expects "
+                f"it to be denied (granted by {', '.join(decision.satisfied_by) or 'a public rule'})",
+                where,
+                "",
+                evidence=(evidence,),
+            )
+        else:
+            continue
+        if key in found:
+            previous = found[key]
+            if evidence not in previous.evidence:
+                found[key] = Finding(
+                    previous.kind,
+                    previous.binding,
+                    previous.service,
+                    previous.subject,
+                    previous.message,
+                    previous.location,
+                    previous.instead,
+                    previous.replacement,
+                    (*previous.evidence, evidence),
+                )
+        else:
+            found[key] = finding
+    return list(found.values())
+
+
+class _ServiceCheck:
+    """The analysis of one binding on one service."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        binding: Binding,
+        service: Service,
+        sources: list[GrantSource],
+        decisions: list[Decision],
+        steps: dict[tuple[str, int], Step],
+    ) -> None:
+        self.workspace = workspace
+        self.binding = binding
+        self.service = service
+        self.sources = sources
+        self.steps = steps
+        self.meter = BreadthMeter(service)
+        self.universe = tuple(Grant(name) for name in service.universe.names)
+        self.granted = tuple(sorted({source.grant for source in sources}))
+        operations = {op.id: op for op in service.operations}
+        self.allowed: list[Demand] = []
+        self.denied: dict[Demand, list[Decision]] = {}
+        for decision in decisions:
+            step = steps.get((decision.flow, decision.step))
+            if step is not None and step.expect == DENIED:
+                continue
+            demand = Demand(operations[decision.operation], decision.resources)
+            if decision.outcome == ALLOWED and decision.rule == "scope":
+                self.allowed.append(demand)
+            elif decision.outcome == DENIED and decision.rule == "scope":
+                self.denied.setdefault(demand, []).append(decision)
+        self.used_by_calls = {
+            Grant.parse(text) for d in decisions if d.allowed for text in d.satisfied_by
+        }
+
+    def run(self) -> tuple[ServiceAnalysis, list[Finding]]:
+        kept_cover = minimum_breadth_cover(self.meter, self.allowed, self.granted)
+        kept = kept_cover.grants
+        every_call = [*self.allowed, *self.denied]
+        suggested_cover = minimum_breadth_cover(self.meter, every_call, self.universe)
+        suggested = narrow(self.meter, suggested_cover.grants, every_call)
+        findings = [
+            *self._missing(kept),
+            *self._excessive(kept),
+            *self._over_broad(kept),
+        ]
+        methods = {kept_cover.method, suggested_cover.method}
+        analysis = ServiceAnalysis(
+            service=self.service.name,
+            granted=tuple(str(g) for g in self.granted),
+            kept=tuple(str(g) for g in kept),
+            suggested=tuple(str(g) for g in suggested),
+            granted_breadth=self.meter.breadth(self.granted),
+            suggested_breadth=self.meter.breadth(suggested),
+            method=GREEDY if GREEDY in methods else EXACT,
+            needed_for=tuple(
+                (
+                    str(grant),
+                    tuple(
+                        sorted(
+                            {
+                                d.operation.id
+                                for d in every_call
+                                if self._serves(grant, suggested, d)
+                            }
+                        )
+                    ),
+                )
+                for grant in suggested
+            ),
+        )
+        return analysis, findings
+
+    def _serves(self, grant: Grant, grants: Sequence[Grant], demand: Demand) -> bool:
+        """True when `grant` takes part in allowing `demand` under `grants`."""
+        alternative = self.meter.satisfied_alternative(grants, demand)
+        return bool(
+            alternative
+            and self.meter.closure(grant) & alternative
+            and grant.matches_resources(demand.resource_map)
+        )
+
+    # -- finding builders -----------------------------------------------------------------
+
+    def _missing(self, kept: tuple[Grant, ...]) -> list[Finding]:
+        if not self.denied:
+            return []
+        additions = minimum_breadth_cover(self.meter, self.denied, self.universe, fixed=kept)
+        added = narrow(self.meter, additions.grants, list(self.denied), fixed=kept)
+        by_operation: dict[Operation, list[Decision]] = {}
+        for demand, decisions in sorted(self.denied.items(), key=lambda item: item[0].sort_key()):
+            by_operation.setdefault(demand.operation, []).extend(decisions)
+        findings = []
+        for operation, decisions in by_operation.items():
+            demands = [d for d in self.denied if d.operation == operation]
+            needed = tuple(
+                g for g in added if any(self._serves(g, (*kept, *added), d) for d in demands)
+            )
+            where, _ = _evidence(decisions[0], self.steps)
+            evidence = tuple(dict.fromkeys(_evidence(d, self.steps)[1] for d in decisions))
+            role = self._target_role()
+            findings.append(
+                Finding(
+                    MISSING,
+                    self.binding.name,
+                    self.service.name,
+                    operation.qualified,
+                    f"{operation.qualified} was denied: it requires {operation.requires}"
+                    + (f"; grant {', '.join(map(str, needed))}" if needed else ""),
+                    where,
+                    self._grants_yaml(role, add=needed) if role else "",
+                    tuple(str(g) for g in needed),
+                    evidence,
+                )
+            )
+        return findings
+
+    def _excessive(self, kept: tuple[Grant, ...]) -> list[Finding]:
+        findings = []
+        for grant in self.granted:
+            if grant in kept:
+                continue
+            source = self._source(grant)
+            if grant in self.used_by_calls:
+                why = f"every call it allowed is also allowed by {', '.join(map(str, kept))}"
+            else:
+                why = "no call of the binding's flows needed it"
+            findings.append(
+                Finding(
+                    EXCESSIVE,
+                    self.binding.name,
+                    self.service.name,
+                    str(grant),
+                    f"`{grant}` (role `{source.role}`) is unused: {why}",
+                    str(source.location),
+                    self._grants_yaml(source.role, remove=(grant,)),
+                )
+            )
+        return findings
+
+    def _over_broad(self, kept: tuple[Grant, ...]) -> list[Finding]:
+        findings = []
+        current = self.meter.breadth(kept)
+        for grant in kept:
+            rest = tuple(g for g in kept if g != grant)
+            alternative = minimum_breadth_cover(self.meter, self.allowed, self.universe, fixed=rest)
+            replacement: tuple[Grant, ...] = ()
+            if alternative.breadth < current and not alternative.unsatisfiable:
+                replacement = narrow(self.meter, alternative.grants, self.allowed, fixed=rest)
+                why = (
+                    f"breadth {self.meter.breadth([grant])}; "
+                    f"{', '.join(map(str, replacement))} (breadth {self.meter.breadth(replacement)}) "
+                    "is enough for every call it is used for"
+                )
+            elif not grant.narrowing:
+                narrowed = narrow(self.meter, (grant,), self.allowed, fixed=rest)
+                if narrowed != (grant,):
+                    replacement = narrowed
+                    why = "every call it allows touches the same resources; narrow it to them"
+            if not replacement:
+                continue
+            source = self._source(grant)
+            findings.append(
+                Finding(
+                    OVER_BROAD,
+                    self.binding.name,
+                    self.service.name,
+                    str(grant),
+                    f"`{grant}` (role `{source.role}`) is broader than needed: {why}",
+                    str(source.location),
+                    self._grants_yaml(source.role, remove=(grant,), add=replacement),
+                    tuple(str(g) for g in replacement),
+                )
+            )
+        return findings
+
+    # -- YAML to write instead -------------------------------------------------------------
+
+    def _source(self, grant: Grant) -> GrantSource:
+        return next(source for source in self.sources if source.grant == grant)
+
+    def _target_role(self) -> str:
+        """The role a missing grant belongs in: one that already grants this service, else the first."""
+        for role in self.binding.roles:
+            if any(s.service == self.service.name for s in self.workspace.role_grants(role)):
+                return role
+        return self.binding.roles[0] if self.binding.roles else ""
+
+    def _grants_yaml(
+        self, role_name: str, *, add: Iterable[Grant] = (), remove: Iterable[Grant] = ()
+    ) -> str:
+        role = self.workspace.role(role_name)
+        own = [s.grant for s in role.grants if s.service == self.service.name]
+        removed = set(remove)
+        result = [g for g in own if g not in removed]
+        result.extend(g for g in add if g not in result)
+        header = f"# role `{role.name}` at {role.grants_location}\ngrants:\n"
+        if not result:
+            return header + f"  # remove the `{self.service.name}:` entry"
+        listing = ", ".join(_yaml_scalar(str(g)) for g in result)
+        return header + f"  {self.service.name}: [{listing}]"
+
+
+def narrow(
+    meter: BreadthMeter,
+    grants: Sequence[Grant],
+    demands: Sequence[Demand],
+    fixed: Sequence[Grant] = (),
+) -> tuple[Grant, ...]:
+    """Narrow each unrestricted grant to the resources of the calls it serves, when they agree.
+
+    A grant serving calls that all name one channel becomes `scope@channel=C1`;
+    calls naming up to three values give one narrowed grant per value. The result
+    is kept only when it still allows every demand.
+    """
+    everything = (*fixed, *grants)
+    result: list[Grant] = []
+    for grant in grants:
+        if grant.narrowing:
+            result.append(grant)
+            continue
+        served = []
+        for demand in demands:
+            alternative = meter.satisfied_alternative(everything, demand)
+            if alternative and meter.closure(grant) & alternative:
+                served.append(demand.resource_map)
+        result.extend(_narrow_one(grant, served))
+    narrowed = tuple(sorted(set(result)))
+    if narrowed == tuple(sorted(grants)) or not meter.allows_all((*fixed, *narrowed), demands):
+        return tuple(sorted(grants))
+    return narrowed
+
+
+def _narrow_one(grant: Grant, served: list[dict[str, str]]) -> list[Grant]:
+    if not served:
+        return [grant]
+    common = set(served[0])
+    for resources in served[1:]:
+        common &= set(resources)
+    values = {key: sorted({r[key] for r in served}) for key in sorted(common)}
+    values = {key: found for key, found in values.items() if not any(_GLOB & set(v) for v in found)}
+    single = tuple((key, found[0]) for key, found in values.items() if len(found) == 1)
+    if single:
+        return [Grant(grant.scope, single)]
+    for key, found in values.items():
+        if len(found) <= MAX_NARROWED_VALUES:
+            return [Grant(grant.scope, ((key, value),)) for value in found]
+    return [grant]
+
+
+def _yaml_scalar(text: str) -> str:
+    plain = text[:1].isalnum() and not any(c in text for c in ":#,[]{}'\"")
+    return text if plain else '"' + text.replace('"', '\\"') + '"'
+
+
+def _role_yaml(binding: Binding, analyses: list[ServiceAnalysis]) -> str:
+    lines = [
+        "roles:",
+        f"  - name: {binding.connector}-{binding.env}-least-privilege",
+        f"    description: Least privilege for {binding.name}, suggested by connector-harness",
+        "    grants:",
+    ]
+    granted = [a for a in analyses if a.suggested]
+    if not granted:
+        lines[-1] = "    grants: {}"
+    for analysis in granted:
+        listing = ", ".join(_yaml_scalar(s) for s in analysis.suggested)
+        lines.append(f"      {analysis.service}: [{listing}]")
+    return "\n".join(lines)
+
+
+__all__ = ["BindingResult", "Cover", "ServiceAnalysis", "analyse_binding", "narrow"]

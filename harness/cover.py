@@ -1,0 +1,235 @@
+"""Minimum-breadth covers: the least broad set of grants that still allows a set of calls.
+
+This is a generalised weighted set cover (each call needs any one of several
+all-of scope sets), which is NP-hard. The instances that occur are small (tens
+of scopes per service), so we solve them exactly by branch and bound: branch on
+the grants that could supply the first unsatisfied scope of the first
+unsatisfied call, prune any partial set already broader than the best found.
+Past `NODE_BUDGET` search nodes we stop and use a greedy cover made 1-minimal
+(no grant can be dropped); the result says which method produced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from harness.model import Operation, Service
+from harness.scopes import Grant
+
+NODE_BUDGET = 20_000
+EXACT, GREEDY = "exact", "greedy"
+
+
+@dataclass(frozen=True, slots=True)
+class Demand:
+    """One distinct call to authorize: an operation touching some resources."""
+
+    operation: Operation
+    resources: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def resource_map(self) -> dict[str, str]:
+        return dict(self.resources)
+
+    def sort_key(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+        return (self.operation.service, self.operation.id, self.resources)
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    grants: tuple[Grant, ...]
+    breadth: int
+    method: str
+    unsatisfiable: tuple[Demand, ...] = ()  # calls no candidate can allow
+
+
+class BreadthMeter:
+    """Breadth of grant sets on one service: the risk-weighted count of operations they allow."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.universe = service.universe
+        self._cache: dict[frozenset[Grant], int] = {}
+
+    def closure(self, grant: Grant) -> frozenset[str]:
+        return self.universe.closure(grant.scope)
+
+    def breadth(self, grants: Iterable[Grant]) -> int:
+        key = frozenset(grants)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        total = 0
+        for operation in self.service.operations:
+            if operation.requires.is_public:
+                continue
+            keys = operation.resource_keys
+            usable: set[str] = set()
+            for grant in key:
+                if all(name in keys for name, _ in grant.narrowing):
+                    usable |= self.closure(grant)
+            if any(alternative <= usable for alternative in operation.requires.any_of):
+                total += operation.weight
+        self._cache[key] = total
+        return total
+
+    def usable(self, grants: Iterable[Grant], demand: Demand) -> set[str]:
+        resources = demand.resource_map
+        result: set[str] = set()
+        for grant in grants:
+            if grant.matches_resources(resources):
+                result |= self.closure(grant)
+        return result
+
+    def satisfied_alternative(
+        self, grants: Iterable[Grant], demand: Demand
+    ) -> frozenset[str] | None:
+        usable = self.usable(grants, demand)
+        for alternative in demand.operation.requires.any_of:
+            if alternative <= usable:
+                return alternative
+        return None
+
+    def allows_all(self, grants: Sequence[Grant], demands: Iterable[Demand]) -> bool:
+        return all(self.satisfied_alternative(grants, demand) is not None for demand in demands)
+
+    def order_key(self, grants: Iterable[Grant]) -> tuple[int, int, int, tuple[str, ...]]:
+        """Least breadth first; then fewer unrestricted grants, fewer grants, alphabetical."""
+        grants = tuple(grants)
+        return (
+            self.breadth(grants),
+            sum(1 for g in grants if not g.narrowing),
+            len(grants),
+            tuple(sorted(str(g) for g in grants)),
+        )
+
+
+def minimum_breadth_cover(
+    meter: BreadthMeter,
+    demands: Iterable[Demand],
+    candidates: Iterable[Grant],
+    fixed: Iterable[Grant] = (),
+) -> Cover:
+    """The least broad subset of `candidates` that, added to `fixed`, allows every demand."""
+    fixed_grants = tuple(sorted(set(fixed)))
+    pool = tuple(sorted(set(candidates) - set(fixed_grants)))
+    wanted: list[Demand] = []
+    impossible: list[Demand] = []
+    everything = (*fixed_grants, *pool)
+    for demand in sorted(set(demands), key=Demand.sort_key):
+        if demand.operation.requires.is_public:
+            continue
+        (
+            wanted if meter.satisfied_alternative(everything, demand) is not None else impossible
+        ).append(demand)
+    search = _Search(meter, wanted, pool, fixed_grants)
+    chosen, method = search.run()
+    return Cover(
+        tuple(sorted(chosen)), meter.breadth((*fixed_grants, *chosen)), method, tuple(impossible)
+    )
+
+
+class _Search:
+    def __init__(
+        self,
+        meter: BreadthMeter,
+        demands: list[Demand],
+        pool: tuple[Grant, ...],
+        fixed: tuple[Grant, ...],
+    ) -> None:
+        self.meter = meter
+        self.demands = demands
+        self.fixed = fixed
+        self.pool = sorted(pool, key=lambda g: (meter.breadth([g]), str(g)))
+        self.best: tuple[Grant, ...] | None = None
+        self.best_key: tuple[int, int, int, tuple[str, ...]] | None = None
+        self.nodes = 0
+        self.seen: set[frozenset[Grant]] = set()
+
+    def run(self) -> tuple[tuple[Grant, ...], str]:
+        try:
+            self._branch(())
+        except _BudgetSpent:
+            return self._greedy(), GREEDY
+        return self.best or (), EXACT
+
+    def _key(self, chosen: tuple[Grant, ...]) -> tuple[int, int, int, tuple[str, ...]]:
+        key = self.meter.order_key((*self.fixed, *chosen))
+        return key
+
+    def _branch(self, chosen: tuple[Grant, ...]) -> None:
+        self.nodes += 1
+        if self.nodes > NODE_BUDGET:
+            raise _BudgetSpent
+        current = (*self.fixed, *chosen)
+        unsatisfied = next(
+            (d for d in self.demands if self.meter.satisfied_alternative(current, d) is None), None
+        )
+        if unsatisfied is None:
+            key = self._key(chosen)
+            if self.best_key is None or key < self.best_key:
+                self.best, self.best_key = chosen, key
+            return
+        usable = self.meter.usable(current, unsatisfied)
+        resources = unsatisfied.resource_map
+        for alternative in unsatisfied.operation.requires.any_of:
+            lacking = sorted(alternative - usable)
+            if not lacking:
+                continue
+            needed = lacking[0]
+            for grant in self.pool:
+                if grant in chosen or needed not in self.meter.closure(grant):
+                    continue
+                if not grant.matches_resources(resources):
+                    continue
+                extended = tuple(sorted((*chosen, grant)))
+                marker = frozenset(extended)
+                if marker in self.seen:
+                    continue
+                self.seen.add(marker)
+                if self.best_key is not None and self._key(extended)[:3] > self.best_key[:3]:
+                    continue
+                self._branch(extended)
+
+    def _greedy(self) -> tuple[Grant, ...]:
+        chosen: list[Grant] = []
+        for demand in self.demands:
+            current = (*self.fixed, *chosen)
+            if self.meter.satisfied_alternative(current, demand) is not None:
+                continue
+            options = []
+            for alternative in demand.operation.requires.any_of:
+                added = self._complete(alternative, demand, [*chosen])
+                if added is not None:
+                    options.append((self._key(tuple(added)), added))
+            chosen = min(options)[1]
+        # Drop redundant grants, broadest first, so the result is at least 1-minimal.
+        for grant in sorted(chosen, key=lambda g: self.meter.breadth([g]), reverse=True):
+            rest = [g for g in chosen if g != grant]
+            if self.meter.allows_all((*self.fixed, *rest), self.demands):
+                chosen = rest
+        return tuple(sorted(chosen))
+
+    def _complete(
+        self, alternative: frozenset[str], demand: Demand, chosen: list[Grant]
+    ) -> list[Grant] | None:
+        resources = demand.resource_map
+        for scope in sorted(alternative):
+            if scope in self.meter.usable((*self.fixed, *chosen), demand):
+                continue
+            providers = [
+                g
+                for g in self.pool
+                if scope in self.meter.closure(g) and g.matches_resources(resources)
+            ]
+            if not providers:
+                return None
+            chosen.append(
+                min(providers, key=lambda g: self.meter.order_key((*self.fixed, *chosen, g)))
+            )
+        return chosen
+
+
+class _BudgetSpent(Exception):
+    """The exact search ran out of nodes; fall back to the greedy cover."""

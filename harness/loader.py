@@ -1,0 +1,615 @@
+"""Loading a workspace: find files, parse, validate, build the model, cross-check references.
+
+Errors are collected rather than raised one at a time, so a user sees every
+problem of a workspace in one run; they are raised together as InputErrors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.config import load_settings
+from harness.errors import InputError, InputErrors, Location
+from harness.model import (
+    METHOD_RISK,
+    Answer,
+    Binding,
+    Collection,
+    Connector,
+    Credential,
+    Flow,
+    GrantSource,
+    Operation,
+    Role,
+    Service,
+    Settings,
+    Step,
+    Workspace,
+)
+from harness.routing import Router, split_url, template_params
+from harness.scopes import Grant, Requirement, ScopeUniverse, is_pattern
+from harness.units import parse_date, parse_duration
+from harness.validation import validate
+from harness.yamlsource import YamlDocument, load_yaml
+
+TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
+
+
+def load_workspace(root: Path | str) -> Workspace:
+    """Load and cross-check the workspace at `root`; raise InputErrors listing every problem."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(
+            Location(str(root)),
+            "the workspace directory does not exist",
+            "pass the directory that holds mocks/ and scenarios/",
+        )
+    settings = load_settings(root)
+    loader = _Loader(root, settings)
+    return loader.load()
+
+
+def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:
+    files: list[Path] = []
+    for directory in directories:
+        base = root / directory
+        if base.is_dir():
+            files.extend(
+                p for p in base.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+            )
+    return sorted(set(files))
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    if not known:
+        return "none are defined yet"
+    shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    return f"known: {shown}"
+
+
+class _Loader:
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+        self.errors: list[InputError] = []
+
+    def _relative(self, path: Path) -> Path:
+        try:
+            return path.relative_to(Path.cwd())
+        except ValueError:
+            return path
+
+    def _read(self, path: Path, kind: str, what: str) -> YamlDocument | None:
+        try:
+            document = load_yaml(self._relative(path), max_bytes=self.settings.max_file_bytes)
+        except InputError as err:
+            self.errors.append(err)
+            return None
+        problems = validate(document, kind, what=what)
+        if problems:
+            self.errors.extend(problems)
+            return None
+        return document
+
+    def _fail(self, location: Location, problem: str, hint: str = "") -> None:
+        self.errors.append(InputError(location, problem, hint))
+
+    def load(self) -> Workspace:
+        service_files = _yaml_files(self.root, self.settings.mocks)
+        policy_files = _yaml_files(self.root, self.settings.scenarios)
+        if not service_files and not policy_files:
+            raise InputError(
+                Location(str(self.root)),
+                "no workspace files found",
+                f"put service specs under {', '.join(self.settings.mocks)}/ and policy documents "
+                f"under {', '.join(self.settings.scenarios)}/, or configure them in "
+                "connector-harness.yaml",
+            )
+        services = self._services(service_files)
+        documents = [
+            d for d in (self._read(p, "policy", "a policy document") for p in policy_files) if d
+        ]
+        connectors = self._connectors(documents, services)
+        roles = self._roles(documents, services)
+        bindings = self._bindings(documents, connectors, roles)
+        flows = self._flows(documents, connectors, services)
+        if self.errors:
+            raise InputErrors(self.errors)
+        return Workspace(
+            root=str(self.root),
+            settings=self.settings,
+            services=tuple(sorted(services.values(), key=lambda s: s.name)),
+            connectors=tuple(sorted(connectors.values(), key=lambda c: c.name)),
+            roles=tuple(sorted(roles.values(), key=lambda r: r.name)),
+            bindings=tuple(sorted(bindings, key=lambda b: (b.connector, b.env))),
+            flows=tuple(sorted(flows, key=lambda f: (f.connector, f.name))),
+        )
+
+    # -- services -------------------------------------------------------------------------
+
+    def _services(self, files: list[Path]) -> dict[str, Service]:
+        services: dict[str, Service] = {}
+        for path in files:
+            document = self._read(path, "service", "a service spec")
+            if document is None:
+                continue
+            service = self._service(document)
+            if service is None:
+                continue
+            if service.name in services:
+                self._fail(
+                    document.location(("service",)),
+                    f"service `{service.name}` is already defined at {services[service.name].location}",
+                    "give each service spec its own `service:` name",
+                )
+                continue
+            services[service.name] = service
+        return services
+
+    def _service(self, doc: YamlDocument) -> Service | None:
+        data: dict[str, Any] = doc.data
+        name = data["service"]
+        scope_data: dict[str, Any] = data["scopes"]
+        implies = {
+            scope: tuple((spec or {}).get("implies", ())) for scope, spec in scope_data.items()
+        }
+        universe = ScopeUniverse(implies)
+        before = len(self.errors)
+        for scope, targets in implies.items():
+            for index, target in enumerate(targets):
+                if universe.undeclared(target):
+                    self._fail(
+                        doc.location(("scopes", scope, "implies", index)),
+                        f"scope `{scope}` implies `{target}`, which is not declared in `scopes`",
+                        _suggest(target, universe.names),
+                    )
+        hosts = tuple(host.lower() for host in data["hosts"])
+        regions = tuple(
+            sorted((host.lower(), region) for host, region in data.get("regions", {}).items())
+        )
+        for host, _ in regions:
+            if host not in hosts:
+                self._fail(
+                    doc.location(("regions", host), key=True),
+                    f"region given for `{host}`, which is not one of `hosts`",
+                    f"add it to hosts, or use one of: {', '.join(hosts)}",
+                )
+        collections = {
+            cname: Collection(spec.get("id_prefix", f"{cname[:1]}_"), tuple(spec.get("seed", ())))
+            for cname, spec in data.get("collections", {}).items()
+        }
+        operations: list[Operation] = []
+        seen_ids: dict[str, int] = {}
+        seen_routes: dict[tuple[str, str], str] = {}
+        for index, op_data in enumerate(data["operations"]):
+            operation = self._operation(doc, name, index, op_data, universe, collections)
+            if operation is None:
+                continue
+            if operation.id in seen_ids:
+                self._fail(
+                    doc.location(("operations", index, "id")),
+                    f"operation id `{operation.id}` is used twice in service `{name}`",
+                    "give each operation a unique id",
+                )
+                continue
+            route = (operation.method, re.sub(r"\{[^}]+\}", "{}", operation.path))
+            if route in seen_routes:
+                self._fail(
+                    doc.location(("operations", index, "path")),
+                    f"{operation.method} {operation.path} is already served by operation "
+                    f"`{seen_routes[route]}`",
+                    "two operations cannot share a method and path template",
+                )
+                continue
+            seen_ids[operation.id] = index
+            seen_routes[route] = operation.id
+            operations.append(operation)
+        if len(self.errors) > before:
+            return None
+        return Service(
+            name=name,
+            title=data.get("title", name),
+            hosts=hosts,
+            regions=regions,
+            opaque=bool(data.get("opaque", False)),
+            scopes=tuple(
+                sorted(
+                    (scope, (spec or {}).get("description", ""))
+                    for scope, spec in scope_data.items()
+                )
+            ),
+            operations=tuple(operations),
+            collections=tuple(sorted(collections.items())),
+            location=doc.location(("service",)),
+            universe=universe,
+            scope_locations=tuple(
+                sorted((scope, doc.location(("scopes", scope), key=True)) for scope in scope_data)
+            ),
+        )
+
+    def _operation(
+        self,
+        doc: YamlDocument,
+        service: str,
+        index: int,
+        data: dict[str, Any],
+        universe: ScopeUniverse,
+        collections: dict[str, Collection],
+    ) -> Operation | None:
+        base = ("operations", index)
+        requires = _requirement(data["requires"])
+        ok = True
+        for scope in sorted(requires.scopes()):
+            if scope not in universe:
+                ok = False
+                self._fail(
+                    doc.location((*base, "requires")),
+                    f"operation `{data['id']}` requires `{scope}`, which is not declared in `scopes`",
+                    _suggest(scope, universe.names),
+                )
+        params = template_params(data["path"])
+        resources = tuple(sorted(data.get("resources", {}).items()))
+        for key, locator in resources:
+            if locator.startswith("path.") and locator[5:] not in params:
+                ok = False
+                self._fail(
+                    doc.location((*base, "resources", key)),
+                    f"resource `{key}` reads `{locator}`, but the path has no `{{{locator[5:]}}}`",
+                    f"path parameters here: {', '.join(params) or 'none'}",
+                )
+        answer = _answer(data.get("answer", "recorded"))
+        if answer.kind == "collection":
+            if answer.collection not in collections:
+                ok = False
+                self._fail(
+                    doc.location((*base, "answer", "collection")),
+                    f"collection `{answer.collection}` is not declared under `collections`",
+                    _suggest(answer.collection, collections),
+                )
+            needs_id = answer.action in ("read", "update", "delete")
+            if needs_id and answer.id_param not in params:
+                ok = False
+                self._fail(
+                    doc.location((*base, "answer")),
+                    f"action `{answer.action}` needs `id:` naming a path parameter",
+                    f"path parameters here: {', '.join(params) or 'none'}",
+                )
+        if not ok:
+            return None
+        method = data["method"]
+        return Operation(
+            service=service,
+            id=data["id"],
+            method=method,
+            path=data["path"],
+            requires=requires,
+            risk=data.get("risk", METHOD_RISK.get(method, "write")),
+            resources=resources,
+            answer=answer,
+            location=doc.location(base),
+        )
+
+    # -- policy ---------------------------------------------------------------------------
+
+    def _entries(
+        self, documents: list[YamlDocument], section: str
+    ) -> Iterable[tuple[YamlDocument, int, dict[str, Any]]]:
+        for document in documents:
+            for index, entry in enumerate(document.data.get(section, ()) if document.data else ()):
+                yield document, index, entry
+
+    def _unique(self, seen: dict[str, Location], name: str, kind: str, where: Location) -> bool:
+        if name in seen:
+            self._fail(
+                where,
+                f"{kind} `{name}` is already defined at {seen[name]}",
+                f"{kind} names are unique across the workspace; rename one of them",
+            )
+            return False
+        seen[name] = where
+        return True
+
+    def _connectors(
+        self, documents: list[YamlDocument], services: dict[str, Service]
+    ) -> dict[str, Connector]:
+        connectors: dict[str, Connector] = {}
+        seen: dict[str, Location] = {}
+        for doc, index, data in self._entries(documents, "connectors"):
+            base = ("connectors", index)
+            if not self._unique(seen, data["name"], "connector", doc.location((*base, "name"))):
+                continue
+            credential = data["credential"]
+            for position, audience in enumerate(credential.get("audience", ())):
+                if audience not in services:
+                    self._fail(
+                        doc.location((*base, "credential", "audience", position)),
+                        f"audience `{audience}` is not a service of this workspace",
+                        _suggest(audience, services),
+                    )
+            connectors[data["name"]] = Connector(
+                name=data["name"],
+                description=data.get("description", ""),
+                owner=data["owner"],
+                kind=data.get("kind", "service-account"),
+                credential=Credential(
+                    type=credential["type"],
+                    lifetime_seconds=parse_duration(credential["lifetime"]),
+                    audience=tuple(credential.get("audience", ())),
+                    rotation_seconds=parse_duration(credential["rotation"])
+                    if "rotation" in credential
+                    else None,
+                ),
+                allowed_hosts=tuple(host.lower() for host in data["allowed_hosts"]),
+                regions=tuple(data.get("regions", ())),
+                location=doc.location(base),
+            )
+        return connectors
+
+    def _date(self, doc: YamlDocument, path: tuple[str | int, ...], text: str | None) -> Any:
+        if text is None:
+            return None
+        try:
+            return parse_date(text)
+        except ValueError as err:
+            self._fail(
+                doc.location(path),
+                f"`{text}` is not a real date ({err})",
+                "write a date as YYYY-MM-DD",
+            )
+            return None
+
+    def _roles(
+        self, documents: list[YamlDocument], services: dict[str, Service]
+    ) -> dict[str, Role]:
+        roles: dict[str, Role] = {}
+        seen: dict[str, Location] = {}
+        for doc, index, data in self._entries(documents, "roles"):
+            base = ("roles", index)
+            if not self._unique(seen, data["name"], "role", doc.location((*base, "name"))):
+                continue
+            grants: list[GrantSource] = []
+            for service_name, scopes in data["grants"].items():
+                service = services.get(service_name)
+                if service is None:
+                    self._fail(
+                        doc.location((*base, "grants", service_name), key=True),
+                        f"role `{data['name']}` grants scopes of `{service_name}`, which is not a service",
+                        _suggest(service_name, services),
+                    )
+                    continue
+                for position, text in enumerate(scopes):
+                    where = doc.location((*base, "grants", service_name, position))
+                    grant = Grant.parse(text)
+                    if service.universe.undeclared(grant.scope):
+                        kind = "pattern" if is_pattern(grant.scope) else "scope"
+                        self._fail(
+                            where,
+                            f"{kind} `{grant.scope}` matches no scope of service `{service_name}`",
+                            _suggest(grant.scope, service.universe.names),
+                        )
+                        continue
+                    grants.append(GrantSource(service_name, grant, data["name"], where))
+            review = data.get("review_every")
+            roles[data["name"]] = Role(
+                name=data["name"],
+                description=data.get("description", ""),
+                owner=data.get("owner", ""),
+                review_every_days=parse_duration(review) // 86400 if review else None,
+                last_reviewed=self._date(doc, (*base, "last_reviewed"), data.get("last_reviewed")),
+                extends=tuple(data.get("extends", ())),
+                grants=tuple(grants),
+                location=doc.location(base),
+                grants_location=doc.location((*base, "grants")),
+            )
+        for role in roles.values():
+            for parent in role.extends:
+                if parent not in roles:
+                    self._fail(
+                        role.location,
+                        f"role `{role.name}` extends `{parent}`, which is not a role",
+                        _suggest(parent, roles),
+                    )
+        self._check_cycles(roles)
+        return roles
+
+    def _check_cycles(self, roles: dict[str, Role]) -> None:
+        state: dict[str, str] = {}
+
+        def visit(name: str, trail: list[str]) -> None:
+            if state.get(name) == "done" or name not in roles:
+                return
+            if state.get(name) == "active":
+                cycle = [*trail[trail.index(name) :], name]
+                self._fail(
+                    roles[name].location,
+                    f"role inheritance cycle: {' -> '.join(cycle)}",
+                    f"remove one `extends` entry so that `{name}` does not inherit from itself",
+                )
+                return
+            state[name] = "active"
+            for parent in roles[name].extends:
+                visit(parent, [*trail, name])
+            state[name] = "done"
+
+        for name in sorted(roles):
+            visit(name, [])
+
+    def _bindings(
+        self,
+        documents: list[YamlDocument],
+        connectors: dict[str, Connector],
+        roles: dict[str, Role],
+    ) -> list[Binding]:
+        bindings: list[Binding] = []
+        seen: dict[str, Location] = {}
+        for doc, index, data in self._entries(documents, "bindings"):
+            base = ("bindings", index)
+            where = doc.location(base)
+            ok = self._unique(seen, f"{data['connector']}@{data['env']}", "binding", where)
+            if data["connector"] not in connectors:
+                ok = False
+                self._fail(
+                    doc.location((*base, "connector")),
+                    f"binding refers to connector `{data['connector']}`, which is not defined",
+                    _suggest(data["connector"], connectors),
+                )
+            for position, role in enumerate(data["roles"]):
+                if role not in roles:
+                    ok = False
+                    self._fail(
+                        doc.location((*base, "roles", position)),
+                        f"binding refers to role `{role}`, which is not defined",
+                        _suggest(role, roles),
+                    )
+            expires = self._date(doc, (*base, "expires"), data.get("expires"))
+            if ok:
+                bindings.append(
+                    Binding(data["connector"], data["env"], tuple(data["roles"]), expires, where)
+                )
+        return bindings
+
+    def _flows(
+        self,
+        documents: list[YamlDocument],
+        connectors: dict[str, Connector],
+        services: dict[str, Service],
+    ) -> list[Flow]:
+        router = Router(tuple(services.values()))
+        flows: list[Flow] = []
+        seen: dict[str, Location] = {}
+        for doc, index, data in self._entries(documents, "flows"):
+            base = ("flows", index)
+            if not self._unique(seen, data["name"], "flow", doc.location((*base, "name"))):
+                continue
+            if data["connector"] not in connectors:
+                self._fail(
+                    doc.location((*base, "connector")),
+                    f"flow refers to connector `{data['connector']}`, which is not defined",
+                    _suggest(data["connector"], connectors),
+                )
+                continue
+            variables = dict(data.get("vars", {}))
+            known = set(variables)
+            steps = []
+            for position, step_data in enumerate(data["steps"]):
+                step = self._step(
+                    doc, (*base, "steps", position), position, step_data, known, router
+                )
+                if step is not None:
+                    steps.append(step)
+                known.update(step_data.get("capture", {}))
+            flows.append(
+                Flow(
+                    name=data["name"],
+                    connector=data["connector"],
+                    description=data.get("description", ""),
+                    marks=tuple(data.get("marks", ())),
+                    variables=tuple(sorted(variables.items())),
+                    steps=tuple(steps),
+                    location=doc.location(base),
+                )
+            )
+        return flows
+
+    def _step(
+        self,
+        doc: YamlDocument,
+        base: tuple[str | int, ...],
+        index: int,
+        data: dict[str, Any],
+        known: set[str],
+        router: Router,
+    ) -> Step | None:
+        request = data["request"]
+        response = data.get("response", {})
+        ok = True
+        for field, value in (
+            ("url", request["url"]),
+            ("headers", request.get("headers")),
+            ("json", request.get("json")),
+        ):
+            for name in sorted(set(TEMPLATE.findall(str(value)))):
+                if name not in known:
+                    ok = False
+                    self._fail(
+                        doc.location((*base, "request", field)),
+                        f"`{{{{ {name} }}}}` is neither a flow variable nor captured by an earlier step",
+                        f"add `{name}` under the flow's `vars:`, or capture it in an earlier step "
+                        f"({_suggest(name, known)})",
+                    )
+        url = TEMPLATE.sub("placeholder", request["url"])
+        host, path, _ = split_url(url)
+        if not urlsplit(url).hostname:
+            ok = False
+            self._fail(
+                doc.location((*base, "request", "url")),
+                "the URL has no host",
+                "write an absolute URL such as https://api.crm.example/v1/contacts",
+            )
+        elif router.knows_host(host) and router.route(request["method"], host, path) is None:
+            ok = False
+            candidates = "\n".join(
+                f"  {op.method} {op.path}  ({op.qualified})" for op in router.candidates(host)
+            )
+            self._fail(
+                doc.location((*base, "request", "url")),
+                f"no operation of {', '.join(s.name for s in router.services_at(host))} matches "
+                f"{request['method']} {path}",
+                f"use one of the operations served on {host}:\n{candidates}",
+            )
+        if not ok:
+            return None
+        return Step(
+            index=index,
+            name=data.get("name", f"step {index + 1}"),
+            method=request["method"],
+            url=request["url"],
+            headers=tuple(sorted(request.get("headers", {}).items())),
+            body=request.get("json"),
+            response_status=response.get("status"),
+            response_json=response.get("json"),
+            response_headers=tuple(sorted(response.get("headers", {}).items())),
+            capture=tuple(sorted(data.get("capture", {}).items())),
+            wait_seconds=parse_duration(data["wait"]) if "wait" in data else 0,
+            expect=data.get("expect", "allowed"),
+            location=doc.location(base),
+        )
+
+
+def _requirement(data: Any) -> Requirement:
+    if isinstance(data, str):
+        return Requirement.public() if data == "none" else Requirement.single(data)
+    if "all_of" in data:
+        return Requirement((frozenset(data["all_of"]),))
+    alternatives = tuple(
+        frozenset([item]) if isinstance(item, str) else frozenset(item) for item in data["any_of"]
+    )
+    return Requirement(tuple(dict.fromkeys(alternatives)))
+
+
+def _answer(data: Any) -> Answer:
+    if data == "recorded":
+        return Answer("recorded")
+    if "static" in data:
+        static = data["static"]
+        return Answer(
+            "static",
+            status=static.get("status", 200),
+            json=static.get("json"),
+            headers=tuple(sorted(static.get("headers", {}).items())),
+        )
+    return Answer(
+        "collection",
+        collection=data["collection"],
+        action=data["action"],
+        id_param=data.get("id", ""),
+    )

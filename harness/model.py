@@ -1,0 +1,225 @@
+"""The domain model: frozen values built from validated workspace files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from harness.errors import Location
+from harness.scopes import Grant, Requirement, ScopeUniverse
+
+RISK_WEIGHTS = {"read": 1, "write": 3, "delete": 5, "admin": 8}
+METHOD_RISK = {"GET": "read", "HEAD": "read", "OPTIONS": "read", "DELETE": "delete"}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """How the mock answers an allowed call."""
+
+    kind: str  # recorded | static | collection
+    status: int = 200
+    json: Any = None
+    headers: tuple[tuple[str, str], ...] = ()
+    collection: str = ""
+    action: str = ""
+    id_param: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One method + path template of a service, with the requirement that guards it."""
+
+    service: str
+    id: str
+    method: str
+    path: str
+    requires: Requirement
+    risk: str
+    resources: tuple[tuple[str, str], ...]  # resource key -> locator
+    answer: Answer
+    location: Location
+
+    @property
+    def weight(self) -> int:
+        return RISK_WEIGHTS[self.risk]
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.service}:{self.id}"
+
+    @property
+    def resource_keys(self) -> frozenset[str]:
+        return frozenset(key for key, _ in self.resources)
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    id_prefix: str
+    seed: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A mocked downstream API built from a service spec."""
+
+    name: str
+    title: str
+    hosts: tuple[str, ...]
+    regions: tuple[tuple[str, str], ...]
+    opaque: bool
+    scopes: tuple[tuple[str, str], ...]  # name -> description
+    operations: tuple[Operation, ...]
+    collections: tuple[tuple[str, Collection], ...]
+    location: Location
+    universe: ScopeUniverse = field(compare=False, repr=False)
+    scope_locations: tuple[tuple[str, Location], ...] = ()
+
+    def region_of(self, host: str) -> str | None:
+        return dict(self.regions).get(host)
+
+    def operation(self, operation_id: str) -> Operation:
+        return next(op for op in self.operations if op.id == operation_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    type: str
+    lifetime_seconds: int
+    audience: tuple[str, ...]  # service names; empty = every service
+    rotation_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Connector:
+    """A non-human identity (system account, bot, OAuth app) that calls services."""
+
+    name: str
+    description: str
+    owner: str
+    kind: str
+    credential: Credential
+    allowed_hosts: tuple[str, ...]
+    regions: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class GrantSource:
+    """A grant as written in a role, with where it was written."""
+
+    service: str
+    grant: Grant
+    role: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    name: str
+    description: str
+    owner: str
+    review_every_days: int | None
+    last_reviewed: date | None
+    extends: tuple[str, ...]
+    grants: tuple[GrantSource, ...]  # only the role's own grants; see Workspace.role_grants
+    location: Location
+    grants_location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A connector bound to roles in one environment: the unit that passes or fails."""
+
+    connector: str
+    env: str
+    roles: tuple[str, ...]
+    expires_at: date | None
+    location: Location
+
+    @property
+    def name(self) -> str:
+        return f"{self.connector}@{self.env}"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One recorded call of a flow."""
+
+    index: int
+    name: str
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: Any  # JSON body (None when absent)
+    response_status: int | None
+    response_json: Any
+    response_headers: tuple[tuple[str, str], ...]
+    capture: tuple[tuple[str, str], ...]
+    wait_seconds: int
+    expect: str  # allowed | denied
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A recorded automation, replayed under every binding of its connector."""
+
+    name: str
+    connector: str
+    description: str
+    marks: tuple[str, ...]
+    variables: tuple[tuple[str, Any], ...]
+    steps: tuple[Step, ...]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Workspace settings from connector-harness.yaml or [tool.connector-harness]."""
+
+    mocks: tuple[str, ...] = ("mocks",)
+    scenarios: tuple[str, ...] = ("scenarios",)
+    clock: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+    max_file_bytes: int = 2 * 1024 * 1024
+    fail_on: tuple[str, ...] = ("missing", "excessive", "over-broad", "egress", "credential")
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """Everything loaded from one workspace directory, cross-checked."""
+
+    root: str
+    settings: Settings
+    services: tuple[Service, ...]
+    connectors: tuple[Connector, ...]
+    roles: tuple[Role, ...]
+    bindings: tuple[Binding, ...]
+    flows: tuple[Flow, ...]
+
+    def service(self, name: str) -> Service:
+        return next(service for service in self.services if service.name == name)
+
+    def connector(self, name: str) -> Connector:
+        return next(connector for connector in self.connectors if connector.name == name)
+
+    def role(self, name: str) -> Role:
+        return next(role for role in self.roles if role.name == name)
+
+    def flows_of(self, connector: str) -> tuple[Flow, ...]:
+        return tuple(flow for flow in self.flows if flow.connector == connector)
+
+    def role_grants(self, name: str) -> tuple[GrantSource, ...]:
+        """A role's own grants followed by those it inherits (extends is acyclic after loading)."""
+        role = self.role(name)
+        collected = list(role.grants)
+        for parent in role.extends:
+            collected.extend(self.role_grants(parent))
+        return tuple(collected)
+
+    def binding_grants(self, binding: Binding) -> tuple[GrantSource, ...]:
+        """Every grant a binding holds through its roles, in role order."""
+        collected: list[GrantSource] = []
+        for role in binding.roles:
+            collected.extend(self.role_grants(role))
+        return tuple(collected)

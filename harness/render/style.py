@@ -1,0 +1,63 @@
+"""Colour only on a terminal (and never when NO_COLOR is set), and aligned tables."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from typing import TextIO
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CODES = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
+
+
+def wants_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class Style:
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+
+    def __call__(self, text: str, *styles: str) -> str:
+        if not self.colour or not styles:
+            return text
+        codes = ";".join(_CODES[s] for s in styles)
+        return f"\x1b[{codes}m{text}\x1b[0m"
+
+
+def visible_width(text: str) -> int:
+    return len(_ANSI.sub("", text))
+
+
+def table(
+    rows: Sequence[Sequence[str]],
+    *,
+    indent: str = "",
+    gap: str = "  ",
+    align_right: Sequence[int] = (),
+) -> list[str]:
+    """Rows of cells -> lines with every column aligned (ANSI colour does not count)."""
+    if not rows:
+        return []
+    widths = [
+        max(visible_width(row[i]) for row in rows if i < len(row))
+        for i in range(max(map(len, rows)))
+    ]
+    lines = []
+    for row in rows:
+        cells = []
+        for index, cell in enumerate(row):
+            pad = " " * (widths[index] - visible_width(cell))
+            last = index == len(row) - 1
+            cells.append(pad + cell if index in align_right else (cell if last else cell + pad))
+        lines.append((indent + gap.join(cells)).rstrip())
+    return lines
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")

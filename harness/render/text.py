@@ -1,0 +1,97 @@
+"""The check report for people: a verdict line per binding, its findings, a summary line."""
+
+from __future__ import annotations
+
+from harness.analysis import BindingResult
+from harness.findings import EGRESS, EXCESSIVE, KINDS, MISSING, OVER_BROAD
+from harness.render.style import Style, plural, table
+from harness.report import Report
+
+_KIND_STYLE = {MISSING: "red", EXCESSIVE: "yellow", OVER_BROAD: "yellow", EGRESS: "red"}
+
+
+def render_text(report: Report, style: Style) -> str:
+    lines = [_headline(report), ""]
+    rows = [_verdict_row(result, style) for result in report.results]
+    verdicts = table(rows)
+    for result, verdict in zip(report.results, verdicts, strict=True):
+        lines.append(verdict)
+        if result.findings:
+            lines.extend(_findings(result, style))
+            lines.append("")
+    if lines[-1] != "":
+        lines.append("")
+    lines.extend(_summary(report, style))
+    return "\n".join(lines) + "\n"
+
+
+def _headline(report: Report) -> str:
+    flows = {flow for result in report.results for flow in result.flows}
+    scope = []
+    if report.env:
+        scope.append(f"env {report.env}")
+    if report.binding:
+        scope.append(f"binding {report.binding}")
+    where = f" ({', '.join(scope)})" if scope else ""
+    return (
+        f"connector-harness check{where}: {plural(len(report.results), 'binding')}, "
+        f"{plural(len(flows), 'flow')}, {plural(report.calls, 'call')} replayed"
+    )
+
+
+def _verdict_row(result: BindingResult, style: Style) -> list[str]:
+    verdict = style("PASS", "green", "bold") if result.passed else style("FAIL", "red", "bold")
+    counts = [f"{result.count(kind)} {kind}" for kind in (MISSING, EXCESSIVE, OVER_BROAD)]
+    other = sum(result.count(kind) for kind in KINDS[3:])
+    extra = f"{other} other" if other else ""
+    return [
+        verdict,
+        result.binding,
+        *counts,
+        extra,
+        f"coverage {result.exercised}/{result.granted}",
+    ]
+
+
+def _findings(result: BindingResult, style: Style) -> list[str]:
+    lines: list[str] = []
+    for finding in result.findings:
+        kind = style(f"{finding.kind:<16}", _KIND_STYLE.get(finding.kind, "yellow"))
+        lines.append(f"    {kind}{finding.location}")
+        lines.append(f"    {'':<16}{finding.message}")
+        for evidence in finding.evidence[:3]:
+            lines.append(f"    {'':<16}{style('seen in ' + evidence, 'dim')}")
+        if len(finding.evidence) > 3:
+            lines.append(f"    {'':<16}{style(f'... and {len(finding.evidence) - 3} more', 'dim')}")
+        if finding.instead:
+            lines.append(f"    {'':<16}write instead:")
+            lines.extend(f"    {'':<18}{line}" for line in finding.instead.splitlines())
+    changed = [s for s in result.services if s.suggested != s.granted]
+    if changed:
+        granted = sum(s.granted_breadth for s in result.services)
+        suggested = sum(s.suggested_breadth for s in result.services)
+        change = (
+            f"breadth {suggested} instead of {granted}"
+            if suggested != granted
+            else f"same breadth {granted}, narrowed to the resources used"
+        )
+        lines.append(f"    {style('suggested role', 'cyan')}  {change} ({result.method} minimum):")
+        lines.extend(f"      {line}" for line in result.suggested_role.splitlines())
+    return lines
+
+
+def _summary(report: Report, style: Style) -> list[str]:
+    total = len(report.results)
+    counts = [f"{report.count(kind)} {kind}" for kind in KINDS if report.count(kind)]
+    found = ", ".join(counts) if counts else "no findings"
+    if report.passed:
+        return [
+            style(f"All {plural(total, 'binding')} hold least privilege ({found}).", "green"),
+            "Next: nothing to change; keep this check in CI to catch drift.",
+        ]
+    failed = len(report.failed)
+    return [
+        style(f"{failed} of {plural(total, 'binding')} fail the gate: {found}.", "red", "bold"),
+        "Next: apply each 'write instead' above (or adopt the suggested roles), then run "
+        "`connector-harness check` again.",
+    ]

@@ -1,0 +1,97 @@
+"""Replaying a recorded flow under a binding: steps in, decisions out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from harness.loader import TEMPLATE
+from harness.messages import CallContext, Decision, Request, Response
+from harness.model import Binding, Flow, Step
+from harness.sandbox import Sandbox
+
+Transport = Callable[[Request, CallContext], Response]
+
+_WHOLE_TEMPLATE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}$")
+
+
+def replay(
+    sandbox: Sandbox, flow: Flow, binding: Binding, transport: Transport | None = None
+) -> list[Decision]:
+    """Run every step of `flow` under `binding`; return the decisions of this replay.
+
+    A denied or blocked call continues with its recorded response, so one replay
+    finds every missing permission instead of stopping at the first.
+    """
+    send = transport or sandbox.handle
+    sandbox.reset()
+    first = len(sandbox.decisions)
+    token = sandbox.issue_token(binding)
+    values: dict[str, Any] = dict(flow.variables)
+    for step in flow.steps:
+        sandbox.clock.advance(step.wait_seconds)
+        recorded = _recorded(step)
+        request = _render(step, values, token)
+        context = CallContext(flow.name, step.index, step.name, recorded)
+        response = send(request, context)
+        if response.blocked or response.status in (401, 403):
+            response = recorded
+        for name, path in step.capture:
+            values[name] = _capture(response, path, recorded)
+    return sandbox.decisions[first:]
+
+
+def _recorded(step: Step) -> Response:
+    return Response(step.response_status or 200, step.response_json, step.response_headers)
+
+
+def _render(step: Step, values: dict[str, Any], token: str) -> Request:
+    headers = {key: substitute(value, values) for key, value in step.headers}
+    headers["Authorization"] = f"Bearer {token}"
+    url = TEMPLATE.sub(lambda m: quote(str(values.get(m[1], "")), safe=""), step.url)
+    return Request(step.method, url, headers, substitute(step.body, values))
+
+
+def substitute(value: Any, values: dict[str, Any]) -> Any:
+    """Replace `{{ name }}` in strings, recursively; a whole-string template keeps the value's type."""
+    if isinstance(value, str):
+        whole = _WHOLE_TEMPLATE.match(value)
+        if whole:
+            return values.get(whole[1])
+        return TEMPLATE.sub(lambda m: str(values.get(m[1], "")), value)
+    if isinstance(value, dict):
+        return {key: substitute(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute(item, values) for item in value]
+    return value
+
+
+_MISSING = object()
+
+
+def _capture(response: Response, path: str, recorded: Response) -> Any:
+    for source in (response, recorded):
+        value = _read(source, path)
+        if value is not _MISSING:
+            return value
+    return None
+
+
+def _read(response: Response, path: str) -> Any:
+    parts = path.split(".")[1:]  # drop "response"
+    if parts == ["status"]:
+        return response.status
+    if parts[0] == "headers" and len(parts) == 2:
+        found = response.header(parts[1])
+        return _MISSING if found is None else found
+    data: Any = response.json
+    for part in parts[1:]:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return _MISSING
+    return data

@@ -1,0 +1,97 @@
+"""The Report value every renderer reads, and its versioned JSON form (the contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness import __version__
+from harness.analysis import BindingResult
+from harness.findings import KINDS
+from harness.model import Workspace
+from harness.units import format_instant
+
+REPORT_SCHEMA = "connector-harness/check-report"
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    workspace: Workspace
+    env: str | None
+    binding: str | None
+    results: tuple[BindingResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(result.passed for result in self.results)
+
+    @property
+    def failed(self) -> tuple[BindingResult, ...]:
+        return tuple(result for result in self.results if not result.passed)
+
+    def count(self, kind: str) -> int:
+        return sum(result.count(kind) for result in self.results)
+
+    @property
+    def calls(self) -> int:
+        return sum(result.calls for result in self.results)
+
+    def to_data(self) -> dict[str, Any]:
+        """The JSON report: stable key order and list order, no wall-clock time."""
+        settings = self.workspace.settings
+        return {
+            "schema": REPORT_SCHEMA,
+            "version": REPORT_VERSION,
+            "tool": {"name": "connector-harness", "version": __version__},
+            "workspace": self.workspace.root,
+            "clock": format_instant(settings.clock),
+            "filters": {"env": self.env, "binding": self.binding},
+            "fail_on": list(settings.fail_on),
+            "passed": self.passed,
+            "summary": {
+                "bindings": len(self.results),
+                "passed": len(self.results) - len(self.failed),
+                "failed": len(self.failed),
+                "calls": self.calls,
+                "findings": {kind: self.count(kind) for kind in KINDS},
+            },
+            "bindings": [_binding_data(result) for result in self.results],
+        }
+
+
+def _binding_data(result: BindingResult) -> dict[str, Any]:
+    return {
+        "binding": result.binding,
+        "connector": result.connector,
+        "env": result.env,
+        "verdict": "pass" if result.passed else "fail",
+        "flows": list(result.flows),
+        "calls": {
+            "total": result.calls,
+            "allowed": result.allowed,
+            "denied": result.denied,
+            "blocked": result.blocked,
+        },
+        "coverage": {
+            "exercised": result.exercised,
+            "granted": result.granted,
+            "ratio": round(result.coverage, 4),
+        },
+        "method": result.method,
+        "services": [
+            {
+                "service": s.service,
+                "granted": list(s.granted),
+                "kept": list(s.kept),
+                "suggested": list(s.suggested),
+                "granted_breadth": s.granted_breadth,
+                "suggested_breadth": s.suggested_breadth,
+                "method": s.method,
+                "needed_for": {grant: list(ops) for grant, ops in s.needed_for},
+            }
+            for s in result.services
+        ],
+        "findings": [finding.to_data() for finding in result.findings],
+        "suggested_role": result.suggested_role,
+    }

@@ -1,0 +1,99 @@
+"""Routing a method + URL to the operation of a service spec."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from harness.model import Operation, Service
+
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def template_params(path: str) -> tuple[str, ...]:
+    return tuple(_PARAM.findall(path))
+
+
+def compile_template(path: str) -> re.Pattern[str]:
+    """`/v1/contacts/{id}` -> a regex where each `{name}` matches one path segment."""
+    pattern, position = "", 0
+    for match in _PARAM.finditer(path):
+        pattern += re.escape(path[position : match.start()]) + f"(?P<{match[1]}>[^/]+)"
+        position = match.end()
+    return re.compile(pattern + re.escape(path[position:]) + "/?")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    service: Service
+    operation: Operation
+    params: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    service: Service
+    operation: Operation
+    regex: re.Pattern[str] | None  # None: the template is a literal path
+
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """`https://Host:443/p?q` -> (host, path, query); the default port is dropped."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    return host, parts.path or "/", parts.query
+
+
+class Router:
+    """Finds the operation for a call; more literal templates win over parameterised ones."""
+
+    def __init__(self, services: tuple[Service, ...]) -> None:
+        self._literal: dict[tuple[str, str, str], _Candidate] = {}
+        self._templates: dict[tuple[str, str], list[_Candidate]] = {}
+        self._services_by_host: dict[str, list[Service]] = {}
+        for service in services:
+            for host in service.hosts:
+                self._services_by_host.setdefault(host.lower(), []).append(service)
+                for operation in service.operations:
+                    self._add(host.lower(), service, operation)
+        for candidates in self._templates.values():
+            candidates.sort(
+                key=lambda c: (
+                    len(template_params(c.operation.path)),
+                    -len(c.operation.path),
+                    c.operation.id,
+                )
+            )
+
+    def _add(self, host: str, service: Service, operation: Operation) -> None:
+        if not template_params(operation.path):
+            key = (host, operation.method, operation.path.rstrip("/") or "/")
+            self._literal.setdefault(key, _Candidate(service, operation, None))
+        else:
+            candidate = _Candidate(service, operation, compile_template(operation.path))
+            self._templates.setdefault((host, operation.method), []).append(candidate)
+
+    def knows_host(self, host: str) -> bool:
+        return host in self._services_by_host
+
+    def services_at(self, host: str) -> list[Service]:
+        return self._services_by_host.get(host, [])
+
+    def route(self, method: str, host: str, path: str) -> Route | None:
+        literal = self._literal.get((host, method, path.rstrip("/") or "/"))
+        if literal is not None:
+            return Route(literal.service, literal.operation, {})
+        for candidate in self._templates.get((host, method), ()):
+            assert candidate.regex is not None
+            match = candidate.regex.fullmatch(path)
+            if match:
+                params = {key: unquote(value) for key, value in match.groupdict().items()}
+                return Route(candidate.service, candidate.operation, params)
+        return None
+
+    def candidates(self, host: str) -> list[Operation]:
+        """Every operation served on `host`, for "no operation matches" messages."""
+        return [op for service in self.services_at(host) for op in service.operations]

@@ -1,0 +1,387 @@
+"""The sandbox: mock services that validate tokens, enforce scopes and log every decision.
+
+`Sandbox.handle` is the direct transport: a request goes straight into the mock,
+no HTTP and no sockets, and comes back as a response plus a Decision. Every
+other transport (responses, httpx, loopback HTTP) ends in this same method, so
+they all decide alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+from urllib.parse import parse_qsl
+
+from harness.answers import CollectionStore, static_answer
+from harness.messages import ALLOWED, BLOCKED, DENIED, CallContext, Decision, Request, Response
+from harness.model import Binding, Connector, Operation, Service, Workspace
+from harness.routing import Router, split_url
+from harness.scopes import Grant, GrantSet
+from harness.tokens import Claims, TokenAuthority, TokenRejected
+
+
+class SandboxClock:
+    """Sandbox time in whole seconds since the epoch; only flows and tests move it."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.now = start
+
+    def advance(self, seconds: int) -> None:
+        self.now += seconds
+
+    def reset(self) -> None:
+        self.now = self.start
+
+
+class Sandbox:
+    """Mock services of one workspace, a token authority, a clock and the decision log."""
+
+    def __init__(self, workspace: Workspace, *, signing_key: bytes | None = None) -> None:
+        self.workspace = workspace
+        self.router = Router(workspace.services)
+        self.clock = SandboxClock(int(workspace.settings.clock.timestamp()))
+        self.tokens = TokenAuthority(signing_key)
+        self.collections = CollectionStore(workspace.services)
+        self.decisions: list[Decision] = []
+        self._connectors = {connector.name: connector for connector in workspace.connectors}
+        self._services = {service.name: service for service in workspace.services}
+        self._grant_sets: dict[tuple[str, tuple[str, ...]], GrantSet] = {}
+
+    def reset(self) -> None:
+        """Fresh clock and collections for the next replay; the decision log is kept."""
+        self.clock.reset()
+        self.collections.reset()
+
+    def issue_token(self, binding: Binding, *, lifetime: int | None = None) -> str:
+        """A signed token holding the binding's grants, valid from the sandbox's `now`."""
+        connector = self._connectors[binding.connector]
+        grants: dict[str, set[str]] = {}
+        for source in self.workspace.binding_grants(binding):
+            grants.setdefault(source.service, set()).add(str(source.grant))
+        return self.tokens.mint(
+            subject=connector.name,
+            binding=binding.name,
+            environment=binding.env,
+            grants={service: tuple(sorted(values)) for service, values in grants.items()},
+            issued_at=self.clock.now,
+            lifetime=lifetime if lifetime is not None else connector.credential.lifetime_seconds,
+            audience=connector.credential.audience,
+        )
+
+    # -- the direct transport -------------------------------------------------------------
+
+    def handle(self, request: Request, context: CallContext | None = None) -> Response:
+        """Authorize and answer one call, appending its Decision to the log."""
+        context = context or CallContext()
+        host, path, query = split_url(request.url)
+        call = _Call(self, request, context, host, path)
+        token = _bearer(request.headers)
+        route = self.router.route(request.method, host, path)
+        if route is None:
+            claims = self._peek(token)
+            if not self.router.knows_host(host):
+                return call.block(
+                    claims,
+                    "egress.host",
+                    f"no mocked service answers on {host}; the call was not sent",
+                )
+            return call.finish(
+                claims,
+                None,
+                DENIED,
+                "route",
+                "",
+                404,
+                f"no operation matches {request.method} {path}",
+                Response(404, {"error": "no_route", "detail": _no_route(self.router, host)}),
+            )
+        service, operation = route.service, route.operation
+        claims = None
+        if token is not None:
+            try:
+                claims = self.tokens.verify(token, now=self.clock.now, audience=service.name)
+            except TokenRejected as rejected:
+                peeked = self._peek(token)
+                return call.finish(
+                    peeked,
+                    operation,
+                    DENIED,
+                    "token",
+                    "",
+                    401,
+                    rejected.reason,
+                    _unauthorized(rejected.error, rejected.reason),
+                )
+        if claims is not None:
+            connector = self._connectors.get(claims.subject)
+            if connector is not None and not _host_allowed(connector, host):
+                return call.block(
+                    claims,
+                    "egress.host",
+                    f"{host} is not in the allowed hosts of connector {connector.name}",
+                )
+            region = service.region_of(host)
+            if (
+                connector is not None
+                and connector.regions
+                and region
+                and region not in connector.regions
+            ):
+                return call.block(
+                    claims,
+                    "egress.region",
+                    f"{host} is in region {region}, outside {', '.join(connector.regions)}",
+                )
+        requirement = operation.requires
+        if requirement.is_public:
+            return call.finish(
+                claims,
+                operation,
+                ALLOWED,
+                "public",
+                str(operation.location),
+                0,
+                "the operation is public",
+                None,
+                params=route.params,
+            )
+        if claims is None:
+            return call.finish(
+                None,
+                operation,
+                DENIED,
+                "token",
+                "",
+                401,
+                "no bearer token was sent",
+                _unauthorized("invalid_request", "a bearer token is required"),
+            )
+        granted = claims.grants.get(service.name, ())
+        grant_set = self._grant_set(service, granted)
+        resources = _resources(operation, route.params, query, request)
+        index = grant_set.allows(requirement, resources)
+        rule_location = str(operation.location)
+        if index is None:
+            return call.finish(
+                claims,
+                operation,
+                DENIED,
+                "scope",
+                rule_location,
+                403,
+                f"requires {requirement}; granted: {', '.join(granted) or 'nothing'}",
+                _forbidden(service, operation),
+                resources=resources,
+            )
+        used = grant_set.grants_for(requirement.any_of[index], resources)
+        return call.finish(
+            claims,
+            operation,
+            ALLOWED,
+            "scope",
+            rule_location,
+            0,
+            f"requires {requirement}",
+            None,
+            params=route.params,
+            resources=resources,
+            satisfied_by=tuple(str(g) for g in used),
+        )
+
+    def answer(
+        self, operation: Operation, params: dict[str, str], request: Request, context: CallContext
+    ) -> Response:
+        answer = operation.answer
+        if answer.kind == "static":
+            return static_answer(answer)
+        if answer.kind == "collection":
+            return self.collections.answer(operation.service, answer, params, request.json)
+        return context.recorded or Response(200, {})
+
+    def _grant_set(self, service: Service, granted: tuple[str, ...]) -> GrantSet:
+        key = (service.name, granted)
+        grant_set = self._grant_sets.get(key)
+        if grant_set is None:
+            grant_set = GrantSet.build((Grant.parse(text) for text in granted), service.universe)
+            self._grant_sets[key] = grant_set
+        return grant_set
+
+    def _peek(self, token: str | None) -> Claims | None:
+        """Identify the caller of a call that fails before authorization (signature still checked)."""
+        if token is None:
+            return None
+        return self.tokens.identify(token)
+
+
+class _Call:
+    """Builds the Decision and the Response of one call."""
+
+    __slots__ = ("context", "host", "path", "request", "sandbox")
+
+    def __init__(
+        self, sandbox: Sandbox, request: Request, context: CallContext, host: str, path: str
+    ) -> None:
+        self.sandbox = sandbox
+        self.request = request
+        self.context = context
+        self.host = host
+        self.path = path
+
+    def block(self, claims: Claims | None, rule: str, reason: str) -> Response:
+        services = self.sandbox.router.services_at(self.host)
+        name = services[0].name if services else ""
+        response = Response(0, blocked=True)
+        self._record(claims, name, "", BLOCKED, rule, "", reason, 0, (), ())
+        return response
+
+    def finish(
+        self,
+        claims: Claims | None,
+        operation: Operation | None,
+        outcome: str,
+        rule: str,
+        rule_location: str,
+        status: int,
+        reason: str,
+        response: Response | None,
+        *,
+        params: dict[str, str] | None = None,
+        resources: Mapping[str, str] | None = None,
+        satisfied_by: tuple[str, ...] = (),
+    ) -> Response:
+        if response is None and operation is not None:
+            response = self.sandbox.answer(operation, params or {}, self.request, self.context)
+        assert response is not None
+        service = operation.service if operation else ""
+        self._record(
+            claims,
+            service,
+            operation.id if operation else "",
+            outcome,
+            rule,
+            rule_location,
+            reason,
+            status or response.status,
+            tuple(sorted((resources or {}).items())),
+            satisfied_by,
+        )
+        return response
+
+    def _record(
+        self,
+        claims: Claims | None,
+        service: str,
+        operation: str,
+        outcome: str,
+        rule: str,
+        rule_location: str,
+        reason: str,
+        status: int,
+        resources: tuple[tuple[str, str], ...],
+        satisfied_by: tuple[str, ...],
+    ) -> None:
+        log = self.sandbox.decisions
+        context = self.context
+        log.append(
+            Decision(
+                sequence=len(log) + 1,
+                time=self.sandbox.clock.now,
+                identity=claims.subject if claims else "",
+                binding=claims.binding if claims else "",
+                environment=claims.environment if claims else "",
+                service=service,
+                operation=operation,
+                method=self.request.method,
+                host=self.host,
+                path=self.path,
+                scopes=claims.grants.get(service, ()) if claims else (),
+                outcome=outcome,
+                rule=rule,
+                rule_location=rule_location,
+                reason=reason,
+                satisfied_by=satisfied_by,
+                resources=resources,
+                status=status,
+                flow=context.flow,
+                step=context.step,
+                step_name=context.step_name,
+            )
+        )
+
+
+def _bearer(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("Authorization") or headers.get("authorization")
+    if value is None:
+        for key, candidate in headers.items():
+            if key.lower() == "authorization":
+                value = candidate
+                break
+    if value and value[:7].lower() == "bearer ":
+        return value[7:].strip()
+    return None
+
+
+def _host_allowed(connector: Connector, host: str) -> bool:
+    return any(host == allowed or fnmatchcase(host, allowed) for allowed in connector.allowed_hosts)
+
+
+def _resources(
+    operation: Operation, params: dict[str, str], query: str, request: Request
+) -> dict[str, str]:
+    if not operation.resources:
+        return {}
+    found: dict[str, str] = {}
+    for key, locator in operation.resources:
+        source, _, name = locator.partition(".")
+        value: Any = None
+        if source == "path":
+            value = params.get(name)
+        elif source == "query":
+            value = dict(parse_qsl(query)).get(name)
+        elif source == "header":
+            value = next((v for k, v in request.headers.items() if k.lower() == name.lower()), None)
+        else:
+            value = _dig(request.json, name)
+        if value is not None and not isinstance(value, (dict, list)):
+            found[key] = str(value)
+    return found
+
+
+def _dig(data: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def _unauthorized(error: str, description: str) -> Response:
+    header = f'Bearer error="{error}", error_description="{description}"'
+    return Response(
+        401, {"error": error, "error_description": description}, (("WWW-Authenticate", header),)
+    )
+
+
+def _forbidden(service: Service, operation: Operation) -> Response:
+    if service.opaque:
+        return Response(403, None)
+    requirement = operation.requires
+    scope_hint = " ".join(sorted(requirement.any_of[0]))
+    header = f'Bearer error="insufficient_scope", scope="{scope_hint}"'
+    body = {
+        "error": "insufficient_scope",
+        "operation": operation.qualified,
+        "required": requirement.to_data(),
+        "message": f"{operation.qualified} requires {requirement}",
+    }
+    return Response(403, body, (("WWW-Authenticate", header),))
+
+
+def _no_route(router: Router, host: str) -> str:
+    lines = [f"{op.method} {op.path} ({op.qualified})" for op in router.candidates(host)]
+    return "operations served on " + host + ": " + "; ".join(lines)

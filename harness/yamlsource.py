@@ -1,0 +1,206 @@
+"""Safe YAML loading that remembers where every value came from.
+
+PyYAML's node tree carries line and column marks; plain `safe_load` throws them
+away. We compose the node tree ourselves, convert it to plain Python values and
+keep a map from each value's path to its position, so that every later error
+(schema, reference, analysis) can point at `file:line:column`. The converter
+also refuses the classic attacks on YAML loaders: oversized files, alias bombs
+(aliases are counted as they expand) and absurd nesting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import InputError, Location
+
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_EXPANDED_NODES = 500_000
+MAX_DEPTH = 64
+
+PathKey = tuple[str | int, ...]
+
+_SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+@dataclass(slots=True)
+class YamlDocument:
+    """A parsed file: its plain data plus the position of every value and key."""
+
+    path: Path
+    data: Any
+    value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def location(self, path: PathKey = (), *, key: bool = False) -> Location:
+        """The position of the value at `path` (or of its key), else of its nearest parent."""
+        marks = self.key_marks if key else self.value_marks
+        if path in marks:
+            line, column = marks[path]
+            return Location(str(self.path), line, column)
+        for end in range(len(path) - 1, -1, -1):
+            prefix = path[:end]
+            if prefix in self.value_marks:
+                line, column = self.value_marks[prefix]
+                return Location(str(self.path), line, column)
+        return Location(str(self.path), 1, 1)
+
+
+def load_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> YamlDocument:
+    """Read one YAML file (a single document) with positions; raise InputError on any problem."""
+    where = Location(str(path))
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise InputError(where, f"cannot read the file: {err.strerror}") from err
+    if size > max_bytes:
+        raise InputError(
+            where,
+            f"the file is {size:,} bytes, over the limit of {max_bytes:,} bytes",
+            "split it into several files, or raise `max_file_bytes` in connector-harness.yaml",
+        )
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            where, f"the file is not UTF-8 text (byte {err.start})", "save it as UTF-8"
+        ) from err
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path) -> YamlDocument:
+    """Parse YAML text that claims to come from `path`."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        problem = err.problem or err.context or "invalid YAML"
+        raise InputError(
+            Location(str(path), line, column),
+            f"invalid YAML: {problem}",
+            "check indentation, quoting and the `key: value` layout around this position",
+        ) from err
+    except yaml.YAMLError as err:
+        raise InputError(Location(str(path)), f"invalid YAML: {err}") from err
+    except RecursionError as err:
+        raise InputError(
+            Location(str(path)), "the YAML is nested too deeply to read", "flatten the structure"
+        ) from err
+    if len(nodes) > 1:
+        second = nodes[1].start_mark
+        raise InputError(
+            Location(str(path), second.line + 1, second.column + 1),
+            "the file holds several YAML documents (`---`)",
+            "keep one document per file, or split them into separate files",
+        )
+    document = YamlDocument(path=path, data=None)
+    if nodes and nodes[0] is not None:
+        converter = _Converter(document)
+        document.data = converter.convert(nodes[0], ())
+    return document
+
+
+class _Converter:
+    """Turns a node tree into plain values, recording marks and bounding expansion."""
+
+    def __init__(self, document: YamlDocument) -> None:
+        self.document = document
+        self.expanded = 0
+
+    def _error(self, node: yaml.Node, problem: str, hint: str = "") -> InputError:
+        mark = node.start_mark
+        return InputError(
+            Location(str(self.document.path), mark.line + 1, mark.column + 1), problem, hint
+        )
+
+    def convert(self, node: yaml.Node, path: PathKey) -> Any:
+        self.expanded += 1
+        if self.expanded > MAX_EXPANDED_NODES:
+            raise self._error(
+                node,
+                f"the document expands to more than {MAX_EXPANDED_NODES:,} values "
+                "(an alias bomb, or a file far too large)",
+                "use fewer anchors/aliases (&name / *name); write the values out instead",
+            )
+        if len(path) > MAX_DEPTH:
+            raise self._error(
+                node, f"the document is nested deeper than {MAX_DEPTH} levels", "flatten it"
+            )
+        mark = node.start_mark
+        self.document.value_marks.setdefault(path, (mark.line + 1, mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return str(node.value)  # dates stay text; the model parses them where they belong
+        try:
+            return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as err:
+            raise self._error(
+                node, f"cannot read this value: {err.problem}", "quote it to make it text"
+            ) from err
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in self._flatten_merges(node):
+            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise self._error(
+                    key_node,
+                    f"a mapping key must be text, not {_describe(key_node, key)}",
+                    'quote the key, e.g. "yes": or "1":',
+                )
+            if key in result:
+                raise self._error(
+                    key_node,
+                    f"duplicate key {key!r} (an earlier value would be silently lost)",
+                    "keep one of the two entries",
+                )
+            child = (*path, key)
+            mark = key_node.start_mark
+            self.document.key_marks[child] = (mark.line + 1, mark.column + 1)
+            result[key] = self.convert(value_node, child)
+        return result
+
+    def _flatten_merges(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Apply YAML merge keys (`<<: *base`); explicit keys win over merged ones."""
+        pairs: list[tuple[yaml.Node, yaml.Node]] = []
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != "tag:yaml.org,2002:merge":
+                pairs.append((key_node, value_node))
+                continue
+            sources = (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            )
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    raise self._error(source, "`<<` must merge a mapping", "write `<<: *anchor`")
+                self.expanded += len(source.value)
+                merged.extend(self._flatten_merges(source))
+        explicit = {k.value for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
+        seen: set[str] = set()
+        for key_node, value_node in merged:
+            if key_node.value not in explicit and key_node.value not in seen:
+                seen.add(key_node.value)
+                pairs.append((key_node, value_node))
+        return pairs
+
+
+def _describe(node: yaml.Node, value: Any) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if value is None:
+        return "an empty value"
+    return f"{type(value).__name__} {node.value!r}"
