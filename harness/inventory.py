@@ -5,21 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.messages import Decision
+from harness.analysis import BindingResult
+from harness.messages import DENIED, Decision
 from harness.model import Workspace
 from harness.report import Report
 from harness.scopes import Grant
 from harness.units import format_duration
 
-NEEDED, UNUSED, MISSING = "needed", "unused", "missing"
+# Cell states: what a binding holds of one scope, compared with what its flows need.
+NEEDED = "needed"  # granted, kept, and part of the suggested role
+OVER_BROAD = "over-broad"  # granted and used, but a narrower scope would do
+EXCESSIVE = "excessive"  # granted, never needed
+MISSING = "missing"  # needed by a denied call, not granted
+INSTEAD = "instead"  # not granted; the narrower scope to use instead of an over-broad one
+STATES = (NEEDED, OVER_BROAD, EXCESSIVE, MISSING, INSTEAD)
 
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    connector: str
+    binding: str
     service: str
     scope: str
-    state: str  # needed (granted and needed) | unused (granted only) | missing (needed only)
+    state: str
     operations: tuple[str, ...]
 
 
@@ -35,7 +42,7 @@ class Inventory:
             "connectors": list(self.connectors),
             "matrix": [
                 {
-                    "connector": c.connector,
+                    "binding": c.binding,
                     "service": c.service,
                     "scope": c.scope,
                     "state": c.state,
@@ -99,26 +106,43 @@ def build_inventory(workspace: Workspace, report: Report, decisions: list[Decisi
                 ],
             }
         )
-        cells.extend(_cells(connector.name, [results[b.name] for b in bindings]))
+        for binding in bindings:
+            own = [d for d in decisions if d.binding == binding.name]
+            cells.extend(_cells(results[binding.name], own))
     return Inventory(tuple(connectors), tuple(cells))
 
 
-def _cells(connector: str, results: list[Any]) -> list[Cell]:
-    granted: set[tuple[str, str]] = set()
-    needed: dict[tuple[str, str], set[str]] = {}
-    for result in results:
-        for service in result.services:
-            granted.update((service.service, Grant.parse(g).scope) for g in service.granted)
-            for grant, operations in service.needed_for:
-                needed.setdefault((service.service, Grant.parse(grant).scope), set()).update(
-                    operations
-                )
+def _cells(result: BindingResult, decisions: list[Decision]) -> list[Cell]:
+    """One cell per scope the binding holds or needs, with the operations behind it."""
     cells = []
-    for service, scope in sorted(granted | set(needed)):
-        operations = tuple(sorted(needed.get((service, scope), ())))
-        if (service, scope) not in needed:
-            state = UNUSED
-        else:
-            state = NEEDED if (service, scope) in granted else MISSING
-        cells.append(Cell(connector, service, scope, state, operations))
+    for service in result.services:
+        granted = {Grant.parse(g).scope for g in service.granted}
+        kept = {Grant.parse(g).scope for g in service.kept}
+        suggested: dict[str, set[str]] = {}
+        for grant, needed_for in service.needed_for:
+            suggested.setdefault(Grant.parse(grant).scope, set()).update(needed_for)
+        served: dict[str, set[str]] = {}
+        denied: set[str] = set()
+        for decision in decisions:
+            if decision.service != service.service:
+                continue
+            if decision.outcome == DENIED and decision.rule == "scope":
+                denied.add(decision.operation)
+            for text in decision.satisfied_by if decision.allowed else ():
+                served.setdefault(Grant.parse(text).scope, set()).add(decision.operation)
+        operations: set[str]
+        for scope in sorted(granted | set(suggested)):
+            if scope in granted:
+                state = (
+                    EXCESSIVE
+                    if scope not in kept
+                    else (NEEDED if scope in suggested else OVER_BROAD)
+                )
+                operations = served.get(scope, set())
+            else:
+                operations = suggested[scope]
+                state = MISSING if operations & denied else INSTEAD
+            cells.append(
+                Cell(result.binding, service.service, scope, state, tuple(sorted(operations)))
+            )
     return cells

@@ -54,6 +54,28 @@ def load_workspace(root: Path | str) -> Workspace:
     return loader.load()
 
 
+def workspace_from_data(
+    services: list[dict[str, Any]],
+    policies: list[dict[str, Any]],
+    settings: Settings | None = None,
+) -> Workspace:
+    """Build a workspace from in-memory data, with the same validation as files get.
+
+    Errors point at `<service N>` / `<policy N>` pseudo-files; tests and
+    Hypothesis strategies use this to skip the file system.
+    """
+    loader = _Loader(Path("<memory>"), settings or Settings())
+    documents: list[list[YamlDocument]] = [[], []]
+    for group, (kind, items) in enumerate((("service", services), ("policy", policies))):
+        for index, data in enumerate(items):
+            document = YamlDocument(path=Path(f"<{kind} {index}>"), data=data)
+            problems = validate(document, kind, what=f"a {kind} document")
+            loader.errors.extend(problems)
+            if not problems:
+                documents[group].append(document)
+    return loader.build(documents[0], documents[1])
+
+
 def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:
     files: list[Path] = []
     for directory in directories:
@@ -114,10 +136,17 @@ class _Loader:
                 f"under {', '.join(self.settings.scenarios)}/, or configure them in "
                 "connector-harness.yaml",
             )
-        services = self._services(service_files)
-        documents = [
-            d for d in (self._read(p, "policy", "a policy document") for p in policy_files) if d
-        ]
+        service_documents = [self._read(p, "service", "a service spec") for p in service_files]
+        documents = [self._read(p, "policy", "a policy document") for p in policy_files]
+        return self.build(
+            [d for d in service_documents if d is not None], [d for d in documents if d is not None]
+        )
+
+    def build(
+        self, service_documents: list[YamlDocument], documents: list[YamlDocument]
+    ) -> Workspace:
+        """The model from parsed documents; raise InputErrors listing every problem."""
+        services = self._services(service_documents)
         connectors = self._connectors(documents, services)
         roles = self._roles(documents, services)
         bindings = self._bindings(documents, connectors, roles)
@@ -136,12 +165,9 @@ class _Loader:
 
     # -- services -------------------------------------------------------------------------
 
-    def _services(self, files: list[Path]) -> dict[str, Service]:
+    def _services(self, documents: list[YamlDocument]) -> dict[str, Service]:
         services: dict[str, Service] = {}
-        for path in files:
-            document = self._read(path, "service", "a service spec")
-            if document is None:
-                continue
+        for document in documents:
             service = self._service(document)
             if service is None:
                 continue

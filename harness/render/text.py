@@ -42,8 +42,7 @@ def _headline(report: Report) -> str:
 def _verdict_row(result: BindingResult, style: Style) -> list[str]:
     verdict = style("PASS", "green", "bold") if result.passed else style("FAIL", "red", "bold")
     counts = [f"{result.count(kind)} {kind}" for kind in (MISSING, EXCESSIVE, OVER_BROAD)]
-    other = sum(result.count(kind) for kind in KINDS[3:])
-    extra = f"{other} other" if other else ""
+    extra = ", ".join(f"{result.count(kind)} {kind}" for kind in KINDS[3:] if result.count(kind))
     return [
         verdict,
         result.binding,
