@@ -225,9 +225,18 @@ class _ServiceCheck:
             if step is not None and step.expect == DENIED:
                 continue
             demand = Demand(operations[decision.operation], decision.resources)
-            if decision.outcome == ALLOWED and decision.rule == "scope":
+            if decision.rule == "token":
+                # Refused for its credential, not its scopes: judge the scopes as the
+                # sandbox would have, so the grant it needs is neither excessive nor lost.
+                would_allow = self.meter.satisfied_alternative(self.granted, demand) is not None
+                outcome = ALLOWED if would_allow else DENIED
+            elif decision.rule == "scope":
+                outcome = decision.outcome
+            else:
+                continue
+            if outcome == ALLOWED:
                 self.allowed.append(demand)
-            elif decision.outcome == DENIED and decision.rule == "scope":
+            else:
                 self.denied.setdefault(demand, []).append(decision)
         self.used_by_calls = {
             Grant.parse(text) for d in decisions if d.allowed for text in d.satisfied_by

@@ -98,6 +98,7 @@ class Sandbox:
                 Response(404, {"error": "no_route", "detail": _no_route(self.router, host)}),
             )
         service, operation = route.service, route.operation
+        resources = _resources(operation, route.params, query, request)
         claims = None
         if token is not None:
             try:
@@ -113,6 +114,7 @@ class Sandbox:
                     401,
                     rejected.reason,
                     _unauthorized(rejected.error, rejected.reason),
+                    resources=resources,
                 )
         if claims is not None:
             connector = self._connectors.get(claims.subject)
@@ -160,7 +162,6 @@ class Sandbox:
             )
         granted = claims.grants.get(service.name, ())
         grant_set = self._grant_set(service, granted)
-        resources = _resources(operation, route.params, query, request)
         index = grant_set.allows(requirement, resources)
         rule_location = str(operation.location)
         if index is None:

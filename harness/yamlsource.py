@@ -25,6 +25,10 @@ MAX_DEPTH = 64
 PathKey = tuple[str | int, ...]
 
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+)
 
 
 @dataclass(slots=True)
@@ -64,12 +68,26 @@ def load_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> YamlDoc
             "split it into several files, or raise `max_file_bytes` in connector-harness.yaml",
         )
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(where, f"cannot read the file: {err.strerror}") from err
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
+        before = raw[: err.start].decode("utf-8")
+        line, column = _position(before, len(before))
         raise InputError(
-            where, f"the file is not UTF-8 text (byte {err.start})", "save it as UTF-8"
+            Location(str(path), line, column),
+            f"the file is not UTF-8 text (byte 0x{raw[err.start]:02X} at offset {err.start})",
+            "save it as UTF-8 (a latin-1 or UTF-16 file must be converted)",
         ) from err
     return parse_yaml(text, path)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of character `offset` in `text`."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def parse_yaml(text: str, path: Path) -> YamlDocument:
@@ -85,12 +103,19 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
             f"invalid YAML: {problem}",
             "check indentation, quoting and the `key: value` layout around this position",
         ) from err
-    except yaml.YAMLError as err:
-        raise InputError(Location(str(path)), f"invalid YAML: {err}") from err
-    except RecursionError as err:
+    except yaml.reader.ReaderError as err:
+        line, column = _position(text, err.position)
         raise InputError(
-            Location(str(path)), "the YAML is nested too deeply to read", "flatten the structure"
+            Location(str(path), line, column),
+            f"invalid YAML: the control character U+{ord(err.character):04X} is not allowed",
+            'remove it; inside a double-quoted string write it as an escape such as "\\t"',
         ) from err
+    except yaml.YAMLError as err:
+        raise InputError(
+            Location(str(path)), f"invalid YAML: {err}", "check the file's YAML syntax"
+        ) from err
+    except RecursionError as err:
+        raise _too_deep(text, path) from err
     if len(nodes) > 1:
         second = nodes[1].start_mark
         raise InputError(
@@ -103,6 +128,26 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         converter = _Converter(document)
         document.data = converter.convert(nodes[0], ())
     return document
+
+
+def _too_deep(text: str, path: Path) -> InputError:
+    """The composer ran out of stack: find the first collection nested too deeply."""
+    location, depth = Location(str(path)), 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):  # events: no recursion
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    location = Location(str(path), mark.line + 1, mark.column + 1)
+                    break
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return InputError(
+        location, f"the document is nested deeper than {MAX_DEPTH} levels", "flatten it"
+    )
 
 
 class _Converter:
@@ -130,6 +175,12 @@ class _Converter:
         if len(path) > MAX_DEPTH:
             raise self._error(
                 node, f"the document is nested deeper than {MAX_DEPTH} levels", "flatten it"
+            )
+        if node.tag not in _PLAIN_TAGS:
+            raise self._error(
+                node,
+                f"unsupported YAML tag {node.tag!r}",
+                "remove the `!tag`; workspace files hold plain mappings, lists and scalars",
             )
         mark = node.start_mark
         self.document.value_marks.setdefault(path, (mark.line + 1, mark.column + 1))

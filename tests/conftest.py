@@ -1,0 +1,1 @@
+"""Shared test set-up: puts tests/ on sys.path so `workspaces` (in-memory builders) imports."""

