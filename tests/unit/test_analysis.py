@@ -73,8 +73,10 @@ def test_a_grant_used_on_one_resource_can_be_narrowed() -> None:
     result = _check(["svc.read@item=a1"], [("GET", "/items/a1")])
     assert result.passed, result.findings
     result = _check(["svc.read@item=a1"], [("GET", "/items/b2")])
-    assert _kinds(result) == [("missing", "svc:items.get", ("svc.read@item=b2",)),
-                              ("excessive", "svc.read@item=a1", ())]
+    assert _kinds(result) == [
+        ("missing", "svc:items.get", ("svc.read@item=b2",)),
+        ("excessive", "svc.read@item=a1", ()),
+    ]
 
 
 def test_blocked_hosts_expired_tokens_and_unexpected_allows_are_findings() -> None:
@@ -86,7 +88,10 @@ def test_blocked_hosts_expired_tokens_and_unexpected_allows_are_findings() -> No
     assert [f.kind for f in result.findings] == ["egress", "credential"]
     assert result.findings[0].subject == "evil.example"
     assert "expired" in result.findings[1].message
-    expected_denied = {"expect": "denied", "request": {"method": "GET", "url": "https://api.svc.example/items"}}
+    expected_denied = {
+        "expect": "denied",
+        "request": {"method": "GET", "url": "https://api.svc.example/items"},
+    }
     result = _check(["svc.read"], [expected_denied])
     # the grant allowed only a call that should have been refused: unneeded and harmful
     assert [f.kind for f in result.findings] == ["excessive", "unexpected-allow"]
@@ -96,7 +101,8 @@ def test_blocked_hosts_expired_tokens_and_unexpected_allows_are_findings() -> No
 
 def test_fail_on_decides_which_kinds_fail_the_gate() -> None:
     result = _check(["svc.write"], [("GET", "/items")], fail_on=("missing",))
-    assert result.passed and result.count("over-broad") == 1
+    assert result.passed
+    assert result.count("over-broad") == 1
 
 
 def test_the_suggested_role_is_yaml_to_paste() -> None:

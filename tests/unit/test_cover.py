@@ -15,8 +15,16 @@ def _service(scopes: dict[str, list[str]], operations: list[dict[str, object]]) 
 
 
 def _ops(*items: tuple[str, object, str]) -> list[dict[str, object]]:
-    return [{"id": op_id, "method": "GET" if risk == "read" else "POST", "path": f"/{op_id}",
-             "requires": requires, "risk": risk} for op_id, requires, risk in items]
+    return [
+        {
+            "id": op_id,
+            "method": "GET" if risk == "read" else "POST",
+            "path": f"/{op_id}",
+            "requires": requires,
+            "risk": risk,
+        }
+        for op_id, requires, risk in items
+    ]
 
 
 def _demands(service: Service, *ids: str) -> list[Demand]:
@@ -28,28 +36,39 @@ def _universe(service: Service) -> list[Grant]:
 
 
 def test_breadth_weighs_operations_by_risk() -> None:
-    svc = _service({"r": [], "w": ["r"], "d": []},
-                   _ops(("read", "r", "read"), ("write", "w", "write"), ("del", "d", "delete")))
+    svc = _service(
+        {"r": [], "w": ["r"], "d": []},
+        _ops(("read", "r", "read"), ("write", "w", "write"), ("del", "d", "delete")),
+    )
     meter = BreadthMeter(svc)
     assert [meter.breadth([Grant(s)]) for s in ("r", "w", "d")] == [1, 4, 5]
     assert meter.breadth([Grant("w"), Grant("r")]) == 4  # union, not sum
 
 
 def test_the_narrowest_implying_scope_is_chosen() -> None:
-    svc = _service({"r": [], "w": ["r"], "admin": ["*"]},
-                   _ops(("read", "r", "read"), ("write", "w", "write"), ("cfg", "admin", "admin")))
+    svc = _service(
+        {"r": [], "w": ["r"], "admin": ["*"]},
+        _ops(("read", "r", "read"), ("write", "w", "write"), ("cfg", "admin", "admin")),
+    )
     meter = BreadthMeter(svc)
     result = minimum_breadth_cover(meter, _demands(svc, "read"), _universe(svc))
     assert (result.grants, result.breadth, result.method) == ((Grant("r"),), 1, EXACT)
-    result = minimum_breadth_cover(meter, _demands(svc, "read", "write"), [Grant("admin"), Grant("w")])
+    result = minimum_breadth_cover(
+        meter, _demands(svc, "read", "write"), [Grant("admin"), Grant("w")]
+    )
     assert result.grants == (Grant("w"),)
 
 
 def test_any_of_takes_the_cheaper_alternative_and_all_of_takes_both() -> None:
     svc = _service(
         {"a": [], "b": [], "c": [], "big": ["a"]},
-        _ops(("x", {"any_of": ["big", ["b", "c"]]}, "read"), ("y", "big", "write"),
-             ("z", {"all_of": ["a", "b"]}, "read"), ("w", "c", "delete"), ("v", "b", "read")),
+        _ops(
+            ("x", {"any_of": ["big", ["b", "c"]]}, "read"),
+            ("y", "big", "write"),
+            ("z", {"all_of": ["a", "b"]}, "read"),
+            ("w", "c", "delete"),
+            ("v", "b", "read"),
+        ),
     )
     meter = BreadthMeter(svc)
     result = minimum_breadth_cover(meter, _demands(svc, "x"), _universe(svc))
@@ -70,9 +89,12 @@ def test_fixed_grants_are_kept_and_impossible_calls_are_reported() -> None:
 
 
 def test_the_greedy_fallback_is_used_past_the_budget_and_stays_one_minimal(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     scopes = {f"s{i}": [] for i in range(12)}
-    operations = _ops(*((f"op{i}", {"any_of": [f"s{i}", f"s{(i + 1) % 12}"]}, "read") for i in range(12)))
+    operations = _ops(
+        *((f"op{i}", {"any_of": [f"s{i}", f"s{(i + 1) % 12}"]}, "read") for i in range(12))
+    )
     svc = _service(scopes, operations)
     meter = BreadthMeter(svc)
     demands = _demands(svc, *(f"op{i}" for i in range(12)))

@@ -10,8 +10,12 @@ def _router() -> Router:
         {"id": "items.list", "method": "GET", "path": "/items", "requires": "svc.read"},
         {"id": "items.get", "method": "GET", "path": "/items/{item}", "requires": "svc.read"},
         {"id": "items.search", "method": "GET", "path": "/items/search", "requires": "svc.read"},
-        {"id": "values.append", "method": "POST", "path": "/sheets/{sheet}/values/{range}:append",
-         "requires": "svc.write"},
+        {
+            "id": "values.append",
+            "method": "POST",
+            "path": "/sheets/{sheet}/values/{range}:append",
+            "requires": "svc.write",
+        },
     ]
     workspace = build([service(operations=operations)], [policy(["svc.read"], [("GET", "/items")])])
     return Router(workspace.services)
@@ -20,16 +24,20 @@ def _router() -> Router:
 def test_literal_paths_win_over_templates() -> None:
     router = _router()
     route = router.route("GET", HOST, "/items/search")
-    assert route is not None and route.operation.id == "items.search"
+    assert route is not None
+    assert route.operation.id == "items.search"
     route = router.route("GET", HOST, "/items/42")
-    assert route is not None and (route.operation.id, route.params) == ("items.get", {"item": "42"})
+    assert route is not None
+    assert (route.operation.id, route.params) == ("items.get", {"item": "42"})
 
 
 def test_parameters_are_unquoted_and_a_trailing_slash_is_accepted() -> None:
     route = _router().route("POST", HOST, "/sheets/S1/values/A1%3AB2:append")
-    assert route is not None and route.params == {"sheet": "S1", "range": "A1:B2"}
+    assert route is not None
+    assert route.params == {"sheet": "S1", "range": "A1:B2"}
     route = _router().route("GET", HOST, "/items/")
-    assert route is not None and route.operation.id == "items.list"
+    assert route is not None
+    assert route.operation.id == "items.list"
 
 
 def test_unknown_method_path_or_host_has_no_route() -> None:

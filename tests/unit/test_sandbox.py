@@ -14,8 +14,14 @@ def _sandbox(grants: list[str], **options: Any) -> Sandbox:
     return Sandbox(workspace)
 
 
-def _call(sandbox: Sandbox, method: str, path: str, token: str | None = None,
-          host: str = HOST, json: Any = None) -> Any:
+def _call(
+    sandbox: Sandbox,
+    method: str,
+    path: str,
+    token: str | None = None,
+    host: str = HOST,
+    json: Any = None,
+) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return sandbox.handle(Request(method, f"https://{host}{path}", headers, json))
 
@@ -26,8 +32,16 @@ def test_an_allowed_call_records_the_rule_and_the_grants_that_allowed_it() -> No
     response = _call(sandbox, "GET", "/items", token)
     assert response.status == 200
     decision = sandbox.decisions[-1]
-    assert (decision.identity, decision.binding, decision.environment) == ("bot", "bot@prod", "prod")
-    assert (decision.operation, decision.outcome, decision.rule) == ("items.list", "allowed", "scope")
+    assert (decision.identity, decision.binding, decision.environment) == (
+        "bot",
+        "bot@prod",
+        "prod",
+    )
+    assert (decision.operation, decision.outcome, decision.rule) == (
+        "items.list",
+        "allowed",
+        "scope",
+    )
     assert decision.satisfied_by == ("svc.write",)
     assert decision.scopes == ("svc.write",)
     assert decision.rule_location == "<service 0>:1:1"
@@ -38,7 +52,10 @@ def test_a_denial_names_the_operation_and_requirement_rfc6750_style() -> None:
     token = sandbox.issue_token(sandbox.workspace.bindings[0])
     response = _call(sandbox, "DELETE", "/items/i1", token)
     assert response.status == 403
-    assert response.header("WWW-Authenticate") == 'Bearer error="insufficient_scope", scope="svc.delete"'
+    assert (
+        response.header("WWW-Authenticate")
+        == 'Bearer error="insufficient_scope", scope="svc.delete"'
+    )
     assert response.json == {
         "error": "insufficient_scope",
         "operation": "svc:items.delete",
@@ -66,7 +83,11 @@ def test_missing_expired_and_foreign_tokens_are_401() -> None:
     assert response.status == 401
     assert "expired" in response.header("WWW-Authenticate")
     decision = sandbox.decisions[-1]
-    assert (decision.identity, decision.rule, decision.reason) == ("bot", "token", "the token expired 0s ago")
+    assert (decision.identity, decision.rule, decision.reason) == (
+        "bot",
+        "token",
+        "the token expired 0s ago",
+    )
     other = Sandbox(sandbox.workspace).issue_token(sandbox.workspace.bindings[0])
     assert _call(sandbox, "GET", "/items", other).status == 401
 
@@ -95,26 +116,54 @@ def test_cross_region_calls_are_blocked() -> None:
 
 def test_stateful_collections_create_read_update_delete() -> None:
     operations = [
-        {"id": "c", "method": "POST", "path": "/items", "requires": "svc.write",
-         "answer": {"collection": "items", "action": "create"}},
-        {"id": "r", "method": "GET", "path": "/items/{id}", "requires": "svc.read",
-         "answer": {"collection": "items", "action": "read", "id": "id"}},
-        {"id": "u", "method": "PATCH", "path": "/items/{id}", "requires": "svc.write",
-         "answer": {"collection": "items", "action": "update", "id": "id"}},
-        {"id": "d", "method": "DELETE", "path": "/items/{id}", "requires": "svc.write",
-         "answer": {"collection": "items", "action": "delete", "id": "id"}},
-        {"id": "l", "method": "GET", "path": "/items", "requires": "svc.read",
-         "answer": {"collection": "items", "action": "list"}},
+        {
+            "id": "c",
+            "method": "POST",
+            "path": "/items",
+            "requires": "svc.write",
+            "answer": {"collection": "items", "action": "create"},
+        },
+        {
+            "id": "r",
+            "method": "GET",
+            "path": "/items/{id}",
+            "requires": "svc.read",
+            "answer": {"collection": "items", "action": "read", "id": "id"},
+        },
+        {
+            "id": "u",
+            "method": "PATCH",
+            "path": "/items/{id}",
+            "requires": "svc.write",
+            "answer": {"collection": "items", "action": "update", "id": "id"},
+        },
+        {
+            "id": "d",
+            "method": "DELETE",
+            "path": "/items/{id}",
+            "requires": "svc.write",
+            "answer": {"collection": "items", "action": "delete", "id": "id"},
+        },
+        {
+            "id": "l",
+            "method": "GET",
+            "path": "/items",
+            "requires": "svc.read",
+            "answer": {"collection": "items", "action": "list"},
+        },
     ]
-    spec = service(operations=operations,
-                   collections={"items": {"id_prefix": "i_", "seed": [{"id": "i_1", "n": 1}]}})
+    spec = service(
+        operations=operations,
+        collections={"items": {"id_prefix": "i_", "seed": [{"id": "i_1", "n": 1}]}},
+    )
     sandbox = Sandbox(build([spec], [policy(["svc.write"], [("GET", "/items")])]))
     token = sandbox.issue_token(sandbox.workspace.bindings[0])
     created = _call(sandbox, "POST", "/items", token, json={"n": 2})
     assert (created.status, created.json) == (201, {"n": 2, "id": "i_2"})
     assert _call(sandbox, "PATCH", "/items/i_2", token, json={"n": 3}).json == {"n": 3, "id": "i_2"}
-    assert _call(sandbox, "GET", "/items", token).json == {"items": [{"id": "i_1", "n": 1},
-                                                                     {"n": 3, "id": "i_2"}]}
+    assert _call(sandbox, "GET", "/items", token).json == {
+        "items": [{"id": "i_1", "n": 1}, {"n": 3, "id": "i_2"}]
+    }
     assert _call(sandbox, "DELETE", "/items/i_1", token).status == 204
     assert _call(sandbox, "GET", "/items/i_1", token).status == 404
     sandbox.reset()
@@ -122,8 +171,15 @@ def test_stateful_collections_create_read_update_delete() -> None:
 
 
 def test_public_operations_need_no_token() -> None:
-    operations = [{"id": "health", "method": "GET", "path": "/health", "requires": "none",
-                   "answer": {"static": {"status": 200, "json": {"ok": True}}}}]
+    operations = [
+        {
+            "id": "health",
+            "method": "GET",
+            "path": "/health",
+            "requires": "none",
+            "answer": {"static": {"status": 200, "json": {"ok": True}}},
+        }
+    ]
     sandbox = Sandbox(build([service(operations=operations)], [policy([], [("GET", "/health")])]))
     response = _call(sandbox, "GET", "/health")
     assert (response.status, response.json) == (200, {"ok": True})

@@ -4,14 +4,16 @@ import pytest
 
 from harness.scopes import Grant, GrantSet, Requirement, ScopeUniverse
 
-UNIVERSE = ScopeUniverse({
-    "crm.contacts.read": [],
-    "crm.contacts.write": ["crm.contacts.read"],
-    "crm.deals.read": [],
-    "crm.deals.write": ["crm.deals.read"],
-    "crm.owner": ["crm.contacts.write"],
-    "crm.admin": ["crm.*"],
-})
+UNIVERSE = ScopeUniverse(
+    {
+        "crm.contacts.read": [],
+        "crm.contacts.write": ["crm.contacts.read"],
+        "crm.deals.read": [],
+        "crm.deals.write": ["crm.deals.read"],
+        "crm.owner": ["crm.contacts.write"],
+        "crm.admin": ["crm.*"],
+    }
+)
 
 
 @pytest.mark.parametrize(
@@ -53,7 +55,10 @@ def test_undeclared_scopes_are_recognised() -> None:
     assert UNIVERSE.undeclared("billing.*")
     assert not UNIVERSE.undeclared("crm.*")
     assert UNIVERSE.implied_by("crm.contacts.read") == (
-        "crm.admin", "crm.contacts.read", "crm.contacts.write", "crm.owner",
+        "crm.admin",
+        "crm.contacts.read",
+        "crm.contacts.write",
+        "crm.owner",
     )
 
 

@@ -9,8 +9,13 @@ NOW = 1_800_000_000
 
 def _mint(authority: TokenAuthority, **overrides: object) -> str:
     arguments: dict[str, object] = {
-        "subject": "bot", "binding": "bot@prod", "environment": "prod",
-        "grants": {"crm": ("crm.read",)}, "issued_at": NOW, "lifetime": 3600, "audience": ("crm",),
+        "subject": "bot",
+        "binding": "bot@prod",
+        "environment": "prod",
+        "grants": {"crm": ("crm.read",)},
+        "issued_at": NOW,
+        "lifetime": 3600,
+        "audience": ("crm",),
     }
     arguments.update(overrides)
     return authority.mint(**arguments)  # type: ignore[arg-type]  # keyword mix built above
@@ -19,7 +24,11 @@ def _mint(authority: TokenAuthority, **overrides: object) -> str:
 def test_a_genuine_token_verifies_with_its_claims() -> None:
     authority = TokenAuthority(b"k" * 32)
     claims = authority.verify(_mint(authority), now=NOW + 10, audience="crm")
-    assert (claims.subject, claims.binding, claims.grants) == ("bot", "bot@prod", {"crm": ("crm.read",)})
+    assert (claims.subject, claims.binding, claims.grants) == (
+        "bot",
+        "bot@prod",
+        {"crm": ("crm.read",)},
+    )
     assert claims.expires_at == NOW + 3600
 
 
