@@ -182,7 +182,14 @@ class Settings:
     scenarios: tuple[str, ...] = ("scenarios",)
     clock: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     max_file_bytes: int = 2 * 1024 * 1024
-    fail_on: tuple[str, ...] = ("missing", "excessive", "over-broad", "egress", "credential")
+    fail_on: tuple[str, ...] = (
+        "missing",
+        "excessive",
+        "over-broad",
+        "egress",
+        "credential",
+        "unexpected-allow",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,25 +16,50 @@ def service(
     **extra: Any,
 ) -> dict[str, Any]:
     """A service spec: `scopes` maps each scope to what it implies."""
-    scopes = scopes if scopes is not None else {
-        "svc.read": [],
-        "svc.write": ["svc.read"],
-        "svc.delete": [],
-        "svc.admin": ["svc.*"],
-    }
-    operations = operations if operations is not None else [
-        {"id": "items.list", "method": "GET", "path": "/items", "requires": "svc.read"},
-        {"id": "items.get", "method": "GET", "path": "/items/{item}", "requires": "svc.read",
-         "resources": {"item": "path.item"}},
-        {"id": "items.create", "method": "POST", "path": "/items", "requires": "svc.write"},
-        {"id": "items.delete", "method": "DELETE", "path": "/items/{item}", "requires": "svc.delete"},
-        {"id": "settings.update", "method": "PUT", "path": "/settings", "requires": "svc.admin",
-         "risk": "admin"},
-    ]
+    scopes = (
+        scopes
+        if scopes is not None
+        else {
+            "svc.read": [],
+            "svc.write": ["svc.read"],
+            "svc.delete": [],
+            "svc.admin": ["svc.*"],
+        }
+    )
+    operations = (
+        operations
+        if operations is not None
+        else [
+            {"id": "items.list", "method": "GET", "path": "/items", "requires": "svc.read"},
+            {
+                "id": "items.get",
+                "method": "GET",
+                "path": "/items/{item}",
+                "requires": "svc.read",
+                "resources": {"item": "path.item"},
+            },
+            {"id": "items.create", "method": "POST", "path": "/items", "requires": "svc.write"},
+            {
+                "id": "items.delete",
+                "method": "DELETE",
+                "path": "/items/{item}",
+                "requires": "svc.delete",
+            },
+            {
+                "id": "settings.update",
+                "method": "PUT",
+                "path": "/settings",
+                "requires": "svc.admin",
+                "risk": "admin",
+            },
+        ]
+    )
     data: dict[str, Any] = {
         "service": "svc",
         "hosts": [HOST],
-        "scopes": {name: {"implies": implied} if implied else None for name, implied in scopes.items()},
+        "scopes": {
+            name: {"implies": implied} if implied else None for name, implied in scopes.items()
+        },
         "operations": operations,
     }
     data.update(extra)
@@ -59,12 +84,14 @@ def policy(
             method, path = call
             steps.append({"request": {"method": method, "url": f"https://{host}{path}"}})
     return {
-        "connectors": [{
-            "name": "bot",
-            "owner": "owner@example.com",
-            "credential": {"type": "oauth2-client-credentials", "lifetime": lifetime},
-            "allowed_hosts": allowed_hosts if allowed_hosts is not None else [HOST],
-        }],
+        "connectors": [
+            {
+                "name": "bot",
+                "owner": "owner@example.com",
+                "credential": {"type": "oauth2-client-credentials", "lifetime": lifetime},
+                "allowed_hosts": allowed_hosts if allowed_hosts is not None else [HOST],
+            }
+        ],
         "roles": [{"name": "role", "grants": {service_name: grants} if grants else {}}],
         "bindings": [{"connector": "bot", "env": "prod", "roles": ["role"]}],
         "flows": [{"name": "flow", "connector": "bot", "steps": steps}],

@@ -85,7 +85,7 @@ def _summary(report: Report, style: Style) -> list[str]:
     found = ", ".join(counts) if counts else "no findings"
     if report.passed:
         return [
-            style(f"All {plural(total, 'binding')} hold least privilege ({found}).", "green"),
+            style(f"{_all(total)} least privilege ({found}).", "green"),
             "Next: nothing to change; keep this check in CI to catch drift.",
         ]
     failed = len(report.failed)
@@ -94,3 +94,7 @@ def _summary(report: Report, style: Style) -> list[str]:
         "Next: apply each 'write instead' above (or adopt the suggested roles), then run "
         "`connector-harness check` again.",
     ]
+
+
+def _all(total: int) -> str:
+    return "The binding holds" if total == 1 else f"All {total} bindings hold"
