@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 ISSUER = "connector-harness-sandbox"
+MAX_VERIFIED_TOKENS = 4096
 _HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
 
 
@@ -59,6 +60,9 @@ class TokenAuthority:
         self.issuer = issuer
         self._revoked: set[str] = set()
         self._serial = 0
+        # Signatures are checked once per token; expiry, audience, issuer and
+        # revocation are checked on every call (they change with the clock and state).
+        self._verified: dict[str, Claims] = {}
 
     def mint(
         self,
@@ -93,25 +97,35 @@ class TokenAuthority:
 
     def verify(self, token: str, *, now: int, audience: str) -> Claims:
         """Check signature, issuer, expiry, audience and revocation; raise TokenRejected."""
-        payload = self._decode(token)
-        if payload["iss"] != self.issuer:
-            raise TokenRejected(f"the token was issued by {payload['iss']!r}, not by this sandbox")
-        if payload["jti"] in self._revoked:
+        claims = self._genuine(token)
+        if claims.issuer != self.issuer:
+            raise TokenRejected(f"the token was issued by {claims.issuer!r}, not by this sandbox")
+        if claims.token_id in self._revoked:
             raise TokenRejected("the token has been revoked")
-        if now >= payload["exp"]:
-            raise TokenRejected(f"the token expired {now - payload['exp']}s ago")
-        if payload["aud"] and audience not in payload["aud"]:
+        if now >= claims.expires_at:
+            raise TokenRejected(f"the token expired {now - claims.expires_at}s ago")
+        if claims.audience and audience not in claims.audience:
             raise TokenRejected(
-                f"the token is not meant for {audience!r} (audience: {', '.join(payload['aud'])})"
+                f"the token is not meant for {audience!r} (audience: {', '.join(claims.audience)})"
             )
-        return _claims(payload)
+        return claims
 
     def identify(self, token: str) -> Claims | None:
         """Who a genuine token belongs to, even when expired or revoked (for the decision log)."""
         try:
-            return _claims(self._decode(token))
+            return self._genuine(token)
         except TokenRejected:
             return None
+
+    def _genuine(self, token: str) -> Claims:
+        """The claims of a token whose signature is ours (memoised: tokens are immutable)."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = _claims(self._decode(token))
+            if len(self._verified) >= MAX_VERIFIED_TOKENS:
+                self._verified.clear()
+            self._verified[token] = claims
+        return claims
 
     def _decode(self, token: str) -> dict[str, Any]:
         raw = token.encode()
