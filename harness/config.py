@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,10 @@ from harness.validation import validate
 from harness.yamlsource import YamlDocument, load_yaml
 
 SETTINGS_FILE = "connector-harness.yaml"
+PYPROJECT_TABLE = "[tool.connector-harness]"
+
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=\s*")
+_TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
 
 
 def load_settings(root: Path) -> Settings:
@@ -27,31 +32,105 @@ def load_settings(root: Path) -> Settings:
     errors = validate(document, "config", what="workspace settings")
     if errors:
         raise InputErrors(errors)
-    return _settings(document)
+    settings = _settings(document)
+    errors = [
+        error
+        for key in ("mocks", "scenarios")
+        if key in document.data
+        for error in _check_directories(document, root, key)
+    ]
+    if errors:
+        raise InputErrors(errors)
+    return settings
+
+
+def _check_directories(document: YamlDocument, root: Path, key: str) -> list[InputError]:
+    """Configured directories must exist inside the workspace; a typo would read nothing."""
+    names: list[str] = document.data[key]
+    if not names:
+        return [
+            InputError(
+                document.location((key,)),
+                f"`{key}` lists no directory, so no files would be read",
+                f"list at least one directory, e.g. {key}: [{key}]",
+            )
+        ]
+    errors: list[InputError] = []
+    present = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for index, name in enumerate(names):
+        where = document.location((key, index))
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            errors.append(
+                InputError(
+                    where,
+                    f"`{key}[{index}]` must be a directory inside the workspace, not {name!r}",
+                    f"write a path relative to the workspace directory, e.g. {key}: [{key}]",
+                )
+            )
+        elif not (root / name).is_dir():
+            errors.append(
+                InputError(
+                    where,
+                    f"`{key}[{index}]`: the directory {name!r} does not exist in the workspace",
+                    f"create it, or list an existing one ({', '.join(present) or 'none yet'})",
+                )
+            )
+    return errors
 
 
 def _from_pyproject(path: Path) -> YamlDocument | None:
     if not path.is_file():
         return None
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(Location(str(path)), f"invalid TOML: {err}") from err
-    table = data.get("tool", {}).get("connector-harness")
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            Location(str(path)), "the file is not UTF-8 text", "save it as UTF-8"
+        ) from err
+    except OSError as err:
+        raise InputError(
+            Location(str(path)),
+            f"cannot read the file: {err.strerror}",
+            "check that the file is readable",
+        ) from err
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        message = str(err)
+        found = _TOML_POSITION.search(message)
+        if found and found[1]:
+            line, column = int(found[1]), int(found[2])
+        else:  # "at end of document": an unclosed string, table or array
+            line, column = len(text.splitlines()) or 1, 0
+        raise InputError(
+            Location(str(path), line, column),
+            f"invalid TOML: {message[: found.start()] if found else message}",
+            "check the quoting and the `key = value` layout around this position",
+        ) from err
+    tool = data.get("tool")
+    table = tool.get("connector-harness") if isinstance(tool, dict) else None
     if table is None:
         return None
-    # TOML keeps no positions; errors point at the table header instead.
-    line = _line_of(path, "[tool.connector-harness]")
     document = YamlDocument(path=path, data=table)
-    document.value_marks[()] = (line, 1)
+    _mark_table(document, text.splitlines())
     return document
 
 
-def _line_of(path: Path, needle: str) -> int:
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
-        if line.strip() == needle:
-            return number
-    return 1
+def _mark_table(document: YamlDocument, lines: list[str]) -> None:
+    """TOML keeps no positions: point at the table header and at each `key =` line in it."""
+    document.value_marks[()] = (1, 1)
+    inside = False
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.partition("#")[0].rstrip() == PYPROJECT_TABLE
+            if inside:
+                document.value_marks[()] = (number, 1)
+            continue
+        found = _TOML_KEY.match(line) if inside else None
+        if found:
+            document.key_marks[(found[1],)] = (number, found.start(1) + 1)
+            document.value_marks[(found[1],)] = (number, found.end() + 1)
 
 
 def _settings(document: YamlDocument) -> Settings:
@@ -61,7 +140,7 @@ def _settings(document: YamlDocument) -> Settings:
     if "clock" in data:
         try:
             clock = parse_instant(str(data["clock"]))
-        except ValueError as err:
+        except (ValueError, OverflowError) as err:
             raise InputError(
                 document.location(("clock",)),
                 f"`clock` is not a valid time: {err}",

@@ -46,7 +46,9 @@ def load_workspace(root: Path | str) -> Workspace:
     if not root.is_dir():
         raise InputError(
             Location(str(root)),
-            "the workspace directory does not exist",
+            "the workspace is a file, not a directory"
+            if root.exists()
+            else "the workspace directory does not exist",
             "pass the directory that holds mocks/ and scenarios/",
         )
     settings = load_settings(root)
@@ -71,7 +73,9 @@ def workspace_from_data(
             document = YamlDocument(path=Path(f"<{kind} {index}>"), data=data)
             problems = validate(document, kind, what=f"a {kind} document")
             loader.errors.extend(problems)
-            if not problems:
+            if problems:
+                loader.unreadable.add(kind)
+            else:
                 documents[group].append(document)
     return loader.build(documents[0], documents[1])
 
@@ -103,6 +107,9 @@ class _Loader:
         self.root = root
         self.settings = settings
         self.errors: list[InputError] = []
+        # Kinds ("service", "policy") of which a document failed to load: a name that
+        # seems undefined may be defined there, so dangling references are not reported.
+        self.unreadable: set[str] = set()
 
     def _relative(self, path: Path) -> Path:
         try:
@@ -115,15 +122,22 @@ class _Loader:
             document = load_yaml(self._relative(path), max_bytes=self.settings.max_file_bytes)
         except InputError as err:
             self.errors.append(err)
+            self.unreadable.add(kind)
             return None
         problems = validate(document, kind, what=what)
         if problems:
             self.errors.extend(problems)
+            self.unreadable.add(kind)
             return None
         return document
 
     def _fail(self, location: Location, problem: str, hint: str = "") -> None:
         self.errors.append(InputError(location, problem, hint))
+
+    def _dangling(self, kind: str, location: Location, problem: str, hint: str) -> None:
+        """A reference to an undefined name, unless a `kind` document failed to load."""
+        if kind not in self.unreadable:
+            self._fail(location, problem, hint)
 
     def load(self) -> Workspace:
         service_files = _yaml_files(self.root, self.settings.mocks)
@@ -170,6 +184,7 @@ class _Loader:
         for document in documents:
             service = self._service(document)
             if service is None:
+                self.unreadable.add("service")
                 continue
             if service.name in services:
                 self._fail(
@@ -283,6 +298,14 @@ class _Loader:
                     _suggest(scope, universe.names),
                 )
         params = template_params(data["path"])
+        repeated = sorted({param for param in params if params.count(param) > 1})
+        if repeated:
+            ok = False
+            self._fail(
+                doc.location((*base, "path")),
+                f"path parameter `{{{repeated[0]}}}` appears more than once in `{data['path']}`",
+                "give each path parameter its own name",
+            )
         resources = tuple(sorted(data.get("resources", {}).items()))
         for key, locator in resources:
             if locator.startswith("path.") and locator[5:] not in params:
@@ -356,7 +379,8 @@ class _Loader:
             credential = data["credential"]
             for position, audience in enumerate(credential.get("audience", ())):
                 if audience not in services:
-                    self._fail(
+                    self._dangling(
+                        "service",
                         doc.location((*base, "credential", "audience", position)),
                         f"audience `{audience}` is not a service of this workspace",
                         _suggest(audience, services),
@@ -397,16 +421,20 @@ class _Loader:
         self, documents: list[YamlDocument], services: dict[str, Service]
     ) -> dict[str, Role]:
         roles: dict[str, Role] = {}
+        extends_at: dict[tuple[str, str], Location] = {}
         seen: dict[str, Location] = {}
         for doc, index, data in self._entries(documents, "roles"):
             base = ("roles", index)
             if not self._unique(seen, data["name"], "role", doc.location((*base, "name"))):
                 continue
+            for position, parent in enumerate(data.get("extends", ())):
+                extends_at[(data["name"], parent)] = doc.location((*base, "extends", position))
             grants: list[GrantSource] = []
             for service_name, scopes in data["grants"].items():
                 service = services.get(service_name)
                 if service is None:
-                    self._fail(
+                    self._dangling(
+                        "service",
                         doc.location((*base, "grants", service_name), key=True),
                         f"role `{data['name']}` grants scopes of `{service_name}`, which is not a service",
                         _suggest(service_name, services),
@@ -436,14 +464,14 @@ class _Loader:
                 location=doc.location(base),
                 grants_location=doc.location((*base, "grants")),
             )
-        for role in roles.values():
-            for parent in role.extends:
-                if parent not in roles:
-                    self._fail(
-                        role.location,
-                        f"role `{role.name}` extends `{parent}`, which is not a role",
-                        _suggest(parent, roles),
-                    )
+        for (name, parent), where in extends_at.items():
+            if parent not in roles:
+                self._dangling(
+                    "policy",
+                    where,
+                    f"role `{name}` extends `{parent}`, which is not a role",
+                    _suggest(parent, roles),
+                )
         self._check_cycles(roles)
         return roles
 
@@ -483,7 +511,8 @@ class _Loader:
             ok = self._unique(seen, f"{data['connector']}@{data['env']}", "binding", where)
             if data["connector"] not in connectors:
                 ok = False
-                self._fail(
+                self._dangling(
+                    "policy",
                     doc.location((*base, "connector")),
                     f"binding refers to connector `{data['connector']}`, which is not defined",
                     _suggest(data["connector"], connectors),
@@ -491,7 +520,8 @@ class _Loader:
             for position, role in enumerate(data["roles"]):
                 if role not in roles:
                     ok = False
-                    self._fail(
+                    self._dangling(
+                        "policy",
                         doc.location((*base, "roles", position)),
                         f"binding refers to role `{role}`, which is not defined",
                         _suggest(role, roles),
@@ -517,7 +547,8 @@ class _Loader:
             if not self._unique(seen, data["name"], "flow", doc.location((*base, "name"))):
                 continue
             if data["connector"] not in connectors:
-                self._fail(
+                self._dangling(
+                    "policy",
                     doc.location((*base, "connector")),
                     f"flow refers to connector `{data['connector']}`, which is not defined",
                     _suggest(data["connector"], connectors),
@@ -573,7 +604,15 @@ class _Loader:
                         f"({_suggest(name, known)})",
                     )
         url = TEMPLATE.sub("placeholder", request["url"])
-        host, path, _ = split_url(url)
+        try:
+            host, path, _ = split_url(url)
+        except ValueError as err:  # a bad port or an unclosed [IPv6] bracket
+            self._fail(
+                doc.location((*base, "request", "url")),
+                f"the URL is not valid: {err}",
+                "write an absolute URL such as https://api.crm.example/v1/contacts",
+            )
+            return None
         if not urlsplit(url).hostname:
             ok = False
             self._fail(

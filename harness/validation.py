@@ -31,6 +31,11 @@ _TYPE_NAMES = {
     "null": "an empty value",
 }
 
+_EMPTY_HINTS = {
+    "service": "start it with `service:`, `hosts:`, `scopes:` and `operations:`, or delete the file",
+    "policy": "give it `connectors:`, `roles:`, `bindings:` or `flows:`, or delete the file",
+}
+
 
 @cache
 def load_schema(kind: str) -> dict[str, Any]:
@@ -48,7 +53,8 @@ def _validator(kind: str) -> jsonschema.Draft202012Validator:
 def validate(document: YamlDocument, kind: str, *, what: str) -> list[InputError]:
     """Every schema violation in `document`, as located InputErrors (empty when valid)."""
     if document.data is None:
-        return [InputError(document.location(), f"the file is empty; expected {what}")]
+        hint = _EMPTY_HINTS.get(kind, "write its content, or delete the file")
+        return [InputError(document.location(), f"the file is empty; expected {what}", hint)]
     errors = sorted(
         _validator(kind).iter_errors(document.data), key=lambda e: [str(p) for p in e.absolute_path]
     )

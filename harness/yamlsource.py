@@ -60,7 +60,11 @@ def load_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> YamlDoc
     try:
         size = path.stat().st_size
     except OSError as err:
-        raise InputError(where, f"cannot read the file: {err.strerror}") from err
+        raise InputError(
+            where,
+            f"cannot read the file: {err.strerror}",
+            "check that the file exists and is readable",
+        ) from err
     if size > max_bytes:
         raise InputError(
             where,
@@ -70,7 +74,11 @@ def load_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> YamlDoc
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise InputError(where, f"cannot read the file: {err.strerror}") from err
+        raise InputError(
+            where,
+            f"cannot read the file: {err.strerror}",
+            "check that the file exists and is readable",
+        ) from err
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -107,7 +115,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         line, column = _position(text, err.position)
         raise InputError(
             Location(str(path), line, column),
-            f"invalid YAML: the control character U+{ord(err.character):04X} is not allowed",
+            f"invalid YAML: the unprintable character U+{err.character:04X} is not allowed",
             'remove it; inside a double-quoted string write it as an escape such as "\\t"',
         ) from err
     except yaml.YAMLError as err:
@@ -137,8 +145,8 @@ def _too_deep(text: str, path: Path) -> InputError:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):  # events: no recursion
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
+                mark = event.start_mark
+                if depth > MAX_DEPTH and mark is not None:
                     location = Location(str(path), mark.line + 1, mark.column + 1)
                     break
             elif isinstance(event, yaml.CollectionEndEvent):
@@ -163,8 +171,8 @@ class _Converter:
             Location(str(self.document.path), mark.line + 1, mark.column + 1), problem, hint
         )
 
-    def convert(self, node: yaml.Node, path: PathKey) -> Any:
-        self.expanded += 1
+    def _count(self, node: yaml.Node, values: int) -> None:
+        self.expanded += values
         if self.expanded > MAX_EXPANDED_NODES:
             raise self._error(
                 node,
@@ -172,10 +180,16 @@ class _Converter:
                 "(an alias bomb, or a file far too large)",
                 "use fewer anchors/aliases (&name / *name); write the values out instead",
             )
-        if len(path) > MAX_DEPTH:
+
+    def _too_deep(self, node: yaml.Node, depth: int) -> None:
+        if depth > MAX_DEPTH:
             raise self._error(
                 node, f"the document is nested deeper than {MAX_DEPTH} levels", "flatten it"
             )
+
+    def convert(self, node: yaml.Node, path: PathKey) -> Any:
+        self._count(node, 1)
+        self._too_deep(node, len(path))
         if node.tag not in _PLAIN_TAGS:
             raise self._error(
                 node,
@@ -222,8 +236,15 @@ class _Converter:
             result[key] = self.convert(value_node, child)
         return result
 
-    def _flatten_merges(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-        """Apply YAML merge keys (`<<: *base`); explicit keys win over merged ones."""
+    def _flatten_merges(
+        self, node: yaml.MappingNode, depth: int = 0
+    ) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Apply YAML merge keys (`<<: *base`); explicit keys win over merged ones.
+
+        Merges count towards the expansion limit as they happen, and chains of
+        merges (including a mapping that merges itself) are bounded like nesting.
+        """
+        self._too_deep(node, depth)
         pairs: list[tuple[yaml.Node, yaml.Node]] = []
         merged: list[tuple[yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
@@ -236,8 +257,8 @@ class _Converter:
             for source in sources:
                 if not isinstance(source, yaml.MappingNode):
                     raise self._error(source, "`<<` must merge a mapping", "write `<<: *anchor`")
-                self.expanded += len(source.value)
-                merged.extend(self._flatten_merges(source))
+                self._count(source, len(source.value))
+                merged.extend(self._flatten_merges(source, depth + 1))
         explicit = {k.value for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
         seen: set[str] = set()
         for key_node, value_node in merged:

@@ -1,0 +1,278 @@
+"""Bad input never crashes: exit code 2, a located message, and a hint saying what to write.
+
+Each directory of tests/corpus/ is a small workspace that is valid except for one
+defect (tests/corpus/README.md lists them). Inputs too big to commit (a file over
+the default size limit, deep nesting, a merge-key bomb), invalid TOML (ruff would
+trip over it) and workspaces that must not exist are generated into tmp_path by
+the GENERATED builders below.
+
+Every case runs the CLI from the directory that holds the case, as
+`connector-harness check CASE`, so paths print relative: `CASE/scenarios/x.yaml:3:5:`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+BASE = CORPUS / "_base"
+SCENARIO = "scenarios/crm-sync.yaml"
+FOOTER = re.compile(r"^\d+ problems? in the workspace; ")
+
+RunCli = Callable[..., tuple[int, str, str]]  # the `run_cli` fixture of conftest.py
+
+# case                          first location printed, inside the case ("" = the case itself)
+#                               message fragment expected on that first line
+CASES: list[tuple[str, str, str]] = [
+    # -- YAML syntax and encoding ---------------------------------------------------------
+    ("malformed-yaml", f"{SCENARIO}:10:6", "invalid YAML: expected ',' or ']'"),
+    ("several-documents", f"{SCENARIO}:11:1", "several YAML documents"),
+    ("duplicate-key", f"{SCENARIO}:13:5", "duplicate key 'review_every'"),
+    ("key-not-text", f"{SCENARIO}:20:5", "a mapping key must be text, not bool 'yes'"),
+    ("unsupported-tag", f"{SCENARIO}:25:19", "unsupported YAML tag"),
+    ("non-utf8", f"{SCENARIO}:4:26", "not UTF-8 text (byte 0xFC"),
+    ("control-character", f"{SCENARIO}:4:25", "unprintable character U+0007"),
+    ("empty-file", f"{SCENARIO}:1:1", "the file is empty; expected a policy document"),
+    # -- resource limits ------------------------------------------------------------------
+    ("alias-bomb", f"{SCENARIO}:27:19", "expands to more than 500,000 values"),
+    ("size-limit", SCENARIO, "665 bytes, over the limit of 500 bytes"),
+    ("size-limit-default", SCENARIO, "over the limit of 2,097,152 bytes"),
+    ("deep-nesting", f"{SCENARIO}:26:74", "nested deeper than 64 levels"),
+    ("deep-nesting-stack", f"{SCENARIO}:1:71", "nested deeper than 64 levels"),
+    ("merge-key-bomb", f"{SCENARIO}:26:11", "expands to more than 500,000 values"),
+    # -- schema: unknown keys, wrong types, bad values ------------------------------------
+    ("unknown-key", f"{SCENARIO}:4:5", "unknown key `descripton` in `connectors[0]`"),
+    ("missing-key", f"{SCENARIO}:3:5", "missing the required key `owner`"),
+    ("wrong-type", f"{SCENARIO}:8:20", "`connectors[0].allowed_hosts` must be a list"),
+    ("bad-duration", f"{SCENARIO}:7:17", "`connectors[0].credential.lifetime` has an invalid"),
+    ("impossible-date", f"{SCENARIO}:13:20", "`2026-02-30` is not a real date"),
+    # -- dangling references and cycles ---------------------------------------------------
+    ("binding-unknown-role", f"{SCENARIO}:20:13", "binding refers to role `crm-readr`"),
+    ("binding-unknown-connector", f"{SCENARIO}:18:16", "refers to connector `crm-synk`"),
+    ("flow-unknown-connector", f"{SCENARIO}:24:16", "flow refers to connector `crm-synk`"),
+    ("step-unknown-operation", f"{SCENARIO}:30:16", "no operation of crm matches GET /v1/contact"),
+    ("role-undeclared-scope", f"{SCENARIO}:15:13", "`crm.contacts.raed` matches no scope"),
+    ("role-unknown-service", f"{SCENARIO}:15:7", "grants scopes of `crmm`, which is not a service"),
+    ("audience-unknown-service", f"{SCENARIO}:8:23", "audience `sheets` is not a service"),
+    ("role-extends-unknown", f"{SCENARIO}:12:15", "extends `crm-base`, which is not a role"),
+    ("role-cycle", "scenarios/base-roles.yaml:3:5", "cycle: crm-base -> crm-reader -> crm-base"),
+    ("undefined-variable", f"{SCENARIO}:30:16", "`{{ limt }}` is neither a flow variable"),
+    ("duplicate-path-parameter", "mocks/crm.yaml:14:11", "path parameter `{id}` appears more"),
+    ("url-bad-port", f"{SCENARIO}:30:16", "the URL is not valid: Port out of range"),
+    # -- settings -------------------------------------------------------------------------
+    ("config-unknown-key", "connector-harness.yaml:2:1", "unknown key `mock`"),
+    ("config-bad-value", "connector-harness.yaml:2:11", "`fail_on[0]` cannot be 'misssing'"),
+    ("config-impossible-clock", "connector-harness.yaml:2:8", "`clock` is not a valid time"),
+    ("config-missing-directory", "connector-harness.yaml:2:16", "'vendor-packs' does not exist"),
+    ("pyproject-bad-value", "pyproject.toml:7:11", "`fail_on[0]` cannot be 'misssing'"),
+    ("pyproject-invalid-toml", "pyproject.toml:2:24", "invalid TOML"),
+    # -- the workspace itself -------------------------------------------------------------
+    ("empty-workspace", "", "no workspace files found"),
+    ("missing-workspace", "", "the workspace directory does not exist"),
+    ("workspace-is-a-file", "", "the workspace is a file, not a directory"),
+    # -- several defects at once (see test_every_problem_is_reported_in_one_run) -----------
+    ("several-errors", "mocks/chat.yaml:3:1", "unknown key `host`"),
+]
+
+
+def _copy_base(workspace: Path) -> Path:
+    shutil.copytree(BASE, workspace)
+    return workspace / SCENARIO
+
+
+def _oversized(workspace: Path) -> None:
+    """The base scenario padded with comment lines to one byte over the default 2 MiB."""
+    scenario = _copy_base(workspace)
+    text = scenario.read_text("utf-8")
+    padding = 2 * 1024 * 1024 + 1 - len(text)
+    line = "#" * 999 + "\n"
+    scenario.write_text(text + line * (padding // 1000) + "#" * (padding % 1000), "utf-8")
+
+
+def _with_vars(workspace: Path, extra: str) -> None:
+    """The base scenario with `extra` added under the flow's `vars:`, from line 26 on."""
+    scenario = _copy_base(workspace)
+    text = scenario.read_text("utf-8")
+    old = '    vars: {limit: "100"}\n'
+    assert old in text
+    scenario.write_text(text.replace(old, f'    vars:\n      limit: "100"\n{extra}\n'), "utf-8")
+
+
+def _deep_nesting(workspace: Path) -> None:
+    """A list nested 100 deep: the converter refuses it at depth 65 (column 13 + 61)."""
+    _with_vars(workspace, "      deep: " + "[" * 100 + "]" * 100)
+
+
+def _deep_nesting_stack(workspace: Path) -> None:
+    """100,000 nested lists: deeper than Python's stack, so the composer itself gives up."""
+    _copy_base(workspace).write_text("flows: " + "[" * 100_000 + "]" * 100_000 + "\n", "utf-8")
+
+
+def _merge_key_bomb(workspace: Path) -> None:
+    """`<<:` merges of 200 aliases, three levels deep: 8 million merged keys, 1 kB of YAML."""
+    lines = ["      m0: &m0 {k0: 1, k1: 2}"]
+    for level in range(1, 4):
+        merges = ", ".join([f"*m{level - 1}"] * 200)
+        lines.append(f"      m{level}: &m{level} {{<<: [{merges}]}}")
+    _with_vars(workspace, "\n".join(lines))
+
+
+def _invalid_pyproject(workspace: Path) -> None:
+    """Not committed: ruff reads every pyproject.toml under tests/ and stops on bad TOML."""
+    _copy_base(workspace)
+    (workspace / "pyproject.toml").write_text(
+        '[project]\nname = "crm-automations\n\n[tool.connector-harness]\nmocks = ["mocks"]\n',
+        "utf-8",
+    )
+
+
+def _workspace_is_a_file(workspace: Path) -> None:
+    workspace.write_text("mocks: [mocks]\n", "utf-8")
+
+
+GENERATED: dict[str, Callable[[Path], None]] = {
+    "size-limit-default": _oversized,
+    "deep-nesting": _deep_nesting,
+    "deep-nesting-stack": _deep_nesting_stack,
+    "merge-key-bomb": _merge_key_bomb,
+    "pyproject-invalid-toml": _invalid_pyproject,
+    "missing-workspace": lambda workspace: None,
+    "workspace-is-a-file": _workspace_is_a_file,
+}
+
+
+def _problems(stderr: str) -> list[str]:
+    """The located lines of stderr (one per problem), without hints and the footer."""
+    return [
+        line
+        for line in stderr.splitlines()
+        if line and not line.startswith(" ") and not FOOTER.match(line)
+    ]
+
+
+def _assert_reported(code: int, stdout: str, stderr: str, where: str, fragment: str) -> None:
+    assert code == 2, stderr
+    assert "Traceback" not in stderr
+    assert stdout == ""
+    lines = stderr.splitlines()
+    assert lines, "nothing on stderr"
+    assert lines[0].startswith(f"{where}: "), lines[0]
+    assert fragment in lines[0]
+    assert len(lines) > 1, "no hint line"
+    assert lines[1].startswith("  "), f"no hint line after {lines[0]!r}"
+    assert lines[1].strip(), "the hint line is blank"
+
+
+@pytest.mark.parametrize(("case", "location", "fragment"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_exits_2_with_a_located_message_and_a_hint(
+    run_cli: RunCli, tmp_path: Path, case: str, location: str, fragment: str
+) -> None:
+    if case in GENERATED:
+        GENERATED[case](tmp_path / case)
+        cwd = tmp_path
+    else:
+        cwd = CORPUS
+    code, stdout, stderr = run_cli("check", case, cwd=cwd)
+    where = f"{case}/{location}" if location else case
+    _assert_reported(code, stdout, stderr, where, fragment)
+    if case != "several-errors":
+        assert len(_problems(stderr)) == 1, stderr
+
+
+def test_the_table_covers_every_corpus_directory() -> None:
+    committed = {path.name for path in CORPUS.iterdir() if path.is_dir()} - {BASE.name}
+    tabled = {case for case, _, _ in CASES} - set(GENERATED)
+    assert committed == tabled
+    assert not set(GENERATED) & committed
+
+
+def test_the_shared_base_is_valid(run_cli: RunCli) -> None:
+    """Each case is the base plus one defect, so the base itself must pass cleanly."""
+    code, _, stderr = run_cli("check", BASE.name, cwd=CORPUS)
+    assert code == 0, stderr
+
+
+def test_every_problem_is_reported_in_one_run(run_cli: RunCli) -> None:
+    code, _, stderr = run_cli("check", "several-errors", cwd=CORPUS)
+    assert code == 2
+    problems = _problems(stderr)
+    assert [line.split(": ", 1)[0] for line in problems] == [
+        "several-errors/mocks/chat.yaml:3:1",
+        "several-errors/scenarios/auditors.yaml:5:13",
+        "several-errors/scenarios/crm-sync.yaml:13:20",
+        "several-errors/scenarios/crm-sync.yaml:30:16",
+    ]
+    assert "unknown key `host`" in problems[0]
+    assert "`crm.contacts.export` matches no scope" in problems[1]
+    assert "`2026-02-30` is not a real date" in problems[2]
+    assert "`{{ limt }}` is neither a flow variable" in problems[3]
+    # every problem carries its own hint line
+    lines = stderr.splitlines()
+    for problem in problems:
+        assert lines[lines.index(problem) + 1].startswith("  ")
+    assert "4 problems in the workspace" in stderr
+
+
+def test_a_broken_service_spec_does_not_also_report_references_to_it(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """The role granting `crm` scopes is fine; only the broken spec defining `crm` is reported."""
+    _copy_base(tmp_path / "ws")
+    (tmp_path / "ws/mocks/crm.yaml").write_text("", "utf-8")
+    code, _, stderr = run_cli("check", "ws", cwd=tmp_path)
+    assert code == 2
+    assert _problems(stderr) == [
+        "ws/mocks/crm.yaml:1:1: the file is empty; expected a service spec"
+    ]
+
+
+def test_an_unreadable_file_is_an_input_error(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _copy_base(tmp_path / "ws")
+    read_bytes = Path.read_bytes
+
+    def refuse(path: Path) -> bytes:
+        if path.name == "crm-sync.yaml":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    result = run_cli("check", "ws", cwd=tmp_path)
+    _assert_reported(*result, f"ws/{SCENARIO}", "cannot read the file: Permission denied")
+
+
+def test_inventory_reports_bad_input_the_same_way(run_cli: RunCli) -> None:
+    result = run_cli("inventory", "role-cycle", cwd=CORPUS)
+    _assert_reported(*result, "role-cycle/scenarios/base-roles.yaml:3:5", "inheritance cycle")
+
+
+def _console_script() -> str:
+    script = Path(sys.executable).with_name("connector-harness")
+    found = str(script) if script.exists() else shutil.which("connector-harness")
+    if found is None:
+        pytest.fail("the connector-harness console script is not installed")
+    return found
+
+
+@pytest.mark.parametrize("case", ["alias-bomb", "unsupported-tag", "non-utf8"])
+def test_the_installed_command_exits_2_without_a_traceback(case: str) -> None:
+    location, fragment = next((loc, frag) for name, loc, frag in CASES if name == case)
+    completed = subprocess.run(
+        [_console_script(), "check", case],
+        cwd=CORPUS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    _assert_reported(
+        completed.returncode, completed.stdout, completed.stderr, f"{case}/{location}", fragment
+    )
