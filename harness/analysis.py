@@ -238,9 +238,13 @@ class _ServiceCheck:
                 self.allowed.append(demand)
             else:
                 self.denied.setdefault(demand, []).append(decision)
-        self.used_by_calls = {
-            Grant.parse(text) for d in decisions if d.allowed for text in d.satisfied_by
-        }
+        self.used_by: dict[Grant, list[str]] = {}  # grant -> evidence of the calls it allowed
+        for decision in decisions:
+            for text in decision.satisfied_by if decision.allowed else ():
+                evidence = _evidence(decision, steps)[1]
+                uses = self.used_by.setdefault(Grant.parse(text), [])
+                if evidence not in uses:
+                    uses.append(evidence)
 
     def run(self) -> tuple[ServiceAnalysis, list[Finding]]:
         kept_cover = minimum_breadth_cover(self.meter, self.allowed, self.granted)
@@ -330,7 +334,7 @@ class _ServiceCheck:
             if grant in kept:
                 continue
             source = self._source(grant)
-            if grant in self.used_by_calls:
+            if grant in self.used_by:
                 why = f"every call it allowed is also allowed by {', '.join(map(str, kept))}"
             else:
                 why = "no call of the binding's flows needed it"
@@ -343,6 +347,7 @@ class _ServiceCheck:
                     f"`{grant}` (role `{source.role}`) is unused: {why}",
                     str(source.location),
                     self._grants_yaml(source.role, remove=(grant,)),
+                    evidence=tuple(self.used_by.get(grant, ())),
                 )
             )
         return findings
@@ -379,6 +384,7 @@ class _ServiceCheck:
                     str(source.location),
                     self._grants_yaml(source.role, remove=(grant,), add=replacement),
                     tuple(str(g) for g in replacement),
+                    tuple(self.used_by.get(grant, ())),
                 )
             )
         return findings

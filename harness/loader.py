@@ -24,6 +24,7 @@ from harness.model import (
     Credential,
     Flow,
     GrantSource,
+    Mark,
     Operation,
     Role,
     Service,
@@ -529,7 +530,14 @@ class _Loader:
             expires = self._date(doc, (*base, "expires"), data.get("expires"))
             if ok:
                 bindings.append(
-                    Binding(data["connector"], data["env"], tuple(data["roles"]), expires, where)
+                    Binding(
+                        data["connector"],
+                        data["env"],
+                        tuple(data["roles"]),
+                        expires,
+                        where,
+                        tuple(Mark.parse(mark) for mark in data.get("marks", ())),
+                    )
                 )
         return bindings
 
@@ -569,7 +577,7 @@ class _Loader:
                     name=data["name"],
                     connector=data["connector"],
                     description=data.get("description", ""),
-                    marks=tuple(data.get("marks", ())),
+                    marks=tuple(Mark.parse(mark) for mark in data.get("marks", ())),
                     variables=tuple(sorted(variables.items())),
                     steps=tuple(steps),
                     location=doc.location(base),

@@ -128,6 +128,28 @@ class Role:
 
 
 @dataclass(frozen=True, slots=True)
+class Mark:
+    """A pytest mark written in YAML: `nightly`, `{xfail: "reason"}`, `{timeout: [30]}`."""
+
+    name: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def parse(cls, data: str | dict[str, Any]) -> Mark:
+        if isinstance(data, str):
+            return cls(data)
+        ((name, value),) = data.items()
+        if isinstance(value, dict):
+            return cls(name, (), tuple(sorted(value.items())))
+        if isinstance(value, list):
+            return cls(name, tuple(value))
+        if isinstance(value, str) and name in ("xfail", "skip", "skipif"):
+            return cls(name, (), (("reason", value),))
+        return cls(name, (value,))
+
+
+@dataclass(frozen=True, slots=True)
 class Binding:
     """A connector bound to roles in one environment: the unit that passes or fails."""
 
@@ -136,6 +158,7 @@ class Binding:
     roles: tuple[str, ...]
     expires_at: date | None
     location: Location
+    marks: tuple[Mark, ...] = ()
 
     @property
     def name(self) -> str:
@@ -168,7 +191,7 @@ class Flow:
     name: str
     connector: str
     description: str
-    marks: tuple[str, ...]
+    marks: tuple[Mark, ...]
     variables: tuple[tuple[str, Any], ...]
     steps: tuple[Step, ...]
     location: Location
