@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from harness.analysis import BindingResult, analyse_binding
@@ -23,6 +23,7 @@ class Selection:
 
     env: str | None = None
     binding: str | None = None
+    only: frozenset[str] | None = None  # exact binding names (e.g. those a pytest run covered)
 
 
 def select_bindings(workspace: Workspace, selection: Selection) -> tuple[Binding, ...]:
@@ -44,6 +45,8 @@ def select_bindings(workspace: Workspace, selection: Selection) -> tuple[Binding
             hint = f"did you mean {close[0]!r}?" if close else f"bindings: {', '.join(names)}"
             raise UsageError(f"no binding named {selection.binding!r}; {hint}")
         bindings = chosen
+    if selection.only is not None:
+        bindings = tuple(b for b in bindings if b.name in selection.only)
     return bindings
 
 
@@ -60,14 +63,16 @@ def run_check(
     selection: Selection = Selection(),
     progress: Progress | None = None,
     sandbox: Sandbox | None = None,
+    fail_on: Iterable[str] | None = None,
 ) -> Report:
     """Replay and analyse every selected binding; the decision log stays on the sandbox."""
     sandbox = sandbox or Sandbox(workspace)
+    failing = tuple(fail_on if fail_on is not None else workspace.settings.fail_on)
     bindings = select_bindings(workspace, selection)
     results: list[BindingResult] = []
     for number, binding in enumerate(bindings, start=1):
         if progress:
             progress(number, len(bindings), binding)
         decisions = replay_binding(sandbox, binding)
-        results.append(analyse_binding(workspace, binding, decisions, workspace.settings.fail_on))
+        results.append(analyse_binding(workspace, binding, decisions, failing))
     return Report(workspace, selection.env, selection.binding, tuple(results))

@@ -81,6 +81,12 @@ def workspace_from_data(
     return loader.build(documents[0], documents[1])
 
 
+def scenario_files(root: Path | str) -> list[Path]:
+    """The policy documents of the workspace at `root` (its configured scenario directories)."""
+    root = Path(root)
+    return _yaml_files(root, load_settings(root).scenarios)
+
+
 def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:
     files: list[Path] = []
     for directory in directories:

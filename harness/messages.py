@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ class Request:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     json: Any = None
+    content: bytes | None = None  # a body that is not JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,15 @@ class Response:
     json: Any = None
     headers: tuple[tuple[str, str], ...] = ()
     blocked: bool = False  # the sandbox refused to let the call leave (egress)
+    content: bytes | None = None  # a body that is not JSON
+
+    def body_bytes(self) -> bytes:
+        """The body as sent on the wire: raw content, else the JSON text, else nothing."""
+        if self.content is not None:
+            return self.content
+        if self.json is None:
+            return b""
+        return json.dumps(self.json).encode()
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

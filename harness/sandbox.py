@@ -8,7 +8,7 @@ they all decide alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qsl
@@ -54,17 +54,26 @@ class Sandbox:
         self.clock.reset()
         self.collections.reset()
 
-    def issue_token(self, binding: Binding, *, lifetime: int | None = None) -> str:
-        """A signed token holding the binding's grants, valid from the sandbox's `now`."""
+    def issue_token(
+        self,
+        binding: Binding,
+        *,
+        lifetime: int | None = None,
+        grants: Mapping[str, Iterable[str]] | None = None,
+    ) -> str:
+        """A signed token holding the binding's grants (or `grants` instead), valid from `now`."""
         connector = self._connectors[binding.connector]
-        grants: dict[str, set[str]] = {}
-        for source in self.workspace.binding_grants(binding):
-            grants.setdefault(source.service, set()).add(str(source.grant))
+        held: dict[str, set[str]] = {}
+        if grants is None:
+            for source in self.workspace.binding_grants(binding):
+                held.setdefault(source.service, set()).add(str(source.grant))
+        else:
+            held = {service: set(values) for service, values in grants.items()}
         return self.tokens.mint(
             subject=connector.name,
             binding=binding.name,
             environment=binding.env,
-            grants={service: tuple(sorted(values)) for service, values in grants.items()},
+            grants={service: tuple(sorted(values)) for service, values in held.items()},
             issued_at=self.clock.now,
             lifetime=lifetime if lifetime is not None else connector.credential.lifetime_seconds,
             audience=connector.credential.audience,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from harness.analysis import BindingResult
 from harness.findings import EGRESS, EXCESSIVE, KINDS, MISSING, OVER_BROAD
 from harness.render.style import Style, plural, table
@@ -39,17 +41,18 @@ def _headline(report: Report) -> str:
     )
 
 
+def verdict_cells(binding: str, passed: bool, counts: Mapping[str, int], style: Style) -> list[str]:
+    """PASS/FAIL, the binding, the three main counts, then any other kind that occurred."""
+    verdict = style("PASS", "green", "bold") if passed else style("FAIL", "red", "bold")
+    main = [f"{counts[kind]} {kind}" for kind in (MISSING, EXCESSIVE, OVER_BROAD)]
+    extra = ", ".join(f"{counts[kind]} {kind}" for kind in KINDS[3:] if counts[kind])
+    return [verdict, binding, *main, extra]
+
+
 def _verdict_row(result: BindingResult, style: Style) -> list[str]:
-    verdict = style("PASS", "green", "bold") if result.passed else style("FAIL", "red", "bold")
-    counts = [f"{result.count(kind)} {kind}" for kind in (MISSING, EXCESSIVE, OVER_BROAD)]
-    extra = ", ".join(f"{result.count(kind)} {kind}" for kind in KINDS[3:] if result.count(kind))
-    return [
-        verdict,
-        result.binding,
-        *counts,
-        extra,
-        f"coverage {result.exercised}/{result.granted}",
-    ]
+    counts = {kind: result.count(kind) for kind in KINDS}
+    cells = verdict_cells(result.binding, result.passed, counts, style)
+    return [*cells, f"coverage {result.exercised}/{result.granted}"]
 
 
 def _findings(result: BindingResult, style: Style) -> list[str]:

@@ -1,0 +1,227 @@
+"""Fixtures for running live flow code (requests, httpx) inside the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import pytest
+
+from harness.analysis import analyse_binding
+from harness.findings import EGRESS, EXCESSIVE, MISSING, OVER_BROAD
+from harness.interception import Exchange, Interceptor
+from harness.messages import CallContext, Decision
+from harness.model import Binding, Workspace
+from harness.pytest_plugin._items import harness_session, render_findings
+from harness.sandbox import Sandbox
+
+DEFAULT_KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS)
+
+
+@dataclass(frozen=True, slots=True)
+class BindingHandle:
+    """What flow code needs to act as a binding: its token and where the services are."""
+
+    name: str
+    connector: str
+    env: str
+    token: str
+    base_urls: dict[str, str]  # service -> https://host
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """Environment variables for flow code that reads its settings from the environment."""
+        variables = {"HARNESS_TOKEN": self.token, "HARNESS_BINDING": self.name}
+        for service, url in self.base_urls.items():
+            variables[f"{service.upper().replace('-', '_')}_BASE_URL"] = url
+        return variables
+
+
+@dataclass
+class LiveSandbox:
+    """The sandbox of one test: its bindings, the calls made so far, and assertions on them."""
+
+    sandbox: Sandbox
+    interceptor: Interceptor
+    test: str
+    bindings_used: dict[str, Binding] = field(default_factory=dict)
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.sandbox.workspace
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return self.interceptor.exchanges
+
+    @property
+    def decisions(self) -> list[Decision]:
+        return [exchange.decision for exchange in self.interceptor.exchanges]
+
+    def binding(
+        self,
+        name: str,
+        env: str | None = None,
+        *,
+        grants: Mapping[str, Iterable[str]] | None = None,
+        lifetime: int | None = None,
+    ) -> BindingHandle:
+        """A binding's token: `binding("crm-sync", env="prod")` or `binding("crm-sync@prod")`;
+        `grants={"crm": [...]}` replaces its roles' grants (for exploring scope sets)."""
+        connector, _, at_env = name.partition("@")
+        wanted_env = env or at_env or None
+        candidates = [
+            b
+            for b in self.workspace.bindings
+            if b.connector == connector and (wanted_env is None or b.env == wanted_env)
+        ]
+        if len(candidates) != 1:
+            known = ", ".join(b.name for b in self.workspace.bindings)
+            problem = "no binding" if not candidates else "several bindings"
+            raise LookupError(f"{problem} matches {name!r} (env {wanted_env!r}); bindings: {known}")
+        chosen = candidates[0]
+        self.bindings_used[chosen.name] = chosen
+        token = self.sandbox.issue_token(chosen, grants=grants, lifetime=lifetime)
+        base_urls = {
+            service.name: f"https://{service.hosts[0]}" for service in self.workspace.services
+        }
+        return BindingHandle(chosen.name, chosen.connector, chosen.env, token, base_urls)
+
+    def calls_text(self) -> str:
+        """Every call made so far with its outcome and why, one per line."""
+        if not self.exchanges:
+            return "  (no calls were made)"
+        lines = []
+        for number, exchange in enumerate(self.exchanges, start=1):
+            decision = exchange.decision
+            what = (
+                f"{decision.service}:{decision.operation}" if decision.operation else decision.host
+            )
+            lines.append(
+                f"  {number}. {decision.method} {decision.host}{decision.path} -> "
+                f"{decision.outcome} ({what}: {decision.reason})"
+            )
+        return "\n".join(lines)
+
+    def assert_least_privilege(
+        self, binding: str | None = None, kinds: Iterable[str] = DEFAULT_KINDS
+    ) -> None:
+        """Fail when the calls so far were denied or blocked, or the binding holds more than
+        they needed; the message lists each finding and each call."""
+        wanted = set(kinds)
+        names = [binding] if binding else sorted(self.bindings_used)
+        if not names:
+            raise AssertionError(
+                "assert_least_privilege: no binding was used; call binding(...) first"
+            )
+        problems: list[str] = []
+        for name in names:
+            target = self.bindings_used.get(name) or next(
+                b for b in self.workspace.bindings if b.name == name
+            )
+            decisions = [
+                d
+                for d in self.decisions
+                if d.binding == target.name or (d.outcome == "blocked" and not d.binding)
+            ]
+            result = analyse_binding(self.workspace, target, decisions, wanted)
+            findings = [f for f in result.findings if f.kind in wanted]
+            if findings:
+                problems.append(f"binding {target.name}:")
+                problems.extend(render_findings(findings))
+        if problems:
+            raise AssertionError(
+                "\n".join(
+                    ["least privilege does not hold:", *problems, "calls made:", self.calls_text()]
+                )
+            )
+
+    def assert_denied(
+        self, method: str | None = None, url: str | None = None, *, operation: str | None = None
+    ) -> Decision:
+        """Fail unless a matching call was denied or blocked; return its decision."""
+
+        def matches(decision: Decision) -> bool:
+            if method and decision.method != method.upper():
+                return False
+            if url and not f"https://{decision.host}{decision.path}".startswith(url.split("?")[0]):
+                return False
+            return not operation or operation in (
+                decision.operation,
+                f"{decision.service}:{decision.operation}",
+            )
+
+        found = [d for d in self.decisions if matches(d)]
+        refused = [d for d in found if d.outcome != "allowed"]
+        if refused:
+            return refused[0]
+        wanted = " ".join(part for part in (method, url, operation) if part)
+        problem = "was allowed" if found else "was never made"
+        raise AssertionError(
+            f"expected a denied call matching {wanted}, but it {problem}. "
+            f"Calls made:\n{self.calls_text()}"
+        )
+
+    def reset(self) -> None:
+        """Forget the calls so far and restart the clock and collections (e.g. per Hypothesis example)."""
+        self.sandbox.reset()
+        self.interceptor.exchanges.clear()
+        self.bindings_used.clear()
+
+
+@pytest.fixture(scope="session")
+def harness_workspace(pytestconfig: pytest.Config) -> Workspace:
+    """The connector-harness workspace: services, connectors, roles, bindings and flows."""
+    session = harness_session(pytestconfig)
+    workspace = session.load()
+    if workspace is None:
+        pytest.fail(
+            "\n".join(
+                [
+                    "the connector-harness workspace does not load:",
+                    *(error.render() for error in session.errors),
+                ]
+            ),
+            pytrace=False,
+        )
+    return workspace
+
+
+@pytest.fixture
+def sandbox(request: pytest.FixtureRequest, harness_workspace: Workspace) -> Iterator[LiveSandbox]:
+    """Mock services up for this test: requests and httpx reach them, real network calls fail."""
+    from harness.pytest_plugin._recording import finish_recording
+
+    live_sandbox = Sandbox(harness_workspace)
+    counter = iter(range(1_000_000))
+
+    def context() -> CallContext:
+        number = next(counter)
+        return CallContext(request.node.nodeid, number, f"call {number + 1}")
+
+    with Interceptor(live_sandbox, context) as interceptor:
+        live = LiveSandbox(live_sandbox, interceptor, request.node.nodeid)
+        yield live
+    finish_recording(request, live)
+
+
+@pytest.fixture
+def binding(sandbox: LiveSandbox) -> Callable[..., BindingHandle]:
+    """Factory: binding("crm-sync", env="prod") gives the token and client settings for flow code."""
+    return sandbox.binding
+
+
+@pytest.fixture
+def assert_least_privilege(sandbox: LiveSandbox) -> Callable[..., None]:
+    """Fail, listing findings and calls, when the test's calls were denied or over-granted."""
+    return sandbox.assert_least_privilege
+
+
+@pytest.fixture
+def assert_denied(sandbox: LiveSandbox) -> Callable[..., Decision]:
+    """Fail, listing every call, unless a matching call was denied."""
+    return sandbox.assert_denied

@@ -1,0 +1,121 @@
+"""What the plugin keeps for one pytest session: the workspace, binding results, reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.analysis import BindingResult, analyse_binding
+from harness.engine import Selection, replay_binding, run_check, select_bindings
+from harness.errors import HarnessError, InputError, InputErrors
+from harness.findings import EXCESSIVE, OVER_BROAD
+from harness.loader import load_workspace, scenario_files
+from harness.messages import Decision
+from harness.model import Binding, Flow, Workspace
+from harness.pytest_plugin._config import HarnessConfig
+from harness.report import Report
+from harness.sandbox import Sandbox
+
+LENIENT_KINDS = frozenset({EXCESSIVE, OVER_BROAD})  # warn instead of fail when not strict
+
+
+@dataclass
+class HarnessSession:
+    config: HarnessConfig
+    _workspace: Workspace | None = None
+    _errors: list[InputError] | None = None
+    _sandbox: Sandbox | None = None
+    _results: dict[str, BindingResult] = field(default_factory=dict)
+    _decisions: dict[str, list[Decision]] = field(default_factory=dict)
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)  # binding -> summary row
+    _scenario_paths: list[Path] | None = None
+
+    def load(self) -> Workspace | None:
+        """The workspace, or None after recording why it could not be loaded."""
+        if self._workspace is None and self._errors is None:
+            try:
+                self._workspace = load_workspace(self.config.workspace)
+            except InputErrors as errors:
+                self._errors = errors.errors
+            except InputError as error:
+                self._errors = [error]
+        return self._workspace
+
+    @property
+    def errors(self) -> list[InputError]:
+        self.load()
+        return self._errors or []
+
+    def scenario_paths(self) -> list[Path]:
+        """Every policy document of the workspace, resolved, in a stable order."""
+        if self._scenario_paths is None:
+            try:
+                self._scenario_paths = [p.resolve() for p in scenario_files(self.config.workspace)]
+            except HarnessError:
+                self._scenario_paths = []
+        return self._scenario_paths
+
+    def error_file(self) -> Path | None:
+        """The one scenario file that carries the workspace-error item."""
+        paths = self.scenario_paths()
+        for error in self.errors:
+            candidate = Path(error.location.file).resolve()
+            if candidate in paths:
+                return candidate
+        return paths[0] if paths and self.errors else None
+
+    def flows_in(self, path: Path) -> list[Flow]:
+        workspace = self.load()
+        if workspace is None:
+            return []
+        target = path.resolve()
+        flows = [f for f in workspace.flows if Path(f.location.file).resolve() == target]
+        return sorted(flows, key=lambda f: f.location.line)
+
+    def bindings_for(self, flow: Flow) -> tuple[Binding, ...]:
+        workspace = self.load()
+        assert workspace is not None
+        selection = Selection(self.config.env, self.config.binding)
+        try:
+            selected = select_bindings(workspace, selection)
+        except HarnessError:
+            return ()
+        return tuple(b for b in selected if b.connector == flow.connector)
+
+    def fail_kinds(self) -> frozenset[str]:
+        workspace = self.load()
+        assert workspace is not None
+        kinds = self.fail_on()
+        return kinds if self.config.strict else kinds - LENIENT_KINDS
+
+    def result(self, binding: Binding) -> BindingResult:
+        """The analysis of one binding over all its flows, computed once per process."""
+        cached = self._results.get(binding.name)
+        if cached is None:
+            workspace = self.load()
+            assert workspace is not None
+            if self._sandbox is None:
+                self._sandbox = Sandbox(workspace)
+            decisions = replay_binding(self._sandbox, binding)
+            cached = analyse_binding(workspace, binding, decisions, self.fail_kinds())
+            self._results[binding.name] = cached
+            self._decisions[binding.name] = decisions
+        return cached
+
+    def decisions(self, binding: Binding, flow: Flow) -> list[Decision]:
+        """The decisions of one flow's replay under `binding`."""
+        self.result(binding)
+        return [d for d in self._decisions[binding.name] if d.flow == flow.name]
+
+    def fail_on(self) -> frozenset[str]:
+        """The finding kinds the workspace settings fail on, before strict mode is applied."""
+        workspace = self.load()
+        return frozenset(workspace.settings.fail_on) if workspace else frozenset()
+
+    def full_report(self) -> Report | None:
+        """The report over the bindings the session's items covered (on any worker)."""
+        workspace = self.load()
+        if workspace is None or not self.seen:
+            return None
+        return run_check(workspace, Selection(only=frozenset(self.seen)), fail_on=self.fail_kinds())

@@ -1,0 +1,63 @@
+"""The pytest plugin (entry point `pytest11`): scenario files as items, sandbox fixtures,
+recording, and a least-privilege summary. A thin adapter over the harness engine."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from harness import strategies
+from harness.pytest_plugin._config import add_options, resolve
+from harness.pytest_plugin._fixtures import (
+    assert_denied,
+    assert_least_privilege,
+    binding,
+    harness_workspace,
+    sandbox,
+)
+from harness.pytest_plugin._items import SESSION_KEY, FlowItem, ScenarioFile, harness_session
+from harness.pytest_plugin._recording import CALL_REPORT
+from harness.pytest_plugin._session import HarnessSession
+from harness.pytest_plugin._summary import REPORT_ATTRIBUTE, HarnessReporter
+
+__all__ = ["assert_denied", "assert_least_privilege", "binding", "harness_workspace", "sandbox"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "harness_record(flow=None, connector=None, mode='new'): record this test's live calls "
+        "in the sandbox as a flow file of the connector-harness workspace",
+    )
+    session = HarnessSession(resolve(config))
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(HarnessReporter(session), "connector-harness-reporter")
+    workspace = session.load()
+    if workspace is not None:
+        strategies.use_workspace(workspace)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    if file_path.resolve() not in harness_session(parent.config).scenario_paths():
+        return None
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report
+        if isinstance(item, FlowItem) and item.harness_row is not None:
+            setattr(report, REPORT_ATTRIBUTE, item.harness_row)
+    return report

@@ -1,0 +1,110 @@
+"""Turning live calls into a flow file: secrets become handles, binary bodies sidecar files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import yaml
+
+from harness.interception import Exchange
+from harness.secrets import SecretScrubber
+
+# Headers every client sends by itself, and the sandbox token (replay mints its own).
+_CLIENT_HEADERS = frozenset(
+    {
+        "user-agent",
+        "accept",
+        "accept-encoding",
+        "connection",
+        "content-length",
+        "host",
+        "authorization",
+        "content-type",
+    }
+)
+
+
+def scrub_url(url: str, scrubber: SecretScrubber) -> str:
+    parts = urlsplit(url)
+    query = [
+        (key, scrubber.value(key, value))
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(
+        (parts.scheme, parts.netloc, scrubber.text(parts.path), urlencode(query, safe="<>-"), "")
+    )
+
+
+def _headers(
+    headers: dict[str, str] | tuple[tuple[str, str], ...],
+    scrubber: SecretScrubber,
+    skip: frozenset[str],
+) -> dict[str, str]:
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    return {key: scrubber.value(key, value) for key, value in pairs if key.lower() not in skip}
+
+
+def flow_from_exchanges(
+    exchanges: list[Exchange],
+    *,
+    name: str,
+    connector: str,
+    description: str,
+    scrubber: SecretScrubber,
+    sidecar_dir: str,
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """A flow document and its sidecar bodies (relative path -> bytes) from live exchanges."""
+    steps: list[dict[str, Any]] = []
+    sidecars: dict[str, bytes] = {}
+    for number, exchange in enumerate(exchanges, start=1):
+        request, response = exchange.request, exchange.response
+        recorded_request: dict[str, Any] = {
+            "method": request.method,
+            "url": scrub_url(request.url, scrubber),
+        }
+        headers = _headers(request.headers, scrubber, _CLIENT_HEADERS)
+        if headers:
+            recorded_request["headers"] = headers
+        if request.json is not None:
+            recorded_request["json"] = scrubber.value("", request.json)
+        elif request.content:
+            sidecars[f"{sidecar_dir}/{number}-request.bin"] = request.content
+            recorded_request["body_file"] = f"{sidecar_dir}/{number}-request.bin"
+        step: dict[str, Any] = {
+            "name": f"{request.method} {urlsplit(recorded_request['url']).path}",
+            "request": recorded_request,
+        }
+        if not response.blocked:
+            recorded_response: dict[str, Any] = {"status": response.status}
+            response_headers = _headers(response.headers, scrubber, frozenset({"www-authenticate"}))
+            if response_headers:
+                recorded_response["headers"] = response_headers
+            if response.json is not None:
+                recorded_response["json"] = scrubber.value("", response.json)
+            elif response.content:
+                sidecars[f"{sidecar_dir}/{number}-response.bin"] = response.content
+                recorded_response["body_file"] = f"{sidecar_dir}/{number}-response.bin"
+            step["response"] = recorded_response
+        steps.append(step)
+    flow = {"name": name, "connector": connector, "description": description, "steps": steps}
+    return flow, sidecars
+
+
+def write_flow_file(
+    path: Path, flow: dict[str, Any], sidecars: dict[str, bytes], *, source: str, secrets: int
+) -> None:
+    """Write `{flows: [flow]}` and its sidecar files next to it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"# Recorded by connector-harness from {source}.\n"
+        f"# {secrets} secret value(s) replaced by <secret-N> handles; "
+        "the sandbox token is minted anew on replay.\n"
+    )
+    body = yaml.safe_dump({"flows": [flow]}, sort_keys=False, allow_unicode=True, width=100)
+    path.write_text(header + body, "utf-8")
+    for relative, content in sidecars.items():
+        target = path.parent / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
