@@ -591,6 +591,22 @@ class _Loader:
             )
         return flows
 
+    def _sidecar(
+        self, doc: YamlDocument, path: tuple[str | int, ...], name: str | None
+    ) -> bytes | None:
+        """The bytes of a sidecar body file next to `doc` (None when absent or unreadable)."""
+        if name is None:
+            return None
+        target = (doc.path.parent / name).resolve()
+        if not target.is_relative_to(doc.path.parent.resolve()) or not target.is_file():
+            self._fail(
+                doc.location(path),
+                f"body file {name!r} does not exist next to this file",
+                "write a path relative to this file's directory, e.g. flow.bodies/1-request.bin",
+            )
+            return None
+        return target.read_bytes()
+
     def _step(
         self,
         doc: YamlDocument,
@@ -645,9 +661,16 @@ class _Loader:
                 f"{request['method']} {path}",
                 f"use one of the operations served on {host}:\n{candidates}",
             )
-        if not ok:
+        before = len(self.errors)
+        content = self._sidecar(doc, (*base, "request", "body_file"), request.get("body_file"))
+        response_content = self._sidecar(
+            doc, (*base, "response", "body_file"), response.get("body_file")
+        )
+        if not ok or len(self.errors) > before:
             return None
         return Step(
+            content=content,
+            response_content=response_content,
             index=index,
             name=data.get("name", f"step {index + 1}"),
             method=request["method"],

@@ -182,6 +182,8 @@ class Step:
     wait_seconds: int
     expect: str  # allowed | denied
     location: Location
+    content: bytes | None = None  # a binary request body (from a sidecar file)
+    response_content: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,14 +44,19 @@ def replay(
 
 
 def _recorded(step: Step) -> Response:
-    return Response(step.response_status or 200, step.response_json, step.response_headers)
+    return Response(
+        step.response_status or 200,
+        step.response_json,
+        step.response_headers,
+        content=step.response_content,
+    )
 
 
 def _render(step: Step, values: dict[str, Any], token: str) -> Request:
     headers = {key: substitute(value, values) for key, value in step.headers}
     headers["Authorization"] = f"Bearer {token}"
     url = TEMPLATE.sub(lambda m: quote(str(values.get(m[1], "")), safe=""), step.url)
-    return Request(step.method, url, headers, substitute(step.body, values))
+    return Request(step.method, url, headers, substitute(step.body, values), step.content)
 
 
 def substitute(value: Any, values: dict[str, Any]) -> Any:
