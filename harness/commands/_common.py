@@ -1,0 +1,86 @@
+"""What several subcommands share: options from the table, running a check, writing output."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TextIO
+
+from harness.engine import Progress, Selection, run_check
+from harness.errors import HarnessError
+from harness.loader import load_workspace
+from harness.model import Binding
+from harness.options import Option
+from harness.report import Report
+from harness.sandbox import Sandbox
+
+EXIT_PASS, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+class Command(Protocol):
+    name: str
+    help: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "workspace", nargs="?", default=".", help="workspace directory (default: .)"
+    )
+
+
+def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
+    for option in options:
+        parser.add_argument(
+            option.flag,
+            dest=option.name,
+            default=option.default,
+            help=option.help,
+            choices=option.choices or None,
+            metavar=option.metavar,
+        )
+
+
+def progress_on(stream: TextIO) -> Progress | None:
+    """A one-line progress counter on a terminal, for runs long enough to need one."""
+    if not stream.isatty():
+        return None
+
+    def show(number: int, total: int, binding: Binding) -> None:
+        if total >= 20:
+            end = "\n" if number == total else ""
+            stream.write(f"\r\x1b[2K[{number}/{total}] replaying {binding.name}{end}")
+            stream.flush()
+
+    return show
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRun:
+    report: Report
+    sandbox: Sandbox
+
+
+def run_workspace_check(args: argparse.Namespace) -> CheckRun:
+    """Load the workspace named on the command line and check the selected bindings."""
+    workspace = load_workspace(Path(args.workspace))
+    sandbox = Sandbox(workspace)
+    selection = Selection(getattr(args, "env", None), getattr(args, "binding", None))
+    report = run_check(workspace, selection, progress_on(sys.stderr), sandbox)
+    return CheckRun(report, sandbox)
+
+
+def emit(text: str, output: str | None) -> None:
+    """Write to standard output, or to the file given with --output."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, "utf-8")
+    except OSError as err:
+        raise HarnessError(f"cannot write {output}: {err.strerror}") from err
