@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from harness.cover import EXACT, GREEDY, BreadthMeter, Cover, Demand, minimum_breadth_cover
 from harness.findings import (
     CREDENTIAL,
+    CROSS_REGION,
     EGRESS,
     EXCESSIVE,
     MISSING,
     OVER_BROAD,
     UNEXPECTED_ALLOW,
     Finding,
+    WaiverStatus,
 )
 from harness.messages import ALLOWED, BLOCKED, DENIED, Decision
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
@@ -59,6 +61,7 @@ class BindingResult:
     granted: int
     passed: bool
     suggested_role: str  # YAML
+    waivers: tuple[WaiverStatus, ...] = ()  # as judged by the gate
 
     @property
     def coverage(self) -> float:
@@ -135,7 +138,19 @@ def _call_findings(
     for decision in decisions:
         step = steps.get((decision.flow, decision.step))
         where, evidence = _evidence(decision, steps)
-        if decision.outcome == BLOCKED:
+        if decision.outcome == BLOCKED and decision.rule == "egress.region":
+            key = (CROSS_REGION, decision.host, decision.rule)
+            finding = Finding(
+                CROSS_REGION,
+                binding.name,
+                decision.service or "-",
+                decision.host,
+                f"blocked cross-region call to {decision.host}: {decision.reason}",
+                where,
+                "call a host of an allowed region, or add the region to the connector's `regions:`",
+                evidence=(evidence,),
+            )
+        elif decision.outcome == BLOCKED:
             key = (EGRESS, decision.host, decision.rule)
             finding = Finding(
                 EGRESS,

@@ -11,11 +11,18 @@ from collections.abc import Sequence
 
 from harness import __version__
 from harness.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_PASS, Command
+from harness.commands.audit import AuditCommand
+from harness.commands.baseline import BaselineCommand
 from harness.commands.check import CheckCommand
 from harness.commands.inventory import InventoryCommand
 from harness.errors import HarnessError, InputError, InputErrors
 
-COMMANDS: tuple[Command, ...] = (CheckCommand(), InventoryCommand())
+COMMANDS: tuple[Command, ...] = (
+    CheckCommand(),
+    InventoryCommand(),
+    BaselineCommand(),
+    AuditCommand(),
+)
 
 __all__ = ["COMMANDS", "EXIT_FINDINGS", "EXIT_INPUT", "EXIT_PASS", "build_parser", "main"]
 

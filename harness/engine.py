@@ -5,9 +5,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from harness.analysis import BindingResult, analyse_binding
 from harness.errors import UsageError
+from harness.gate import GateContext, apply_gate, policy_findings
 from harness.messages import Decision
 from harness.model import Binding, Workspace
 from harness.replay import replay
@@ -50,12 +52,31 @@ def select_bindings(workspace: Workspace, selection: Selection) -> tuple[Binding
     return bindings
 
 
-def replay_binding(sandbox: Sandbox, binding: Binding) -> list[Decision]:
+def replay_binding(
+    sandbox: Sandbox, binding: Binding, *, lifetime: int | None = None
+) -> list[Decision]:
     """Replay every flow of the binding's connector; return all their decisions."""
     decisions: list[Decision] = []
     for flow in sandbox.workspace.flows_of(binding.connector):
-        decisions.extend(replay(sandbox, flow, binding))
+        decisions.extend(replay(sandbox, flow, binding, lifetime=lifetime))
     return decisions
+
+
+def check_binding(
+    sandbox: Sandbox, binding: Binding, fail_on: Iterable[str], context: GateContext
+) -> tuple[BindingResult, list[Decision]]:
+    """Replay, analyse and gate one binding; its decisions go to the sandbox's log."""
+    workspace = sandbox.workspace
+    failing = tuple(fail_on)
+    decisions = replay_binding(sandbox, binding)
+    result = analyse_binding(workspace, binding, decisions, failing)
+    short_lived: list[Decision] = []
+    limit = workspace.policy.max_credential_lifetime_seconds
+    if workspace.connector(binding.connector).credential.lifetime_seconds > limit:
+        # A separate sandbox, so these hypothetical calls stay out of the decision log.
+        short_lived = replay_binding(Sandbox(workspace), binding, lifetime=limit)
+    extra = policy_findings(workspace, binding, decisions, short_lived, sandbox.response_bytes)
+    return apply_gate(workspace, binding, result, failing, context, extra), decisions
 
 
 def run_check(
@@ -64,15 +85,16 @@ def run_check(
     progress: Progress | None = None,
     sandbox: Sandbox | None = None,
     fail_on: Iterable[str] | None = None,
+    context: GateContext | None = None,
 ) -> Report:
-    """Replay and analyse every selected binding; the decision log stays on the sandbox."""
+    """Replay, analyse and gate every selected binding; the decision log stays on the sandbox."""
     sandbox = sandbox or Sandbox(workspace)
     failing = tuple(fail_on if fail_on is not None else workspace.settings.fail_on)
+    context = context or GateContext(today=date.today())
     bindings = select_bindings(workspace, selection)
     results: list[BindingResult] = []
     for number, binding in enumerate(bindings, start=1):
         if progress:
             progress(number, len(bindings), binding)
-        decisions = replay_binding(sandbox, binding)
-        results.append(analyse_binding(workspace, binding, decisions, failing))
-    return Report(workspace, selection.env, selection.binding, tuple(results))
+        results.append(check_binding(sandbox, binding, failing, context)[0])
+    return Report(workspace, selection.env, selection.binding, tuple(results), context)

@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 MISSING = "missing"
 EXCESSIVE = "excessive"
 OVER_BROAD = "over-broad"
 EGRESS = "egress"
+CROSS_REGION = "cross-region"  # a call to a host of a region the connector may not use
 CREDENTIAL = "credential"
 UNEXPECTED_ALLOW = "unexpected-allow"
+ESCALATION = "escalation"  # a grant that is not in the binding's baseline
+TOKEN_LIFETIME = "token-lifetime"  # a flow passes only because tokens outlive the policy
+VOLUME = "volume"  # a flow moves more calls or data than the policy expects
+WAIVER = "waiver"  # a waiver that expired or was approved by the connector's own owner
 
-KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS, CREDENTIAL, UNEXPECTED_ALLOW)
+KINDS = (
+    MISSING,
+    EXCESSIVE,
+    OVER_BROAD,
+    EGRESS,
+    CROSS_REGION,
+    CREDENTIAL,
+    UNEXPECTED_ALLOW,
+    ESCALATION,
+    TOKEN_LIFETIME,
+    VOLUME,
+    WAIVER,
+)
+ALERT_KINDS = (ESCALATION, EGRESS, CROSS_REGION, VOLUME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +47,7 @@ class Finding:
     instead: str = ""  # YAML to write instead
     replacement: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()  # flow/step references that show it
+    waived_by: str = ""  # why it does not fail the gate: an active waiver, or the baseline
 
     def sort_key(self) -> tuple[int, str, str, str]:
         return (KINDS.index(self.kind), self.service, self.subject, self.location)
@@ -43,4 +63,35 @@ class Finding:
             "instead": self.instead,
             "replacement": list(self.replacement),
             "evidence": list(self.evidence),
+            "waived_by": self.waived_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverStatus:
+    """A waiver of a binding as the gate judged it on the day of the check."""
+
+    binding: str
+    ticket: str
+    grants: tuple[str, ...]  # service:grant
+    reason: str
+    owner: str
+    approved_by: str
+    expires: date
+    days_left: int
+    status: str  # active | expired | rejected
+    location: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "binding": self.binding,
+            "ticket": self.ticket,
+            "grants": list(self.grants),
+            "reason": self.reason,
+            "owner": self.owner,
+            "approved_by": self.approved_by,
+            "expires": self.expires.isoformat(),
+            "days_left": self.days_left,
+            "status": self.status,
+            "location": self.location,
         }

@@ -26,10 +26,13 @@ from harness.model import (
     GrantSource,
     Mark,
     Operation,
+    Policy,
     Role,
+    ScopeConflict,
     Service,
     Settings,
     Step,
+    Waiver,
     Workspace,
 )
 from harness.routing import Router, split_url, template_params
@@ -172,6 +175,8 @@ class _Loader:
         roles = self._roles(documents, services)
         bindings = self._bindings(documents, connectors, roles)
         flows = self._flows(documents, connectors, services)
+        waivers = self._waivers(documents, services, {b.name for b in bindings})
+        policy = self._policy(documents, services)
         if self.errors:
             raise InputErrors(self.errors)
         return Workspace(
@@ -182,6 +187,138 @@ class _Loader:
             roles=tuple(sorted(roles.values(), key=lambda r: r.name)),
             bindings=tuple(sorted(bindings, key=lambda b: (b.connector, b.env))),
             flows=tuple(sorted(flows, key=lambda f: (f.connector, f.name))),
+            waivers=tuple(waivers),
+            policy=policy,
+        )
+
+    def _grants(
+        self,
+        doc: YamlDocument,
+        base: tuple[str | int, ...],
+        data: dict[str, list[str]],
+        services: dict[str, Service],
+        owner: str,
+    ) -> list[tuple[str, Grant, Location]]:
+        """`{service: [grants]}` of `owner` checked against the services' declared scopes."""
+        found: list[tuple[str, Grant, Location]] = []
+        for service_name, texts in data.items():
+            service = services.get(service_name)
+            if service is None:
+                self._dangling(
+                    "service",
+                    doc.location((*base, service_name), key=True),
+                    f"{owner} grants scopes of `{service_name}`, which is not a service",
+                    _suggest(service_name, services),
+                )
+                continue
+            for position, text in enumerate(texts):
+                where = doc.location((*base, service_name, position))
+                grant = Grant.parse(text)
+                if service.universe.undeclared(grant.scope):
+                    kind = "pattern" if is_pattern(grant.scope) else "scope"
+                    self._fail(
+                        where,
+                        f"{kind} `{grant.scope}` matches no scope of service `{service_name}`",
+                        _suggest(grant.scope, service.universe.names),
+                    )
+                    continue
+                found.append((service_name, grant, where))
+        return found
+
+    def _waivers(
+        self, documents: list[YamlDocument], services: dict[str, Service], bindings: set[str]
+    ) -> list[Waiver]:
+        waivers = []
+        for doc, index, data in self._entries(documents, "waivers"):
+            base = ("waivers", index)
+            if data["binding"] not in bindings:
+                self._dangling(
+                    "policy",
+                    doc.location((*base, "binding")),
+                    f"waiver for binding `{data['binding']}`, which is not defined",
+                    _suggest(data["binding"], bindings),
+                )
+            grants = self._grants(
+                doc,
+                (*base, "grants"),
+                data["grants"],
+                services,
+                f"the waiver for {data['binding']}",
+            )
+            expires = self._date(doc, (*base, "expires"), data["expires"])
+            if expires is None:
+                continue
+            waivers.append(
+                Waiver(
+                    binding=data["binding"],
+                    grants=tuple(sorted((service, grant) for service, grant, _ in grants)),
+                    reason=data["reason"],
+                    owner=data["owner"],
+                    ticket=data.get("ticket", ""),
+                    approved_by=data["approved_by"],
+                    expires=expires,
+                    location=doc.location(base),
+                )
+            )
+        return waivers
+
+    def _policy(self, documents: list[YamlDocument], services: dict[str, Service]) -> Policy:
+        sections = [doc for doc in documents if doc.data and "policy" in doc.data]
+        for extra in sections[1:]:
+            self._fail(
+                extra.location(("policy",), key=True),
+                f"a second `policy:` section (the first is in {sections[0].path})",
+                "keep one policy section per workspace",
+            )
+        if not sections:
+            return Policy()
+        doc = sections[0]
+        data: dict[str, Any] = doc.data["policy"]
+        defaults = Policy()
+        conflicts = []
+        for index, entry in enumerate(data.get("conflicting_scopes", ())):
+            scopes = []
+            for position, text in enumerate(entry["scopes"]):
+                service, _, scope = text.partition(":")
+                where = doc.location(("policy", "conflicting_scopes", index, "scopes", position))
+                if service not in services:
+                    self._fail(
+                        where,
+                        f"`{service}` is not a service of this workspace",
+                        _suggest(service, services),
+                    )
+                elif services[service].universe.undeclared(scope):
+                    self._fail(
+                        where,
+                        f"`{scope}` matches no scope of service `{service}`",
+                        _suggest(scope, services[service].universe.names),
+                    )
+                scopes.append((service, scope))
+            conflicts.append(
+                ScopeConflict(
+                    entry["name"],
+                    tuple(scopes),
+                    doc.location(("policy", "conflicting_scopes", index)),
+                )
+            )
+        duties = data.get("duties", {})
+        volume = data.get("volume", {})
+        lifetime = data.get("max_credential_lifetime")
+        rotation = data.get("max_rotation")
+        return Policy(
+            max_credential_lifetime_seconds=parse_duration(lifetime)
+            if lifetime
+            else defaults.max_credential_lifetime_seconds,
+            max_rotation_seconds=parse_duration(rotation)
+            if rotation
+            else defaults.max_rotation_seconds,
+            prod_environments=tuple(data.get("prod_environments", defaults.prod_environments)),
+            deployers=tuple(duties.get("deploy", ())),
+            approvers=tuple(duties.get("approve", ())),
+            conflicting_scopes=tuple(conflicts),
+            max_calls_per_flow=volume.get("max_calls_per_flow", defaults.max_calls_per_flow),
+            max_response_bytes=volume.get("max_response_bytes", defaults.max_response_bytes),
+            location=doc.location(("policy",), key=True),
         )
 
     # -- services -------------------------------------------------------------------------
@@ -436,29 +573,12 @@ class _Loader:
                 continue
             for position, parent in enumerate(data.get("extends", ())):
                 extends_at[(data["name"], parent)] = doc.location((*base, "extends", position))
-            grants: list[GrantSource] = []
-            for service_name, scopes in data["grants"].items():
-                service = services.get(service_name)
-                if service is None:
-                    self._dangling(
-                        "service",
-                        doc.location((*base, "grants", service_name), key=True),
-                        f"role `{data['name']}` grants scopes of `{service_name}`, which is not a service",
-                        _suggest(service_name, services),
-                    )
-                    continue
-                for position, text in enumerate(scopes):
-                    where = doc.location((*base, "grants", service_name, position))
-                    grant = Grant.parse(text)
-                    if service.universe.undeclared(grant.scope):
-                        kind = "pattern" if is_pattern(grant.scope) else "scope"
-                        self._fail(
-                            where,
-                            f"{kind} `{grant.scope}` matches no scope of service `{service_name}`",
-                            _suggest(grant.scope, service.universe.names),
-                        )
-                        continue
-                    grants.append(GrantSource(service_name, grant, data["name"], where))
+            grants = [
+                GrantSource(service, grant, data["name"], where)
+                for service, grant, where in self._grants(
+                    doc, (*base, "grants"), data["grants"], services, f"role `{data['name']}`"
+                )
+            ]
             review = data.get("review_every")
             roles[data["name"]] = Role(
                 name=data["name"],
@@ -616,6 +736,23 @@ class _Loader:
         known: set[str],
         router: Router,
     ) -> Step | None:
+        if "action" in data:
+            return Step(
+                index=index,
+                name=data.get("name", f"{data['action']} the token"),
+                method="",
+                url="",
+                headers=(),
+                body=None,
+                response_status=None,
+                response_json=None,
+                response_headers=(),
+                capture=(),
+                wait_seconds=parse_duration(data["wait"]) if "wait" in data else 0,
+                expect="allowed",
+                location=doc.location(base),
+                action=data["action"],
+            )
         request = data["request"]
         response = data.get("response", {})
         ok = True

@@ -184,6 +184,7 @@ class Step:
     location: Location
     content: bytes | None = None  # a binary request body (from a sidecar file)
     response_content: bytes | None = None
+    action: str = ""  # refresh | rotate | revoke: a credential event instead of a call
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,47 @@ class Flow:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiver:
+    """A time-limited, approved exception: these grants of a binding may exceed its minimum."""
+
+    binding: str
+    grants: tuple[tuple[str, Grant], ...]  # (service, grant)
+    reason: str
+    owner: str
+    ticket: str
+    approved_by: str
+    expires: date
+    location: Location
+
+    def covers(self, service: str, grant: Grant) -> bool:
+        return (service, grant) in self.grants
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeConflict:
+    """Scopes that one binding must never hold together (separation of duties)."""
+
+    name: str
+    scopes: tuple[tuple[str, str], ...]  # (service, scope)
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Workspace-wide rules for lint and the gate (the `policy:` section)."""
+
+    max_credential_lifetime_seconds: int = 24 * 3600
+    max_rotation_seconds: int = 90 * 86400
+    prod_environments: tuple[str, ...] = ("prod",)
+    deployers: tuple[str, ...] = ()
+    approvers: tuple[str, ...] = ()
+    conflicting_scopes: tuple[ScopeConflict, ...] = ()
+    max_calls_per_flow: int = 1000
+    max_response_bytes: int = 10 * 1024 * 1024
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Workspace settings from connector-harness.yaml or [tool.connector-harness]."""
 
@@ -212,8 +254,13 @@ class Settings:
         "excessive",
         "over-broad",
         "egress",
+        "cross-region",
         "credential",
         "unexpected-allow",
+        "escalation",
+        "token-lifetime",
+        "volume",
+        "waiver",
     )
 
 
@@ -228,6 +275,8 @@ class Workspace:
     roles: tuple[Role, ...]
     bindings: tuple[Binding, ...]
     flows: tuple[Flow, ...]
+    waivers: tuple[Waiver, ...] = ()
+    policy: Policy = Policy()
 
     def service(self, name: str) -> Service:
         return next(service for service in self.services if service.name == name)

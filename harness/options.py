@@ -84,7 +84,27 @@ OPTIONS: tuple[Option, ...] = (
         "output",
         "write the report to FILE instead of standard output",
         metavar="FILE",
-        commands=("check", "inventory"),
+        commands=("check", "inventory", "baseline"),
+    ),
+    Option(
+        "baseline",
+        "the approved grants (from `connector-harness baseline`): grants outside it are escalations",
+        metavar="FILE",
+        commands=("check",),
+        pytest=True,
+    ),
+    Option(
+        "today",
+        "the date waivers and reviews are judged on (default: today)",
+        metavar="YYYY-MM-DD",
+        commands=("check",),
+        pytest=True,
+    ),
+    Option(
+        "log",
+        "write every decision to FILE as a hash-chained JSON-lines log",
+        metavar="FILE",
+        commands=("check",),
     ),
 )
 
@@ -98,7 +118,8 @@ FORMAT_OPTIONS = {
 
 def options_for(command: str) -> tuple[Option, ...]:
     """The options of one CLI subcommand, in help order."""
-    return (*(o for o in OPTIONS if command in o.commands), FORMAT_OPTIONS[command])
+    formats = (FORMAT_OPTIONS[command],) if command in FORMAT_OPTIONS else ()
+    return (*(o for o in OPTIONS if command in o.commands), *formats)
 
 
 def pytest_options() -> tuple[Option, ...]:

@@ -18,29 +18,55 @@ _WHOLE_TEMPLATE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}$")
 
 
 def replay(
-    sandbox: Sandbox, flow: Flow, binding: Binding, transport: Transport | None = None
+    sandbox: Sandbox,
+    flow: Flow,
+    binding: Binding,
+    transport: Transport | None = None,
+    *,
+    lifetime: int | None = None,
 ) -> list[Decision]:
     """Run every step of `flow` under `binding`; return the decisions of this replay.
 
     A denied or blocked call continues with its recorded response, so one replay
-    finds every missing permission instead of stopping at the first.
+    finds every missing permission instead of stopping at the first. `lifetime`
+    overrides the connector's token lifetime (to test a policy maximum).
     """
     send = transport or sandbox.handle
     sandbox.reset()
     first = len(sandbox.decisions)
-    token = sandbox.issue_token(binding)
+    token = sandbox.issue_token(binding, lifetime=lifetime)
     values: dict[str, Any] = dict(flow.variables)
+    received = 0
     for step in flow.steps:
         sandbox.clock.advance(step.wait_seconds)
+        if step.action:
+            token = _credential_event(sandbox, binding, step.action, token, lifetime)
+            continue
         recorded = _recorded(step)
         request = _render(step, values, token)
         context = CallContext(flow.name, step.index, step.name, recorded)
         response = send(request, context)
         if response.blocked or response.status in (401, 403):
             response = recorded
+        else:
+            received += len(response.body_bytes())
         for name, path in step.capture:
             values[name] = _capture(response, path, recorded)
+    sandbox.response_bytes[(binding.name, flow.name)] = received
     return sandbox.decisions[first:]
+
+
+def _credential_event(
+    sandbox: Sandbox, binding: Binding, action: str, token: str, lifetime: int | None
+) -> str:
+    """refresh: a new token; rotate: a new token and the old revoked; revoke: the old revoked."""
+    if action in ("rotate", "revoke"):
+        claims = sandbox.tokens.identify(token)
+        if claims is not None:
+            sandbox.tokens.revoke(claims.token_id)
+    if action == "revoke":
+        return token
+    return sandbox.issue_token(binding, lifetime=lifetime)
 
 
 def _recorded(step: Step) -> Response:

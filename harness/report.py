@@ -7,7 +7,8 @@ from typing import Any
 
 from harness import __version__
 from harness.analysis import BindingResult
-from harness.findings import KINDS
+from harness.findings import ALERT_KINDS, KINDS
+from harness.gate import GateContext
 from harness.model import Workspace
 from harness.units import format_instant
 
@@ -21,6 +22,7 @@ class Report:
     env: str | None
     binding: str | None
     results: tuple[BindingResult, ...]
+    context: GateContext | None = None
 
     @property
     def passed(self) -> bool:
@@ -48,6 +50,17 @@ class Report:
             "clock": format_instant(settings.clock),
             "filters": {"env": self.env, "binding": self.binding},
             "fail_on": list(settings.fail_on),
+            "baseline": self.context.baseline.path
+            if self.context and self.context.baseline
+            else None,
+            "waivers": [w.to_data() for r in self.results for w in r.waivers],
+            "alerts": [
+                {"kind": f.kind, "binding": f.binding, "message": f.message, "location": f.location}
+                for r in self.results
+                for f in r.findings
+                if f.kind in ALERT_KINDS
+                or (f.message.startswith("blocked call") and "region" in f.message)
+            ],
             "passed": self.passed,
             "summary": {
                 "bindings": len(self.results),

@@ -45,6 +45,9 @@ class Sandbox:
         self.tokens = TokenAuthority(signing_key)
         self.collections = CollectionStore(workspace.services)
         self.decisions: list[Decision] = []
+        self.response_bytes: dict[
+            tuple[str, str], int
+        ] = {}  # (binding, flow) -> body bytes received
         self._connectors = {connector.name: connector for connector in workspace.connectors}
         self._services = {service.name: service for service in workspace.services}
         self._grant_sets: dict[tuple[str, tuple[str, ...]], GrantSet] = {}

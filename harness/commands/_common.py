@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from harness.baseline import load_baseline
 from harness.engine import Progress, Selection, run_check
-from harness.errors import HarnessError
+from harness.errors import HarnessError, UsageError
+from harness.gate import GateContext
 from harness.loader import load_workspace
 from harness.model import Binding
 from harness.options import Option
@@ -66,12 +69,31 @@ class CheckRun:
     sandbox: Sandbox
 
 
+def parse_today(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise UsageError(
+            f"--today {text!r} is not a date; write YYYY-MM-DD, e.g. 2027-01-31"
+        ) from err
+
+
+def gate_context(args: argparse.Namespace) -> GateContext:
+    """The date and baseline the gate judges by, from --today and --baseline."""
+    baseline_path = getattr(args, "baseline", None)
+    baseline = load_baseline(Path(baseline_path)) if baseline_path else None
+    return GateContext(parse_today(getattr(args, "today", None)), baseline)
+
+
 def run_workspace_check(args: argparse.Namespace) -> CheckRun:
     """Load the workspace named on the command line and check the selected bindings."""
     workspace = load_workspace(Path(args.workspace))
     sandbox = Sandbox(workspace)
     selection = Selection(getattr(args, "env", None), getattr(args, "binding", None))
-    report = run_check(workspace, selection, progress_on(sys.stderr), sandbox)
+    context = gate_context(args)
+    report = run_check(workspace, selection, progress_on(sys.stderr), sandbox, context=context)
     return CheckRun(report, sandbox)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from harness.audit import write_log
 from harness.commands._common import (
     EXIT_FINDINGS,
     EXIT_PASS,
@@ -29,7 +31,11 @@ class CheckCommand:
         add_options(parser, options_for(self.name))
 
     def run(self, args: argparse.Namespace) -> int:
-        report = run_workspace_check(args).report
+        checked = run_workspace_check(args)
+        report = checked.report
+        if args.log is not None:
+            count = write_log(Path(args.log), checked.sandbox.decisions)
+            print(f"decision log written to {args.log}: {count} decisions", file=sys.stderr)
         if args.format == "json":
             text = render_json(report.to_data())
         elif args.format == "markdown":

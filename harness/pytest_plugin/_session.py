@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import BindingResult, analyse_binding
-from harness.engine import Selection, replay_binding, run_check, select_bindings
+from harness.analysis import BindingResult
+from harness.engine import Selection, check_binding, run_check, select_bindings
 from harness.errors import HarnessError, InputError, InputErrors
 from harness.findings import EXCESSIVE, OVER_BROAD
+from harness.gate import GateContext
 from harness.loader import load_workspace, scenario_files
 from harness.messages import Decision
 from harness.model import Binding, Flow, Workspace
@@ -97,8 +99,9 @@ class HarnessSession:
             assert workspace is not None
             if self._sandbox is None:
                 self._sandbox = Sandbox(workspace)
-            decisions = replay_binding(self._sandbox, binding)
-            cached = analyse_binding(workspace, binding, decisions, self.fail_kinds())
+            cached, decisions = check_binding(
+                self._sandbox, binding, self.fail_kinds(), GateContext(today=date.today())
+            )
             self._results[binding.name] = cached
             self._decisions[binding.name] = decisions
         return cached
