@@ -1,10 +1,12 @@
 """The tamper-evident decision log: JSON lines, each carrying the hash of the one before.
 
-Each line is `{"seq": N, "prev": HASH, "decision": {...}, "hash": HASH}` where
-`hash = H(prev + canonical(seq, decision))`, H being SHA-256, or HMAC-SHA-256
-when a key is set in CONNECTOR_HARNESS_LOG_KEY. The last line is a seal that
-records the count, so a log cut short is detected too. `verify` names the first
-line that was changed, removed, added or moved.
+Each line is a JSON object `{"decision": {...}, "prev": HASH, "seq": N, "hash": HASH}`
+whose `hash` is computed over the exact bytes of the line before it (the object
+up to `"hash"`), chained through `prev`: SHA-256, or HMAC-SHA-256 when a key is
+set in CONNECTOR_HARNESS_LOG_KEY. Because the hash covers the bytes as written,
+any single-byte change is detected, whitespace included. The last line is a
+seal recording the count, so a log cut short is detected too. `verify_log`
+names the first line that was changed, removed, added or moved.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,7 @@ from harness.messages import Decision
 
 KEY_VARIABLE = "CONNECTOR_HARNESS_LOG_KEY"
 GENESIS = "0" * 64
+_LINE = re.compile(rb'^(?P<body>\{.*),"hash":"(?P<hash>[0-9a-f]{64})"\}$')
 
 
 def _key() -> bytes | None:
@@ -29,11 +33,16 @@ def _key() -> bytes | None:
     return value.encode() if value else None
 
 
-def _digest(previous: str, body: dict[str, Any], key: bytes | None) -> str:
-    payload = previous.encode() + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+def _digest(body: bytes, key: bytes | None) -> str:
     if key is not None:
-        return hmac.new(key, payload, hashlib.sha256).hexdigest()
-    return hashlib.sha256(payload).hexdigest()
+        return hmac.new(key, body, hashlib.sha256).hexdigest()
+    return hashlib.sha256(body).hexdigest()
+
+
+def _line(fields: dict[str, Any], key: bytes | None) -> tuple[str, str]:
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    digest = _digest(body.encode(), key)
+    return f'{body[:-1]},"hash":"{digest}"}}', digest
 
 
 def write_log(path: Path, decisions: Iterable[Decision]) -> int:
@@ -41,26 +50,25 @@ def write_log(path: Path, decisions: Iterable[Decision]) -> int:
     key = _key()
     previous = GENESIS
     count = 0
-    with path.open("w", encoding="utf-8") as out:
+    with path.open("w", encoding="ascii", newline="\n") as out:
         for count, decision in enumerate(decisions, start=1):
-            body = {"seq": count, "decision": decision.to_data()}
-            digest = _digest(previous, body, key)
-            out.write(json.dumps({**body, "prev": previous, "hash": digest}, sort_keys=True) + "\n")
-            previous = digest
-        seal = {"seq": count + 1, "seal": {"decisions": count, "keyed": key is not None}}
-        out.write(
-            json.dumps(
-                {**seal, "prev": previous, "hash": _digest(previous, seal, key)}, sort_keys=True
+            text, previous = _line(
+                {"seq": count, "prev": previous, "decision": decision.to_data()}, key
             )
-            + "\n"
-        )
+            out.write(text + "\n")
+        seal = {
+            "seq": count + 1,
+            "prev": previous,
+            "seal": {"decisions": count, "keyed": key is not None},
+        }
+        out.write(_line(seal, key)[0] + "\n")
     return count
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     ok: bool
-    decisions: int
+    decisions: int  # lines that verified before the first bad one
     line: int = 0  # the first bad line (1-based), 0 when ok
     problem: str = ""
 
@@ -68,55 +76,57 @@ class Verdict:
 def verify_log(path: Path) -> Verdict:
     """Recompute the chain; the first line that does not fit is the tampered one."""
     key = _key()
-    previous = GENESIS
     try:
-        lines = path.read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        return Verdict(False, 0, 1, f"cannot read the log: {err}")
-    if not lines:
-        return Verdict(False, 0, 1, "the log is empty (it should end with a seal line)")
+        raw = path.read_bytes()
+    except OSError as err:
+        return Verdict(False, 0, 1, f"cannot read the log: {err.strerror}")
+    if not raw.endswith(b"\n"):
+        return Verdict(
+            False,
+            0,
+            raw.count(b"\n") + 1,
+            "the last line is incomplete (the log was cut or edited)",
+        )
+    lines = raw[:-1].split(b"\n")
+    previous = GENESIS
     for number, text in enumerate(lines, start=1):
-        try:
-            entry = json.loads(text)
-            if not isinstance(entry, dict):
-                raise ValueError("not an object")
-            seq, prev, digest = entry["seq"], entry["prev"], entry["hash"]
-        except (ValueError, KeyError, TypeError):
-            return Verdict(
-                False, number - 1, number, "the line is not a log entry (changed or corrupted)"
-            )
-        if seq != number:
-            what = "a line is missing before it" if seq > number else "it was moved or copied here"
-            return Verdict(
-                False,
-                number - 1,
-                number,
-                f"the line has sequence number {seq}, expected {number}: {what}",
-            )
-        if prev != previous:
-            return Verdict(
-                False,
-                number - 1,
-                number,
-                "the line does not follow the previous one (a line was removed or reordered)",
-            )
-        body = {k: v for k, v in entry.items() if k not in ("prev", "hash")}
-        if not hmac.compare_digest(str(digest), _digest(previous, body, key)):
-            hint = (
-                " (or the log key differs)"
-                if key is not None or entry.get("seal", {}).get("keyed")
-                else ""
-            )
-            return Verdict(
-                False, number - 1, number, f"the line's content does not match its hash{hint}"
-            )
-        previous = digest
+        bad = _check_line(text, number, previous, key)
+        if isinstance(bad, str):
+            return Verdict(False, number - 1, number, bad)
+        entry, previous = bad
         if "seal" in entry:
             if number != len(lines):
-                return Verdict(
-                    False, number - 1, number + 1, "lines follow the seal (appended later)"
-                )
+                return Verdict(False, number, number + 1, "lines follow the seal (appended later)")
             if entry["seal"].get("decisions") != number - 1:
                 return Verdict(False, number - 1, number, "the seal's count does not match the log")
             return Verdict(True, number - 1)
     return Verdict(False, len(lines), len(lines) + 1, "the log has no seal line: it was cut short")
+
+
+def _check_line(
+    text: bytes, number: int, previous: str, key: bytes | None
+) -> tuple[dict[str, Any], str] | str:
+    """The entry and its hash, or what is wrong with the line."""
+    match = _LINE.match(text)
+    if match is None:
+        return "the line is not a log entry (changed or corrupted)"
+    body = match["body"] + b"}"
+    digest = match["hash"].decode()
+    try:
+        entry = json.loads(body)
+        seq, prev = entry["seq"], entry["prev"]
+    except (ValueError, KeyError, TypeError):
+        return "the line is not a log entry (changed or corrupted)"
+    if not hmac.compare_digest(digest, _digest(body, key)):
+        hint = (
+            " (or the log key differs)"
+            if key is not None or '"keyed":true' in body.decode("ascii", "replace")
+            else ""
+        )
+        return f"the line's content does not match its hash{hint}"
+    if seq != number:
+        what = "a line is missing before it" if seq > number else "it was moved or copied here"
+        return f"the line has sequence number {seq}, expected {number}: {what}"
+    if prev != previous:
+        return "the line does not follow the previous one (a line was removed or reordered)"
+    return entry, digest
