@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ class HarnessConfig:
     strict: bool
     reports: tuple[tuple[str, Path], ...]
     record: str
+    baseline: Path | None
+    today: date
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -88,6 +91,12 @@ def resolve(config: pytest.Config) -> HarnessConfig:
     if record not in ("none", "new", "all"):
         raise pytest.UsageError(f"harness_record: {record!r} is not one of none, new, all")
     workspace = Path(values["workspace"]) if values["workspace"] else Path(".")
+    try:
+        today = date.fromisoformat(values["today"]) if values["today"] else date.today()
+    except ValueError as err:
+        raise pytest.UsageError(
+            f"harness_today: {values['today']!r} is not a date (YYYY-MM-DD)"
+        ) from err
     return HarnessConfig(
         workspace=(config.rootpath / workspace).resolve(),
         env=values["env"] or None,
@@ -95,4 +104,6 @@ def resolve(config: pytest.Config) -> HarnessConfig:
         strict=bool(strict),
         reports=tuple(reports),
         record=record,
+        baseline=(config.rootpath / values["baseline"]) if values["baseline"] else None,
+        today=today,
     )

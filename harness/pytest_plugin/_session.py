@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from harness.analysis import BindingResult
+from harness.baseline import load_baseline
 from harness.engine import Selection, check_binding, run_check, select_bindings
 from harness.errors import HarnessError, InputError, InputErrors
 from harness.findings import EXCESSIVE, OVER_BROAD
@@ -32,6 +34,7 @@ class HarnessSession:
     _decisions: dict[str, list[Decision]] = field(default_factory=dict)
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)  # binding -> summary row
     _scenario_paths: list[Path] | None = None
+    _context: GateContext | None = None
 
     def load(self) -> Workspace | None:
         """The workspace, or None after recording why it could not be loaded."""
@@ -100,7 +103,7 @@ class HarnessSession:
             if self._sandbox is None:
                 self._sandbox = Sandbox(workspace)
             cached, decisions = check_binding(
-                self._sandbox, binding, self.fail_kinds(), GateContext(today=date.today())
+                self._sandbox, binding, self.fail_kinds(), self.gate_context()
             )
             self._results[binding.name] = cached
             self._decisions[binding.name] = decisions
@@ -116,9 +119,24 @@ class HarnessSession:
         workspace = self.load()
         return frozenset(workspace.settings.fail_on) if workspace else frozenset()
 
+    def gate_context(self) -> GateContext:
+        """The date and baseline items are judged by; a broken baseline fails the session."""
+        if self._context is None:
+            baseline = None
+            if self.config.baseline is not None:
+                try:
+                    baseline = load_baseline(self.config.baseline)
+                except (InputError, InputErrors) as error:
+                    raise pytest.UsageError(f"--harness-baseline: {error}") from error
+            self._context = GateContext(self.config.today, baseline)
+        return self._context
+
     def full_report(self) -> Report | None:
         """The report over the bindings the session's items covered (on any worker)."""
         workspace = self.load()
         if workspace is None or not self.seen:
             return None
-        return run_check(workspace, Selection(only=frozenset(self.seen)), fail_on=self.fail_kinds())
+        selection = Selection(only=frozenset(self.seen))
+        return run_check(
+            workspace, selection, fail_on=self.fail_kinds(), context=self.gate_context()
+        )
