@@ -14,7 +14,10 @@ from harness.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_PASS, Comma
 from harness.commands.audit import AuditCommand
 from harness.commands.baseline import BaselineCommand
 from harness.commands.check import CheckCommand
+from harness.commands.import_service import ImportServiceCommand
+from harness.commands.explore import ExploreCommand
 from harness.commands.inventory import InventoryCommand
+from harness.commands.serve import ServeCommand
 from harness.errors import HarnessError, InputError, InputErrors
 
 COMMANDS: tuple[Command, ...] = (
@@ -22,6 +25,9 @@ COMMANDS: tuple[Command, ...] = (
     InventoryCommand(),
     BaselineCommand(),
     AuditCommand(),
+    ServeCommand(),
+    ExploreCommand(),
+    ImportServiceCommand(),
 )
 
 __all__ = ["COMMANDS", "EXIT_FINDINGS", "EXIT_INPUT", "EXIT_PASS", "build_parser", "main"]

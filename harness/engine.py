@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,7 +12,7 @@ from harness.errors import UsageError
 from harness.gate import GateContext, apply_gate, policy_findings
 from harness.messages import Decision
 from harness.model import Binding, Workspace
-from harness.replay import replay
+from harness.replay import Transport, replay
 from harness.report import Report
 from harness.sandbox import Sandbox
 
@@ -53,22 +53,33 @@ def select_bindings(workspace: Workspace, selection: Selection) -> tuple[Binding
 
 
 def replay_binding(
-    sandbox: Sandbox, binding: Binding, *, lifetime: int | None = None
+    sandbox: Sandbox,
+    binding: Binding,
+    *,
+    lifetime: int | None = None,
+    transport: Transport | None = None,
+    grants: Mapping[str, Iterable[str]] | None = None,
 ) -> list[Decision]:
-    """Replay every flow of the binding's connector; return all their decisions."""
+    """Replay every flow of the binding's connector (optionally with other grants)."""
     decisions: list[Decision] = []
     for flow in sandbox.workspace.flows_of(binding.connector):
-        decisions.extend(replay(sandbox, flow, binding, lifetime=lifetime))
+        decisions.extend(
+            replay(sandbox, flow, binding, transport, lifetime=lifetime, grants=grants)
+        )
     return decisions
 
 
 def check_binding(
-    sandbox: Sandbox, binding: Binding, fail_on: Iterable[str], context: GateContext
+    sandbox: Sandbox,
+    binding: Binding,
+    fail_on: Iterable[str],
+    context: GateContext,
+    transport: Transport | None = None,
 ) -> tuple[BindingResult, list[Decision]]:
     """Replay, analyse and gate one binding; its decisions go to the sandbox's log."""
     workspace = sandbox.workspace
     failing = tuple(fail_on)
-    decisions = replay_binding(sandbox, binding)
+    decisions = replay_binding(sandbox, binding, transport=transport)
     result = analyse_binding(workspace, binding, decisions, failing)
     short_lived: list[Decision] = []
     limit = workspace.policy.max_credential_lifetime_seconds
@@ -86,8 +97,12 @@ def run_check(
     sandbox: Sandbox | None = None,
     fail_on: Iterable[str] | None = None,
     context: GateContext | None = None,
+    transport: Transport | None = None,
 ) -> Report:
-    """Replay, analyse and gate every selected binding; the decision log stays on the sandbox."""
+    """Replay, analyse and gate every selected binding; the decision log stays on the sandbox.
+
+    `transport` carries each call (default: the direct one); see `harness.transports`.
+    """
     sandbox = sandbox or Sandbox(workspace)
     failing = tuple(fail_on if fail_on is not None else workspace.settings.fail_on)
     context = context or GateContext(today=date.today())
@@ -96,5 +111,5 @@ def run_check(
     for number, binding in enumerate(bindings, start=1):
         if progress:
             progress(number, len(bindings), binding)
-        results.append(check_binding(sandbox, binding, failing, context)[0])
+        results.append(check_binding(sandbox, binding, failing, context, transport)[0])
     return Report(workspace, selection.env, selection.binding, tuple(results), context)

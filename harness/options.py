@@ -45,14 +45,14 @@ OPTIONS: tuple[Option, ...] = (
         "env",
         "only bindings of this environment (e.g. prod)",
         metavar="ENV",
-        commands=("check", "inventory"),
+        commands=("check", "inventory", "explore"),
         pytest=True,
     ),
     Option(
         "binding",
         "only this binding (CONNECTOR@ENV, or a connector name)",
         metavar="NAME",
-        commands=("check", "inventory"),
+        commands=("check", "inventory", "explore"),
         pytest=True,
     ),
     Option(
@@ -84,7 +84,7 @@ OPTIONS: tuple[Option, ...] = (
         "output",
         "write the report to FILE instead of standard output",
         metavar="FILE",
-        commands=("check", "inventory", "baseline"),
+        commands=("check", "inventory", "baseline", "explore"),
     ),
     Option(
         "baseline",
@@ -101,6 +101,14 @@ OPTIONS: tuple[Option, ...] = (
         pytest=True,
     ),
     Option(
+        "transport",
+        "how replayed calls reach the mocks: direct (default, fastest), responses, httpx, "
+        "http (loopback servers) or docker (containers)",
+        default="direct",
+        choices=("direct", "responses", "httpx", "http", "docker"),
+        commands=("check",),
+    ),
+    Option(
         "log",
         "write every decision to FILE as a hash-chained JSON-lines log",
         metavar="FILE",
@@ -109,6 +117,7 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 FORMAT_OPTIONS = {
+    "explore": Option("format", "output format", "text", ("text", "json"), commands=("explore",)),
     "check": Option("format", "report format", "text", CHECK_FORMATS, commands=("check",)),
     "inventory": Option(
         "format", "inventory format", "text", INVENTORY_FORMATS, commands=("inventory",)

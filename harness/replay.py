@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -24,23 +24,25 @@ def replay(
     transport: Transport | None = None,
     *,
     lifetime: int | None = None,
+    grants: Mapping[str, Iterable[str]] | None = None,
 ) -> list[Decision]:
     """Run every step of `flow` under `binding`; return the decisions of this replay.
 
     A denied or blocked call continues with its recorded response, so one replay
     finds every missing permission instead of stopping at the first. `lifetime`
-    overrides the connector's token lifetime (to test a policy maximum).
+    overrides the connector's token lifetime (to test a policy maximum), `grants`
+    the binding's grants (to explore scope sets).
     """
     send = transport or sandbox.handle
     sandbox.reset()
     first = len(sandbox.decisions)
-    token = sandbox.issue_token(binding, lifetime=lifetime)
+    token = sandbox.issue_token(binding, lifetime=lifetime, grants=grants)
     values: dict[str, Any] = dict(flow.variables)
     received = 0
     for step in flow.steps:
         sandbox.clock.advance(step.wait_seconds)
         if step.action:
-            token = _credential_event(sandbox, binding, step.action, token, lifetime)
+            token = _credential_event(sandbox, binding, step.action, token, lifetime, grants)
             continue
         recorded = _recorded(step)
         request = _render(step, values, token)
@@ -57,7 +59,12 @@ def replay(
 
 
 def _credential_event(
-    sandbox: Sandbox, binding: Binding, action: str, token: str, lifetime: int | None
+    sandbox: Sandbox,
+    binding: Binding,
+    action: str,
+    token: str,
+    lifetime: int | None,
+    grants: Mapping[str, Iterable[str]] | None,
 ) -> str:
     """refresh: a new token; rotate: a new token and the old revoked; revoke: the old revoked."""
     if action in ("rotate", "revoke"):
@@ -66,7 +73,7 @@ def _credential_event(
             sandbox.tokens.revoke(claims.token_id)
     if action == "revoke":
         return token
-    return sandbox.issue_token(binding, lifetime=lifetime)
+    return sandbox.issue_token(binding, lifetime=lifetime, grants=grants)
 
 
 def _recorded(step: Step) -> Response:
