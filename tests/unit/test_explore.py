@@ -27,7 +27,8 @@ def test_minimise_finds_the_needed_grants_within_the_replay_bound(n: int, k: int
     calls: list[int] = []
     kept, proof = minimise(_oracle(needed, calls), elements)
     assert set(kept) == needed
-    assert set(proof) == needed and all(proof.values())
+    assert set(proof) == needed
+    assert all(proof.values())
     assert len(calls) <= 2 * k * math.ceil(math.log2(n)) + 2
 
 
@@ -64,7 +65,8 @@ def test_alternative_minimal_sets_are_found_and_the_least_broad_marked() -> None
     ]
     assert result.exhaustive
     least = result.least_broad
-    assert least is not None and least.breadth < result.granted_breadth
+    assert least is not None
+    assert least.breadth < result.granted_breadth
     proof = dict(least.proof)
     assert proof[("svc", "channels:read")].startswith(
         "flow step 2 (step 2): GET api.svc.example/read is refused"
