@@ -100,3 +100,23 @@ def policy(
 
 def build(services: list[dict[str, Any]], policies: list[dict[str, Any]]) -> Workspace:
     return workspace_from_data(services, policies)
+
+
+def waived_excess(reason: str = "migration in progress") -> Workspace:
+    """bot@prod: settings.update is denied (missing), svc.write unused (excessive), and svc.delete
+    unused but waived by SEC-42 until 2026-06-30."""
+    document = policy(
+        ["svc.read", "svc.delete", "svc.write"], [("GET", "/items"), ("PUT", "/settings")]
+    )
+    document["waivers"] = [
+        {
+            "binding": "bot@prod",
+            "grants": {"svc": ["svc.delete"]},
+            "reason": reason,
+            "owner": "team@example.com",
+            "ticket": "SEC-42",
+            "approved_by": "security@example.com",
+            "expires": "2026-06-30",
+        }
+    ]
+    return build([service()], [document])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.audit import write_log
 from harness.commands._common import (
     EXIT_FINDINGS,
     EXIT_PASS,
+    CheckRun,
     add_options,
     add_workspace_argument,
     emit,
@@ -18,8 +20,22 @@ from harness.commands._common import (
 from harness.options import options_for
 from harness.render.jsonfmt import render_json
 from harness.render.markdown import render_markdown
+from harness.render.sarif import render_sarif
 from harness.render.style import Style, wants_colour
 from harness.render.text import render_text
+
+
+def _text(checked: CheckRun, output: str | None) -> str:
+    return render_text(checked.report, Style(output is None and wants_colour(sys.stdout)))
+
+
+# --format -> renderer of the run
+RENDERERS: dict[str, Callable[[CheckRun, str | None], str]] = {
+    "text": _text,
+    "json": lambda checked, _: render_json(checked.report.to_data()),
+    "markdown": lambda checked, _: render_markdown(checked.report),
+    "sarif": lambda checked, _: render_sarif(checked.report),
+}
 
 
 class CheckCommand:
@@ -36,13 +52,7 @@ class CheckCommand:
         if args.log is not None:
             count = write_log(Path(args.log), checked.sandbox.decisions)
             print(f"decision log written to {args.log}: {count} decisions", file=sys.stderr)
-        if args.format == "json":
-            text = render_json(report.to_data())
-        elif args.format == "markdown":
-            text = render_markdown(report)
-        else:
-            text = render_text(report, Style(args.output is None and wants_colour(sys.stdout)))
-        emit(text, args.output)
+        emit(RENDERERS[args.format](checked, args.output), args.output)
         if args.output is not None:
             verdict = "pass" if report.passed else f"{len(report.failed)} binding(s) fail the gate"
             print(f"report written to {args.output}: {verdict}", file=sys.stderr)

@@ -1,0 +1,261 @@
+"""The check report as SARIF 2.1.0, for code scanning: one result per finding at its YAML line.
+
+Each finding kind is one rule. A result's location is the grant or step the
+finding points at, relative to the workspace root (`uriBaseId: WORKSPACE`);
+the YAML to write instead travels in the markdown message and the result's
+properties rather than as a SARIF `fix`, because a fix must name the exact
+region it replaces and the analysis knows only where that region starts.
+Waived findings are reported as externally suppressed, so code scanning shows
+them as dismissed instead of open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import re
+from typing import Any
+from urllib.parse import quote
+
+from harness import __version__
+from harness.findings import (
+    CREDENTIAL,
+    CROSS_REGION,
+    EGRESS,
+    ESCALATION,
+    EXCESSIVE,
+    KINDS,
+    MISSING,
+    OVER_BROAD,
+    TOKEN_LIFETIME,
+    UNEXPECTED_ALLOW,
+    VOLUME,
+    WAIVER,
+    Finding,
+)
+from harness.render.jsonfmt import render_json
+from harness.report import Report
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+BASE_ID = "WORKSPACE"
+FINGERPRINT = "connectorHarnessFinding/v1"
+
+# kind -> (rule name, short description, help: what it means and what to do)
+RULES: dict[str, tuple[str, str, str]] = {
+    MISSING: (
+        "MissingGrant",
+        "A call of a flow was denied: the binding lacks a grant it needs.",
+        "The connector's flow made a call its binding's roles do not allow, so the "
+        "flow would fail in production. Add the least broad grant named in the result "
+        "to the role shown in 'write instead'.",
+    ),
+    EXCESSIVE: (
+        "ExcessiveGrant",
+        "A grant that no call of the binding's flows needed.",
+        "The binding holds a grant that its flows never use, or whose every use is "
+        "also covered by a narrower kept grant. Remove it from the role.",
+    ),
+    OVER_BROAD: (
+        "OverBroadGrant",
+        "A grant broader than the calls it serves: a narrower scope or resource narrowing would do.",
+        "The grant is used, but a narrower scope, or the same scope narrowed to the "
+        "resources the calls touch, allows every call it is used for. Replace it with "
+        "the grants named in the result.",
+    ),
+    EGRESS: (
+        "BlockedEgress",
+        "A call to a host outside the connector's allowlist was blocked.",
+        "The flow called a host that is not in the connector's `allowed_hosts`, or that "
+        "no mocked service answers. Add the host to `allowed_hosts` only if the call is intended.",
+    ),
+    CROSS_REGION: (
+        "CrossRegionCall",
+        "A call to a host of a region the connector may not use was blocked.",
+        "Call a host of an allowed region, or add the region to the connector's `regions:`.",
+    ),
+    CREDENTIAL: (
+        "CredentialRefused",
+        "A call was refused for its token: expired, wrong audience or revoked.",
+        "Fix the connector's credential (lifetime, audience, rotation) or the flow's "
+        "token steps so that the call carries a valid token.",
+    ),
+    UNEXPECTED_ALLOW: (
+        "UnexpectedAllow",
+        "A step the flow expects to be denied was allowed.",
+        "The binding allows a call its flow asserts must be refused. Remove the grant "
+        "that allows it (named in the result).",
+    ),
+    ESCALATION: (
+        "BaselineEscalation",
+        "A grant that is not in the binding's approved baseline.",
+        "Remove the grant, or approve it by adding it to the baseline lockfile in a reviewed change.",
+    ),
+    TOKEN_LIFETIME: (
+        "TokenOutlivesPolicy",
+        "A flow passes only because its tokens live longer than the policy allows.",
+        "Add a refresh step before the refused step, or shorten the flow; then lower "
+        "the connector's credential lifetime to the policy maximum.",
+    ),
+    VOLUME: (
+        "UnusualVolume",
+        "A flow moves more calls or data than the policy expects.",
+        "Check that the flow does not export more than it should; raise `policy.volume` if intended.",
+    ),
+    WAIVER: (
+        "InvalidWaiver",
+        "A waiver that expired, or that the connector's own owner approved.",
+        "Remove the excess the waiver covered, or renew the waiver with a new expiry "
+        "approved by someone other than the connector's owner.",
+    ),
+}
+
+_LOCATION = re.compile(r"(?P<file>.+?)(?::(?P<line>\d+))?(?::(?P<column>\d+))?")
+
+
+def render_sarif(report: Report) -> str:
+    return render_json(sarif_log(report))
+
+
+def sarif_log(report: Report) -> dict[str, Any]:
+    """The SARIF log: one run, every finding kind as a rule, one result per finding."""
+    failing = set(report.workspace.settings.fail_on)
+    root = report.workspace.root
+    results = [
+        _result(finding, root, failing)
+        for binding in report.results
+        for finding in binding.findings
+    ]
+    data = report.to_data()
+    return {
+        "$schema": SARIF_SCHEMA_URI,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "connector-harness",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_rule(kind, failing) for kind in KINDS],
+                    }
+                },
+                "invocations": [
+                    {"executionSuccessful": True, "exitCode": 0 if report.passed else 1}
+                ],
+                "originalUriBaseIds": {BASE_ID: _base(root)},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+                "properties": {
+                    "passed": report.passed,
+                    "filters": data["filters"],
+                    "baseline": data["baseline"],
+                    "summary": data["summary"],
+                },
+            }
+        ],
+    }
+
+
+def _level(kind: str, failing: set[str]) -> str:
+    return "error" if kind in failing else "warning"
+
+
+def _rule(kind: str, failing: set[str]) -> dict[str, Any]:
+    name, short, help_text = RULES[kind]
+    return {
+        "id": kind,
+        "name": name,
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": f"{short} {help_text}"},
+        "help": {"text": help_text, "markdown": help_text},
+        "defaultConfiguration": {"level": _level(kind, failing)},
+        "properties": {"tags": ["security", "least-privilege"]},
+    }
+
+
+def _base(root: str) -> dict[str, Any]:
+    """Where WORKSPACE points: the workspace directory; a relative one is relative to SRCROOT,
+    the directory the check ran in (the repository root in CI)."""
+    description = {"text": "The connector-harness workspace directory."}
+    if os.path.isabs(root):
+        return {"uri": "file://" + _uri_path(root.rstrip("/") + "/"), "description": description}
+    relative = posixpath.normpath(root.replace(os.sep, "/"))
+    return {
+        "uri": "./" if relative == "." else _uri_path(relative) + "/",
+        "uriBaseId": "SRCROOT",
+        "description": description,
+    }
+
+
+def _uri_path(path: str) -> str:
+    return quote(path.replace(os.sep, "/"), safe="/")
+
+
+def split_location(location: str) -> tuple[str, int, int]:
+    """`file:line:column` -> (file, line, column); a missing line or column is 0."""
+    match = _LOCATION.fullmatch(location)
+    if match is None:
+        return "", 0, 0
+    return match["file"], int(match["line"] or 0), int(match["column"] or 0)
+
+
+def _physical(location: str, root: str) -> dict[str, Any] | None:
+    file, line, column = split_location(location)
+    if not file:
+        return None
+    # Locations are relative to the directory the check ran in, like a relative root.
+    relative = os.path.relpath(file, root)
+    physical: dict[str, Any] = {
+        "artifactLocation": {"uri": _uri_path(relative), "uriBaseId": BASE_ID}
+    }
+    if line:
+        region: dict[str, int] = {"startLine": line}
+        if column:
+            region["startColumn"] = column
+        physical["region"] = region
+    return physical
+
+
+def _message(finding: Finding) -> dict[str, str]:
+    markdown = finding.message
+    if finding.instead:
+        markdown += "\n\nWrite instead:\n\n```yaml\n" + finding.instead + "\n```"
+    return {"text": finding.message, "markdown": markdown}
+
+
+def _result(finding: Finding, root: str, failing: set[str]) -> dict[str, Any]:
+    physical = _physical(finding.location, root)
+    locations: list[dict[str, Any]] = [
+        {
+            "physicalLocation": physical,
+            "logicalLocations": [{"name": finding.binding, "kind": "resource"}],
+        }
+        if physical
+        else {"logicalLocations": [{"name": finding.binding, "kind": "resource"}]}
+    ]
+    identity = "\n".join((finding.kind, finding.binding, finding.service, finding.subject))
+    result: dict[str, Any] = {
+        "ruleId": finding.kind,
+        "ruleIndex": KINDS.index(finding.kind),
+        "level": _level(finding.kind, failing),
+        "message": _message(finding),
+        "locations": locations,
+        "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode()).hexdigest()},
+        "properties": {
+            "binding": finding.binding,
+            "service": finding.service,
+            "subject": finding.subject,
+            "instead": finding.instead,
+            "replacement": list(finding.replacement),
+            "evidence": list(finding.evidence),
+        },
+    }
+    if finding.waived_by:
+        result["suppressions"] = [
+            {"kind": "external", "status": "accepted", "justification": finding.waived_by}
+        ]
+    return result
