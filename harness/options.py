@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-CHECK_FORMATS = ("text", "json", "markdown", "sarif")
+CHECK_FORMATS = ("text", "json", "markdown", "sarif", "junit")
 INVENTORY_FORMATS = ("text", "markdown", "csv", "json")
 REPORT_FORMATS = ("json", "markdown", "text")
 RECORD_MODES = ("none", "new", "all")

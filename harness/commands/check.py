@@ -19,6 +19,7 @@ from harness.commands._common import (
 )
 from harness.options import options_for
 from harness.render.jsonfmt import render_json
+from harness.render.junit import render_junit
 from harness.render.markdown import render_markdown
 from harness.render.sarif import render_sarif
 from harness.render.style import Style, wants_colour
@@ -35,6 +36,7 @@ RENDERERS: dict[str, Callable[[CheckRun, str | None], str]] = {
     "json": lambda checked, _: render_json(checked.report.to_data()),
     "markdown": lambda checked, _: render_markdown(checked.report),
     "sarif": lambda checked, _: render_sarif(checked.report),
+    "junit": lambda checked, _: render_junit(checked.report),
 }
 
 

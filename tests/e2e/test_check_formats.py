@@ -1,8 +1,9 @@
-"""`check --format sarif` on the example workspace."""
+"""`check --format sarif | junit` on the example workspace."""
 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -78,3 +79,26 @@ def test_sarif_uris_are_relative_to_the_workspace_wherever_the_check_runs(
         "uriBaseId": "SRCROOT",
         "description": {"text": "The connector-harness workspace directory."},
     }
+
+
+def test_junit_of_the_example_has_a_suite_per_environment(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "junit.xml"
+    code, _ = _run(capsys, "check", ".", "--format", "junit", "--output", str(target))
+    assert code == 1
+    root = ET.parse(target).getroot()
+    assert (root.get("tests"), root.get("failures")) == ("12", "6")
+    suites = {suite.get("name"): suite for suite in root.findall("testsuite")}
+    assert list(suites) == ["connector-harness.dev", "connector-harness.prod"]
+    prod = suites["connector-harness.prod"]
+    assert (prod.get("tests"), prod.get("failures")) == ("6", "5")
+    cases = {case.get("name"): case for case in prod.findall("testcase")}
+    assert cases["deal-alerts@prod"].find("failure") is None
+    failure = cases["support-digest@prod"].find("failure")
+    assert failure is not None
+    assert failure.get("type") == "missing"
+    assert "[missing] scenarios/support-digest.yaml:" in (failure.text or "")
+    assert all(
+        case.get("classname") == case.get("name", "").split("@")[0] for case in cases.values()
+    )
