@@ -6,55 +6,23 @@ from typing import Any
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from workspaces import build, policy, service
+from workspaces import build, policy
 
 from harness.analysis import BindingResult
 from harness.engine import run_check
-
-RISKS = ("read", "write", "delete", "admin")
+from harness.strategies import flows, service_specs
 
 
 @st.composite
-def instances(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[str, str]], list[str]]:
-    """A service (scopes with implications, operations with any-of/all-of requirements),
-    a flow calling some of its operations, and a random grant."""
-    count = draw(st.integers(2, 7))
-    names = [f"s{i}" for i in range(count)]
-    scopes: dict[str, list[str]] = {}
-    for index, name in enumerate(names):
-        lower = names[:index]
-        scopes[name] = (
-            draw(st.lists(st.sampled_from(lower), unique=True, max_size=2)) if lower else []
-        )
-    if draw(st.booleans()):
-        scopes["all"] = ["s*"]  # an admin-style wildcard scope
-    requirement_scope = st.sampled_from(names)
-    alternative = st.lists(requirement_scope, min_size=1, max_size=2, unique=True)
-    operations = []
-    for index in range(draw(st.integers(1, 6))):
-        alternatives = draw(st.lists(alternative, min_size=1, max_size=3))
-        requires: Any = {"any_of": alternatives}
-        risk = draw(st.sampled_from(RISKS))
-        method = "GET" if risk == "read" else "POST"
-        operations.append(
-            {
-                "id": f"op{index}",
-                "method": method,
-                "path": f"/op{index}",
-                "requires": requires,
-                "risk": risk,
-            }
-        )
-    calls = draw(
-        st.lists(
-            st.sampled_from([(o["method"], o["path"]) for o in operations]), min_size=1, max_size=6
-        )
-    )
-    granted = draw(st.lists(st.sampled_from(sorted(scopes)), unique=True, max_size=4))
-    return service(scopes=scopes, operations=operations), calls, granted
+def instances(draw: st.DrawFn) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """A generated service, a flow calling some of its operations, and a random grant."""
+    spec = draw(service_specs())
+    flow = draw(flows(spec))
+    granted = draw(st.lists(st.sampled_from(sorted(spec["scopes"])), unique=True, max_size=4))
+    return spec, flow["steps"], granted
 
 
-def _run(spec: dict[str, Any], calls: list[tuple[str, str]], grants: list[str]) -> BindingResult:
+def _run(spec: dict[str, Any], calls: list[Any], grants: list[str]) -> BindingResult:
     (result,) = run_check(build([spec], [policy(grants, calls)])).results
     return result
 
