@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-CHECK_FORMATS = ("text", "json", "markdown", "sarif", "junit")
+CHECK_FORMATS = ("text", "json", "markdown", "sarif", "junit", "html")
 INVENTORY_FORMATS = ("text", "markdown", "csv", "json")
 REPORT_FORMATS = ("json", "markdown", "text")
 RECORD_MODES = ("none", "new", "all")

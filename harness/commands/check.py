@@ -17,7 +17,9 @@ from harness.commands._common import (
     emit,
     run_workspace_check,
 )
+from harness.inventory import build_inventory
 from harness.options import options_for
+from harness.render.html import render_html
 from harness.render.jsonfmt import render_json
 from harness.render.junit import render_junit
 from harness.render.markdown import render_markdown
@@ -30,13 +32,19 @@ def _text(checked: CheckRun, output: str | None) -> str:
     return render_text(checked.report, Style(output is None and wants_colour(sys.stdout)))
 
 
-# --format -> renderer of the run
+def _html(checked: CheckRun, output: str | None) -> str:
+    report = checked.report
+    return render_html(report, build_inventory(report.workspace, report, checked.sandbox.decisions))
+
+
+# --format -> renderer of the run (the report, and the decisions for the need-to-know matrix)
 RENDERERS: dict[str, Callable[[CheckRun, str | None], str]] = {
     "text": _text,
     "json": lambda checked, _: render_json(checked.report.to_data()),
     "markdown": lambda checked, _: render_markdown(checked.report),
     "sarif": lambda checked, _: render_sarif(checked.report),
     "junit": lambda checked, _: render_junit(checked.report),
+    "html": _html,
 }
 
 

@@ -1,21 +1,47 @@
-"""`check --format sarif | junit` on the example workspace."""
+"""`check --format sarif | junit | html` on the example workspace; the HTML page in real Chromium."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
+from collections import Counter
+from datetime import date
+from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from workspaces import waived_excess
 
 from harness.cli import main
 from harness.commands.check import RENDERERS
+from harness.engine import run_check
+from harness.gate import GateContext
+from harness.inventory import Cell, Inventory
 from harness.options import CHECK_FORMATS
+from harness.render.html import render_html
 
 ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed (`apt-get install -y chromium`; .ci/run installs it)",
+)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -102,3 +128,73 @@ def test_junit_of_the_example_has_a_suite_per_environment(
     assert all(
         case.get("classname") == case.get("name", "").split("@")[0] for case in cases.values()
     )
+
+
+class _Page(HTMLParser):
+    """The tags of a page, and the state of every need-to-know cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: Counter[str] = Counter()
+        self.states: Counter[str] = Counter()
+        self.ids: set[str] = set()
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] += 1
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.add(str(found["id"]))
+        if tag == "td" and found.get("data-state"):
+            self.states[str(found["data-state"])] += 1
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    return subprocess.run(
+        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+@needs_chromium
+def test_the_html_report_renders_its_matrix_in_chromium(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    page = tmp_path / "report.html"
+    code, _ = _run(capsys, "check", ".", "--format", "html", "--output", str(page))
+    assert code == 1
+    _, inventory = _run(capsys, "inventory", ".", "--format", "json")
+    expected = Counter(cell["state"] for cell in json.loads(inventory)["matrix"])
+
+    dom = _chromium(page, tmp_path / "profile", "--dump-dom").stdout
+    parsed = _Page()
+    parsed.feed(dom)
+    assert "need-to-know" in parsed.ids
+    assert parsed.states == expected
+    assert parsed.tags["details"] == 12  # one per binding
+    assert parsed.tags["script"] == 0
+
+    shot = tmp_path / "report.png"
+    _chromium(page, tmp_path / "profile", "--window-size=1400,2200", f"--screenshot={shot}")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 50_000  # a blank page is a few kilobytes
+
+
+@needs_chromium
+def test_workspace_text_that_looks_like_markup_stays_text_in_chromium(tmp_path: Path) -> None:
+    script = "<script>document.title = 'owned'</script>"
+    report = run_check(waived_excess(reason=script), context=GateContext(today=date(2026, 6, 1)))
+    inventory = Inventory((), (Cell("bot@prod", "svc", script, "excessive", ()),))
+    page = tmp_path / "hostile.html"
+    page.write_text(render_html(report, inventory), "utf-8")
+    parsed = _Page()
+    parsed.feed(_chromium(page, tmp_path / "profile", "--dump-dom").stdout)
+    assert parsed.tags["script"] == 0
+    assert "".join(parsed.text).count(script) == 2  # the matrix row and the waiver reason
