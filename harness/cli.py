@@ -17,12 +17,14 @@ from harness.commands.check import CheckCommand
 from harness.commands.import_service import ImportServiceCommand
 from harness.commands.explore import ExploreCommand
 from harness.commands.inventory import InventoryCommand
+from harness.commands.lint import LintCommand
 from harness.commands.serve import ServeCommand
 from harness.errors import HarnessError, InputError, InputErrors
 
 COMMANDS: tuple[Command, ...] = (
     CheckCommand(),
     InventoryCommand(),
+    LintCommand(),
     BaselineCommand(),
     AuditCommand(),
     ServeCommand(),

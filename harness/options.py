@@ -13,6 +13,7 @@ CHECK_FORMATS = ("text", "json", "markdown", "sarif", "junit", "html")
 INVENTORY_FORMATS = ("text", "markdown", "csv", "json")
 REPORT_FORMATS = ("json", "markdown", "text")
 RECORD_MODES = ("none", "new", "all")
+LINT_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ OPTIONS: tuple[Option, ...] = (
         "output",
         "write the report to FILE instead of standard output",
         metavar="FILE",
-        commands=("check", "inventory", "baseline", "explore"),
+        commands=("check", "inventory", "baseline", "explore", "lint"),
     ),
     Option(
         "baseline",
@@ -97,7 +98,7 @@ OPTIONS: tuple[Option, ...] = (
         "today",
         "the date waivers and reviews are judged on (default: today)",
         metavar="YYYY-MM-DD",
-        commands=("check",),
+        commands=("check", "lint"),
         pytest=True,
     ),
     Option(
@@ -122,6 +123,7 @@ FORMAT_OPTIONS = {
     "inventory": Option(
         "format", "inventory format", "text", INVENTORY_FORMATS, commands=("inventory",)
     ),
+    "lint": Option("format", "lint report format", "text", LINT_FORMATS, commands=("lint",)),
 }
 
 

@@ -1,0 +1,50 @@
+"""`connector-harness lint`: static checks of the workspace before anything is replayed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.commands._common import (
+    EXIT_FINDINGS,
+    EXIT_PASS,
+    add_options,
+    add_workspace_argument,
+    emit,
+    parse_today,
+)
+from harness.lint import ERROR, lint_workspace
+from harness.loader import load_workspace
+from harness.options import options_for
+from harness.render.lint import render_lint_json, render_lint_text
+from harness.render.style import Style, plural, wants_colour
+
+
+class LintCommand:
+    name = "lint"
+    help = "static checks (wildcard grants, long-lived credentials, secrets, ...); exit 1 on errors"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_workspace_argument(parser)
+        add_options(parser, options_for(self.name))
+
+    def run(self, args: argparse.Namespace) -> int:
+        today = parse_today(args.today)
+        root = Path(args.workspace)
+        workspace = load_workspace(root)
+        findings = lint_workspace(workspace, root, today)
+        if args.format == "json":
+            text = render_lint_json(findings, args.workspace, today)
+        else:
+            colour = args.output is None and wants_colour(sys.stdout)
+            text = render_lint_text(findings, args.workspace, today, Style(colour))
+        emit(text, args.output)
+        errors = sum(1 for finding in findings if finding.severity == ERROR)
+        if args.output is not None:
+            print(
+                f"lint report written to {args.output}: {plural(errors, 'error')}, "
+                f"{plural(len(findings) - errors, 'warning')}",
+                file=sys.stderr,
+            )
+        return EXIT_FINDINGS if errors else EXIT_PASS
