@@ -21,9 +21,11 @@ from harness.model import (
     Binding,
     Collection,
     Connector,
+    ContainerSpec,
     Credential,
     Flow,
     GrantSource,
+    HealthCheck,
     Mark,
     Operation,
     Policy,
@@ -419,6 +421,7 @@ class _Loader:
             scope_locations=tuple(
                 sorted((scope, doc.location(("scopes", scope), key=True)) for scope in scope_data)
             ),
+            container=_container(doc, data["container"]) if "container" in data else None,
         )
 
     def _operation(
@@ -851,4 +854,25 @@ def _answer(data: Any) -> Answer:
         collection=data["collection"],
         action=data["action"],
         id_param=data.get("id", ""),
+    )
+
+
+def _container(doc: YamlDocument, data: dict[str, Any]) -> ContainerSpec:
+    health = data.get("health", {"http": "/"})
+    if "command" in health:
+        check = HealthCheck("command", command=tuple(health["command"]))
+    elif "tcp" in health:
+        check = HealthCheck("tcp")
+    else:
+        check = HealthCheck("http", path=health["http"])
+    return ContainerSpec(
+        image=data["image"],
+        port=data.get("port", 8080),
+        role=data.get("role", "upstream"),
+        environment=tuple(sorted((k, str(v)) for k, v in data.get("environment", {}).items())),
+        command=tuple(data.get("command", ())),
+        mounts=tuple(sorted(data.get("mounts", {}).items())),
+        health=check,
+        start_timeout_seconds=parse_duration(data.get("start_timeout", "60s")),
+        location=doc.location(("container",)),
     )

@@ -60,6 +60,34 @@ class Collection:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthCheck:
+    """How the docker transport knows a container is ready to answer."""
+
+    kind: str = "http"  # http: any HTTP answer on `path`; tcp: the port accepts; command: exit 0
+    path: str = "/"
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    """A service run as a container by the docker transport (`container:` in a service spec).
+
+    role `mock`: the harness's own mock server in the container decides and answers;
+    role `upstream`: third-party software answers the calls the sandbox allowed.
+    """
+
+    image: str
+    port: int
+    role: str
+    environment: tuple[tuple[str, str], ...]
+    command: tuple[str, ...]
+    mounts: tuple[tuple[str, str], ...]  # host path -> container path, read-only
+    health: HealthCheck
+    start_timeout_seconds: int
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     """A mocked downstream API built from a service spec."""
 
@@ -74,6 +102,7 @@ class Service:
     location: Location
     universe: ScopeUniverse = field(compare=False, repr=False)
     scope_locations: tuple[tuple[str, Location], ...] = ()
+    container: ContainerSpec | None = None
 
     def region_of(self, host: str) -> str | None:
         return dict(self.regions).get(host)

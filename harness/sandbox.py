@@ -51,11 +51,13 @@ class Sandbox:
         self._connectors = {connector.name: connector for connector in workspace.connectors}
         self._services = {service.name: service for service in workspace.services}
         self._grant_sets: dict[tuple[str, tuple[str, ...]], GrantSet] = {}
+        self.generation = 0  # counts resets, so a sandbox in a container can follow them
 
     def reset(self) -> None:
         """Fresh clock and collections for the next replay; the decision log is kept."""
         self.clock.reset()
         self.collections.reset()
+        self.generation += 1
 
     def issue_token(
         self,

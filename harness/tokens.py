@@ -95,6 +95,15 @@ class TokenAuthority:
     def revoke(self, token_id: str) -> None:
         self._revoked.add(token_id)
 
+    @property
+    def key(self) -> bytes:
+        """The signing key, for a sandbox in a container that must accept these tokens."""
+        return self._key
+
+    @property
+    def revoked(self) -> frozenset[str]:
+        return frozenset(self._revoked)
+
     def verify(self, token: str, *, now: int, audience: str) -> Claims:
         """Check signature, issuer, expiry, audience and revocation; raise TokenRejected."""
         claims = self._genuine(token)

@@ -18,6 +18,7 @@ from harness.model import Binding
 from harness.options import Option
 from harness.report import Report
 from harness.sandbox import Sandbox
+from harness.transports import open_transport
 
 EXIT_PASS, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -93,7 +94,15 @@ def run_workspace_check(args: argparse.Namespace) -> CheckRun:
     sandbox = Sandbox(workspace)
     selection = Selection(getattr(args, "env", None), getattr(args, "binding", None))
     context = gate_context(args)
-    report = run_check(workspace, selection, progress_on(sys.stderr), sandbox, context=context)
+    with open_transport(getattr(args, "transport", None) or "direct", sandbox) as transport:
+        report = run_check(
+            workspace,
+            selection,
+            progress_on(sys.stderr),
+            sandbox,
+            context=context,
+            transport=transport,
+        )
     return CheckRun(report, sandbox)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -14,6 +14,7 @@ from harness.messages import CallContext, Decision
 from harness.model import Binding, Workspace
 from harness.pytest_plugin._items import harness_session, render_findings
 from harness.sandbox import Sandbox
+from harness.transports.loopback import LoopbackServer
 
 DEFAULT_KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS)
 
@@ -225,3 +226,43 @@ def assert_least_privilege(sandbox: LiveSandbox) -> Callable[..., None]:
 def assert_denied(sandbox: LiveSandbox) -> Callable[..., Decision]:
     """Fail, listing every call, unless a matching call was denied."""
     return sandbox.assert_denied
+
+
+@dataclass
+class HttpSandbox(LiveSandbox):
+    """The sandbox of one test served on loopback HTTP ports, for flow code in any language.
+
+    Its `exchanges` log every call the servers answered; `binding(...)` gives tokens
+    whose `base_urls` point at the loopback servers (`http://127.0.0.1:PORT`).
+    """
+
+    server: LoopbackServer | None = None
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        """Service name -> `http://127.0.0.1:PORT` serving it."""
+        assert self.server is not None
+        return self.server.base_urls
+
+    def binding(
+        self,
+        name: str,
+        env: str | None = None,
+        *,
+        grants: Mapping[str, Iterable[str]] | None = None,
+        lifetime: int | None = None,
+    ) -> BindingHandle:
+        """A binding's token, with `base_urls` pointing at the loopback servers."""
+        handle = LiveSandbox.binding(self, name, env, grants=grants, lifetime=lifetime)
+        return replace(handle, base_urls=dict(self.base_urls))
+
+
+@pytest.fixture
+def http_sandbox(
+    request: pytest.FixtureRequest, harness_workspace: Workspace
+) -> Iterator[HttpSandbox]:
+    """Mock services on loopback HTTP ports for this test (any client, any language)."""
+    served = Sandbox(harness_workspace)
+    log = Interceptor(served)  # never entered: patches nothing, only keeps the exchange log
+    with LoopbackServer(served, listeners=(log.exchanges.append,)) as server:
+        yield HttpSandbox(served, log, request.node.nodeid, server=server)

@@ -15,6 +15,7 @@ from harness.pytest_plugin._fixtures import (
     assert_least_privilege,
     binding,
     harness_workspace,
+    http_sandbox,
     sandbox,
 )
 from harness.pytest_plugin._items import SESSION_KEY, FlowItem, ScenarioFile, harness_session
@@ -22,7 +23,14 @@ from harness.pytest_plugin._recording import CALL_REPORT
 from harness.pytest_plugin._session import HarnessSession
 from harness.pytest_plugin._summary import REPORT_ATTRIBUTE, HarnessReporter
 
-__all__ = ["assert_denied", "assert_least_privilege", "binding", "harness_workspace", "sandbox"]
+__all__ = [
+    "assert_denied",
+    "assert_least_privilege",
+    "binding",
+    "harness_workspace",
+    "http_sandbox",
+    "sandbox",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

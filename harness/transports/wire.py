@@ -20,6 +20,7 @@ OUTCOME = PREFIX + "Outcome"  # allowed | denied | blocked, on every answer
 DECISION = PREFIX + "Decision"  # the decision as JSON (only from a sandbox in a container)
 CLOCK = PREFIX + "Clock"  # the replaying sandbox's clock (a sandbox in a container follows it)
 GENERATION = PREFIX + "Generation"  # bumped by every Sandbox.reset() of the replaying sandbox
+REVOKED = PREFIX + "Revoked"  # token ids the replaying sandbox revoked, comma-separated
 
 # Set by the client library or the connection, not by the flow: never shown to the sandbox.
 TRANSPORT_HEADERS = frozenset(
@@ -37,6 +38,7 @@ TRANSPORT_HEADERS = frozenset(
 )
 # Written by the server for the connection: not part of the sandbox's response.
 SERVER_HEADERS = frozenset({"content-length", "connection", "date", "server", "keep-alive"})
+SIGNING_KEY_VARIABLE = "CONNECTOR_HARNESS_SIGNING_KEY"  # hex; a sandbox in a container shares it
 BLOCKED_STATUS = 502  # a blocked call, on the wire: the sandbox would not forward it
 
 
