@@ -14,8 +14,8 @@ from harness.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_PASS, Comma
 from harness.commands.audit import AuditCommand
 from harness.commands.baseline import BaselineCommand
 from harness.commands.check import CheckCommand
-from harness.commands.import_service import ImportServiceCommand
 from harness.commands.explore import ExploreCommand
+from harness.commands.import_service import ImportServiceCommand
 from harness.commands.inventory import InventoryCommand
 from harness.commands.lint import LintCommand
 from harness.commands.serve import ServeCommand
