@@ -381,6 +381,20 @@ class _ServiceCheck:
                     f"{', '.join(map(str, replacement))} (breadth {self.meter.breadth(replacement)}) "
                     "is enough for every call it is used for"
                 )
+            elif (
+                not alternative.unsatisfiable
+                and self.meter.order_key((*rest, *alternative.grants))[:2]
+                < self.meter.order_key(kept)[:2]
+            ):
+                # The same operations of this service, but the grant implies scopes that
+                # reach further (`drive` includes `spreadsheets`, and all of Drive besides).
+                replacement = narrow(self.meter, alternative.grants, self.allowed, fixed=rest)
+                implied = sorted(self.meter.closure(grant) - {grant.scope})
+                why = (
+                    f"it implies {', '.join(f'`{s}`' for s in implied)}; "
+                    f"{', '.join(map(str, replacement))} allows the same operations of "
+                    f"`{self.service.name}` and implies less"
+                )
             elif not grant.narrowing:
                 narrowed = narrow(self.meter, (grant,), self.allowed, fixed=rest)
                 if narrowed != (grant,):

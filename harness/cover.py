@@ -19,6 +19,7 @@ from harness.scopes import Grant
 
 NODE_BUDGET = 20_000
 EXACT, GREEDY = "exact", "greedy"
+OrderKey = tuple[int, int, int, int, tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +95,21 @@ class BreadthMeter:
     def allows_all(self, grants: Sequence[Grant], demands: Iterable[Demand]) -> bool:
         return all(self.satisfied_alternative(grants, demand) is not None for demand in demands)
 
-    def order_key(self, grants: Iterable[Grant]) -> tuple[int, int, int, tuple[str, ...]]:
-        """Least breadth first; then fewer unrestricted grants, fewer grants, alphabetical."""
+    def order_key(self, grants: Iterable[Grant]) -> OrderKey:
+        """Least breadth first; then fewer implied scopes, fewer unrestricted grants, fewer
+        grants, alphabetical.
+
+        Implied scopes break ties between scopes that allow the same operations of this
+        service: `drive.readonly` implies `spreadsheets.readonly` because it also reaches
+        Drive, so for a spreadsheet-only flow the narrower one wins.
+        """
         grants = tuple(grants)
+        implied: set[str] = set()
+        for grant in grants:
+            implied |= self.closure(grant)
         return (
             self.breadth(grants),
+            len(implied),
             sum(1 for g in grants if not g.narrowing),
             len(grants),
             tuple(sorted(str(g) for g in grants)),
@@ -143,7 +154,7 @@ class _Search:
         self.fixed = fixed
         self.pool = sorted(pool, key=lambda g: (meter.breadth([g]), str(g)))
         self.best: tuple[Grant, ...] | None = None
-        self.best_key: tuple[int, int, int, tuple[str, ...]] | None = None
+        self.best_key: OrderKey | None = None
         self.nodes = 0
         self.seen: set[frozenset[Grant]] = set()
 
@@ -154,7 +165,7 @@ class _Search:
             return self._greedy(), GREEDY
         return self.best or (), EXACT
 
-    def _key(self, chosen: tuple[Grant, ...]) -> tuple[int, int, int, tuple[str, ...]]:
+    def _key(self, chosen: tuple[Grant, ...]) -> OrderKey:
         key = self.meter.order_key((*self.fixed, *chosen))
         return key
 
@@ -188,7 +199,7 @@ class _Search:
                 if marker in self.seen:
                     continue
                 self.seen.add(marker)
-                if self.best_key is not None and self._key(extended)[:3] > self.best_key[:3]:
+                if self.best_key is not None and self._key(extended)[:4] > self.best_key[:4]:
                     continue
                 self._branch(extended)
 
