@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench packs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check harness tests bench
 	$(BIN)/ruff format --check harness tests bench
 	$(BIN)/mypy
+
+# Regenerate the bundled connector packs in mocks/ from vendor data (see docs/packs.md).
+packs: $(STAMP)
+	$(BIN)/python -m harness.importers.packs --vendor ../shared/data/vendor --output mocks
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

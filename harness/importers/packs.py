@@ -1,0 +1,173 @@
+"""The bundled connector packs: how each file of `mocks/` is generated from vendor data.
+
+`make packs` runs `python -m harness.importers.packs`, which regenerates them;
+`--check` only compares and lists the stale ones (the test suite does the same).
+Vendor files are read from `../shared/data/vendor/` beside the repository, the
+Google Discovery documents from the installed google-api-python-client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from harness.errors import HarnessError, InputError
+from harness.importers._source import read_document
+from harness.importers.discovery import import_discovery, packaged_documents, packaged_source
+from harness.importers.github import import_github
+from harness.importers.openapi import import_openapi
+from harness.importers.spec import ImportedService, ImportSettings, render_service
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+VENDOR = REPOSITORY.parent / "shared" / "data" / "vendor"
+REGENERATE = "make packs"
+
+
+@dataclass(frozen=True, slots=True)
+class PackRecipe:
+    """One bundled pack: its file in mocks/, the importer and the vendor document it reads."""
+
+    file: str
+    format: str  # openapi | github | discovery
+    document: str  # a file name in the vendor directory, or of a packaged Discovery document
+    settings: ImportSettings
+    context: tuple[str, ...] = ()  # other Discovery documents, for breadth
+
+
+GOOGLE = ("sheets.v4.json", "gmail.v1.json", "drive.v3.json")
+
+PACKS: tuple[PackRecipe, ...] = (
+    PackRecipe(
+        "slack.yaml",
+        "openapi",
+        "slack_web_openapi_v2.json",
+        ImportSettings(
+            service="slack",
+            title="Slack Web API",
+            scopes="any-of",
+            operation_ids="path",
+            source="slackapi/slack-api-specs: web-api/slack_web_openapi_v2_without_examples.json",
+            commit="bc08db4",
+            date="2021-09-03",
+        ),
+    ),
+    PackRecipe(
+        "github.yaml",
+        "github",
+        "github_app_permissions.json",
+        ImportSettings(
+            service="github",
+            title="GitHub REST API",
+            source="octokit/app-permissions: generated/api.github.com.json",
+            commit="2449f19",
+            date="2026-03-17",
+        ),
+    ),
+    PackRecipe(
+        "google-sheets.yaml",
+        "discovery",
+        "sheets.v4.json",
+        ImportSettings(service="google-sheets"),
+        context=("drive.v3.json", "gmail.v1.json"),
+    ),
+    PackRecipe(
+        "gmail.yaml",
+        "discovery",
+        "gmail.v1.json",
+        # Gmail also answers on the legacy www.googleapis.com/gmail/v1/ (beside Drive).
+        # Add-on scopes only reach the message open in a Gmail add-on: no connector holds them.
+        ImportSettings(
+            service="gmail",
+            hosts=("gmail.googleapis.com", "www.googleapis.com"),
+            exclude_scopes=("https://www.googleapis.com/auth/gmail.addons.*",),
+        ),
+        context=("drive.v3.json", "sheets.v4.json"),
+    ),
+    PackRecipe(
+        "google-drive.yaml",
+        "discovery",
+        "drive.v3.json",
+        ImportSettings(service="google-drive"),
+        context=("gmail.v1.json", "sheets.v4.json"),
+    ),
+)
+
+
+def _discovery_folder() -> Path:
+    found = packaged_documents()
+    if found is None:
+        raise HarnessError(
+            "google-api-python-client is not installed; it ships the Google Discovery "
+            "documents (install the test extra: pip install -e '.[test]')"
+        )
+    return found[0]
+
+
+def build_pack(recipe: PackRecipe, vendor: Path = VENDOR) -> ImportedService:
+    """Import the recipe's vendor document (InputError/HarnessError when it is missing)."""
+    if recipe.format == "discovery":
+        folder = _discovery_folder()
+        path = folder / recipe.document
+        name = f"googleapiclient/discovery_cache/documents/{recipe.document}"
+        settings = replace(recipe.settings, source=packaged_source(path) or name)
+        context = [read_document(folder / other, name=other) for other in recipe.context]
+        return import_discovery(read_document(path, name=name), settings, context)
+    document = read_document(vendor / recipe.document, name=f"vendor/{recipe.document}")
+    if recipe.format == "github":
+        return import_github(document, recipe.settings)
+    return import_openapi(document, recipe.settings)
+
+
+def render_pack(recipe: PackRecipe, vendor: Path = VENDOR) -> str:
+    """The text of the recipe's file in mocks/."""
+    return render_service(build_pack(recipe, vendor), command=REGENERATE)
+
+
+def stale_packs(output: Path, vendor: Path = VENDOR) -> list[str]:
+    """Files of `output` that differ from what their recipe generates now."""
+    stale = []
+    for recipe in PACKS:
+        target = output / recipe.file
+        if not target.is_file() or target.read_text("utf-8") != render_pack(recipe, vendor):
+            stale.append(recipe.file)
+    return stale
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.importers.packs",
+        description="Regenerate the bundled connector packs from vendor data.",
+    )
+    parser.add_argument("--vendor", default=str(VENDOR), help="the vendor data directory")
+    parser.add_argument("--output", default=str(REPOSITORY / "mocks"), help="where packs go")
+    parser.add_argument("--check", action="store_true", help="only list stale packs (exit 1)")
+    args = parser.parse_args(argv)
+    vendor, output = Path(args.vendor), Path(args.output)
+    try:
+        if args.check:
+            stale = stale_packs(output, vendor)
+            for name in stale:
+                print(f"{output / name} is out of date; run `{REGENERATE}`", file=sys.stderr)
+            return 1 if stale else 0
+        for recipe in PACKS:
+            service = build_pack(recipe, vendor)
+            (output / recipe.file).write_text(render_service(service, command=REGENERATE), "utf-8")
+            print(
+                f"{output / recipe.file}: {len(service.operations)} operations, "
+                f"{len(service.scopes)} scopes",
+                file=sys.stderr,
+            )
+    except InputError as error:
+        print(error.render(), file=sys.stderr)
+        return 2
+    except HarnessError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The bundled connector packs: up to date with the vendor data, loadable, and least-breadth."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from workspaces import build, policy
+
+from harness.engine import run_check
+from harness.importers.packs import PACKS, VENDOR, render_pack
+from harness.yamlsource import DEFAULT_MAX_FILE_BYTES
+
+ROOT = Path(__file__).resolve().parents[2]
+MOCKS = ROOT / "mocks"
+G = "https://www.googleapis.com/auth/"
+SHEET = "/v4/spreadsheets/S1"
+
+RunCli = Any  # the run_cli fixture of conftest.py
+
+
+@pytest.mark.skipif(not VENDOR.is_dir(), reason=f"vendor data directory {VENDOR} is absent")
+@pytest.mark.parametrize("recipe", PACKS, ids=lambda recipe: recipe.file)
+def test_committed_packs_are_what_make_packs_generates(recipe: Any) -> None:
+    committed = (MOCKS / recipe.file).read_text("utf-8")
+    assert committed == render_pack(recipe), f"mocks/{recipe.file} is stale: run `make packs`"
+
+
+@pytest.mark.parametrize("recipe", PACKS, ids=lambda recipe: recipe.file)
+def test_packs_fit_the_default_file_limit_and_say_where_they_came_from(recipe: Any) -> None:
+    path = MOCKS / recipe.file
+    assert path.stat().st_size < DEFAULT_MAX_FILE_BYTES
+    data = yaml.safe_load(path.read_text("utf-8"))
+    assert {"source", "format", "date", "sha256"} <= set(data["provenance"])
+
+
+def _suggested(pack: str, host: str, grants: list[str], calls: list[tuple[str, str]]) -> Any:
+    spec = yaml.safe_load((MOCKS / pack).read_text("utf-8"))
+    workspace = build(
+        [spec],
+        [policy(grants, calls, service_name=spec["service"], host=host, allowed_hosts=[host])],
+    )
+    (result,) = run_check(workspace).results
+    (service,) = result.services
+    return service.suggested, sorted({finding.kind for finding in result.findings})
+
+
+def test_reading_a_spreadsheet_suggests_spreadsheets_readonly_never_drive() -> None:
+    calls = [("GET", f"{SHEET}/values/Form!A1:C9"), ("GET", SHEET)]
+    for granted in ("drive", "drive.readonly", "spreadsheets"):
+        suggested, kinds = _suggested(
+            "google-sheets.yaml", "sheets.googleapis.com", [G + granted], calls
+        )
+        assert suggested == (G + "spreadsheets.readonly",)
+        assert kinds == ["over-broad"], granted
+
+
+def test_reads_and_one_write_get_the_single_narrowest_covering_scope() -> None:
+    calls = [("GET", f"{SHEET}/values/Form!A1:C9"), ("POST", f"{SHEET}/values/Form!A1:append")]
+    suggested, kinds = _suggested(
+        "google-sheets.yaml", "sheets.googleapis.com", [G + "drive"], calls
+    )
+    assert suggested == (G + "spreadsheets",)
+    assert kinds == ["over-broad"]
+    suggested, kinds = _suggested(
+        "google-sheets.yaml",
+        "sheets.googleapis.com",
+        [G + "spreadsheets", G + "spreadsheets.readonly"],
+        calls,
+    )
+    assert (suggested, kinds) == ((G + "spreadsheets",), ["excessive"])
+
+
+def test_github_and_slack_packs_suggest_the_permission_the_calls_need() -> None:
+    suggested, _ = _suggested(
+        "github.yaml",
+        "api.github.com",
+        ["issues:write", "pull_requests:write"],
+        [("GET", "/repos/o/r/issues/7"), ("POST", "/repos/o/r/issues/7/comments")],
+    )
+    assert suggested == ("issues:write",)
+    suggested, _ = _suggested(
+        "slack.yaml",
+        "slack.com",
+        ["admin"],
+        [("POST", "/api/chat.postMessage"), ("GET", "/api/conversations.list")],
+    )
+    assert suggested == ("channels:read", "chat:write:bot")
+
+
+# -- the import-service command -----------------------------------------------------------
+
+
+def _document(tmp_path: Path) -> Path:
+    path = tmp_path / "api.json"
+    document = {
+        "swagger": "2.0",
+        "info": {"title": "Tiny", "version": "1"},
+        "host": "api.tiny.example",
+        "securityDefinitions": {"o": {"type": "oauth2", "scopes": {"r": "Read"}}},
+        "paths": {
+            "/items": {"get": {"operationId": "list", "security": [{"o": ["r"]}]}},
+            "/other": {"get": {"operationId": "other", "security": [{"q": ["r"]}]}},
+        },
+    }
+    path.write_text(json.dumps(document, indent=1), "utf-8")
+    return path
+
+
+def test_import_service_writes_a_spec_and_reports_what_it_skipped(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    _document(tmp_path)
+    result = run_cli("import-service", "openapi", "api.json", "-o", "tiny.yaml", cwd=tmp_path)
+    assert result.code == 0
+    assert result.stderr.splitlines() == [
+        "api.json:34:12: skipped GET /other: unknown security scheme `q` (defined: o)",
+        "tiny: 1 operations, 1 scopes, 1 skipped -> tiny.yaml",
+    ]
+    text = (tmp_path / "tiny.yaml").read_text("utf-8")
+    assert "# api.json:34:12: skipped GET /other" in text
+    assert "  - {id: list, method: GET, path: /items, requires: r}\n" in text
+    strict = run_cli("import-service", "openapi", "api.json", "--strict", cwd=tmp_path)
+    assert strict.code == 2
+    assert strict.stdout == ""
+    assert "1 part(s) of api.json skipped; nothing written (--strict)" in strict.stderr
+
+
+def test_import_service_bad_input_exits_2_with_the_location(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    (tmp_path / "cut.json").write_text('{"swagger": "2.0", "paths": {"/a":', "utf-8")
+    result = run_cli("import-service", "openapi", "cut.json", cwd=tmp_path)
+    assert result.code == 2
+    assert result.stderr.startswith("cut.json:1:35: the JSON document ends before it is complete")
+    missing = run_cli("import-service", "github", "nope.json", cwd=tmp_path)
+    assert missing.code == 2
+    assert missing.stderr.startswith("nope.json: cannot read the file: No such file or directory")
+
+
+def test_make_packs_check_mode_reports_stale_files(tmp_path: Path) -> None:
+    if not VENDOR.is_dir():
+        pytest.skip(f"vendor data directory {VENDOR} is absent")
+    from harness.importers.packs import main
+
+    (tmp_path / "slack.yaml").write_text("stale\n", "utf-8")
+    assert main(["--check", "--output", str(tmp_path)]) == 1
+    assert sys.modules["harness.importers.packs"] is not None
