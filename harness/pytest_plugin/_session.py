@@ -62,13 +62,17 @@ class HarnessSession:
         return self._scenario_paths
 
     def error_file(self) -> Path | None:
-        """The one scenario file that carries the workspace-error item."""
+        """The one scenario file that carries the workspace-error item; without any (e.g. the
+        settings are invalid), the file of the first error that is a file."""
         paths = self.scenario_paths()
         for error in self.errors:
             candidate = Path(error.location.file).resolve()
             if candidate in paths:
                 return candidate
-        return paths[0] if paths and self.errors else None
+        if paths and self.errors:
+            return paths[0]
+        files = (Path(error.location.file).resolve() for error in self.errors)
+        return next((path for path in files if path.is_file()), None)
 
     def flows_in(self, path: Path) -> list[Flow]:
         workspace = self.load()

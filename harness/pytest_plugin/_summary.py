@@ -49,7 +49,9 @@ class HarnessReporter:
         if not seen:
             return
         style = Style(bool(terminalreporter.hasmarkup))
-        terminalreporter.section("least privilege")
+        terminalreporter.write_sep(
+            "=", "least privilege"
+        )  # unlike section(): ends the progress line first
         rows = [
             verdict_cells(name, seen[name]["verdict"] == "pass", seen[name], style)
             for name in sorted(seen)

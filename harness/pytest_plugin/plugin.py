@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from harness import strategies
 from harness.pytest_plugin._config import add_options, resolve
 from harness.pytest_plugin._fixtures import (
     assert_denied,
@@ -48,15 +47,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(HarnessReporter(session), "connector-harness-reporter")
     workspace = session.load()
     if workspace is not None:
+        try:  # hypothesis is optional (the `test` extra): without it there are no strategies
+            from harness import strategies
+        except ImportError:
+            return
         strategies.use_workspace(workspace)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
-    if file_path.suffix not in (".yaml", ".yml"):
-        return None
-    if file_path.resolve() not in harness_session(parent.config).scenario_paths():
-        return None
-    return ScenarioFile.from_parent(parent, path=file_path)
+    session = harness_session(parent.config)
+    if file_path.suffix in (".yaml", ".yml") and file_path.resolve() in session.scenario_paths():
+        return ScenarioFile.from_parent(parent, path=file_path)
+    if session.errors and file_path.resolve() == session.error_file():
+        return ScenarioFile.from_parent(parent, path=file_path)  # e.g. connector-harness.yaml
+    return None
 
 
 @pytest.hookimpl(wrapper=True)
