@@ -13,6 +13,7 @@ from harness.interception import Exchange, Interceptor
 from harness.messages import CallContext, Decision
 from harness.model import Binding, Workspace
 from harness.pytest_plugin._items import harness_session, render_findings
+from harness.replay import replay
 from harness.sandbox import Sandbox
 from harness.transports.loopback import LoopbackServer
 
@@ -166,6 +167,34 @@ class LiveSandbox:
             f"expected a denied call matching {wanted}, but it {problem}. "
             f"Calls made:\n{self.calls_text()}"
         )
+
+    def assert_flow_passes(
+        self, flow: str, binding: str, grants: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
+        """Replay a workspace flow under `binding` (or under `grants` instead of its roles) and
+        fail naming each refused step: with `@given(scopes=scope_subsets(...))`, Hypothesis
+        shrinks to the smallest grant set that breaks the flow."""
+        target = next((b for b in self.workspace.bindings if b.name == binding), None)
+        chosen = next((f for f in self.workspace.flows if f.name == flow), None)
+        if target is None or chosen is None:
+            known = ", ".join(f.name for f in self.workspace.flows)
+            raise LookupError(f"no flow {flow!r} or binding {binding!r} (flows: {known})")
+        expected_denied = {step.index for step in chosen.steps if step.expect == "denied"}
+        refused = [
+            f"  step {d.step + 1} ({d.step_name}): {d.method} {d.host}{d.path} {d.outcome}: {d.reason}"
+            for d in replay(Sandbox(self.workspace), chosen, target, grants=grants)
+            if d.allowed == (d.step in expected_denied)
+        ]
+        if refused:
+            held = (
+                "its roles"
+                if grants is None
+                else "; ".join(f"{s}: {', '.join(g)}" for s, g in sorted(grants.items()))
+                or "no grants"
+            )
+            raise AssertionError(
+                "\n".join([f"flow {flow} fails under {binding} with {held}:", *refused])
+            )
 
     def reset(self) -> None:
         """Forget the calls so far and restart the clock and collections (e.g. per Hypothesis example)."""
