@@ -1,0 +1,80 @@
+"""The CI examples of docs/ci.md are valid YAML and their connector-harness commands run."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from harness.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+GUIDE = ROOT / "docs" / "ci.md"
+WORKFLOW = ROOT / "docs" / "examples" / "github-actions.yml"
+
+
+def _yaml_blocks() -> list[Any]:
+    return [
+        yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", GUIDE.read_text(), re.S)
+    ]
+
+
+def _commands(lines: list[str]) -> list[list[str]]:
+    """The connector-harness commands among shell lines, without their `|| ...` fallbacks."""
+    return [
+        shlex.split(line.split("||")[0])[1:]
+        for line in (line.strip() for line in lines)
+        if line.startswith("connector-harness ")
+    ]
+
+
+def test_the_guide_shows_the_committed_github_workflow() -> None:
+    assert yaml.safe_load(WORKFLOW.read_text()) in _yaml_blocks()
+
+
+def _workflow_commands() -> list[list[str]]:
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["connector-harness"]["steps"]
+    return _commands([line for step in steps for line in step.get("run", "").splitlines()])
+
+
+def _gitlab_commands() -> list[list[str]]:
+    (job,) = [block["least-privilege"] for block in _yaml_blocks() if "least-privilege" in block]
+    assert job["artifacts"]["reports"]["junit"] == "junit.xml"
+    return _commands(job["script"])
+
+
+@pytest.mark.parametrize(
+    ("commands", "formats"),
+    [
+        (_workflow_commands(), ["sarif", "markdown", "html"]),
+        (_gitlab_commands(), ["junit", "markdown", "html"]),
+    ],
+    ids=["github", "gitlab"],
+)
+def test_the_example_commands_run_on_the_example_workspace(
+    commands: list[list[str]],
+    formats: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(ROOT)
+    baseline = tmp_path / "connector-harness.lock.yaml"
+    assert main(["baseline", ".", "--output", str(baseline)]) == 0
+    for args in commands:
+        parsed = build_parser().parse_args(args)  # exits on an unknown option or format
+        assert parsed.baseline == "connector-harness.lock.yaml"
+        output = tmp_path / parsed.output
+        redirected = [
+            str(baseline) if a == parsed.baseline else str(output) if a == parsed.output else a
+            for a in args
+        ]
+        # 1: the baseline approves only the suggested grants; the example's flaws still fail
+        assert main(redirected) == 1
+        assert output.stat().st_size > 0
+    assert [build_parser().parse_args(args).format for args in commands] == formats
+    capsys.readouterr()
