@@ -26,6 +26,7 @@ from harness.findings import (
 from harness.messages import ALLOWED, BLOCKED, DENIED, Decision
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
 from harness.scopes import Grant
+from harness.sql import grant_statements
 
 MAX_NARROWED_VALUES = 3
 _GLOB = frozenset("*?[")
@@ -120,7 +121,7 @@ def analyse_binding(
         exercised=len(granted & exercised),
         granted=len(granted),
         passed=not any(finding.kind in failing for finding in findings),
-        suggested_role=_role_yaml(binding, analyses),
+        suggested_role=_role_yaml(binding, analyses) + _grant_sql(workspace, binding, analyses),
     )
 
 
@@ -232,7 +233,7 @@ class _ServiceCheck:
         self.meter = BreadthMeter(service)
         self.universe = tuple(Grant(name) for name in service.universe.names)
         self.granted = tuple(sorted({source.grant for source in sources}))
-        operations = {op.id: op for op in service.operations}
+        operations = {op.id: op for op in (*service.operations, *service.statements)}
         self.allowed: list[Demand] = []
         self.denied: dict[Demand, list[Decision]] = {}
         for decision in decisions:
@@ -495,6 +496,17 @@ def _narrow_one(grant: Grant, served: list[dict[str, str]]) -> list[Grant]:
 def _yaml_scalar(text: str) -> str:
     plain = text[:1].isalnum() and not any(c in text for c in ":#,[]{}'\"")
     return text if plain else '"' + text.replace('"', '\\"') + '"'
+
+
+def _grant_sql(workspace: Workspace, binding: Binding, analyses: list[ServiceAnalysis]) -> str:
+    """The suggested grants on each postgres service as minimal GRANT statements (YAML comments)."""
+    lines = []
+    for analysis in analyses:
+        if workspace.service(analysis.service).kind == "postgres" and analysis.suggested:
+            lines.append(f"# {analysis.service} as SQL:")
+            role = f"{binding.connector}-{binding.env}-least-privilege"
+            lines.extend(f"#   {line}" for line in grant_statements(role, analysis.suggested))
+    return "\n" + "\n".join(lines) if lines else ""
 
 
 def _role_yaml(binding: Binding, analyses: list[ServiceAnalysis]) -> str:

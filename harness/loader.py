@@ -7,8 +7,10 @@ problem of a workspace in one run; they are raised together as InputErrors.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +41,15 @@ from harness.model import (
 )
 from harness.routing import Router, split_url, template_params
 from harness.scopes import Grant, Requirement, ScopeUniverse, is_pattern
+from harness.sql import RISK as SQL_RISK
+from harness.sql import (
+    SqlProblem,
+    Table,
+    expand_grant,
+    privilege_operations,
+    scope_universe,
+    statement_needs,
+)
 from harness.units import parse_date, parse_duration
 from harness.validation import validate
 from harness.yamlsource import YamlDocument, load_yaml
@@ -122,6 +133,8 @@ class _Loader:
         # Kinds ("service", "policy") of which a document failed to load: a name that
         # seems undefined may be defined there, so dangling references are not reported.
         self.unreadable: set[str] = set()
+        self._all_services: dict[str, Service] = {}
+        self._statements: dict[str, dict[str, Operation]] = {}  # database -> id -> statement
 
     def _relative(self, path: Path) -> Path:
         try:
@@ -177,6 +190,8 @@ class _Loader:
         roles = self._roles(documents, services)
         bindings = self._bindings(documents, connectors, roles)
         flows = self._flows(documents, connectors, services)
+        for name, statements in self._statements.items():
+            services[name] = replace(services[name], statements=tuple(statements.values()))
         waivers = self._waivers(documents, services, {b.name for b in bindings})
         policy = self._policy(documents, services)
         if self.errors:
@@ -215,6 +230,14 @@ class _Loader:
                 continue
             for position, text in enumerate(texts):
                 where = doc.location((*base, service_name, position))
+                if service.kind == "postgres":
+                    try:
+                        expanded = expand_grant(text, {t.name: t for t in service.tables})
+                    except SqlProblem as problem:
+                        self._fail(where, problem.problem, problem.hint)
+                        continue
+                    found.extend((service_name, Grant(scope), where) for scope in expanded)
+                    continue
                 grant = Grant.parse(text)
                 if service.universe.undeclared(grant.scope):
                     kind = "pattern" if is_pattern(grant.scope) else "scope"
@@ -344,6 +367,8 @@ class _Loader:
 
     def _service(self, doc: YamlDocument) -> Service | None:
         data: dict[str, Any] = doc.data
+        if data.get("kind") == "postgres":
+            return self._postgres_service(doc, data)
         name = data["service"]
         scope_data: dict[str, Any] = data["scopes"]
         implies = {
@@ -422,6 +447,57 @@ class _Loader:
                 sorted((scope, doc.location(("scopes", scope), key=True)) for scope in scope_data)
             ),
             container=_container(doc, data["container"]) if "container" in data else None,
+        )
+
+    def _postgres_service(self, doc: YamlDocument, data: dict[str, Any]) -> Service | None:
+        """A database whose privileges are scopes: see harness.sql."""
+        name = data["service"]
+        tables: list[Table] = []
+        before = len(self.errors)
+        for table_name, spec in data["tables"].items():
+            columns = tuple((column, str(kind)) for column, kind in spec["columns"].items())
+            declared = {column for column, _ in columns}
+            for row_index, row in enumerate(spec.get("seed", ())):
+                for column in row:
+                    if column not in declared:
+                        self._fail(
+                            doc.location(
+                                ("tables", table_name, "seed", row_index, column), key=True
+                            ),
+                            f"seed row sets `{column}`, which is not a column of `{table_name}`",
+                            _suggest(column, declared),
+                        )
+            tables.append(Table(table_name, columns, tuple(spec.get("seed", ()))))
+        if len(self.errors) > before:
+            return None
+        implies = scope_universe(tables)
+        operations = tuple(
+            Operation(
+                service=name,
+                id=operation_id,
+                method="SQL",
+                path=scope,
+                requires=Requirement.single(scope),
+                risk=risk,
+                resources=(),
+                answer=Answer("recorded"),
+                location=doc.location(("tables", table_name), key=True),
+            )
+            for table_name, operation_id, scope, risk in privilege_operations(tables)
+        )
+        return Service(
+            name=name,
+            title=data.get("title", name),
+            hosts=(),
+            regions=(),
+            opaque=False,
+            scopes=tuple((scope, "") for scope in sorted(implies)),
+            operations=operations,
+            collections=(),
+            location=doc.location(("service",)),
+            universe=ScopeUniverse(implies),
+            kind="postgres",
+            tables=tuple(tables),
         )
 
     def _operation(
@@ -677,6 +753,7 @@ class _Loader:
         services: dict[str, Service],
     ) -> list[Flow]:
         router = Router(tuple(services.values()))
+        self._all_services = services
         flows: list[Flow] = []
         seen: dict[str, Location] = {}
         for doc, index, data in self._entries(documents, "flows"):
@@ -730,6 +807,83 @@ class _Loader:
             return None
         return target.read_bytes()
 
+    def _sql_step(
+        self,
+        doc: YamlDocument,
+        base: tuple[str | int, ...],
+        index: int,
+        data: dict[str, Any],
+        known: set[str],
+    ) -> Step | None:
+        """A recorded SQL statement: its privileges become the requirement of an operation."""
+        databases = sorted(s.name for s in self._all_services.values() if s.kind == "postgres")
+        database = data.get("database") or (databases[0] if len(databases) == 1 else "")
+        if database not in databases:
+            where = (*base, "database") if "database" in data else (*base, "sql")
+            self._dangling(
+                "service",
+                doc.location(where),
+                f"no postgres service named `{database}`"
+                if database
+                else "the step does not say which database it runs on",
+                f"write `database: NAME` with one of: {', '.join(databases) or 'none defined'}",
+            )
+            return None
+        text: str = data["sql"]
+        names = TEMPLATE.findall(text)
+        for name in sorted(set(names)):
+            if name not in known:
+                self._fail(
+                    doc.location((*base, "sql")),
+                    f"`{{{{ {name} }}}}` is neither a flow variable nor captured by an earlier step",
+                    f"add `{name}` under the flow's `vars:` ({_suggest(name, known)})",
+                )
+                return None
+        counter = iter(range(1, len(names) + 1))
+        parsable = TEMPLATE.sub(lambda _: f"${next(counter)}", text)
+        service = self._all_services[database]
+        try:
+            needs = statement_needs(parsable, {t.name: t for t in service.tables})
+        except SqlProblem as problem:
+            self._fail(doc.location((*base, "sql")), problem.problem, problem.hint)
+            return None
+        normalized = " ".join(text.split())
+        digest = hashlib.sha256(normalized.encode()).hexdigest()[:8]
+        operation_id = f"sql.{needs.command.lower()}.{'+'.join(needs.tables)}.{digest}"
+        self._statements.setdefault(database, {}).setdefault(
+            operation_id,
+            Operation(
+                service=database,
+                id=operation_id,
+                method="SQL",
+                path=normalized,
+                requires=needs.requirement,
+                risk=SQL_RISK[needs.command],
+                resources=(),
+                answer=Answer("recorded"),
+                location=doc.location((*base, "sql")),
+            ),
+        )
+        response = data.get("response", {})
+        return Step(
+            index=index,
+            name=data.get("name", f"step {index + 1}"),
+            method="SQL",
+            url=f"postgres://{database}",
+            headers=(),
+            body=None,
+            response_status=response.get("status"),
+            response_json=response.get("json"),
+            response_headers=(),
+            capture=tuple(sorted(data.get("capture", {}).items())),
+            wait_seconds=parse_duration(data["wait"]) if "wait" in data else 0,
+            expect=data.get("expect", "allowed"),
+            location=doc.location(base),
+            sql=text,
+            database=database,
+            statement=operation_id,
+        )
+
     def _step(
         self,
         doc: YamlDocument,
@@ -756,6 +910,8 @@ class _Loader:
                 location=doc.location(base),
                 action=data["action"],
             )
+        if "sql" in data:
+            return self._sql_step(doc, base, index, data, known)
         request = data["request"]
         response = data.get("response", {})
         ok = True

@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.errors import Location
 from harness.scopes import Grant, Requirement, ScopeUniverse
+from harness.sql import Table
 
 RISK_WEIGHTS = {"read": 1, "write": 3, "delete": 5, "admin": 8}
 METHOD_RISK = {"GET": "read", "HEAD": "read", "OPTIONS": "read", "DELETE": "delete"}
@@ -103,6 +104,9 @@ class Service:
     universe: ScopeUniverse = field(compare=False, repr=False)
     scope_locations: tuple[tuple[str, Location], ...] = ()
     container: ContainerSpec | None = None
+    kind: str = "http"  # http | postgres
+    tables: tuple[Table, ...] = ()  # a postgres service's tables
+    statements: tuple[Operation, ...] = ()  # a postgres service: one per recorded statement
 
     def region_of(self, host: str) -> str | None:
         return dict(self.regions).get(host)
@@ -214,6 +218,9 @@ class Step:
     content: bytes | None = None  # a binary request body (from a sidecar file)
     response_content: bytes | None = None
     action: str = ""  # refresh | rotate | revoke: a credential event instead of a call
+    sql: str = ""  # a SQL statement instead of a request ({{ name }}: a bound parameter)
+    database: str = ""  # the postgres service a SQL statement runs on
+    statement: str = ""  # the id of the statement's operation in that service
 
 
 @dataclass(frozen=True, slots=True)

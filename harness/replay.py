@@ -86,6 +86,10 @@ def _recorded(step: Step) -> Response:
 
 
 def _render(step: Step, values: dict[str, Any], token: str) -> Request:
+    if step.sql:  # a statement: templates become bound parameters, in order
+        params = [values.get(name) for name in TEMPLATE.findall(step.sql)]
+        body = {"statement": step.sql, "params": params, "operation": step.statement}
+        return Request("SQL", step.url, {"Authorization": f"Bearer {token}"}, body)
     headers = {key: substitute(value, values) for key, value in step.headers}
     headers["Authorization"] = f"Bearer {token}"
     url = TEMPLATE.sub(lambda m: quote(str(values.get(m[1], "")), safe=""), step.url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from harness.answers import CollectionStore, static_answer
@@ -19,6 +19,16 @@ from harness.model import Binding, Connector, Operation, Service, Workspace
 from harness.routing import Router, split_url
 from harness.scopes import Grant, GrantSet
 from harness.tokens import Claims, TokenAuthority, TokenRejected
+
+
+class Database(Protocol):
+    """A real database that runs a statement as a binding's role (harness.transports.postgres).
+
+    `execute` answers 200 with `{"rows": [...]}`, 403 when permission was denied, or
+    another error status, each with `{"error": message}`.
+    """
+
+    def execute(self, binding: str, request: Request, context: CallContext) -> Response: ...
 
 
 class SandboxClock:
@@ -52,6 +62,7 @@ class Sandbox:
         self._services = {service.name: service for service in workspace.services}
         self._grant_sets: dict[tuple[str, tuple[str, ...]], GrantSet] = {}
         self.generation = 0  # counts resets, so a sandbox in a container can follow them
+        self.database: Database | None = None  # a real server judging SQL statements
 
     def reset(self) -> None:
         """Fresh clock and collections for the next replay; the decision log is kept."""
@@ -89,6 +100,8 @@ class Sandbox:
     def handle(self, request: Request, context: CallContext | None = None) -> Response:
         """Authorize and answer one call, appending its Decision to the log."""
         context = context or CallContext()
+        if request.method == "SQL":
+            return self.handle_sql(request, context)
         host, path, query = split_url(request.url)
         call = _Call(self, request, context, host, path)
         token = _bearer(request.headers)
@@ -204,6 +217,75 @@ class Sandbox:
             resources=resources,
             satisfied_by=tuple(str(g) for g in used),
         )
+
+    def handle_sql(self, request: Request, context: CallContext) -> Response:
+        """Judge one recorded SQL statement on a postgres service.
+
+        The statement's privileges (harness.sql) are checked against the token's grants;
+        with a `database` attached (a real PostgreSQL server, see
+        harness.transports.postgres) the server runs it as the binding's role and its
+        answer decides instead.
+        """
+        host, _, _ = split_url(request.url)
+        call = _Call(self, request, context, host, request.json["statement"])
+        service = self._services[host]
+        operation = next(op for op in service.statements if op.id == request.json["operation"])
+        token = _bearer(request.headers)
+        claims = None
+        if token is not None:
+            try:
+                claims = self.tokens.verify(token, now=self.clock.now, audience=service.name)
+            except TokenRejected as rejected:
+                return call.finish(
+                    self._peek(token), operation, DENIED, "token", "", 401, rejected.reason,
+                    Response(401, {"error": rejected.reason}),
+                )  # fmt: skip
+        if claims is None:
+            return call.finish(
+                None, operation, DENIED, "token", "", 401, "no credential was presented",
+                Response(401, {"error": "no credential"}),
+            )  # fmt: skip
+        granted = claims.grants.get(service.name, ())
+        grant_set = self._grant_set(service, granted)
+        index = grant_set.allows(operation.requires, {})
+        location = str(operation.location)
+        if self.database is not None:
+            answer = self.database.execute(claims.binding, request, context)
+            if answer.status == 403:
+                return call.finish(
+                    claims, operation, DENIED, "scope", location, 403,
+                    f"requires {operation.requires}; PostgreSQL: {answer.json['error']}", answer,
+                )  # fmt: skip
+            if answer.status >= 400:
+                return call.finish(
+                    claims, operation, DENIED, "database", location, answer.status,
+                    f"PostgreSQL: {answer.json['error']}", answer,
+                )  # fmt: skip
+            used = (
+                grant_set.grants_for(operation.requires.any_of[index], {})
+                if index is not None
+                else ()
+            )
+            return call.finish(
+                claims, operation, ALLOWED, "scope", location, 0,
+                f"requires {operation.requires}", answer, satisfied_by=tuple(str(g) for g in used),
+            )  # fmt: skip
+        if index is None:
+            table = ", ".join(
+                sorted(
+                    {s.split("(")[1].split(".")[0].rstrip(")") for s in operation.requires.scopes()}
+                )
+            )
+            return call.finish(
+                claims, operation, DENIED, "scope", location, 403,
+                f"requires {operation.requires}; granted: {', '.join(granted) or 'nothing'}",
+                Response(403, {"error": f"permission denied for table {table}"}),
+            )  # fmt: skip
+        used = grant_set.grants_for(operation.requires.any_of[index], {})
+        return call.finish(
+            claims, operation, ALLOWED, "scope", location, 0, f"requires {operation.requires}",
+            None, satisfied_by=tuple(str(g) for g in used),
+        )  # fmt: skip
 
     def answer(
         self, operation: Operation, params: dict[str, str], request: Request, context: CallContext
