@@ -12,7 +12,7 @@ Two kinds:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -25,23 +25,29 @@ from harness.sandbox import Sandbox
 
 Grants = dict[str, list[str]]  # service -> grants, the shape of a role's `grants:`
 
-_ACTIVE: list[Workspace] = []
+_ACTIVE: list[Callable[[], Workspace | None]] = []
 
 
 def use_workspace(workspace: Workspace) -> None:
     """Make `workspace` the default for strategies created without `workspace=`."""
-    _ACTIVE[:] = [workspace]
+    _ACTIVE[:] = [lambda: workspace]
+
+
+def use_workspace_from(load: Callable[[], Workspace | None]) -> None:
+    """Like use_workspace, loading it only when a strategy first needs it (the plugin's way)."""
+    _ACTIVE[:] = [load]
 
 
 def _workspace(workspace: Workspace | None) -> Workspace:
     if workspace is not None:
         return workspace
-    if not _ACTIVE:
+    active = _ACTIVE[0]() if _ACTIVE else None
+    if active is None:
         raise LookupError(
             "no workspace: pass workspace=..., or run under pytest with the connector-harness "
-            "plugin (which registers the session's workspace)"
+            "plugin (which registers the session's workspace, if it loads)"
         )
-    return _ACTIVE[0]
+    return active
 
 
 def scopes(service: str, *, workspace: Workspace | None = None) -> st.SearchStrategy[str]:

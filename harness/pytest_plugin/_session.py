@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from harness.pytest_plugin._config import HarnessConfig
 from harness.report import Report
 from harness.sandbox import Sandbox
 
+SHARED_WORKSPACE = "harness_workspace_pickle"  # xdist workerinput key
 LENIENT_KINDS = frozenset({EXCESSIVE, OVER_BROAD})  # warn instead of fail when not strict
 
 
@@ -35,6 +39,26 @@ class HarnessSession:
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)  # binding -> summary row
     _scenario_paths: list[Path] | None = None
     _context: GateContext | None = None
+    _shared: Path | None = None
+
+    def shared_copy(self) -> Path | None:
+        """The loaded workspace pickled into a private temporary file, for xdist workers."""
+        if self._shared is None:
+            workspace = self.load()
+            if workspace is None:
+                return None  # each worker reports the errors itself
+            directory = Path(tempfile.mkdtemp(prefix="connector-harness-"))
+            self._shared = directory / "workspace.pickle"
+            self._shared.write_bytes(pickle.dumps(workspace, protocol=pickle.HIGHEST_PROTOCOL))
+        return self._shared
+
+    def adopt(self, path: Path) -> None:
+        """Use the workspace the xdist controller loaded (only ever a file it wrote itself)."""
+        self._workspace = pickle.loads(path.read_bytes())  # our own private file
+
+    def cleanup(self) -> None:
+        if self._shared is not None:
+            shutil.rmtree(self._shared.parent, ignore_errors=True)
 
     def load(self) -> Workspace | None:
         """The workspace, or None after recording why it could not be loaded."""
