@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from harness.model import Operation, Service
 
@@ -38,13 +38,24 @@ class _Candidate:
     regex: re.Pattern[str] | None  # None: the template is a literal path
 
 
+# RFC 3986 pchar, less "%": what a path may hold unencoded.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
 def split_url(url: str) -> tuple[str, str, str]:
-    """`https://Host:443/p?q` -> (host, path, query); the default port is dropped."""
+    """`https://Host:443/p?q` -> (host, path, query); the default port is dropped and the path
+    put in one canonical encoding, so `<x>` sent raw and `%3Cx%3E` sent by a client route
+    and log alike."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
-    return host, parts.path or "/", parts.query
+    path = parts.path or "/"
+    if "%" in path or not path.isascii() or any(c in path for c in ' <>"{}|^`[]'):
+        # An encoded slash stays encoded: it is part of a segment, not a separator.
+        pieces = re.split("%2[fF]", path)
+        path = "%2F".join(quote(unquote(piece), safe=_PATH_SAFE) for piece in pieces)
+    return host, path, parts.query
 
 
 class Router:

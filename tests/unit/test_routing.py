@@ -51,3 +51,11 @@ def test_unknown_method_path_or_host_has_no_route() -> None:
 def test_split_url_drops_default_ports_and_lowercases_hosts() -> None:
     assert split_url("https://API.Svc.example:443/a?b=1") == ("api.svc.example", "/a", "b=1")
     assert split_url("http://localhost:8080") == ("localhost:8080", "/", "")
+
+
+def test_paths_are_canonically_encoded_so_every_client_routes_alike() -> None:
+    raw = split_url("https://x.example/a/<secret-1>/b")
+    encoded = split_url("https://x.example/a/%3Csecret-1%3E/b")
+    assert raw == encoded == ("x.example", "/a/%3Csecret-1%3E/b", "")
+    assert split_url("https://x/v/Ledger%21A1%3AF500")[1] == "/v/Ledger!A1:F500"
+    assert split_url("https://x/v/a%2Fb%20c")[1] == "/v/a%2Fb%20c"  # an encoded slash stays one segment
