@@ -15,6 +15,7 @@ from harness.commands.audit import AuditCommand
 from harness.commands.baseline import BaselineCommand
 from harness.commands.check import CheckCommand
 from harness.commands.explore import ExploreCommand
+from harness.commands.import_flow import ImportFlowCommand
 from harness.commands.import_service import ImportServiceCommand
 from harness.commands.inventory import InventoryCommand
 from harness.commands.lint import LintCommand
@@ -30,6 +31,7 @@ COMMANDS: tuple[Command, ...] = (
     ServeCommand(),
     ExploreCommand(),
     ImportServiceCommand(),
+    ImportFlowCommand(),
 )
 
 __all__ = ["COMMANDS", "EXIT_FINDINGS", "EXIT_INPUT", "EXIT_PASS", "build_parser", "main"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -9,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import yaml
 
 from harness.interception import Exchange
+from harness.messages import Request, Response
 from harness.secrets import SecretScrubber
 
 # Headers every client sends by itself, and the sandbox token (replay mints its own).
@@ -24,6 +26,9 @@ _CLIENT_HEADERS = frozenset(
         "content-type",
     }
 )
+
+
+_FORM = re.compile(r"[\w.~%+*\-\[\]]+=[^&\s]*(&[\w.~%+*\-\[\]]+=[^&\s]*)*")
 
 
 def scrub_url(url: str, scrubber: SecretScrubber) -> str:
@@ -46,6 +51,67 @@ def _headers(
     return {key: scrubber.value(key, value) for key, value in pairs if key.lower() not in skip}
 
 
+def scrub_content(content: bytes, scrubber: SecretScrubber) -> bytes:
+    """A raw body with its secrets replaced: form fields by key, other text by shape.
+
+    Binary bodies are scanned as latin-1 (one character per byte), so a token
+    embedded in them is replaced as well and every other byte is kept.
+    """
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return scrubber.text(content.decode("latin-1")).encode("latin-1")
+    if _FORM.fullmatch(text):
+        pairs = parse_qsl(text, keep_blank_values=True)
+        return urlencode([(k, scrubber.value(k, v)) for k, v in pairs], safe="<>-").encode()
+    return scrubber.text(text).encode("utf-8")
+
+
+def recorded_step(
+    number: int,
+    request: Request,
+    response: Response | None,
+    *,
+    scrubber: SecretScrubber,
+    sidecar_dir: str,
+    sidecars: dict[str, bytes],
+) -> dict[str, Any]:
+    """One flow step from a call and its response (None: none recorded), secrets scrubbed.
+
+    A body that is not JSON goes to the sidecar file `sidecar_dir/N-request.bin`
+    (or `-response.bin`), added to `sidecars`.
+    """
+    recorded_request: dict[str, Any] = {
+        "method": request.method,
+        "url": scrub_url(request.url, scrubber),
+    }
+    headers = _headers(request.headers, scrubber, _CLIENT_HEADERS)
+    if headers:
+        recorded_request["headers"] = headers
+    if request.json is not None:
+        recorded_request["json"] = scrubber.value("", request.json)
+    elif request.content:
+        sidecars[f"{sidecar_dir}/{number}-request.bin"] = scrub_content(request.content, scrubber)
+        recorded_request["body_file"] = f"{sidecar_dir}/{number}-request.bin"
+    step: dict[str, Any] = {
+        "name": f"{request.method} {urlsplit(recorded_request['url']).path}",
+        "request": recorded_request,
+    }
+    if response is not None and not response.blocked:
+        recorded_response: dict[str, Any] = {"status": response.status}
+        response_headers = _headers(response.headers, scrubber, frozenset({"www-authenticate"}))
+        if response_headers:
+            recorded_response["headers"] = response_headers
+        if response.json is not None:
+            recorded_response["json"] = scrubber.value("", response.json)
+        elif response.content:
+            path = f"{sidecar_dir}/{number}-response.bin"
+            sidecars[path] = scrub_content(response.content, scrubber)
+            recorded_response["body_file"] = path
+        step["response"] = recorded_response
+    return step
+
+
 def flow_from_exchanges(
     exchanges: list[Exchange],
     *,
@@ -56,38 +122,18 @@ def flow_from_exchanges(
     sidecar_dir: str,
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
     """A flow document and its sidecar bodies (relative path -> bytes) from live exchanges."""
-    steps: list[dict[str, Any]] = []
     sidecars: dict[str, bytes] = {}
-    for number, exchange in enumerate(exchanges, start=1):
-        request, response = exchange.request, exchange.response
-        recorded_request: dict[str, Any] = {
-            "method": request.method,
-            "url": scrub_url(request.url, scrubber),
-        }
-        headers = _headers(request.headers, scrubber, _CLIENT_HEADERS)
-        if headers:
-            recorded_request["headers"] = headers
-        if request.json is not None:
-            recorded_request["json"] = scrubber.value("", request.json)
-        elif request.content:
-            sidecars[f"{sidecar_dir}/{number}-request.bin"] = request.content
-            recorded_request["body_file"] = f"{sidecar_dir}/{number}-request.bin"
-        step: dict[str, Any] = {
-            "name": f"{request.method} {urlsplit(recorded_request['url']).path}",
-            "request": recorded_request,
-        }
-        if not response.blocked:
-            recorded_response: dict[str, Any] = {"status": response.status}
-            response_headers = _headers(response.headers, scrubber, frozenset({"www-authenticate"}))
-            if response_headers:
-                recorded_response["headers"] = response_headers
-            if response.json is not None:
-                recorded_response["json"] = scrubber.value("", response.json)
-            elif response.content:
-                sidecars[f"{sidecar_dir}/{number}-response.bin"] = response.content
-                recorded_response["body_file"] = f"{sidecar_dir}/{number}-response.bin"
-            step["response"] = recorded_response
-        steps.append(step)
+    steps = [
+        recorded_step(
+            number,
+            exchange.request,
+            exchange.response,
+            scrubber=scrubber,
+            sidecar_dir=sidecar_dir,
+            sidecars=sidecars,
+        )
+        for number, exchange in enumerate(exchanges, start=1)
+    ]
     flow = {"name": name, "connector": connector, "description": description, "steps": steps}
     return flow, sidecars
 

@@ -61,12 +61,12 @@ def test_text_output_has_a_verdict_per_binding_and_a_next_step(
     code, out, _ = _run(capsys, "check", ".", "--env", "prod")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "connector-harness check (env prod): 6 bindings, 6 flows, 27 calls replayed"
+    assert lines[0] == "connector-harness check (env prod): 9 bindings, 9 flows, 38 calls replayed"
     verdicts = [line for line in lines if line.startswith(("PASS", "FAIL"))]
-    assert len(verdicts) == 6
+    assert len(verdicts) == 9
     assert len({line.index("coverage") for line in verdicts}) == 1  # aligned columns
     assert "\x1b[" not in out  # no colour when not on a terminal
-    assert lines[-2].startswith("5 of 6 bindings fail the gate: 1 missing, 1 excessive")
+    assert lines[-2].startswith("7 of 9 bindings fail the gate: 1 missing, 2 excessive")
     assert lines[-1].startswith("Next: apply each 'write instead'")
 
 
@@ -80,7 +80,7 @@ def test_markdown_and_output_file(capsys: pytest.CaptureFixture[str], tmp_path: 
     target = tmp_path / "report.md"
     code, out, err = _run(capsys, "check", ".", "--format", "markdown", "--output", str(target))
     assert (code, out) == (1, "")
-    assert err == f"report written to {target}: 6 binding(s) fail the gate\n"
+    assert err == f"report written to {target}: 8 binding(s) fail the gate\n"
     text = target.read_text()
     assert text.startswith("# connector-harness: least-privilege check\n")
     assert "| verdict | binding | missing | excessive | over-broad | other | coverage |" in text
@@ -107,7 +107,7 @@ def test_a_selection_that_matches_nothing_is_a_usage_error(
 def test_inventory_in_every_format(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "inventory", ".")
     assert code == 0
-    assert out.startswith("Connectors (6)\n")
+    assert out.startswith("Connectors (9)\n")
     assert "Need-to-know matrix (binding x scope)" in out
     code, out, _ = _run(capsys, "inventory", ".", "--format", "csv", "--env", "prod")
     rows = out.splitlines()

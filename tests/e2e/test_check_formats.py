@@ -74,7 +74,7 @@ def test_sarif_of_the_example_validates_and_points_at_the_yaml_lines(
     jsonschema.Draft4Validator(_sarif_schema()).validate(log)
     (run,) = log["runs"]
     _, report = _run(capsys, "check", ".", "--format", "json")
-    assert len(run["results"]) == sum(json.loads(report)["summary"]["findings"].values()) == 7
+    assert len(run["results"]) == sum(json.loads(report)["summary"]["findings"].values()) == 11
     storage = next(r for r in run["results"] if r["properties"]["subject"] == "storage.*")
     assert storage["ruleId"] == "over-broad"
     assert storage["locations"][0]["physicalLocation"] == {
@@ -99,6 +99,8 @@ def test_sarif_uris_are_relative_to_the_workspace_wherever_the_check_runs(
         "scenarios/roles.yaml",
         "scenarios/lead-intake.yaml",
         "scenarios/support-digest.yaml",
+        "scenarios/issue-alerts.yaml",
+        "scenarios/invoice-archiver.yaml",
     }
     assert run["originalUriBaseIds"]["WORKSPACE"] == {
         "uri": "../",
@@ -114,11 +116,11 @@ def test_junit_of_the_example_has_a_suite_per_environment(
     code, _ = _run(capsys, "check", ".", "--format", "junit", "--output", str(target))
     assert code == 1
     root = ET.parse(target).getroot()
-    assert (root.get("tests"), root.get("failures")) == ("12", "6")
+    assert (root.get("tests"), root.get("failures")) == ("17", "8")
     suites = {suite.get("name"): suite for suite in root.findall("testsuite")}
     assert list(suites) == ["connector-harness.dev", "connector-harness.prod"]
     prod = suites["connector-harness.prod"]
-    assert (prod.get("tests"), prod.get("failures")) == ("6", "5")
+    assert (prod.get("tests"), prod.get("failures")) == ("9", "7")
     cases = {case.get("name"): case for case in prod.findall("testcase")}
     assert cases["deal-alerts@prod"].find("failure") is None
     failure = cases["support-digest@prod"].find("failure")
@@ -178,7 +180,7 @@ def test_the_html_report_renders_its_matrix_in_chromium(
     parsed.feed(dom)
     assert "need-to-know" in parsed.ids
     assert parsed.states == expected
-    assert parsed.tags["details"] == 12  # one per binding
+    assert parsed.tags["details"] == 17  # one per binding
     assert parsed.tags["script"] == 0
 
     shot = tmp_path / "report.png"
