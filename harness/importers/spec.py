@@ -285,7 +285,7 @@ def assemble(draft: ServiceDraft, source: str) -> ImportedService:
         operations=tuple(unique),
         provenance=tuple(draft.provenance.items()),
         skipped=tuple(draft.skipped),
-        notes=tuple(dict.fromkeys(draft.notes)),
+        notes=tuple(sorted(set(draft.notes))),
     )
 
 
