@@ -58,4 +58,6 @@ def test_paths_are_canonically_encoded_so_every_client_routes_alike() -> None:
     encoded = split_url("https://x.example/a/%3Csecret-1%3E/b")
     assert raw == encoded == ("x.example", "/a/%3Csecret-1%3E/b", "")
     assert split_url("https://x/v/Ledger%21A1%3AF500")[1] == "/v/Ledger!A1:F500"
-    assert split_url("https://x/v/a%2Fb%20c")[1] == "/v/a%2Fb%20c"  # an encoded slash stays one segment
+    assert (
+        split_url("https://x/v/a%2Fb%20c")[1] == "/v/a%2Fb%20c"
+    )  # an encoded slash stays one segment
