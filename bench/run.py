@@ -1,0 +1,696 @@
+"""connector-harness benchmarks: `make bench` (or `.venv/bin/python bench/run.py`).
+
+1. Direct transport throughput: calls/s through `Sandbox.handle` (token validation,
+   authorization, decision recording) over a fixed mix of real operations of the
+   bundled mocks, single process pinned to one core; beside it the reference, the
+   same calls made with `requests` against `responses` callback mocks that only
+   compare the bearer token. Targets: >= 50,000 calls/s and >= 20x the reference.
+2. Scale: a full `check --format json` of synthetic workspaces (bench/generate.py)
+   with N = 50, 100, 200 connectors, each in a fresh interpreter, with wall time and
+   peak RSS. Target at N = 200: under 20 s and under 500 MB.
+
+Every figure and ratio is measured in the same run; nothing here compares against a
+stored number. Options: --quick (small sizes, a smoke test), --sizes 50,100,200,
+--only direct|scale, --profile (cProfile hotspots of the direct calls and of a check of
+--profile-size connectors), --strict (exit 1 on MISS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+import responses
+from generate import generate_workspace
+
+from harness.engine import run_check
+from harness.loader import load_workspace
+from harness.messages import ALLOWED, DENIED, CallContext, Request
+from harness.sandbox import Sandbox
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+
+DIRECT_TARGET = 50_000  # calls/s
+RATIO_TARGET = 20.0  # direct / reference
+SCALE_TARGET_N = 200
+SCALE_TARGET_SECONDS = 20.0
+SCALE_TARGET_MB = 500.0  # 10^6 bytes
+CHILD_TIMEOUT = 900  # seconds for one full check
+
+# -- the call mix ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of the mix: which binding's token, what request, and the expected outcome."""
+
+    binding: str
+    method: str
+    url: str
+    json: Any = None
+    expect: str = ALLOWED
+
+
+CRM = "https://api.crm.example"
+CHAT = "https://api.chat.example"
+SHEETS = "https://sheets.example"
+STORAGE = "https://storage.eu.example"
+
+# Bindings of the bundled scenarios/: crm-sync@dev (crm.contacts.read, sheets@S-revenue),
+# lead-intake@prod (crm.contacts.write, crm.deals.write), deal-alerts@prod (crm.deals.read,
+# crm.contacts.read, chat:write:bot@channel=C0DEALS), storage-backup@dev
+# (sheets.readonly@S-finance, storage.objects.write@bucket=backups), support-digest@prod
+# (channels:read@channel=C0SUPPORT, users:read, sheets@S-support).
+MIX: tuple[Call, ...] = (
+    Call("crm-sync@dev", "GET", f"{CRM}/v1/contacts?limit=100&page=1&sort=created_at"),
+    Call("crm-sync@dev", "GET", f"{SHEETS}/v4/spreadsheets/S-revenue?fields=sheets.properties"),
+    Call(
+        "crm-sync@dev",
+        "POST",
+        f"{SHEETS}/v4/spreadsheets/S-revenue/values:append?range=Contacts!A2&valueInputOption=RAW",
+        {"majorDimension": "ROWS", "values": [["c_1", "Ada Lovelace", "ada@analytical.example"]]},
+    ),
+    Call(
+        "crm-sync@dev",
+        "POST",
+        f"{CRM}/v1/contacts",
+        {"name": "Eve Intruder", "email": "eve@example.com"},
+        DENIED,  # read-only grant
+    ),
+    Call(
+        "lead-intake@prod",
+        "POST",
+        f"{CRM}/v1/contacts",
+        {"name": "Hedy Lamarr", "email": "hedy@frequency-hopping.example", "company": "FH GmbH"},
+    ),
+    Call(
+        "lead-intake@prod",
+        "POST",
+        f"{CRM}/v1/deals",
+        {"title": "FH GmbH - inbound", "contact_id": "c_2", "amount": 12000, "currency": "EUR"},
+    ),
+    Call("lead-intake@prod", "PATCH", f"{CRM}/v1/contacts/c_2", {"lifecycle_stage": "customer"}),
+    Call("lead-intake@prod", "DELETE", f"{CRM}/v1/contacts/c_3", expect=DENIED),  # no delete
+    Call("deal-alerts@prod", "GET", f"{CRM}/v1/deals?stage=new"),
+    Call("deal-alerts@prod", "GET", f"{CRM}/v1/deals/d_1"),
+    Call(
+        "deal-alerts@prod",
+        "POST",
+        f"{CHAT}/api/chat.postMessage",
+        {"channel": "C0DEALS", "text": "New deal: FH GmbH - inbound (12,000 EUR)"},
+    ),
+    Call(
+        "deal-alerts@prod",
+        "POST",
+        f"{CHAT}/api/chat.postMessage",
+        {"channel": "C0GENERAL", "text": "should never arrive"},
+        DENIED,  # grant narrowed to channel=C0DEALS
+    ),
+    Call(
+        "storage-backup@dev",
+        "PUT",
+        f"{STORAGE}/v1/buckets/backups/objects/ledger-2026-01-01.json",
+        {"spreadsheet": "S-finance", "rows": 3, "values": [["date", "account", "balance"]]},
+    ),
+    Call("storage-backup@dev", "GET", f"{STORAGE}/v1/buckets/backups/objects?prefix=ledger-"),
+    Call(
+        "storage-backup@dev",
+        "DELETE",
+        f"{STORAGE}/v1/buckets/backups/objects/ledger-2025-12-01.json",
+        expect=DENIED,  # opaque service: a bare 403
+    ),
+    Call("storage-backup@dev", "GET", f"{SHEETS}/v4/spreadsheets/S-finance/values/Ledger!A1:F500"),
+    Call("support-digest@prod", "GET", f"{CHAT}/api/users.list?limit=200"),
+    Call("support-digest@prod", "GET", f"{CHAT}/api/conversations.info?channel=C0SUPPORT"),
+    Call(
+        "support-digest@prod",
+        "POST",
+        f"{CHAT}/api/conversations.history",
+        {"channel": "C0SUPPORT", "oldest": "1767139200"},
+        DENIED,  # prod lacks channels:history
+    ),
+    Call("crm-sync@dev", "GET", f"{CRM}/v1/users", expect=DENIED),
+)
+
+
+def _headers(token: str, call: Call) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    if call.json is not None:
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+# -- output ------------------------------------------------------------------------------
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], indent: int = 2) -> str:
+    """An aligned text table: text columns left-aligned, numbers right-aligned."""
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [
+        all(_looks_numeric(row[i]) for row in cells[1:] if row[i]) for i in range(len(headers))
+    ]
+    lines = []
+    for number, row in enumerate(cells):
+        parts = [
+            cell.rjust(width) if numeric[i] and number else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append(" " * indent + "  ".join(parts).rstrip())
+        if number == 0:
+            lines.append(" " * indent + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _looks_numeric(text: str) -> bool:
+    stripped = text.replace(",", "").replace(".", "").replace("x", "").replace("-", "")
+    return stripped.isdigit()
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def heading(text: str) -> None:
+    print()
+    print(text)
+    print("=" * len(text))
+
+
+# -- 1. direct transport -----------------------------------------------------------------
+
+
+@contextmanager
+def one_core() -> Iterator[str]:
+    """Pin this process to a single CPU for the throughput figures (Linux)."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield "not pinned"
+        return
+    before = os.sched_getaffinity(0)
+    cpu = min(before)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield f"pinned to CPU {cpu}"
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+@dataclass
+class DirectSetup:
+    sandbox: Sandbox
+    prepared: list[tuple[Request, CallContext]]
+    tokens: dict[str, str]
+
+
+def direct_setup() -> DirectSetup:
+    workspace = load_workspace(REPO)
+    sandbox = Sandbox(workspace)
+    bindings = {binding.name: binding for binding in workspace.bindings}
+    tokens = {name: sandbox.issue_token(bindings[name]) for name in {c.binding for c in MIX}}
+    prepared = [
+        (
+            Request(call.method, call.url, _headers(tokens[call.binding], call), call.json),
+            CallContext("bench-mix", index, f"{call.method} {call.url}"),
+        )
+        for index, call in enumerate(MIX)
+    ]
+    # The mix must do what it claims: check every outcome once before timing.
+    sandbox.reset()
+    for request, context in prepared:
+        sandbox.handle(request, context)
+    outcomes = [decision.outcome for decision in sandbox.decisions]
+    expected = [call.expect for call in MIX]
+    if outcomes != expected:
+        wrong = [
+            f"{call.binding} {call.method} {call.url}: {got} (expected {call.expect})"
+            for call, got in zip(MIX, outcomes, strict=True)
+            if got != call.expect
+        ]
+        raise SystemExit("bench mix does not behave as declared:\n  " + "\n  ".join(wrong))
+    sandbox.decisions.clear()
+    sandbox.reset()
+    return DirectSetup(sandbox, prepared, tokens)
+
+
+def time_direct(setup: DirectSetup, cycles: int) -> float:
+    """Seconds spent inside Sandbox.handle for `cycles` passes over the mix.
+
+    Between passes the sandbox is reset (fresh collections, as every flow replay
+    does), outside the clock, so list calls do not slow down as creates pile up.
+    """
+    sandbox = setup.sandbox
+    sandbox.decisions.clear()
+    handle = sandbox.handle
+    prepared = setup.prepared
+    clock = time.perf_counter
+    elapsed = 0.0
+    for _ in range(cycles):
+        start = clock()
+        for request, context in prepared:
+            handle(request, context)
+        elapsed += clock() - start
+        sandbox.reset()
+    recorded = len(sandbox.decisions)
+    if recorded != cycles * len(prepared):
+        raise SystemExit(f"expected {cycles * len(prepared)} decisions, found {recorded}")
+    sandbox.decisions.clear()
+    return elapsed
+
+
+def _checker(accepted: frozenset[str]) -> Callable[[Any], tuple[int, dict[str, str], str]]:
+    """A responses callback that authorizes by comparing the bearer token, nothing else."""
+
+    def callback(request: Any) -> tuple[int, dict[str, str], str]:
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        if token in accepted:
+            return 200, {}, '{"ok": true}'
+        return 403, {}, '{"error": "insufficient_scope"}'
+
+    return callback
+
+
+def _route(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def time_reference(setup: DirectSetup, cycles: int) -> tuple[float, list[int]]:
+    """Seconds for `cycles` passes over the mix through requests + responses; last statuses."""
+    accepted: dict[tuple[str, str], set[str]] = {}
+    for call in MIX:
+        tokens = accepted.setdefault((call.method, _route(call.url)), set())
+        if call.expect == ALLOWED:
+            tokens.add(setup.tokens[call.binding])
+    calls = [
+        (call.method, call.url, call.json, _headers(setup.tokens[call.binding], call))
+        for call in MIX
+    ]
+    statuses: list[int] = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for (method, route), tokens in accepted.items():
+            mock.add_callback(
+                method, route, callback=_checker(frozenset(tokens)), content_type="application/json"
+            )
+        session = requests.Session()
+        clock = time.perf_counter
+        start = clock()
+        for _ in range(cycles):
+            for method, url, body, headers in calls:
+                session.request(method, url, json=body, headers=headers)
+        elapsed = clock() - start
+        statuses = [
+            session.request(method, url, json=body, headers=headers).status_code
+            for method, url, body, headers in calls
+        ]
+        session.close()
+    return elapsed, statuses
+
+
+def best_of(runs: int, measure: Callable[[], float]) -> tuple[float, list[float]]:
+    times = [measure() for _ in range(runs)]
+    return min(times), times
+
+
+def bench_direct(args: argparse.Namespace) -> list[tuple[str, str, str, bool]]:
+    heading("1. Direct transport throughput")
+    setup = direct_setup()
+    per_cycle = len(MIX)
+    direct_cycles = max(1, args.direct_calls // per_cycle)
+    reference_cycles = max(1, args.reference_calls // per_cycle)
+    allowed = sum(1 for call in MIX if call.expect == ALLOWED)
+    services = sorted({call.url.split("/")[2] for call in MIX})
+    print(
+        f"  mix: {per_cycle} calls per pass over {len(services)} hosts, "
+        f"{len({c.binding for c in MIX})} bindings of the bundled scenarios; "
+        f"{allowed} allowed, {per_cycle - allowed} denied (scope, narrowing, opaque 403)"
+    )
+    with one_core() as pinning:
+        # Warm up caches (grant sets, scope closures) and the interpreter.
+        time_direct(setup, max(1, direct_cycles // 10))
+        time_reference(setup, 5)
+        direct_best, direct_times = best_of(args.runs, lambda: time_direct(setup, direct_cycles))
+        reference_runs = [time_reference(setup, reference_cycles) for _ in range(args.runs)]
+    reference_best = min(elapsed for elapsed, _ in reference_runs)
+    reference_times = [elapsed for elapsed, _ in reference_runs]
+    statuses = reference_runs[-1][1]
+    agree = sum(
+        1
+        for call, status in zip(MIX, statuses, strict=True)
+        if (status == 403) == (call.expect == DENIED)
+    )
+    direct_calls = direct_cycles * per_cycle
+    reference_calls = reference_cycles * per_cycle
+    direct_rate = direct_calls / direct_best
+    reference_rate = reference_calls / reference_best
+    ratio = direct_rate / reference_rate
+    print(f"  single process, {pinning}; best of {args.runs} runs (spread: min / median / max)")
+    print()
+
+    def spread(times: list[float], calls: int) -> str:
+        rates = sorted(calls / t for t in times)
+        return f"{rates[0]:,.0f} / {statistics.median(rates):,.0f} / {rates[-1]:,.0f}"
+
+    rows = [
+        (
+            "direct: Sandbox.handle",
+            f"{direct_calls:,}",
+            f"{direct_best:.3f}",
+            f"{direct_best / direct_calls * 1e6:.1f}",
+            f"{direct_rate:,.0f}",
+            spread(direct_times, direct_calls),
+            f">= {DIRECT_TARGET:,}/s",
+            verdict(direct_rate >= DIRECT_TARGET),
+        ),
+        (
+            "reference: requests + responses",
+            f"{reference_calls:,}",
+            f"{reference_best:.3f}",
+            f"{reference_best / reference_calls * 1e6:.1f}",
+            f"{reference_rate:,.0f}",
+            spread(reference_times, reference_calls),
+            "",
+            "",
+        ),
+        (
+            "ratio direct / reference",
+            "",
+            "",
+            "",
+            f"{ratio:.1f}x",
+            "",
+            f">= {RATIO_TARGET:.0f}x",
+            verdict(ratio >= RATIO_TARGET),
+        ),
+    ]
+    print(
+        table(
+            (
+                "transport",
+                "calls",
+                "best s",
+                "us/call",
+                "calls/s",
+                "calls/s min / median / max",
+                "target",
+                "result",
+            ),
+            rows,
+        )
+    )
+    print()
+    print(
+        f"  the reference's token-only check agrees with the sandbox on {agree}/{per_cycle} "
+        "outcomes (it cannot see narrowed grants)"
+    )
+    if args.profile:
+        profile_direct(setup, direct_cycles)
+    return [
+        ("direct transport throughput", f"{direct_rate:,.0f} calls/s", f">= {DIRECT_TARGET:,}/s", direct_rate >= DIRECT_TARGET),
+        ("direct / reference", f"{ratio:.1f}x", f">= {RATIO_TARGET:.0f}x", ratio >= RATIO_TARGET),
+    ]  # fmt: skip
+
+
+def profile_direct(setup: DirectSetup, cycles: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    time_direct(setup, cycles)
+    profiler.disable()
+    print_profile(profiler, f"cProfile of {cycles * len(MIX):,} direct calls")
+
+
+def print_profile(profiler: cProfile.Profile, title: str, limit: int = 15) -> None:
+    for order in ("tottime", "cumulative"):
+        stream = io.StringIO()
+        stats = pstats.Stats(profiler, stream=stream)
+        stats.strip_dirs().sort_stats(order).print_stats(limit)
+        text = stream.getvalue()
+        body = text[text.find("ncalls") :] if "ncalls" in text else text
+        print()
+        print(f"  {title}, top {limit} by {order}:")
+        for line in body.rstrip().splitlines():
+            print("    " + line)
+
+
+# -- 2. scale ----------------------------------------------------------------------------
+
+
+@dataclass
+class ScaleResult:
+    connectors: int
+    steps: int
+    megabytes: float
+    generate_s: float
+    wall_s: float
+    peak_mb: float
+    figures: dict[str, Any]
+    error: str = ""
+
+
+def run_child(workspace: Path, output: Path) -> tuple[float, float, dict[str, Any], str]:
+    """Run bench/check_once.py in a fresh interpreter: wall seconds, peak RSS (MB), figures.
+
+    The child is reaped with os.wait4, which returns the resource usage of exactly
+    that child (its ru_maxrss is the peak resident set size, in KiB on Linux).
+    """
+    command = [sys.executable, str(BENCH / "check_once.py"), str(workspace), str(output)]
+    log = output.with_suffix(".log")
+    with log.open("w") as stdout, log.with_suffix(".err").open("w") as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=REPO)
+        timer = threading.Timer(CHILD_TIMEOUT, process.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    peak_mb = usage.ru_maxrss * 1024 / 1e6
+    if process.returncode != 0:
+        problem = log.with_suffix(".err").read_text().strip()[-500:]
+        if wall >= CHILD_TIMEOUT:
+            problem = f"killed after {CHILD_TIMEOUT} s"
+        return wall, peak_mb, {}, f"exit {process.returncode}: {problem}"
+    figures: dict[str, Any] = json.loads(log.read_text().strip().splitlines()[-1])
+    return wall, peak_mb, figures, ""
+
+
+def bench_scale(args: argparse.Namespace) -> list[tuple[str, str, str, bool]]:
+    heading("2. Scale: full check --format json of synthetic workspaces")
+    print(
+        f"  bench/generate.py: N connectors x {args.flows} flows x {args.calls} calls, "
+        "dev + prod bindings each; one fresh interpreter per N"
+    )
+    print()
+    results: list[ScaleResult] = []
+    with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
+        for n in args.sizes:
+            root = Path(tmp) / f"n{n}"
+            start = time.perf_counter()
+            made = generate_workspace(root, n, flows=args.flows, calls=args.calls)
+            generated = time.perf_counter() - start
+            wall, peak_mb, figures, error = run_child(root, Path(tmp) / f"report-{n}.json")
+            results.append(
+                ScaleResult(
+                    n, made.steps, made.bytes / 1e6, generated, wall, peak_mb, figures, error
+                )
+            )
+    rows = []
+    previous: ScaleResult | None = None
+    for result in results:
+        f = result.figures
+        growth = f"{result.wall_s / previous.wall_s:.2f}x" if previous and not result.error else ""
+        if result.error:
+            rows.append((result.connectors, "", "", "", "", "", "", "", "", "", "", result.error))
+        else:
+            rows.append(
+                (
+                    result.connectors,
+                    f["bindings"],
+                    f"{f['calls']:,}",
+                    f"{result.megabytes:.1f}",
+                    f"{f['import_s']:.2f}",
+                    f"{f['load_s']:.2f}",
+                    f"{f['check_s']:.2f}",
+                    f"{f['render_s']:.2f}",
+                    f"{result.wall_s:.2f}",
+                    growth,
+                    f"{result.peak_mb:.0f}",
+                    f"{f['findings']:,}",
+                )
+            )
+        previous = result
+    print(
+        table(
+            (
+                "N",
+                "bindings",
+                "calls",
+                "YAML MB",
+                "import s",
+                "load s",
+                "check s",
+                "render s",
+                "wall s",
+                "wall vs prev",
+                "peak RSS MB",
+                "findings",
+            ),
+            rows,
+        )
+    )
+    print()
+    print(
+        "  load = load_workspace (YAML + schema + model), check = run_check (replay + analysis),"
+        "\n  render = render_json + write; wall = the whole subprocess, interpreter start included"
+    )
+    if args.profile:
+        with tempfile.TemporaryDirectory(prefix="harness-profile-") as tmp:
+            root = Path(tmp) / f"n{args.profile_size}"
+            generate_workspace(root, args.profile_size, flows=args.flows, calls=args.calls)
+            profile_check(root)
+    target = next((r for r in results if r.connectors == SCALE_TARGET_N), None)
+    if target is None:
+        print(f"  (N = {SCALE_TARGET_N} not run: no verdict on the scale target)")
+        return []
+    ok_time = not target.error and target.wall_s < SCALE_TARGET_SECONDS
+    ok_rss = not target.error and target.peak_mb < SCALE_TARGET_MB
+    print()
+    print(
+        table(
+            ("N = 200 target", "measured", "target", "result"),
+            [
+                ("wall time", f"{target.wall_s:.1f} s", f"< {SCALE_TARGET_SECONDS:.0f} s", verdict(ok_time)),
+                ("peak RSS", f"{target.peak_mb:.0f} MB", f"< {SCALE_TARGET_MB:.0f} MB", verdict(ok_rss)),
+            ],
+        )
+    )  # fmt: skip
+    return [
+        (f"check N={SCALE_TARGET_N}: wall", f"{target.wall_s:.1f} s", f"< {SCALE_TARGET_SECONDS:.0f} s", ok_time),
+        (f"check N={SCALE_TARGET_N}: peak RSS", f"{target.peak_mb:.0f} MB", f"< {SCALE_TARGET_MB:.0f} MB", ok_rss),
+    ]  # fmt: skip
+
+
+def profile_check(root: Path) -> None:
+    """cProfile of the two phases of a full check, separately: load, then check + render."""
+    from harness.render.jsonfmt import render_json
+
+    loading = cProfile.Profile()
+    loading.enable()
+    workspace = load_workspace(root)
+    loading.disable()
+    checking = cProfile.Profile()
+    checking.enable()
+    render_json(run_check(workspace).to_data())
+    checking.disable()
+    print_profile(loading, f"cProfile of load_workspace({root.name})")
+    print_profile(checking, f"cProfile of run_check + render_json on {root.name}")
+
+
+# -- main --------------------------------------------------------------------------------
+
+
+def environment() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"Python {platform.python_version()} ({platform.python_implementation()}), "
+        f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} CPUs"
+    )
+
+
+def load_average(flag_busy: bool = True) -> str:
+    """The 1-minute load average: figures taken on a busy machine are not comparable.
+
+    After the run the bench's own process counts for about 1, so only the figure
+    taken before it is flagged.
+    """
+    if not hasattr(os, "getloadavg"):
+        return "unknown"
+    load = os.getloadavg()[0]
+    busy = flag_busy and load > 0.5 * (os.cpu_count() or 1)
+    return f"{load:.2f}" + (" (busy machine: figures are pessimistic)" if busy else "")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="connector-harness benchmarks")
+    parser.add_argument("--only", choices=("direct", "scale"), help="run one benchmark")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
+    parser.add_argument("--sizes", help="connector counts for the scale table (default 50,100,200)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per throughput figure")
+    parser.add_argument("--direct-calls", type=int, help="calls per direct run (default 40,000)")
+    parser.add_argument(
+        "--reference-calls", type=int, help="calls per reference run (default 3,000)"
+    )
+    parser.add_argument("--flows", type=int, default=5, help="flows per connector")
+    parser.add_argument("--calls", type=int, default=100, help="calls per flow")
+    parser.add_argument("--profile", action="store_true", help="print cProfile hotspots")
+    parser.add_argument(
+        "--profile-size", type=int, default=20, help="connectors of the profiled check (20)"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.direct_calls = args.direct_calls or (4_000 if quick else 40_000)
+    args.reference_calls = args.reference_calls or (400 if quick else 3_000)
+    args.sizes = args.sizes or ("2,4" if quick else "50,100,200")
+    args.sizes = sorted({int(s) for s in args.sizes.split(",")})
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    print("connector-harness benchmarks")
+    print(f"  {environment()}")
+    print(f"  load average before the run: {load_average()}")
+    verdicts: list[tuple[str, str, str, bool]] = []
+    if args.only in (None, "direct"):
+        verdicts += bench_direct(args)
+    if args.only in (None, "scale"):
+        verdicts += bench_scale(args)
+    heading("Summary")
+    if verdicts:
+        print(
+            table(
+                ("target", "measured", "goal", "result"),
+                [(name, measured, goal, verdict(ok)) for name, measured, goal, ok in verdicts],
+            )
+        )
+    else:
+        print("  no target was measured in this run")
+    print()
+    print(
+        f"  bench finished in {time.perf_counter() - started:.0f} s; "
+        f"load average after the run: {load_average(flag_busy=False)}"
+    )
+    missed = [name for name, _, _, ok in verdicts if not ok]
+    return 1 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
