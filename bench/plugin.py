@@ -1,0 +1,91 @@
+"""pytest plugin scale: collect and run 1,000 flow x binding items, serially and with -n 2.
+
+Run with `.venv/bin/python bench/plugin.py` (also part of `make bench`). A
+generated workspace (bench/generate.py) of 100 connectors x 5 flows, each bound
+in dev and prod, gives 1,000 items. Targets, measured in this run: the serial
+session under 10 s, and `-n 2 --dist loadfile` at least 1.5x faster than serial.
+(`--dist loadfile` keeps a connector's items on one worker, so each binding is
+replayed once; with plain `--dist load` both workers replay most bindings.)
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from generate import generate_workspace
+
+CONNECTORS, FLOWS, CALLS = 100, 5, 20
+SERIAL_TARGET_SECONDS = 10.0
+PARALLEL_TARGET_RATIO = 1.5
+
+
+def run_session(root: Path, *extra: str) -> tuple[float, str]:
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(root),
+        "-c",
+        str(root / "pytest.ini"),
+        str(root / "scenarios"),
+        *extra,
+    ]
+    started = time.perf_counter()
+    finished = subprocess.run(command, capture_output=True, text=True, cwd=root, check=False)
+    seconds = time.perf_counter() - started
+    summary = (
+        finished.stdout.strip().splitlines()[-1]
+        if finished.stdout.strip()
+        else finished.stderr[-300:]
+    )
+    return seconds, summary
+
+
+def count(summary: str) -> int:
+    return sum(
+        int(n) for n in re.findall(r"(\d+) (?:passed|failed|xfailed|skipped|errors?)", summary)
+    )
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="harness-plugin-bench-") as directory:
+        root = Path(directory)
+        generate_workspace(root, CONNECTORS, flows=FLOWS, calls=CALLS)
+        (root / "pytest.ini").write_text("[pytest]\n")
+        serial, serial_summary = min(run_session(root) for _ in range(2))
+        parallel, parallel_summary = min(
+            run_session(root, "-n", "2", "--dist", "loadfile") for _ in range(2)
+        )
+    items = count(serial_summary)
+    ratio = serial / parallel
+    serial_ok = serial < SERIAL_TARGET_SECONDS
+    ratio_ok = ratio >= PARALLEL_TARGET_RATIO
+    print(
+        f"pytest plugin: {items} flow x binding items ({CONNECTORS} connectors x {FLOWS} flows x 2 envs, "
+        f"{CALLS} calls per flow), best of 2"
+    )
+    print(
+        f"  serial        {serial:6.2f} s   [target < {SERIAL_TARGET_SECONDS:.0f} s: "
+        f"{'PASS' if serial_ok else 'MISS'}]   {serial_summary}"
+    )
+    print(
+        f"  -n 2 loadfile {parallel:6.2f} s   {ratio:.2f}x serial   [target >= {PARALLEL_TARGET_RATIO}x: "
+        f"{'PASS' if ratio_ok else 'MISS'}]   {parallel_summary}"
+    )
+    if count(parallel_summary) != items:
+        print("  the parallel run did not run the same items")
+        return 1
+    return 1 if "--strict" in sys.argv and not (serial_ok and ratio_ok) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
