@@ -234,7 +234,7 @@ class _ServiceCheck:
         self.universe = tuple(Grant(name) for name in service.universe.names)
         self.granted = tuple(sorted({source.grant for source in sources}))
         operations = {op.id: op for op in (*service.operations, *service.statements)}
-        self.allowed: list[Demand] = []
+        allowed: dict[Demand, None] = {}  # distinct calls, in order: repeats add no information
         self.denied: dict[Demand, list[Decision]] = {}
         for decision in decisions:
             step = steps.get((decision.flow, decision.step))
@@ -251,9 +251,10 @@ class _ServiceCheck:
             else:
                 continue
             if outcome == ALLOWED:
-                self.allowed.append(demand)
+                allowed[demand] = None
             else:
                 self.denied.setdefault(demand, []).append(decision)
+        self.allowed = list(allowed)
         self.used_by: dict[Grant, list[str]] = {}  # grant -> evidence of the calls it allowed
         for decision in decisions:
             for text in decision.satisfied_by if decision.allowed else ():

@@ -98,8 +98,10 @@ def run_check(
     fail_on: Iterable[str] | None = None,
     context: GateContext | None = None,
     transport: Transport | None = None,
+    keep_decisions: bool = True,
 ) -> Report:
-    """Replay, analyse and gate every selected binding; the decision log stays on the sandbox.
+    """Replay, analyse and gate every selected binding; the decision log stays on the sandbox
+    unless `keep_decisions` is false (a large check that writes no log saves the memory).
 
     `transport` carries each call (default: the direct one); see `harness.transports`.
     """
@@ -112,4 +114,6 @@ def run_check(
         if progress:
             progress(number, len(bindings), binding)
         results.append(check_binding(sandbox, binding, failing, context, transport)[0])
+        if not keep_decisions:
+            sandbox.decisions.clear()
     return Report(workspace, selection.env, selection.binding, tuple(results), context)

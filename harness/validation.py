@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
@@ -50,11 +52,22 @@ def _validator(kind: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(load_schema(kind))
 
 
+@cache
+def _fast_check(kind: str) -> Callable[[Any], Any]:
+    """The same schema compiled to Python code: it only says valid or not, twenty times faster."""
+    return fastjsonschema.compile(load_schema(kind))
+
+
 def validate(document: YamlDocument, kind: str, *, what: str) -> list[InputError]:
     """Every schema violation in `document`, as located InputErrors (empty when valid)."""
     if document.data is None:
         hint = _EMPTY_HINTS.get(kind, "write its content, or delete the file")
         return [InputError(document.location(), f"the file is empty; expected {what}", hint)]
+    try:
+        _fast_check(kind)(document.data)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass  # invalid: jsonschema below finds every error and where it is
     errors = sorted(
         _validator(kind).iter_errors(document.data), key=lambda e: [str(p) for p in e.absolute_path]
     )

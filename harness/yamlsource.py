@@ -21,37 +21,94 @@ from harness.errors import InputError, Location
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_EXPANDED_NODES = 500_000
 MAX_DEPTH = 64
+# Positions are kept for containers above this depth (down to flows[0].steps[3].request.url):
+# below it sit free-form JSON bodies, whose errors are reported at their nearest marked parent.
+MARK_DEPTH = 6
 
 PathKey = tuple[str | int, ...]
 
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_STR = "tag:yaml.org,2002:str"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
 )
 
 
+def _pack(line: int, column: int) -> int:
+    """A position as one int: 20 bits of column (1,048,575 at most), the line above."""
+    return (line << 20) | min(column, 0xFFFFF)
+
+
+def _unpack(mark: int) -> tuple[int, int]:
+    return mark >> 20, mark & 0xFFFFF
+
+
+class MarkedDict(dict[str, Any]):
+    """A mapping that remembers where each of its keys and values was written.
+
+    Marks live in the containers, keyed by the same key objects, rather than in one
+    table keyed by whole paths: a workspace of a hundred thousand steps keeps its
+    positions for a fraction of the memory.
+    """
+
+    __slots__ = ("marks",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: dict[str, tuple[int, int]] = {}  # key -> (key mark, value mark)
+
+
+class MarkedList(list[Any]):
+    """A sequence that remembers where each of its items was written."""
+
+    __slots__ = ("value_marks",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.value_marks: list[int] = []
+
+
 @dataclass(slots=True)
 class YamlDocument:
-    """A parsed file: its plain data plus the position of every value and key."""
+    """A parsed file: its plain data plus the position of every value and key.
+
+    Positions come from the Marked containers of `data`; `value_marks` and
+    `key_marks` hold explicit positions for documents that were not YAML (TOML).
+    """
 
     path: Path
     data: Any
     value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    root_mark: int = _pack(1, 1)
 
     def location(self, path: PathKey = (), *, key: bool = False) -> Location:
         """The position of the value at `path` (or of its key), else of its nearest parent."""
-        marks = self.key_marks if key else self.value_marks
-        if path in marks:
-            line, column = marks[path]
-            return Location(str(self.path), line, column)
+        explicit = self.key_marks if key else self.value_marks
+        if path in explicit:
+            return Location(str(self.path), *explicit[path])
         for end in range(len(path) - 1, -1, -1):
-            prefix = path[:end]
-            if prefix in self.value_marks:
-                line, column = self.value_marks[prefix]
-                return Location(str(self.path), line, column)
-        return Location(str(self.path), 1, 1)
+            if path[:end] in self.value_marks:
+                return Location(str(self.path), *self.value_marks[path[:end]])
+        found = self.root_mark
+        node = self.data
+        for index, part in enumerate(path):
+            last = index == len(path) - 1
+            mark: int | None = None
+            if isinstance(node, MarkedDict) and isinstance(part, str) and part in node.marks:
+                mark = node.marks[part][0 if key and last else 1]
+            elif isinstance(node, MarkedList) and isinstance(part, int) and not (key and last):
+                mark = node.value_marks[part] if 0 <= part < len(node.value_marks) else None
+            if mark is None:
+                break
+            found = mark
+            if last:
+                break
+            node = node[part]
+        return Location(str(self.path), *_unpack(found))
 
 
 def load_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> YamlDocument:
@@ -154,6 +211,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
     document = YamlDocument(path=path, data=None)
     if nodes and nodes[0] is not None:
         converter = _Converter(document)
+        document.root_mark = _pack(nodes[0].start_mark.line + 1, nodes[0].start_mark.column + 1)
         document.data = converter.convert(nodes[0], ())
     return document
 
@@ -216,26 +274,36 @@ class _Converter:
                 f"unsupported YAML tag {node.tag!r}",
                 "remove the `!tag`; workspace files hold plain mappings, lists and scalars",
             )
-        mark = node.start_mark
-        self.document.value_marks.setdefault(path, (mark.line + 1, mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
+            if len(path) >= MARK_DEPTH:
+                return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
+            items = MarkedList()
+            for index, item in enumerate(node.value):
+                items.value_marks.append(
+                    _pack(item.start_mark.line + 1, item.start_mark.column + 1)
+                )
+                items.append(self.convert(item, (*path, index)))
+            return items
         return self._scalar(node)
 
     def _scalar(self, node: yaml.Node) -> Any:
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            return str(node.value)  # dates stay text; the model parses them where they belong
+        tag = node.tag
+        if tag in (_STR, _TIMESTAMP):
+            return node.value  # dates stay text; the model parses them where they belong
         try:
-            return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
+            # The tag's own constructor, not construct_object: that one caches every node
+            # it sees for the constructor's lifetime, which kept whole workspaces alive.
+            return _SCALAR_CONSTRUCTOR.yaml_constructors[tag](_SCALAR_CONSTRUCTOR, node)
         except yaml.constructor.ConstructorError as err:
             raise self._error(
                 node, f"cannot read this value: {err.problem}", "quote it to make it text"
             ) from err
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
-        result: dict[str, Any] = {}
+        marked = len(path) < MARK_DEPTH
+        result: dict[str, Any] = MarkedDict() if marked else {}
         for key_node, value_node in self._flatten_merges(node):
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
@@ -250,10 +318,13 @@ class _Converter:
                     f"duplicate key {key!r} (an earlier value would be silently lost)",
                     "keep one of the two entries",
                 )
-            child = (*path, key)
-            mark = key_node.start_mark
-            self.document.key_marks[child] = (mark.line + 1, mark.column + 1)
-            result[key] = self.convert(value_node, child)
+            if isinstance(result, MarkedDict):
+                start, value_start = key_node.start_mark, value_node.start_mark
+                result.marks[key] = (
+                    _pack(start.line + 1, start.column + 1),
+                    _pack(value_start.line + 1, value_start.column + 1),
+                )
+            result[key] = self.convert(value_node, (*path, key))
         return result
 
     def _flatten_merges(
@@ -265,10 +336,12 @@ class _Converter:
         merges (including a mapping that merges itself) are bounded like nesting.
         """
         self._too_deep(node, depth)
+        if not any(key.tag == _MERGE for key, _ in node.value):
+            return node.value  # type: ignore[no-any-return]  # PyYAML's nodes are untyped
         pairs: list[tuple[yaml.Node, yaml.Node]] = []
         merged: list[tuple[yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
-            if key_node.tag != "tag:yaml.org,2002:merge":
+            if key_node.tag != _MERGE:
                 pairs.append((key_node, value_node))
                 continue
             sources = (

@@ -88,7 +88,7 @@ def gate_context(args: argparse.Namespace) -> GateContext:
     return GateContext(parse_today(getattr(args, "today", None)), baseline)
 
 
-def run_workspace_check(args: argparse.Namespace) -> CheckRun:
+def run_workspace_check(args: argparse.Namespace, *, keep_decisions: bool = True) -> CheckRun:
     """Load the workspace named on the command line and check the selected bindings."""
     workspace = load_workspace(Path(args.workspace))
     sandbox = Sandbox(workspace)
@@ -102,6 +102,7 @@ def run_workspace_check(args: argparse.Namespace) -> CheckRun:
             sandbox,
             context=context,
             transport=transport,
+            keep_decisions=keep_decisions,
         )
     return CheckRun(report, sandbox)
 

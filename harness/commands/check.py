@@ -57,7 +57,8 @@ class CheckCommand:
         add_options(parser, options_for(self.name))
 
     def run(self, args: argparse.Namespace) -> int:
-        checked = run_workspace_check(args)
+        # The decisions are needed afterwards only for the log and the HTML heat map.
+        checked = run_workspace_check(args, keep_decisions=bool(args.log) or args.format == "html")
         report = checked.report
         if args.log is not None:
             count = write_log(Path(args.log), checked.sandbox.decisions)
