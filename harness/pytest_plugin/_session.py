@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,6 @@ from harness.pytest_plugin._config import HarnessConfig
 from harness.report import Report
 from harness.sandbox import Sandbox
 
-SHARED_WORKSPACE = "harness_workspace_pickle"  # xdist workerinput key
 LENIENT_KINDS = frozenset({EXCESSIVE, OVER_BROAD})  # warn instead of fail when not strict
 
 
@@ -39,26 +35,8 @@ class HarnessSession:
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)  # binding -> summary row
     _scenario_paths: list[Path] | None = None
     _context: GateContext | None = None
-    _shared: Path | None = None
-
-    def shared_copy(self) -> Path | None:
-        """The loaded workspace pickled into a private temporary file, for xdist workers."""
-        if self._shared is None:
-            workspace = self.load()
-            if workspace is None:
-                return None  # each worker reports the errors itself
-            directory = Path(tempfile.mkdtemp(prefix="connector-harness-"))
-            self._shared = directory / "workspace.pickle"
-            self._shared.write_bytes(pickle.dumps(workspace, protocol=pickle.HIGHEST_PROTOCOL))
-        return self._shared
-
-    def adopt(self, path: Path) -> None:
-        """Use the workspace the xdist controller loaded (only ever a file it wrote itself)."""
-        self._workspace = pickle.loads(path.read_bytes())  # our own private file
-
-    def cleanup(self) -> None:
-        if self._shared is not None:
-            shutil.rmtree(self._shared.parent, ignore_errors=True)
+    _flows_by_file: dict[Path, list[Flow]] | None = None
+    _selected: dict[str, list[Binding]] | None = None
 
     def load(self) -> Workspace | None:
         """The workspace, or None after recording why it could not be loaded."""
@@ -99,22 +77,31 @@ class HarnessSession:
         return next((path for path in files if path.is_file()), None)
 
     def flows_in(self, path: Path) -> list[Flow]:
+        """The flows written in one file, in file order (indexed once per session)."""
         workspace = self.load()
         if workspace is None:
             return []
-        target = path.resolve()
-        flows = [f for f in workspace.flows if Path(f.location.file).resolve() == target]
-        return sorted(flows, key=lambda f: f.location.line)
+        if self._flows_by_file is None:
+            self._flows_by_file = {}
+            for flow in sorted(workspace.flows, key=lambda f: f.location.line):
+                self._flows_by_file.setdefault(Path(flow.location.file).resolve(), []).append(flow)
+        return self._flows_by_file.get(path.resolve(), [])
 
     def bindings_for(self, flow: Flow) -> tuple[Binding, ...]:
+        """The bindings of the flow's connector that the run selects (indexed once)."""
         workspace = self.load()
         assert workspace is not None
-        selection = Selection(self.config.env, self.config.binding)
-        try:
-            selected = select_bindings(workspace, selection)
-        except HarnessError:
-            return ()
-        return tuple(b for b in selected if b.connector == flow.connector)
+        if self._selected is None:
+            try:
+                selected = select_bindings(
+                    workspace, Selection(self.config.env, self.config.binding)
+                )
+            except HarnessError:
+                selected = ()
+            self._selected = {}
+            for binding in selected:
+                self._selected.setdefault(binding.connector, []).append(binding)
+        return tuple(self._selected.get(flow.connector, ()))
 
     def fail_kinds(self) -> frozenset[str]:
         workspace = self.load()

@@ -29,7 +29,6 @@ class HarnessReporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if hasattr(session.config, "workerinput"):
             return  # an xdist worker: the controller writes the reports
-        self.session.cleanup()
         if not self.session.config.reports:
             return
         report = self.session.full_report()

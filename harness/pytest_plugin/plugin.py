@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,7 +19,7 @@ from harness.pytest_plugin._fixtures import (
 )
 from harness.pytest_plugin._items import SESSION_KEY, FlowItem, ScenarioFile, harness_session
 from harness.pytest_plugin._recording import CALL_REPORT
-from harness.pytest_plugin._session import SHARED_WORKSPACE, HarnessSession
+from harness.pytest_plugin._session import HarnessSession
 from harness.pytest_plugin._summary import REPORT_ATTRIBUTE, HarnessReporter
 
 __all__ = [
@@ -46,22 +45,11 @@ def pytest_configure(config: pytest.Config) -> None:
     session = HarnessSession(resolve(config))
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(HarnessReporter(session), "connector-harness-reporter")
-    shared = getattr(config, "workerinput", {}).get(SHARED_WORKSPACE)
-    if shared is not None:
-        session.adopt(Path(shared))  # an xdist worker: the controller has loaded it already
     try:  # hypothesis is optional (the `test` extra): without it there are no strategies
         from harness import strategies
     except ImportError:
         return
     strategies.use_workspace_from(session.load)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist, on the controller: load the workspace once and hand it to each worker."""
-    path = harness_session(node.config).shared_copy()
-    if path is not None:
-        node.workerinput[SHARED_WORKSPACE] = str(path)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
