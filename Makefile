@@ -29,6 +29,9 @@ packs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/plugin.py
+	$(BIN)/python bench/explore.py
+	$(BIN)/python bench/transports.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
