@@ -10,10 +10,11 @@ from harness.cli import EXIT_INPUT, main
 INTRO = """\
 connector-harness demo
 ======================
-The example workspace in scenarios/ holds six connectors bound in dev and prod.
-Several prod bindings carry a deliberate flaw (a wildcard grant, a missing scope,
-a write scope where read suffices, an unused scope, a call to a host outside the
-allowlist). The FAIL lines below are the point of the demo: each finding names
+The example workspace in scenarios/ holds connectors of common automations
+(CRM, chat, spreadsheets, storage, and vendor packs for Slack, GitHub and Google),
+bound in dev and prod. Several prod bindings carry a deliberate flaw (a wildcard
+grant, a missing scope, a write scope where read suffices, an unused scope, a call
+to a host outside the allowlist). The FAIL lines below are the point of the demo: each finding names
 the YAML line of the grant or step and what to write instead.
 """
 
