@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness import cache
 from harness.config import load_settings
 from harness.errors import InputError, InputErrors, Location
 from harness.model import (
@@ -184,11 +185,24 @@ class _Loader:
                 f"under {', '.join(self.settings.scenarios)}/, or configure them in "
                 "connector-harness.yaml",
             )
+        key = cache.cache_key(str(self.root), self._inputs())
+        cached = cache.lookup(key)
+        if cached is not None:
+            return cached
         service_documents = [self._read(p, "service", "a service spec") for p in service_files]
         documents = [self._read(p, "policy", "a policy document") for p in policy_files]
-        return self.build(
+        workspace = self.build(
             [d for d in service_documents if d is not None], [d for d in documents if d is not None]
         )
+        cache.store(key, workspace)
+        return workspace
+
+    def _inputs(self) -> list[Path]:
+        """Every file the workspace may read: specs, documents, sidecar bodies, settings."""
+        files = [self.root / name for name in ("connector-harness.yaml", "pyproject.toml")]
+        for directory in (*self.settings.mocks, *self.settings.scenarios):
+            files.extend((self.root / directory).rglob("*"))
+        return sorted({f for f in files if f.is_file()})
 
     def build(
         self, service_documents: list[YamlDocument], documents: list[YamlDocument]

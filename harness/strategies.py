@@ -12,36 +12,41 @@ Two kinds:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
+from harness.active import active_workspace, use_workspace, use_workspace_from
 from harness.loader import workspace_from_data
 from harness.messages import Request
 from harness.model import Binding, Workspace
 from harness.sandbox import Sandbox
 
+__all__ = [
+    "CredentialLifecycle",
+    "bindings",
+    "flows",
+    "requirements",
+    "roles",
+    "scope_subsets",
+    "scope_universes",
+    "scopes",
+    "service_specs",
+    "use_workspace",
+    "use_workspace_from",
+    "workspace_data",
+    "workspaces",
+]
+
 Grants = dict[str, list[str]]  # service -> grants, the shape of a role's `grants:`
-
-_ACTIVE: list[Callable[[], Workspace | None]] = []
-
-
-def use_workspace(workspace: Workspace) -> None:
-    """Make `workspace` the default for strategies created without `workspace=`."""
-    _ACTIVE[:] = [lambda: workspace]
-
-
-def use_workspace_from(load: Callable[[], Workspace | None]) -> None:
-    """Like use_workspace, loading it only when a strategy first needs it (the plugin's way)."""
-    _ACTIVE[:] = [load]
 
 
 def _workspace(workspace: Workspace | None) -> Workspace:
     if workspace is not None:
         return workspace
-    active = _ACTIVE[0]() if _ACTIVE else None
+    active = active_workspace()
     if active is None:
         raise LookupError(
             "no workspace: pass workspace=..., or run under pytest with the connector-harness "

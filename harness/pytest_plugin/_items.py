@@ -121,23 +121,20 @@ class FlowItem(pytest.Item):
         relevant = [f for f in result.findings if concerns(f, self.flow)]
         failing = [f for f in relevant if f.kind in session.fail_kinds()]
         lenient = [f for f in relevant if f not in failing and f.kind in session.fail_on()]
+        summary = (
+            f"{result.binding}: {result.calls} calls over {len(result.flows)} flow(s), "
+            f"{result.allowed} allowed, {result.denied} denied, {result.blocked} blocked; "
+            f"coverage {result.exercised}/{result.granted}"
+        )
+        # The call-by-call listing only where it is read, with a failure: a thousand passing
+        # items would otherwise ship megabytes of text to the xdist controller.
         calls = [
             f"  step {d.step + 1}  {d.method} {d.host}{d.path}  {d.outcome}  ({d.reason}"
             + (f"; allowed by {', '.join(d.satisfied_by)})" if d.satisfied_by else ")")
-            for d in session.decisions(self.binding, self.flow)
+            for d in (session.decisions(self.binding, self.flow) if failing else ())
         ]
-        self.add_report_section(
-            "call",
-            "least privilege",
-            "\n".join(
-                [
-                    f"{result.binding}: {result.calls} calls over {len(result.flows)} flow(s), "
-                    f"{result.allowed} allowed, {result.denied} denied, {result.blocked} blocked; "
-                    f"coverage {result.exercised}/{result.granted}; calls of {self.flow.name}:",
-                    *calls,
-                ]
-            ),
-        )
+        lines = [f"{summary}; calls of {self.flow.name}:", *calls] if calls else [summary]
+        self.add_report_section("call", "least privilege", "\n".join(lines))
         for finding in lenient:
             warnings.warn(
                 LeastPrivilegeWarning(f"{finding.location}: {finding.message}"), stacklevel=1

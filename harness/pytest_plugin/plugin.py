@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.active import use_workspace_from
 from harness.pytest_plugin._config import add_options, resolve
 from harness.pytest_plugin._fixtures import (
     assert_denied,
@@ -45,11 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = HarnessSession(resolve(config))
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(HarnessReporter(session), "connector-harness-reporter")
-    try:  # hypothesis is optional (the `test` extra): without it there are no strategies
-        from harness import strategies
-    except ImportError:
-        return
-    strategies.use_workspace_from(session.load)
+    use_workspace_from(session.load)  # for harness.strategies, loaded only if a test asks
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:

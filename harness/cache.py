@@ -1,0 +1,117 @@
+"""A cache of loaded workspaces, so an unchanged workspace loads in a fraction of a parse.
+
+Parsing and validating a large workspace costs seconds; unpickling the model it
+produced costs a tenth of that. Entries are keyed by a SHA-256 over the harness
+version and code, the Python version, the working directory (locations are
+relative to it) and the path and bytes of every workspace file, so any change misses.
+
+The cache lives in the user's cache directory ($CONNECTOR_HARNESS_CACHE, else
+$XDG_CACHE_HOME/connector-harness, else ~/.cache/connector-harness), never in the
+workspace: a pickle is code, and a workspace may come from an untrusted pull
+request. Set CONNECTOR_HARNESS_CACHE=off to disable it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from harness import __version__
+from harness.model import Workspace
+
+VARIABLE = "CONNECTOR_HARNESS_CACHE"
+MAX_ENTRIES = 8
+
+
+def cache_directory() -> Path | None:
+    configured = os.environ.get(VARIABLE)
+    if configured is not None:
+        return (
+            None
+            if configured.strip().lower() in ("", "0", "off", "false", "no")
+            else Path(configured)
+        )
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "connector-harness"
+
+
+@functools.cache
+def _harness_digest() -> str:
+    """The harness's own code and schemas: a changed loader must not reuse old models."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".json"):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(root: str, files: Iterable[Path]) -> str | None:
+    """The key of a workspace's files; None when one cannot be read (the loader will say why)."""
+    digest = hashlib.sha256()
+    for part in (__version__, _harness_digest(), sys.version, os.getcwd(), root):
+        digest.update(part.encode() + b"\0")
+    try:
+        for path in sorted(files):
+            digest.update(str(path.resolve()).encode() + b"\0")
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def lookup(key: str | None) -> Workspace | None:
+    """The cached workspace for `key`, or None (absent, unreadable, or from another build)."""
+    directory = cache_directory()
+    if directory is None or key is None:
+        return None
+    entry = directory / f"{key}.pickle"
+    try:
+        if not _own(directory) or not _own(entry):
+            return None  # a pickle is code: load only what this user wrote
+        data = entry.read_bytes()
+    except OSError:
+        return None
+    collecting = gc.isenabled()
+    gc.disable()  # unpickling builds a large acyclic graph; see loader.load_workspace
+    try:
+        workspace = pickle.loads(data)  # our own private directory, written by store()
+    except Exception:  # a truncated or stale entry: ignore it, it will be rewritten
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+    return workspace if isinstance(workspace, Workspace) else None
+
+
+def store(key: str | None, workspace: Workspace) -> None:
+    """Save `workspace` under `key`; failing to write a cache is never an error."""
+    directory = cache_directory()
+    if directory is None or key is None:
+        return
+    with contextlib.suppress(OSError, pickle.PicklingError):
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _own(directory):
+            return  # someone else's directory: never load pickles from it, so never fill it
+        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(workspace, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, directory / f"{key}.pickle")
+        entries = sorted(directory.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+        for stale in entries[:-MAX_ENTRIES]:
+            stale.unlink(missing_ok=True)
+
+
+def _own(path: Path) -> bool:
+    """Owned by this user, and writable by no one else."""
+    status = path.stat()
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness import cache, loader
+from harness.loader import load_workspace
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "_base"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(cache.VARIABLE, str(tmp_path / "cache"))
+    shutil.copytree(EXAMPLE, tmp_path / "ws")
+    return tmp_path / "ws"
+
+
+def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    builds: list[int] = []
+    original = loader._Loader.build
+
+    def counting(self: loader._Loader, *args: object) -> object:
+        builds.append(1)
+        return original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loader._Loader, "build", counting)
+    return builds
+
+
+def test_an_unchanged_workspace_is_loaded_from_the_cache(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds = _count_builds(monkeypatch)
+    first = load_workspace(workspace)
+    second = load_workspace(workspace)
+    assert builds == [1]
+    assert second == first
+    assert len(list((workspace.parent / "cache").glob("*.pickle"))) == 1
+
+
+def test_any_changed_byte_misses(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    builds = _count_builds(monkeypatch)
+    load_workspace(workspace)
+    spec = next((workspace / "mocks").glob("*.yaml"))
+    spec.write_text(spec.read_text() + "\n# a comment\n")
+    load_workspace(workspace)
+    (workspace / "scenarios" / "notes.bin").write_bytes(b"sidecar")  # any file may be a body
+    load_workspace(workspace)
+    assert builds == [1, 1, 1]
+
+
+def test_the_cache_can_be_turned_off(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.VARIABLE, "off")
+    builds = _count_builds(monkeypatch)
+    load_workspace(workspace)
+    load_workspace(workspace)
+    assert builds == [1, 1]
+    assert not (workspace.parent / "cache").exists()
+
+
+def test_a_broken_entry_is_ignored(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_workspace(workspace)
+    (entry,) = (workspace.parent / "cache").glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    builds = _count_builds(monkeypatch)
+    load_workspace(workspace)
+    assert builds == [1]
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="needs root to give the cache directory another owner"
+)
+def test_a_directory_owned_by_someone_else_is_not_filled(workspace: Path) -> None:
+    directory = workspace.parent / "cache"
+    directory.mkdir()
+    os.chown(directory, 65534, 65534)
+    load_workspace(workspace)
+    assert not list(directory.glob("*.pickle"))
+
+
+def test_entries_others_could_have_written_are_not_loaded(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_workspace(workspace)
+    (entry,) = (workspace.parent / "cache").glob("*.pickle")
+    entry.chmod(0o666)
+    builds = _count_builds(monkeypatch)
+    load_workspace(workspace)
+    assert builds == [1]
