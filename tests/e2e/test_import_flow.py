@@ -19,21 +19,21 @@ RunCli = Any  # the run_cli fixture of conftest.py
 # The commands that produced scenarios/imported/ (also written in each scenario's header).
 EXAMPLES = [
     (
-        "recordings/issue-alerts.har",
+        "docs/examples/recordings/issue-alerts.har",
         "issue-alerts",
         "issue-alerts-sev1",
         "Read a new sev-1 issue and its first comments, then alert #incidents",
         "issue-alerts-flow.yaml",
     ),
     (
-        "recordings/attachments-to-drive.yaml",
+        "docs/examples/recordings/attachments-to-drive.yaml",
         "invoice-archiver",
         "invoice-archiver-daily",
         "File the newest unread invoice attachment into Drive and share it with finance",
         "invoice-archiver-flow.yaml",
     ),
     (
-        "recordings/form-to-sheets.har",
+        "docs/examples/recordings/form-to-sheets.har",
         "form-to-sheets",
         "form-to-sheets-submission",
         "Read the sheet's header row, then append one form submission",
@@ -110,10 +110,12 @@ def test_the_imported_examples_check_as_their_scenarios_say() -> None:
 def test_unknown_hosts_are_reported_and_left_out_unless_kept(
     run_cli: RunCli, tmp_path: Path
 ) -> None:
-    result = run_cli("import-flow", "recordings/issue-alerts.har", "--connector", "c", cwd=ROOT)
+    result = run_cli(
+        "import-flow", "docs/examples/recordings/issue-alerts.har", "--connector", "c", cwd=ROOT
+    )
     assert result.code == 0
     assert (
-        "recordings/issue-alerts.har: no service covers host www.google-analytics.com "
+        "docs/examples/recordings/issue-alerts.har: no service covers host www.google-analytics.com "
         "(1 call(s) left out); add a service spec for it, or import it as a pack"
     ) in result.stderr
     assert "# host no service covers: www.google-analytics.com (1 call(s))" in result.stdout
@@ -121,7 +123,7 @@ def test_unknown_hosts_are_reported_and_left_out_unless_kept(
     assert "the response body (5120 bytes) was not recorded in the HAR" in result.stdout
     kept = run_cli(
         "import-flow",
-        "recordings/issue-alerts.har",
+        "docs/examples/recordings/issue-alerts.har",
         "--connector",
         "c",
         "--keep-unknown-hosts",

@@ -12,7 +12,7 @@ from harness.render.jsonfmt import render_json
 from harness.sandbox import Sandbox
 from harness.transports.postgres import PostgresDatabase
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "postgres"
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "postgres"
 
 
 def test_the_modelled_check_finds_the_deliberate_flaws() -> None:
