@@ -164,11 +164,7 @@ def _call_findings(
                 evidence=(evidence,),
             )
         elif decision.outcome == DENIED and decision.rule == "token":
-            key = (
-                CREDENTIAL,
-                decision.operation,
-                decision.reason.split(" ")[1] if decision.reason else "",
-            )
+            key = (CREDENTIAL, decision.operation, "")  # one finding per operation refused
             finding = Finding(
                 CREDENTIAL,
                 binding.name,
