@@ -139,28 +139,21 @@ def _call_findings(
     for decision in decisions:
         step = steps.get((decision.flow, decision.step))
         where, evidence = _evidence(decision, steps)
-        if decision.outcome == BLOCKED and decision.rule == "egress.region":
-            key = (CROSS_REGION, decision.host, decision.rule)
+        if decision.outcome == BLOCKED:
+            region = decision.rule == "egress.region"
+            kind = CROSS_REGION if region else EGRESS
+            key = (kind, decision.host, decision.rule)
             finding = Finding(
-                CROSS_REGION,
+                kind,
                 binding.name,
                 decision.service or "-",
                 decision.host,
-                f"blocked cross-region call to {decision.host}: {decision.reason}",
+                f"blocked {'cross-region ' if region else ''}call to {decision.host}: "
+                f"{decision.reason}",
                 where,
-                "call a host of an allowed region, or add the region to the connector's `regions:`",
-                evidence=(evidence,),
-            )
-        elif decision.outcome == BLOCKED:
-            key = (EGRESS, decision.host, decision.rule)
-            finding = Finding(
-                EGRESS,
-                binding.name,
-                decision.service or "-",
-                decision.host,
-                f"blocked call to {decision.host}: {decision.reason}",
-                where,
-                f"allowed_hosts: [..., {decision.host}]  # only if this host is intended",
+                "call a host of an allowed region, or add the region to the connector's `regions:`"
+                if region
+                else f"allowed_hosts: [..., {decision.host}]  # only if this host is intended",
                 evidence=(evidence,),
             )
         elif decision.outcome == DENIED and decision.rule == "token":

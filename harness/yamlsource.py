@@ -116,6 +116,8 @@ def load_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> YamlDoc
     where = Location(str(path))
     try:
         size = path.stat().st_size
+        if size <= max_bytes:
+            raw = path.read_bytes()
     except OSError as err:
         raise InputError(
             where,
@@ -128,14 +130,6 @@ def load_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> YamlDoc
             f"the file is {size:,} bytes, over the limit of {max_bytes:,} bytes",
             "split it into several files, or raise `max_file_bytes` in connector-harness.yaml",
         )
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise InputError(
-            where,
-            f"cannot read the file: {err.strerror}",
-            "check that the file exists and is readable",
-        ) from err
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -23,17 +23,23 @@ class LeastPrivilegeWarning(UserWarning):
 
 
 class LeastPrivilegeFailure(AssertionError):
-    """A flow x binding item found findings that fail the gate."""
+    """An item failed for a reason written for people: findings that fail the gate, or a
+    workspace that does not load. Its text is the whole report, with no traceback."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
 
 
-class WorkspaceInvalid(Exception):
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
+class _PlainFailure(pytest.Item):
+    """Shows a LeastPrivilegeFailure as its text; anything else as pytest would."""
+
+    def repr_failure(
+        self, excinfo: ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, LeastPrivilegeFailure):
+            return excinfo.value.text
+        return super().repr_failure(excinfo, style)
 
 
 def harness_session(config: pytest.Config) -> HarnessSession:
@@ -95,7 +101,7 @@ class ScenarioFile(pytest.File):
                 )
 
 
-class FlowItem(pytest.Item):
+class FlowItem(_PlainFailure):
     """One flow replayed under one binding; fails on the binding's findings that concern it."""
 
     def __init__(self, *, flow: Flow, binding: Binding | None, **kwargs: Any) -> None:
@@ -146,18 +152,11 @@ class FlowItem(pytest.Item):
             )
             raise LeastPrivilegeFailure("\n".join([header, *render_findings(failing)]))
 
-    def repr_failure(
-        self, excinfo: ExceptionInfo[BaseException], style: Any = None
-    ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, LeastPrivilegeFailure):
-            return excinfo.value.text
-        return super().repr_failure(excinfo, style)
-
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, max(self.flow.location.line - 1, 0), self.name
 
 
-class WorkspaceErrorItem(pytest.Item):
+class WorkspaceErrorItem(_PlainFailure):
     """A workspace that does not load: one failing item with every error, never a crash."""
 
     def runtest(self) -> None:
@@ -167,14 +166,7 @@ class WorkspaceErrorItem(pytest.Item):
             f"problem{'s' if len(errors) != 1 else ''}):"
         ]
         lines += [error.render() for error in errors]
-        raise WorkspaceInvalid("\n".join(lines))
-
-    def repr_failure(
-        self, excinfo: ExceptionInfo[BaseException], style: Any = None
-    ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, WorkspaceInvalid):
-            return excinfo.value.text
-        return super().repr_failure(excinfo, style)
+        raise LeastPrivilegeFailure("\n".join(lines))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         errors = harness_session(self.config).errors
