@@ -19,6 +19,14 @@ def test_values_and_keys_keep_their_positions() -> None:
     assert str(document.location(("roles", 0, "missing"))) == "doc.yaml:2:5"
 
 
+def test_repeated_text_is_one_object() -> None:
+    # flows repeat keys, methods and hosts thousands of times: one string each, not one per use
+    document = parse_yaml("- {method: GET, url: /a}\n- {method: GET, url: /b}\n", SOURCE)
+    first, second = document.data
+    assert first["method"] is second["method"]
+    assert next(iter(first)) is next(iter(second))
+
+
 def test_duplicate_keys_are_refused_where_the_second_one_is() -> None:
     with pytest.raises(InputError) as caught:
         parse_yaml("a: 1\nb: 2\na: 3\n", SOURCE)
