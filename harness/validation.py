@@ -12,14 +12,16 @@ import json
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
-from jsonschema.exceptions import ValidationError
 
 from harness.errors import InputError
 from harness.yamlsource import YamlDocument
+
+if TYPE_CHECKING:  # jsonschema explains invalid documents; valid ones never import it
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 MAX_ERRORS_PER_FILE = 20
 
@@ -49,6 +51,8 @@ def load_schema(kind: str) -> dict[str, Any]:
 
 @cache
 def _validator(kind: str) -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator(load_schema(kind))
 
 
