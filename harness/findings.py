@@ -32,6 +32,7 @@ KINDS = (
     WAIVER,
 )
 ALERT_KINDS = (ESCALATION, EGRESS, CROSS_REGION, VOLUME)
+KIND_WIDTH = max(map(len, KINDS)) + 2  # the kind column of text reports, kinds aligned
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from harness.analysis import BindingResult
-from harness.findings import EGRESS, EXCESSIVE, KINDS, MISSING, OVER_BROAD
+from harness.findings import EGRESS, EXCESSIVE, KIND_WIDTH, KINDS, MISSING, OVER_BROAD
 from harness.render.style import Style, plural, table
 from harness.report import Report
 
@@ -57,17 +57,18 @@ def _verdict_row(result: BindingResult, style: Style) -> list[str]:
 
 def _findings(result: BindingResult, style: Style) -> list[str]:
     lines: list[str] = []
+    pad = " " * (4 + KIND_WIDTH)  # under the finding, past its kind
     for finding in result.findings:
-        kind = style(f"{finding.kind:<16}", _KIND_STYLE.get(finding.kind, "yellow"))
+        kind = style(f"{finding.kind:<{KIND_WIDTH}}", _KIND_STYLE.get(finding.kind, "yellow"))
         lines.append(f"    {kind}{finding.location}")
-        lines.append(f"    {'':<16}{finding.message}")
+        lines.append(f"{pad}{finding.message}")
         for evidence in finding.evidence[:3]:
-            lines.append(f"    {'':<16}{style('seen in ' + evidence, 'dim')}")
+            lines.append(f"{pad}{style('seen in ' + evidence, 'dim')}")
         if len(finding.evidence) > 3:
-            lines.append(f"    {'':<16}{style(f'... and {len(finding.evidence) - 3} more', 'dim')}")
+            lines.append(f"{pad}{style(f'... and {len(finding.evidence) - 3} more', 'dim')}")
         if finding.instead:
-            lines.append(f"    {'':<16}write instead:")
-            lines.extend(f"    {'':<18}{line}" for line in finding.instead.splitlines())
+            lines.append(f"{pad}write instead:")
+            lines.extend(f"{pad}  {line}" for line in finding.instead.splitlines())
     changed = [s for s in result.services if s.suggested != s.granted]
     if changed:
         granted = sum(s.granted_breadth for s in result.services)
