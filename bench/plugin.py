@@ -46,6 +46,9 @@ def run_session(root: Path, *extra: str) -> tuple[float, str]:
         *extra,
     ]
     environment = {**os.environ, "CONNECTOR_HARNESS_CACHE": str(root / ".harness-cache")}
+    # Python's default: compiled modules are cached. Without it (PYTHONDONTWRITEBYTECODE)
+    # every session recompiles the harness and pytest re-rewrites each plugin's modules.
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
     finished = subprocess.run(
         command, capture_output=True, text=True, cwd=root, check=False, env=environment

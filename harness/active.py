@@ -7,8 +7,10 @@ workspace without importing Hypothesis (an optional extra, slow to import).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from harness.model import Workspace
+if TYPE_CHECKING:
+    from harness.model import Workspace
 
 _ACTIVE: list[Callable[[], Workspace | None]] = []
 

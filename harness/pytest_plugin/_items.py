@@ -5,17 +5,24 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
-from harness.analysis import BindingResult
-from harness.findings import KINDS, Finding
-from harness.model import Binding, Flow, Mark
+from harness.findings import KIND_WIDTH, KINDS, Finding
 from harness.pytest_plugin._session import HarnessSession
 
+if TYPE_CHECKING:
+    from harness.analysis import BindingResult
+    from harness.messages import Decision
+    from harness.model import Binding, Flow, Mark
+
 SESSION_KEY = pytest.StashKey[HarnessSession]()
+PROPERTY_PREFIX = "harness_"
+BINDING_PROPERTY, VERDICT_PROPERTY = "harness_binding", "harness_verdict"
+SECTION = "Captured least privilege call"  # the title pytest gives a `call` report section
+SHOWN_STEPS = 5  # step numbers listed for a call repeated in a flow; the rest are counted
 
 
 class LeastPrivilegeWarning(UserWarning):
@@ -56,23 +63,52 @@ def concerns(finding: Finding, flow: Flow) -> bool:
 
 def render_findings(findings: list[Finding]) -> list[str]:
     lines = []
+    pad = " " * (2 + KIND_WIDTH)  # under the finding, past its kind
     for finding in findings:
         # a live call (the `sandbox` fixture) has no YAML step: name the test's call instead
         where = finding.location or (finding.evidence[0] if finding.evidence else "")
-        lines.append(f"  {finding.kind:<16}{where}".rstrip())
-        lines.append(f"  {'':<16}{finding.message}")
+        lines.append(f"  {finding.kind:<{KIND_WIDTH}}{where}".rstrip())
+        lines.append(f"{pad}{finding.message}")
         if finding.instead:
-            lines.append(f"  {'':<16}write instead:")
-            lines.extend(f"  {'':<18}{line}" for line in finding.instead.splitlines())
+            lines.append(f"{pad}write instead:")
+            lines.extend(f"{pad}  {line}" for line in finding.instead.splitlines())
     return lines
 
 
-def binding_row(result: BindingResult) -> dict[str, Any]:
-    """What the terminal summary shows for a binding; travels on reports across xdist."""
+def call_lines(decisions: list[Decision]) -> list[str]:
+    """One line per distinct call and outcome, naming its steps: a flow that polls the same
+    endpoint a hundred times reads as one line, not a hundred."""
+    steps: dict[str, list[int]] = {}
+    for d in decisions:
+        allowed_by = f"; allowed by {', '.join(d.satisfied_by)}" if d.satisfied_by else ""
+        call = f"{d.method} {d.host}{d.path}  {d.outcome}  ({d.reason}{allowed_by})"
+        steps.setdefault(call, []).append(d.step + 1)
+    lines = []
+    for call, numbers in steps.items():
+        shown = ", ".join(str(n) for n in numbers[:SHOWN_STEPS])
+        more = f" and {len(numbers) - SHOWN_STEPS} more" if len(numbers) > SHOWN_STEPS else ""
+        label = f"step {shown}" if len(numbers) == 1 else f"steps {shown}{more}"
+        lines.append(f"  {label}  {call}")
+    return lines
+
+
+def binding_properties(result: BindingResult) -> list[tuple[str, object]]:
+    """The binding's verdict and counts as JUnit XML properties; they also travel on the
+    item's reports across pytest-xdist, where the controller's summary reads them."""
+    verdict = "pass" if result.passed else "fail"
+    counts = [(f"{PROPERTY_PREFIX}{kind}", result.count(kind)) for kind in KINDS]
+    return [(BINDING_PROPERTY, result.binding), (VERDICT_PROPERTY, verdict), *counts]
+
+
+def binding_row(properties: list[tuple[str, object]]) -> dict[str, Any] | None:
+    """A summary row (binding, verdict, a count per kind) from a report's properties."""
+    values = dict(properties)
+    if BINDING_PROPERTY not in values:
+        return None
     return {
-        "binding": result.binding,
-        "verdict": "pass" if result.passed else "fail",
-        **{kind: result.count(kind) for kind in KINDS},
+        "binding": values[BINDING_PROPERTY],
+        "verdict": values[VERDICT_PROPERTY],
+        **{kind: values[f"{PROPERTY_PREFIX}{kind}"] for kind in KINDS},
     }
 
 
@@ -114,16 +150,14 @@ class FlowItem(_PlainFailure):
         self._no_binding = f"connector {flow.connector} has no binding selected for this run"
         if binding is None:  # a skip mark: pytest reports it at the flow's line, not in here
             self.add_marker(pytest.mark.skip(reason=self._no_binding))
-        self.harness_row: dict[str, Any] | None = None
+        self.harness_section: str | None = None  # goes on the call report, see plugin.py
 
     def runtest(self) -> None:
         if self.binding is None:
             pytest.skip(self._no_binding)
         session = harness_session(self.config)
         result = session.result(self.binding)
-        self.harness_row = binding_row(result)
-        for kind in KINDS:
-            self.user_properties.append((f"harness_{kind}", result.count(kind)))
+        self.user_properties.extend(binding_properties(result))
         relevant = [f for f in result.findings if concerns(f, self.flow)]
         failing = [f for f in relevant if f.kind in session.fail_kinds()]
         lenient = [f for f in relevant if f not in failing and f.kind in session.fail_on()]
@@ -134,13 +168,9 @@ class FlowItem(_PlainFailure):
         )
         # The call-by-call listing only where it is read, with a failure: a thousand passing
         # items would otherwise ship megabytes of text to the xdist controller.
-        calls = [
-            f"  step {d.step + 1}  {d.method} {d.host}{d.path}  {d.outcome}  ({d.reason}"
-            + (f"; allowed by {', '.join(d.satisfied_by)})" if d.satisfied_by else ")")
-            for d in (session.decisions(self.binding, self.flow) if failing else ())
-        ]
+        calls = call_lines(session.decisions(self.binding, self.flow)) if failing else []
         lines = [f"{summary}; calls of {self.flow.name}:", *calls] if calls else [summary]
-        self.add_report_section("call", "least privilege", "\n".join(lines))
+        self.harness_section = "\n".join(lines)
         for finding in lenient:
             warnings.warn(
                 LeastPrivilegeWarning(f"{finding.location}: {finding.message}"), stacklevel=1

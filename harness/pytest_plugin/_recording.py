@@ -7,11 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.recording import flow_from_exchanges, write_flow_file
-from harness.secrets import SecretScrubber
-
 if TYPE_CHECKING:
-    from harness.pytest_plugin._fixtures import LiveSandbox
+    from harness.pytest_plugin._live import LiveSandbox
 
 CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 
@@ -19,6 +16,8 @@ CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 def finish_recording(request: pytest.FixtureRequest, live: LiveSandbox) -> None:
     """After a passing test, record its calls when the record mode (or the mark) asks for it."""
     from harness.pytest_plugin._items import harness_session
+    from harness.recording import flow_from_exchanges, write_flow_file
+    from harness.secrets import SecretScrubber
 
     session = harness_session(request.config)
     marker = request.node.get_closest_marker("harness_record")

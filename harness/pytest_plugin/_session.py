@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.analysis import BindingResult
-from harness.baseline import load_baseline
-from harness.engine import Selection, check_binding, run_check, select_bindings
 from harness.errors import HarnessError, InputError, InputErrors
 from harness.findings import EXCESSIVE, OVER_BROAD
-from harness.gate import GateContext
-from harness.loader import load_workspace, scenario_files
-from harness.messages import Decision
-from harness.model import Binding, Flow, Workspace
 from harness.pytest_plugin._config import HarnessConfig
-from harness.report import Report
-from harness.sandbox import Sandbox
+
+if TYPE_CHECKING:  # the engine loads with the first collected file, not with the plugin
+    from harness.analysis import BindingResult
+    from harness.gate import GateContext
+    from harness.messages import Decision
+    from harness.model import Binding, Flow, Workspace
+    from harness.report import Report
+    from harness.sandbox import Sandbox
 
 LENIENT_KINDS = frozenset({EXCESSIVE, OVER_BROAD})  # warn instead of fail when not strict
 
@@ -41,8 +41,11 @@ class HarnessSession:
     def load(self) -> Workspace | None:
         """The workspace, or None after recording why it could not be loaded."""
         if self._workspace is None and self._errors is None:
+            from harness.loader import load_workspace
+
             try:
                 self._workspace = load_workspace(self.config.workspace)
+                gc.freeze()
             except InputErrors as errors:
                 self._errors = errors.errors
             except InputError as error:
@@ -57,6 +60,8 @@ class HarnessSession:
     def scenario_paths(self) -> list[Path]:
         """Every policy document of the workspace, resolved, in a stable order."""
         if self._scenario_paths is None:
+            from harness.loader import scenario_files
+
             try:
                 self._scenario_paths = [p.resolve() for p in scenario_files(self.config.workspace)]
             except HarnessError:
@@ -92,6 +97,8 @@ class HarnessSession:
         workspace = self.load()
         assert workspace is not None
         if self._selected is None:
+            from harness.engine import Selection, select_bindings
+
             try:
                 selected = select_bindings(
                     workspace, Selection(self.config.env, self.config.binding)
@@ -113,6 +120,9 @@ class HarnessSession:
         """The analysis of one binding over all its flows, computed once per process."""
         cached = self._results.get(binding.name)
         if cached is None:
+            from harness.engine import check_binding
+            from harness.sandbox import Sandbox
+
             workspace = self.load()
             assert workspace is not None
             if self._sandbox is None:
@@ -137,6 +147,9 @@ class HarnessSession:
     def gate_context(self) -> GateContext:
         """The date and baseline items are judged by; a broken baseline fails the session."""
         if self._context is None:
+            from harness.baseline import load_baseline
+            from harness.gate import GateContext
+
             baseline = None
             if self.config.baseline is not None:
                 try:
@@ -146,8 +159,17 @@ class HarnessSession:
             self._context = GateContext(self.config.today, baseline)
         return self._context
 
+    def release(self) -> None:
+        """Drop the workspace, the sandbox and every binding's decisions once the session is
+        over: pytest's last garbage collections then need not walk them, nor does the exit."""
+        self._workspace = self._sandbox = self._flows_by_file = self._selected = None
+        self._results.clear()
+        self._decisions.clear()
+
     def full_report(self) -> Report | None:
         """The report over the bindings the session's items covered (on any worker)."""
+        from harness.engine import Selection, run_check
+
         workspace = self.load()
         if workspace is None or not self.seen:
             return None

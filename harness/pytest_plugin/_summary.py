@@ -6,13 +6,9 @@ from typing import Any
 
 import pytest
 
+from harness.pytest_plugin._items import binding_row
 from harness.pytest_plugin._session import HarnessSession
-from harness.render.jsonfmt import render_json
-from harness.render.markdown import render_markdown
 from harness.render.style import Style, table
-from harness.render.text import render_text, verdict_cells
-
-REPORT_ATTRIBUTE = "harness_binding"  # kept on reports, so it crosses pytest-xdist
 
 
 class HarnessReporter:
@@ -22,16 +18,20 @@ class HarnessReporter:
         self.session = session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        row = getattr(report, REPORT_ATTRIBUTE, None)
-        if isinstance(row, dict):
+        if report.when == "call" and (row := binding_row(report.user_properties)):
             self.session.seen[row["binding"]] = row
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if hasattr(session.config, "workerinput"):
-            return  # an xdist worker: the controller writes the reports
-        if not self.session.config.reports:
-            return
-        report = self.session.full_report()
+        if not hasattr(session.config, "workerinput"):  # xdist workers leave it to the controller
+            self.write_reports()
+        self.session.release()
+
+    def write_reports(self) -> None:
+        from harness.render.jsonfmt import render_json
+        from harness.render.markdown import render_markdown
+        from harness.render.text import render_text
+
+        report = self.session.full_report() if self.session.config.reports else None
         if report is None:
             return
         for kind, path in self.session.config.reports:
@@ -48,6 +48,8 @@ class HarnessReporter:
         seen = self.session.seen
         if not seen:
             return
+        from harness.render.text import verdict_cells
+
         style = Style(bool(terminalreporter.hasmarkup))
         terminalreporter.write_sep(
             "=", "least privilege"

@@ -18,10 +18,16 @@ from harness.pytest_plugin._fixtures import (
     http_sandbox,
     sandbox,
 )
-from harness.pytest_plugin._items import SESSION_KEY, FlowItem, ScenarioFile, harness_session
+from harness.pytest_plugin._items import (
+    SECTION,
+    SESSION_KEY,
+    FlowItem,
+    ScenarioFile,
+    harness_session,
+)
 from harness.pytest_plugin._recording import CALL_REPORT
 from harness.pytest_plugin._session import HarnessSession
-from harness.pytest_plugin._summary import REPORT_ATTRIBUTE, HarnessReporter
+from harness.pytest_plugin._summary import HarnessReporter
 
 __all__ = [
     "assert_denied",
@@ -65,6 +71,8 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call":
         item.stash[CALL_REPORT] = report
-        if isinstance(item, FlowItem) and item.harness_row is not None:
-            setattr(report, REPORT_ATTRIBUTE, item.harness_row)
+        if isinstance(item, FlowItem) and item.harness_section is not None:
+            # on the call report alone: add_report_section would repeat it on the teardown
+            # report, and every report crosses to the xdist controller
+            report.sections.append((SECTION, item.harness_section))
     return report

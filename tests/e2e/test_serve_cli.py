@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.pytest_plugin._fixtures import HttpSandbox
+from harness.pytest_plugin._live import HttpSandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,12 +22,12 @@ def test_missing_scope_report(pytester: pytest.Pytester, ws: PluginWorkspace) ->
         [
             "*_ sync[[]bot@prod[]] _*",
             "binding bot@prod fails least privilege in flow sync (1 finding):",
-            f"  missing         scenarios/bot.yaml:{step}:9",
-            "                  svc:items.create was denied: it requires svc.write; grant svc.write",
-            "                  write instead:",
-            f"                    # role `bot-prod` at scenarios/bot.yaml:{role + 1}:13",
-            "                    grants:",
-            "                      svc: [svc.read, svc.write]",
+            f"  missing           scenarios/bot.yaml:{step}:9",
+            "                    svc:items.create was denied: it requires svc.write; grant svc.write",
+            "                    write instead:",
+            f"                      # role `bot-prod` at scenarios/bot.yaml:{role + 1}:13",
+            "                      grants:",
+            "                        svc: [svc.read, svc.write]",
         ],
         consecutive=True,
     )
@@ -52,6 +52,29 @@ def test_missing_scope_report(pytester: pytest.Pytester, ws: PluginWorkspace) ->
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
+def test_repeated_calls_are_listed_once_with_their_steps(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    polls = ["GET /items"] * 8
+    calls = [*polls[:3], "POST /items", *polls[3:], "POST /items", "GET /items/i1"]
+    ws.write({"bot.yaml": ws.policy({"prod": ["svc.read"]}, {"sync": calls})})
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "bot@prod: 11 calls over 1 flow(s), 9 allowed, 2 denied, 0 blocked; coverage 1/1;"
+            " calls of sync:",
+            "  steps 1, 2, 3, 5, 6 and 3 more  GET api.svc.example/items  allowed"
+            "  (requires svc.read; allowed by svc.read)",
+            "  steps 4, 10  POST api.svc.example/items  denied"
+            "  (requires svc.write; granted: svc.read)",
+            "  step 11  GET api.svc.example/items/i1  allowed"
+            "  (requires svc.read; allowed by svc.read)",
+        ],
+        consecutive=True,
+    )
+
+
 EXCESSIVE = {"prod": ["svc.read", "svc.delete"]}
 
 
@@ -66,13 +89,13 @@ def test_excessive_grant_fails_in_strict_mode(
     result.stdout.fnmatch_lines(
         [
             "binding bot@prod fails least privilege in flow sync (1 finding):",
-            f"  excessive       scenarios/bot.yaml:{grants}:*",
-            "                  `svc.delete` (role `bot-prod`) is unused:"
+            f"  excessive         scenarios/bot.yaml:{grants}:*",
+            "                    `svc.delete` (role `bot-prod`) is unused:"
             " no call of the binding's flows needed it",
-            "                  write instead:",
-            f"                    # role `bot-prod` at scenarios/bot.yaml:{grants}:13",
-            "                    grants:",
-            "                      svc: [svc.read]",
+            "                    write instead:",
+            f"                      # role `bot-prod` at scenarios/bot.yaml:{grants}:13",
+            "                      grants:",
+            "                        svc: [svc.read]",
         ],
         consecutive=True,
     )
@@ -124,13 +147,13 @@ def test_over_broad_with_write_instead(pytester: pytest.Pytester, ws: PluginWork
     result.stdout.fnmatch_lines(
         [
             "binding bot@prod fails least privilege in flow show (1 finding):",
-            f"  over-broad      scenarios/bot.yaml:{grants}:20",
-            "                  `svc.read` (role `bot-prod`) is broader than needed:"
+            f"  over-broad        scenarios/bot.yaml:{grants}:20",
+            "                    `svc.read` (role `bot-prod`) is broader than needed:"
             " every call it allows touches the same resources; narrow it to them",
-            "                  write instead:",
-            f"                    # role `bot-prod` at scenarios/bot.yaml:{grants}:13",
-            "                    grants:",
-            "                      svc: [svc.read@item=i1]",
+            "                    write instead:",
+            f"                      # role `bot-prod` at scenarios/bot.yaml:{grants}:13",
+            "                      grants:",
+            "                        svc: [svc.read@item=i1]",
         ],
         consecutive=True,
     )

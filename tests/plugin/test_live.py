@@ -233,14 +233,14 @@ def test_assert_least_privilege_lists_findings_and_calls(
     live.stdout.fnmatch_lines(
         [
             "E   binding bot@prod:",
-            "E     missing         test_flow_code.py::test_least_privilege_fails_missing"
+            "E     missing           test_flow_code.py::test_least_privilege_fails_missing"
             " step 2 (call 2)",
-            "E                     svc:items.create was denied: it requires svc.write;"
+            "E                       svc:items.create was denied: it requires svc.write;"
             " grant svc.write",
-            "E                     write instead:",
-            f"E                       # role `reader` at scenarios/bot.yaml:{reader}:13",
-            "E                       grants:",
-            "E                         svc: [svc.read, svc.write]",
+            "E                       write instead:",
+            f"E                         # role `reader` at scenarios/bot.yaml:{reader}:13",
+            "E                         grants:",
+            "E                           svc: [svc.read, svc.write]",
             "E   calls made:",
             "E     1. GET api.svc.example/items -> allowed (svc:items.list: requires svc.read)",
             "E     2. POST api.svc.example/items -> denied"
@@ -257,13 +257,13 @@ def test_assert_least_privilege_lists_findings_and_calls(
     live.stdout.fnmatch_lines(
         [
             "E   binding bot@dev:",
-            f"E     excessive       scenarios/bot.yaml:{writer}:31",
-            "E                     `svc.delete` (role `writer`) is unused:"
+            f"E     excessive         scenarios/bot.yaml:{writer}:31",
+            "E                       `svc.delete` (role `writer`) is unused:"
             " no call of the binding's flows needed it",
-            "E                     write instead:",
-            f"E                       # role `writer` at scenarios/bot.yaml:{writer}:13",
-            "E                       grants:",
-            "E                         svc: [svc.write]",
+            "E                       write instead:",
+            f"E                         # role `writer` at scenarios/bot.yaml:{writer}:13",
+            "E                         grants:",
+            "E                           svc: [svc.write]",
             "E   calls made:",
             "E     1. POST api.svc.example/items -> allowed (svc:items.create: requires svc.write)",
         ],

@@ -123,11 +123,11 @@ def test_record_and_replay_round_trip(pytester: pytest.Pytester, ws: PluginWorks
     replay.stdout.fnmatch_lines(
         [
             "binding bot@dev fails least privilege in flow recorded-flow (2 findings):",
-            "  missing         scenarios/recorded/recorded-flow.yaml:*:5",
-            "                  svc:items.create was denied: it requires svc.write; grant svc.write",
+            "  missing           scenarios/recorded/recorded-flow.yaml:*:5",
+            "                    svc:items.create was denied: it requires svc.write; grant svc.write",
             "*",
-            "  missing         scenarios/recorded/recorded-flow.yaml:*:5",
-            "                  svc:items.upload was denied: it requires svc.write; grant svc.write",
+            "  missing           scenarios/recorded/recorded-flow.yaml:*:5",
+            "                    svc:items.upload was denied: it requires svc.write; grant svc.write",
         ]
     )
     replay.stdout.fnmatch_lines(

@@ -129,7 +129,10 @@ def test_report_section_on_each_item(pytester: pytest.Pytester, ws: PluginWorksp
         assert section.startswith(f"{binding}: ")
         # the call-by-call listing comes with a failure; a passing item carries the summary
         assert ("  step 1  " in section) == report.failed
-        assert report.harness_binding["binding"] == binding
+        assert ("harness_binding", binding) in report.user_properties
+    teardowns = [r for r in reprec.getreports("pytest_runtest_logreport") if r.when == "teardown"]
+    # the section travels once, on the call report, not again on the teardown report
+    assert not any(dict(r.sections).get("Captured least privilege call") for r in teardowns)
     beta_prod = next(r for r in calls if r.nodeid.endswith("[beta@prod]"))
     assert dict(beta_prod.sections)["Captured least privilege call"].splitlines()[1:] == [
         "  step 1  GET api.svc.example/items  allowed  (requires svc.read; allowed by svc.read)",
@@ -156,14 +159,23 @@ def test_junit_xml_properties(pytester: pytest.Pytester, ws: PluginWorkspace) ->
         return {p.get("name", ""): p.get("value", "") for p in cases[name].iter("property")}
 
     beta_prod = properties("beta-sync[beta@prod]")
-    assert set(beta_prod) == {f"harness_{kind}" for kind in KINDS}
+    assert set(beta_prod) == {
+        "harness_binding",
+        "harness_verdict",
+        *(f"harness_{kind}" for kind in KINDS),
+    }
     assert {name: value for name, value in beta_prod.items() if value != "0"} == {
-        "harness_missing": "1"
+        "harness_binding": "beta@prod",
+        "harness_verdict": "fail",
+        "harness_missing": "1",
     }
     assert properties("gamma-show[gamma@prod]")["harness_excessive"] == "1"
     assert properties("gamma-show[gamma@prod]")["harness_over-broad"] == "1"
     assert properties("delta-hook[delta@prod]")["harness_egress"] == "1"
-    assert set(properties("alpha-list[alpha@prod]").values()) == {"0"}
+    alpha = properties("alpha-list[alpha@prod]")
+    assert alpha.pop("harness_verdict") == "pass"
+    assert alpha.pop("harness_binding") == "alpha@prod"
+    assert set(alpha.values()) == {"0"}
     failure = cases["beta-sync[beta@prod]"].find("failure")
     assert failure is not None
     assert failure.get("message", "").startswith(

@@ -1,0 +1,231 @@
+"""The sandbox a test's live flow code runs in (requests, httpx, loopback HTTP), and the
+assertions on its calls. Imported when a test first asks for a sandbox fixture."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from harness.analysis import analyse_binding
+from harness.findings import EGRESS, EXCESSIVE, MISSING, OVER_BROAD
+from harness.interception import Exchange, Interceptor
+from harness.messages import Decision
+from harness.model import Binding, Workspace
+from harness.pytest_plugin._items import render_findings
+from harness.replay import replay
+from harness.sandbox import Sandbox
+from harness.transports.loopback import LoopbackServer
+
+DEFAULT_KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS)
+
+
+@dataclass(frozen=True, slots=True)
+class BindingHandle:
+    """What flow code needs to act as a binding: its token and where the services are."""
+
+    name: str
+    connector: str
+    env: str
+    token: str
+    base_urls: dict[str, str]  # service -> https://host
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """Environment variables for flow code that reads its settings from the environment."""
+        variables = {"HARNESS_TOKEN": self.token, "HARNESS_BINDING": self.name}
+        for service, url in self.base_urls.items():
+            variables[f"{service.upper().replace('-', '_')}_BASE_URL"] = url
+        return variables
+
+
+@dataclass
+class LiveSandbox:
+    """The sandbox of one test: its bindings, the calls made so far, and assertions on them."""
+
+    sandbox: Sandbox
+    interceptor: Interceptor
+    test: str
+    bindings_used: dict[str, Binding] = field(default_factory=dict)
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.sandbox.workspace
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return self.interceptor.exchanges
+
+    @property
+    def decisions(self) -> list[Decision]:
+        return [exchange.decision for exchange in self.interceptor.exchanges]
+
+    def binding(
+        self,
+        name: str,
+        env: str | None = None,
+        *,
+        grants: Mapping[str, Iterable[str]] | None = None,
+        lifetime: int | None = None,
+    ) -> BindingHandle:
+        """A binding's token: `binding("crm-sync", env="prod")` or `binding("crm-sync@prod")`;
+        `grants={"crm": [...]}` replaces its roles' grants (for exploring scope sets)."""
+        connector, _, at_env = name.partition("@")
+        wanted_env = env or at_env or None
+        candidates = [
+            b
+            for b in self.workspace.bindings
+            if b.connector == connector and (wanted_env is None or b.env == wanted_env)
+        ]
+        if len(candidates) != 1:
+            known = ", ".join(b.name for b in self.workspace.bindings)
+            problem = "no binding" if not candidates else "several bindings"
+            raise LookupError(f"{problem} matches {name!r} (env {wanted_env!r}); bindings: {known}")
+        chosen = candidates[0]
+        self.bindings_used[chosen.name] = chosen
+        token = self.sandbox.issue_token(chosen, grants=grants, lifetime=lifetime)
+        base_urls = {
+            service.name: f"https://{service.hosts[0]}" for service in self.workspace.services
+        }
+        return BindingHandle(chosen.name, chosen.connector, chosen.env, token, base_urls)
+
+    def calls_text(self) -> str:
+        """Every call made so far with its outcome and why, one per line."""
+        if not self.exchanges:
+            return "  (no calls were made)"
+        lines = []
+        for number, exchange in enumerate(self.exchanges, start=1):
+            decision = exchange.decision
+            what = (
+                f"{decision.service}:{decision.operation}" if decision.operation else decision.host
+            )
+            lines.append(
+                f"  {number}. {decision.method} {decision.host}{decision.path} -> "
+                f"{decision.outcome} ({what}: {decision.reason})"
+            )
+        return "\n".join(lines)
+
+    def assert_least_privilege(
+        self, binding: str | None = None, kinds: Iterable[str] = DEFAULT_KINDS
+    ) -> None:
+        """Fail when the calls so far were denied or blocked, or the binding holds more than
+        they needed; the message lists each finding and each call."""
+        wanted = set(kinds)
+        names = [binding] if binding else sorted(self.bindings_used)
+        if not names:
+            raise AssertionError(
+                "assert_least_privilege: no binding was used; call binding(...) first"
+            )
+        problems: list[str] = []
+        for name in names:
+            target = self.bindings_used.get(name) or next(
+                b for b in self.workspace.bindings if b.name == name
+            )
+            decisions = [
+                d
+                for d in self.decisions
+                if d.binding == target.name or (d.outcome == "blocked" and not d.binding)
+            ]
+            result = analyse_binding(self.workspace, target, decisions, wanted)
+            findings = [f for f in result.findings if f.kind in wanted]
+            if findings:
+                problems.append(f"binding {target.name}:")
+                problems.extend(render_findings(findings))
+        if problems:
+            raise AssertionError(
+                "\n".join(
+                    ["least privilege does not hold:", *problems, "calls made:", self.calls_text()]
+                )
+            )
+
+    def assert_denied(
+        self, method: str | None = None, url: str | None = None, *, operation: str | None = None
+    ) -> Decision:
+        """Fail unless a matching call was denied or blocked; return its decision."""
+
+        def matches(decision: Decision) -> bool:
+            if method and decision.method != method.upper():
+                return False
+            if url and not f"https://{decision.host}{decision.path}".startswith(url.split("?")[0]):
+                return False
+            return not operation or operation in (
+                decision.operation,
+                f"{decision.service}:{decision.operation}",
+            )
+
+        found = [d for d in self.decisions if matches(d)]
+        refused = [d for d in found if d.outcome != "allowed"]
+        if refused:
+            return refused[0]
+        wanted = " ".join(part for part in (method, url, operation) if part)
+        problem = "was allowed" if found else "was never made"
+        raise AssertionError(
+            f"expected a denied call matching {wanted}, but it {problem}. "
+            f"Calls made:\n{self.calls_text()}"
+        )
+
+    def assert_flow_passes(
+        self, flow: str, binding: str, grants: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
+        """Replay a workspace flow under `binding` (or under `grants` instead of its roles) and
+        fail naming each refused step: with `@given(scopes=scope_subsets(...))`, Hypothesis
+        shrinks to the smallest grant set that breaks the flow."""
+        target = next((b for b in self.workspace.bindings if b.name == binding), None)
+        chosen = next((f for f in self.workspace.flows if f.name == flow), None)
+        if target is None or chosen is None:
+            known = ", ".join(f.name for f in self.workspace.flows)
+            raise LookupError(f"no flow {flow!r} or binding {binding!r} (flows: {known})")
+        expected_denied = {step.index for step in chosen.steps if step.expect == "denied"}
+        refused = [
+            f"  step {d.step + 1} ({d.step_name}): {d.method} {d.host}{d.path} {d.outcome}: {d.reason}"
+            for d in replay(Sandbox(self.workspace), chosen, target, grants=grants)
+            if d.allowed == (d.step in expected_denied)
+        ]
+        if refused:
+            held = (
+                "its roles"
+                if grants is None
+                else "; ".join(f"{s}: {', '.join(g)}" for s, g in sorted(grants.items()))
+                or "no grants"
+            )
+            raise AssertionError(
+                "\n".join([f"flow {flow} fails under {binding} with {held}:", *refused])
+            )
+
+    def reset(self) -> None:
+        """Forget the calls so far and restart the clock and collections (e.g. per Hypothesis example)."""
+        self.sandbox.reset()
+        self.interceptor.exchanges.clear()
+        self.bindings_used.clear()
+
+
+@dataclass
+class HttpSandbox(LiveSandbox):
+    """The sandbox of one test served on loopback HTTP ports, for flow code in any language.
+
+    Its `exchanges` log every call the servers answered; `binding(...)` gives tokens
+    whose `base_urls` point at the loopback servers (`http://127.0.0.1:PORT`).
+    """
+
+    server: LoopbackServer | None = None
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        """Service name -> `http://127.0.0.1:PORT` serving it."""
+        assert self.server is not None
+        return self.server.base_urls
+
+    def binding(
+        self,
+        name: str,
+        env: str | None = None,
+        *,
+        grants: Mapping[str, Iterable[str]] | None = None,
+        lifetime: int | None = None,
+    ) -> BindingHandle:
+        """A binding's token, with `base_urls` pointing at the loopback servers."""
+        handle = LiveSandbox.binding(self, name, env, grants=grants, lifetime=lifetime)
+        return replace(handle, base_urls=dict(self.base_urls))
