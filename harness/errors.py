@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.records import pickled_by_fields
+
 
 class HarnessError(Exception):
     """Base of every error connector-harness raises on purpose."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Location:
     """A place in an input file; line and column count from 1 (0: unknown)."""

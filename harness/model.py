@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from harness.errors import Location
+from harness.records import pickled_by_fields
 from harness.scopes import Grant, Requirement, ScopeUniverse
 from harness.sql import Table
 
@@ -198,6 +199,7 @@ class Binding:
         return f"{self.connector}@{self.env}"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Step:
     """One recorded call of a flow."""
