@@ -27,13 +27,13 @@ class HarnessReporter:
         self.session.release()
 
     def write_reports(self) -> None:
+        report = self.session.full_report() if self.session.config.reports else None
+        if report is None:
+            return
         from harness.render.jsonfmt import render_json
         from harness.render.markdown import render_markdown
         from harness.render.text import render_text
 
-        report = self.session.full_report() if self.session.config.reports else None
-        if report is None:
-            return
         for kind, path in self.session.config.reports:
             if kind == "json":
                 text = render_json(report.to_data())
