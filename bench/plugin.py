@@ -10,7 +10,13 @@ is replayed once; with plain `--dist load` both workers replay most bindings.)
 Every xdist worker loads the whole workspace before it runs its half, so the
 workspace cache (harness/cache.py) decides how much parallelism can win: the
 first, cold session is shown apart, and the targets are judged on sessions with
-the cache warm, as in everyday use.
+the cache warm, as in everyday use, each the best of 3.
+
+The judged sessions run with every plugin the development environment installs
+(Hypothesis's plugin imports Hypothesis at the end of each session, in the
+controller and in each worker). A second pair runs with plugin autoloading off
+and only pytest-xdist and this plugin loaded, to show what those two cost apart
+from the rest.
 """
 
 from __future__ import annotations
@@ -28,9 +34,14 @@ from generate import generate_workspace
 CONNECTORS, FLOWS, CALLS = 100, 5, 100
 SERIAL_TARGET_SECONDS = 10.0
 PARALLEL_TARGET_RATIO = 1.5
+PARALLEL = ("-n", "2", "--dist", "loadfile")
 
 
-def run_session(root: Path, *extra: str) -> tuple[float, str]:
+REPEATS = 3
+ONLY_THESE_PLUGINS = ("-p", "xdist.plugin", "-p", "harness.pytest_plugin.plugin")
+
+
+def run_session(root: Path, *extra: str, isolated: bool = False) -> tuple[float, str]:
     command = [
         sys.executable,
         "-m",
@@ -38,6 +49,7 @@ def run_session(root: Path, *extra: str) -> tuple[float, str]:
         "-q",
         "-p",
         "no:cacheprovider",
+        *(ONLY_THESE_PLUGINS if isolated else ()),
         "--rootdir",
         str(root),
         "-c",
@@ -49,6 +61,8 @@ def run_session(root: Path, *extra: str) -> tuple[float, str]:
     # Python's default: compiled modules are cached. Without it (PYTHONDONTWRITEBYTECODE)
     # every session recompiles the harness and pytest re-rewrites each plugin's modules.
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    if isolated:
+        environment["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     started = time.perf_counter()
     finished = subprocess.run(
         command, capture_output=True, text=True, cwd=root, check=False, env=environment
@@ -74,17 +88,21 @@ def main() -> int:
         generate_workspace(root, CONNECTORS, flows=FLOWS, calls=CALLS)
         (root / "pytest.ini").write_text("[pytest]\n")
         cold, _ = run_session(root)  # fills the workspace cache
-        serial, serial_summary = min(run_session(root) for _ in range(2))
-        parallel, parallel_summary = min(
-            run_session(root, "-n", "2", "--dist", "loadfile") for _ in range(2)
-        )
+
+        def best(*extra: str, isolated: bool = False) -> tuple[float, str]:
+            return min(run_session(root, *extra, isolated=isolated) for _ in range(REPEATS))
+
+        serial, serial_summary = best()
+        parallel, parallel_summary = best(*PARALLEL)
+        alone_serial, _ = best(isolated=True)
+        alone_parallel, _ = best(*PARALLEL, isolated=True)
     items = count(serial_summary)
     ratio = serial / parallel
     serial_ok = serial < SERIAL_TARGET_SECONDS
     ratio_ok = ratio >= PARALLEL_TARGET_RATIO
     print(
         f"pytest plugin: {items} flow x binding items ({CONNECTORS} connectors x {FLOWS} flows x 2 envs, "
-        f"{CALLS} calls per flow), best of 2 with the workspace cache warm"
+        f"{CALLS} calls per flow), best of {REPEATS} with the workspace cache warm"
     )
     print(
         f"  serial, cold  {cold:6.2f} s   (the first session parses the workspace and fills the cache)"
@@ -96,6 +114,10 @@ def main() -> int:
     print(
         f"  -n 2 loadfile {parallel:6.2f} s   {ratio:.2f}x serial   [target >= {PARALLEL_TARGET_RATIO}x: "
         f"{'PASS' if ratio_ok else 'MISS'}]   {parallel_summary}"
+    )
+    print(
+        f"  pytest-xdist and this plugin alone: serial {alone_serial:.2f} s, "
+        f"-n 2 loadfile {alone_parallel:.2f} s, {alone_serial / alone_parallel:.2f}x"
     )
     if count(parallel_summary) != items:
         print("  the parallel run did not run the same items")
