@@ -436,7 +436,8 @@ class _Loader:
                     "give each operation a unique id",
                 )
                 continue
-            route = (operation.method, re.sub(r"\{[^}]+\}", "{}", operation.path))
+            # `{a}` and `{b}` are the same route; `{+a}` (spanning segments) is another
+            route = (operation.method, re.sub(r"\{(\+?)[^}]+\}", r"{\1}", operation.path))
             if route in seen_routes:
                 self._fail(
                     doc.location(("operations", index, "path")),

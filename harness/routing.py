@@ -8,18 +8,28 @@ from urllib.parse import quote, unquote, urlsplit
 
 from harness.model import Operation, Service
 
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# `{name}` matches one path segment; `{+name}` (RFC 6570's reserved expansion, as Google's
+# discovery documents write it) matches one or more, e.g. a file path in GitHub's
+# `/repos/{owner}/{repo}/contents/{+path}`.
+_PARAM = re.compile(r"\{(\+?)([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def template_params(path: str) -> tuple[str, ...]:
-    return tuple(_PARAM.findall(path))
+    return tuple(name for _, name in _PARAM.findall(path))
+
+
+def spanning_params(path: str) -> tuple[str, ...]:
+    """The parameters of `path` that may span several segments (`{+name}`)."""
+    return tuple(name for plus, name in _PARAM.findall(path) if plus)
 
 
 def compile_template(path: str) -> re.Pattern[str]:
-    """`/v1/contacts/{id}` -> a regex where each `{name}` matches one path segment."""
+    """`/v1/contacts/{id}` -> a regex where each `{name}` matches one path segment and each
+    `{+name}` one or more."""
     pattern, position = "", 0
     for match in _PARAM.finditer(path):
-        pattern += re.escape(path[position : match.start()]) + f"(?P<{match[1]}>[^/]+)"
+        value = ".+" if match[1] else "[^/]+"
+        pattern += re.escape(path[position : match.start()]) + f"(?P<{match[2]}>{value})"
         position = match.end()
     return re.compile(pattern + re.escape(path[position:]) + "/?")
 
@@ -71,8 +81,9 @@ class Router:
                 for operation in service.operations:
                     self._add(host.lower(), service, operation)
         for candidates in self._templates.values():
-            candidates.sort(
+            candidates.sort(  # a parameter spanning segments matches last
                 key=lambda c: (
+                    len(spanning_params(c.operation.path)),
                     len(template_params(c.operation.path)),
                     -len(c.operation.path),
                     c.operation.id,

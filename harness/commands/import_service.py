@@ -89,6 +89,14 @@ class ImportServiceCommand:
             metavar="GLOB",
             help="leave out scopes a connector cannot hold (e.g. add-on-only scopes; repeat)",
         )
+        parser.add_argument(
+            "--spanning-param",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="a path parameter whose values hold slashes, e.g. a file path: "
+            "{NAME} becomes {+NAME} and matches several segments (repeat)",
+        )
         parser.add_argument("--source", help="provenance: where the document came from")
         parser.add_argument("--version", dest="source_version", help="provenance: its version")
         parser.add_argument("--commit", help="provenance: the commit it was taken from")
@@ -111,6 +119,7 @@ class ImportServiceCommand:
             commit=args.commit,
             date=args.date,
             exclude_scopes=tuple(args.exclude_scope),
+            spanning=tuple(args.spanning_param),
         )
         service = import_service(
             args.format, Path(args.file), settings, tuple(Path(p) for p in args.context)

@@ -157,12 +157,7 @@ def import_discovery(
                     (base_id + (".upload" if number == 0 else ".upload-resumable"), upload_path)
                 )
         for op_id, raw_path in routes:
-            path, renamed = route_path(raw_path)
-            if any("+" in item for item in renamed):
-                draft.notes.append(
-                    f"{method_id}: {', '.join(renamed)}: a reserved expansion matches one "
-                    "path segment only"
-                )
+            path, _ = route_path(raw_path, settings.spanning)
             draft.operations.append(
                 ImportedOperation(op_id, http_method, path, requires, document.location(where))
             )

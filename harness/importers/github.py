@@ -97,7 +97,7 @@ def import_github(document: SourceDocument, settings: ImportSettings) -> Importe
         if access == "write":
             draft.declared_implies[scope] = [_scope(permission, "read")]
     for (method, raw_path), pairs in sorted(alternatives.items()):
-        path, _ = route_path(raw_path)
+        path, _ = route_path(raw_path, settings.spanning)
         writes = [permission for permission, access in pairs if access == "write"]
         risk = None
         if not writes:

@@ -268,7 +268,9 @@ class _OpenApi:
             except Unresolvable as err:
                 self.draft.skip(self.location(err.path), what, err.reason)
                 continue
-            path, renamed = route_path(self.base_path + "/" + raw_path.lstrip("/"))
+            path, renamed = route_path(
+                self.base_path + "/" + raw_path.lstrip("/"), self.settings.spanning
+            )
             if renamed:
                 self.draft.notes.append(
                     f"{what}: path parameters renamed to route: {', '.join(renamed)}"

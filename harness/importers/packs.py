@@ -61,6 +61,8 @@ PACKS: tuple[PackRecipe, ...] = (
         ImportSettings(
             service="github",
             title="GitHub REST API",
+            # a file path (contents API) and a Git ref (heads/main) hold slashes
+            spanning=("path", "ref"),
             source="octokit/app-permissions: generated/api.github.com.json",
             commit="2449f19",
             date="2026-03-17",

@@ -126,15 +126,18 @@ def path_id(method: str, path: str) -> str:
     return operation_id(f"{method.lower()}:{_PARAM.sub(lambda m: ':' + m[1], path)}")
 
 
-def route_path(path: str) -> tuple[str, tuple[str, ...]]:
+def route_path(path: str, spanning: Iterable[str] = ()) -> tuple[str, tuple[str, ...]]:
     """`path` with every `{param}` renamed to a routable identifier; and what was renamed.
 
-    The router matches `{name}` with `name` an identifier, one path segment each;
-    `{issue-number}` becomes `{issue_number}`, `{+name}` (a reserved expansion
-    that may span segments) becomes `{name}`, a repeated name gets a suffix.
+    The router matches `{name}` with `name` an identifier, one path segment each,
+    and `{+name}` over one or more segments. `{issue-number}` becomes
+    `{issue_number}`, a repeated name gets a suffix; a reserved expansion `{+name}`
+    keeps its `+`, and so does a parameter named in `spanning` (a file path or a
+    Git ref that the document cannot mark as holding slashes).
     """
     seen: set[str] = set()
     renamed: list[str] = []
+    spans = frozenset(spanning)
 
     def rename(match: re.Match[str]) -> str:
         original = match[1]
@@ -145,9 +148,10 @@ def route_path(path: str) -> tuple[str, tuple[str, ...]]:
         while name in seen:
             name, number = f"{base}_{number}", number + 1
         seen.add(name)
-        if name != original:
-            renamed.append(f"{{{original}}} -> {{{name}}}")
-        return "{" + name + "}"
+        plus = "+" if original.startswith("+") or original in spans else ""
+        if plus + name != original:
+            renamed.append(f"{{{original}}} -> {{{plus}{name}}}")
+        return "{" + plus + name + "}"
 
     path = "/" + path.lstrip("/")
     return _PARAM.sub(rename, path), tuple(renamed)
@@ -430,6 +434,7 @@ class ImportSettings:
     commit: str | None = None
     date: str | None = None
     exclude_scopes: tuple[str, ...] = ()  # globs: scopes a connector cannot hold (add-on only)
+    spanning: tuple[str, ...] = ()  # path parameters that may hold slashes: `{name}` -> `{+name}`
 
 
 def provenance(

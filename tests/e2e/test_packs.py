@@ -92,6 +92,22 @@ def test_github_and_slack_packs_suggest_the_permission_the_calls_need() -> None:
     assert suggested == ("channels:read", "chat:write:bot")
 
 
+def test_github_file_paths_and_refs_with_slashes_route_to_their_operation() -> None:
+    # committing a file deep in a repository, then moving a branch named with a slash
+    calls = [
+        ("GET", "/repos/o/r/contents/docs/guide/intro.md"),
+        ("PUT", "/repos/o/r/contents/docs/guide/intro.md"),
+        ("PATCH", "/repos/o/r/git/refs/heads/release/2026"),
+    ]
+    suggested, kinds = _suggested("github.yaml", "api.github.com", ["contents:write"], calls)
+    assert suggested == ("contents:write", "single_file:write")
+    assert kinds == ["missing"]  # octokit/app-permissions: a contents PUT is single_file:write
+    suggested, kinds = _suggested(
+        "github.yaml", "api.github.com", ["contents:write", "single_file:write"], calls
+    )
+    assert (suggested, kinds) == (("contents:write", "single_file:write"), [])
+
+
 # -- the import-service command -----------------------------------------------------------
 
 
@@ -128,6 +144,19 @@ def test_import_service_writes_a_spec_and_reports_what_it_skipped(
     assert strict.code == 2
     assert strict.stdout == ""
     assert "1 part(s) of api.json skipped; nothing written (--strict)" in strict.stderr
+
+
+def test_import_service_marks_parameters_that_hold_slashes(tmp_path: Path, run_cli: RunCli) -> None:
+    document = json.loads(_document(tmp_path).read_text("utf-8"))
+    document["paths"] = {
+        "/files/{file-path}": {"get": {"operationId": "read", "security": [{"o": ["r"]}]}}
+    }
+    (tmp_path / "api.json").write_text(json.dumps(document), "utf-8")
+    result = run_cli(
+        "import-service", "openapi", "api.json", "--spanning-param", "file-path", cwd=tmp_path
+    )
+    assert result.code == 0, result.stderr
+    assert "path: '/files/{+file_path}'" in result.stdout
 
 
 def test_import_service_bad_input_exits_2_with_the_location(

@@ -40,6 +40,34 @@ def test_parameters_are_unquoted_and_a_trailing_slash_is_accepted() -> None:
     assert route.operation.id == "items.list"
 
 
+def test_a_plus_parameter_spans_segments_and_matches_after_one_segment_ones() -> None:
+    operations = [
+        {"id": "files.get", "method": "GET", "path": "/files/{+path}", "requires": "svc.read"},
+        {
+            "id": "files.meta",
+            "method": "GET",
+            "path": "/files/{+path}/meta",
+            "requires": "svc.read",
+        },
+        {"id": "items.get", "method": "GET", "path": "/files/{item}", "requires": "svc.read"},
+    ]
+    workspace = build(
+        [service(operations=operations)], [policy(["svc.read"], [("GET", "/files/a/b")])]
+    )
+    router = Router(workspace.services)
+
+    def routed(path: str) -> tuple[str, dict[str, str]]:
+        route = router.route("GET", HOST, path)
+        assert route is not None, path
+        return route.operation.id, route.params
+
+    assert routed("/files/docs/guide/intro.md") == ("files.get", {"path": "docs/guide/intro.md"})
+    assert routed("/files/docs/intro.md/meta") == ("files.meta", {"path": "docs/intro.md"})
+    assert routed("/files/readme") == ("items.get", {"item": "readme"})  # one segment wins
+    # an encoded slash routes and logs like a plain one inside the parameter
+    assert routed("/files/docs%2Fintro.md") == ("items.get", {"item": "docs/intro.md"})
+
+
 def test_unknown_method_path_or_host_has_no_route() -> None:
     router = _router()
     assert router.route("DELETE", HOST, "/items") is None
