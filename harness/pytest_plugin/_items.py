@@ -150,14 +150,15 @@ class FlowItem(_PlainFailure):
         self._no_binding = f"connector {flow.connector} has no binding selected for this run"
         if binding is None:  # a skip mark: pytest reports it at the flow's line, not in here
             self.add_marker(pytest.mark.skip(reason=self._no_binding))
-        self.harness_section: str | None = None  # goes on the call report, see plugin.py
+        self.harness_section: str | None = None  # for the call report, see plugin.py
+        self.harness_properties: list[tuple[str, object]] = []  # for the teardown report
 
     def runtest(self) -> None:
         if self.binding is None:
             pytest.skip(self._no_binding)
         session = harness_session(self.config)
         result = session.result(self.binding)
-        self.user_properties.extend(binding_properties(result))
+        self.harness_properties = binding_properties(result)
         relevant = [f for f in result.findings if concerns(f, self.flow)]
         failing = [f for f in relevant if f.kind in session.fail_kinds()]
         lenient = [f for f in relevant if f not in failing and f.kind in session.fail_on()]

@@ -18,7 +18,7 @@ class HarnessReporter:
         self.session = session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call" and (row := binding_row(report.user_properties)):
+        if report.when == "teardown" and (row := binding_row(report.user_properties)):
             self.session.seen[row["binding"]] = row
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -71,8 +71,13 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call":
         item.stash[CALL_REPORT] = report
-        if isinstance(item, FlowItem) and item.harness_section is not None:
-            # on the call report alone: add_report_section would repeat it on the teardown
-            # report, and every report crosses to the xdist controller
+    if isinstance(item, FlowItem):
+        # Each on one report, not on every phase's as add_report_section and
+        # user_properties would put them: every report crosses to the xdist controller.
+        # The section goes with the call, where a failure shows it; the properties with
+        # the teardown, where JUnit XML reads them.
+        if report.when == "call" and item.harness_section is not None:
             report.sections.append((SECTION, item.harness_section))
+        if report.when == "teardown":
+            report.user_properties.extend(item.harness_properties)
     return report

@@ -129,10 +129,14 @@ def test_report_section_on_each_item(pytester: pytest.Pytester, ws: PluginWorksp
         assert section.startswith(f"{binding}: ")
         # the call-by-call listing comes with a failure; a passing item carries the summary
         assert ("  step 1  " in section) == report.failed
-        assert ("harness_binding", binding) in report.user_properties
+    # each travels once: the section on the call report, the properties on the teardown
+    # report (where JUnit XML reads them)
     teardowns = [r for r in reprec.getreports("pytest_runtest_logreport") if r.when == "teardown"]
-    # the section travels once, on the call report, not again on the teardown report
     assert not any(dict(r.sections).get("Captured least privilege call") for r in teardowns)
+    assert not any(r.user_properties for r in calls)
+    for report in teardowns:
+        binding = report.nodeid.split("[")[1].rstrip("]")
+        assert ("harness_binding", binding) in report.user_properties
     beta_prod = next(r for r in calls if r.nodeid.endswith("[beta@prod]"))
     assert dict(beta_prod.sections)["Captured least privilege call"].splitlines()[1:] == [
         "  step 1  GET api.svc.example/items  allowed  (requires svc.read; allowed by svc.read)",
