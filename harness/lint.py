@@ -380,7 +380,7 @@ def _credentials(workspace: Workspace) -> Iterator[LintFinding]:
         if credential.lifetime_seconds > policy.max_credential_lifetime_seconds:
             yield _finding(
                 "CH102",
-                connector.location,
+                credential.lifetime_location or connector.location,
                 f"{what}: credential lifetime {format_duration(credential.lifetime_seconds)} "
                 f"is above the policy maximum of {longest}",
                 f"set `credential.lifetime` to {longest} or less (a short-lived token type such "
@@ -390,7 +390,7 @@ def _credentials(workspace: Workspace) -> Iterator[LintFinding]:
         if rotation is not None and rotation > policy.max_rotation_seconds:
             yield _finding(
                 "CH102",
-                connector.location,
+                credential.rotation_location or connector.location,
                 f"{what}: the secret is rotated every {format_duration(rotation)}, above "
                 f"the policy maximum of {rotation_limit}",
                 f"set `credential.rotation` to {rotation_limit} or less",
@@ -398,7 +398,7 @@ def _credentials(workspace: Workspace) -> Iterator[LintFinding]:
         elif rotation is None and credential.type in LONG_LIVED_SECRETS:
             yield _finding(
                 "CH102",
-                connector.location,
+                credential.rotation_location or connector.location,
                 f"{what}: a long-lived secret with no `rotation`",
                 f"add `rotation: {rotation_limit}` (at most `policy.max_rotation`) "
                 "under `credential:`",

@@ -644,6 +644,10 @@ class _Loader:
                     rotation_seconds=parse_duration(credential["rotation"])
                     if "rotation" in credential
                     else None,
+                    lifetime_location=doc.location((*base, "credential", "lifetime")),
+                    rotation_location=doc.location((*base, "credential", "rotation"))
+                    if "rotation" in credential
+                    else doc.location((*base, "credential"), key=True),
                 ),
                 allowed_hosts=tuple(host.lower() for host in data["allowed_hosts"]),
                 regions=tuple(data.get("regions", ())),

@@ -122,6 +122,8 @@ class Credential:
     lifetime_seconds: int
     audience: tuple[str, ...]  # service names; empty = every service
     rotation_seconds: int | None
+    lifetime_location: Location | None = None  # the `lifetime:` value
+    rotation_location: Location | None = None  # `rotation:`, else the `credential:` mapping
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,9 +54,9 @@ KEY_LINES = (
     "CH101  error    scenarios/roles.yaml:73:13          `crm.admin` in role `crm-admin` "
     "implies every scope of crm (11 scopes), and system accounts hold it: "
     "lead-intake@dev (api-key)",
-    "CH102  error    scenarios/lead-intake.yaml:12:5     connector `lead-intake` (api-key): "
+    "CH102  error    scenarios/lead-intake.yaml:18:17    connector `lead-intake` (api-key): "
     "credential lifetime 365d is above the policy maximum of 1d",
-    "CH102  error    scenarios/lead-intake.yaml:12:5     connector `lead-intake` (api-key): "
+    "CH102  error    scenarios/lead-intake.yaml:20:17    connector `lead-intake` (api-key): "
     "the secret is rotated every 180d, above the policy maximum of 90d",
     "CH103  warning  scenarios/backup.yaml:47:5          prod binding storage-backup@prod "
     "has no `expires:`, so its access never lapses",
@@ -131,7 +131,8 @@ def test_json_is_deterministic_and_lists_every_finding(
     assert {(f["rule"], f["location"]) for f in report["findings"]} == {
         ("CH101", "scenarios/roles.yaml:91:17"),
         ("CH101", "scenarios/roles.yaml:73:13"),
-        ("CH102", "scenarios/lead-intake.yaml:12:5"),
+        ("CH102", "scenarios/lead-intake.yaml:18:17"),
+        ("CH102", "scenarios/lead-intake.yaml:20:17"),
         ("CH103", "scenarios/backup.yaml:47:5"),
         ("CH103", "scenarios/crm-export.yaml:35:5"),
         ("CH103", "scenarios/lead-intake.yaml:29:5"),

@@ -116,6 +116,19 @@ def test_rotation_above_the_maximum_or_missing_for_a_long_lived_secret() -> None
     assert _lint(_policy(connectors=_connector(type="bot-token"))) == []  # not long-lived
 
 
+def test_credential_findings_point_at_the_lifetime_and_rotation_lines(tmp_path: Path) -> None:
+    data = _policy(connectors=_connector(type="api-key", lifetime="2d"))
+    root = _workspace_on_disk(tmp_path, yaml.safe_dump(data, sort_keys=False))
+    lines = (root / "scenarios" / "policy.yaml").read_text().splitlines()
+    found = {f.message.split(": ", 1)[1]: f.location.line for f in _lint_files(root)}
+    lifetime = next(n for n, line in enumerate(lines, 1) if line.strip().startswith("lifetime:"))
+    credential = next(n for n, line in enumerate(lines, 1) if line.strip() == "credential:")
+    assert found == {
+        "credential lifetime 2d is above the policy maximum of 1d": lifetime,
+        "a long-lived secret with no `rotation`": credential,  # where `rotation:` goes
+    }
+
+
 # -- CH103 and CH108 ------------------------------------------------------------------------
 
 
