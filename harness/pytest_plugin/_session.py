@@ -45,6 +45,8 @@ class HarnessSession:
 
             try:
                 self._workspace = load_workspace(self.config.workspace)
+                # Millions of objects that live for the session: out of the collector's
+                # sight, so that no collection during the tests walks them again.
                 gc.freeze()
             except InputErrors as errors:
                 self._errors = errors.errors
