@@ -440,10 +440,24 @@ def _resources(
         elif source == "header":
             value = next((v for k, v in request.headers.items() if k.lower() == name.lower()), None)
         else:
-            value = _dig(request.json, name)
+            value = _dig(_body_fields(request), name)
         if value is not None and not isinstance(value, (dict, list)):
             found[key] = str(value)
     return found
+
+
+def _body_fields(request: Request) -> Any:
+    """The request's JSON body, or its fields when the body is a form (as Slack's clients
+    send `channel=C123&text=...`)."""
+    if request.json is not None or request.content is None:
+        return request.json
+    content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
+    if "application/x-www-form-urlencoded" not in content_type.lower():
+        return None
+    try:
+        return dict(parse_qsl(request.content.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        return None
 
 
 def _dig(data: Any, dotted: str) -> Any:

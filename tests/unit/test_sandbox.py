@@ -184,3 +184,33 @@ def test_public_operations_need_no_token() -> None:
     response = _call(sandbox, "GET", "/health")
     assert (response.status, response.json) == (200, {"ok": True})
     assert sandbox.decisions[-1].rule == "public"
+
+
+def test_a_narrowed_grant_finds_its_resource_in_a_json_or_a_form_body() -> None:
+    post = {
+        "id": "messages.post",
+        "method": "POST",
+        "path": "/messages",
+        "requires": "svc.write",
+        "resources": {"channel": "body.channel"},
+    }
+    workspace = build(
+        [service(operations=[post])], [policy(["svc.write@channel=C1"], [("POST", "/messages")])]
+    )
+    sandbox = Sandbox(workspace)
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    url = f"https://{HOST}/messages"
+    form = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-www-form-urlencoded"}
+    calls = [
+        Request("POST", url, {"Authorization": f"Bearer {token}"}, {"channel": "C1"}),
+        Request("POST", url, form, content=b"channel=C1&text=hello"),
+        Request("POST", url, form, content=b"channel=C2&text=hello"),
+        Request("POST", url, {**form, "Content-Type": "text/plain"}, content=b"channel=C1"),
+    ]
+    assert [sandbox.handle(call).status for call in calls] == [200, 200, 403, 403]
+    assert [d.resources for d in sandbox.decisions] == [
+        (("channel", "C1"),),
+        (("channel", "C1"),),
+        (("channel", "C2"),),
+        (),
+    ]
