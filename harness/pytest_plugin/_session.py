@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,13 +170,23 @@ class HarnessSession:
         self._decisions.clear()
 
     def full_report(self) -> Report | None:
-        """The report over the bindings the session's items covered (on any worker)."""
-        from harness.engine import Selection, run_check
+        """The report over the bindings the session's items covered, from the results the
+        items computed (in this process, or on xdist workers: see `take_results`)."""
+        from harness.engine import Selection, select_bindings
+        from harness.report import Report
 
         workspace = self.load()
         if workspace is None or not self.seen:
             return None
-        selection = Selection(only=frozenset(self.seen))
-        return run_check(
-            workspace, selection, fail_on=self.fail_kinds(), context=self.gate_context()
-        )
+        bindings = select_bindings(workspace, Selection(only=frozenset(self.seen)))
+        results = tuple(self.result(binding) for binding in bindings)  # computes any missing
+        return Report(workspace, None, None, results, self.gate_context())
+
+    def pickled_results(self) -> bytes:
+        """This xdist worker's binding results, for the controller's full report."""
+        return pickle.dumps(list(self._results.values()), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def take_results(self, data: bytes) -> None:
+        """Results from one of this session's own xdist workers (so unpickling is safe)."""
+        for result in pickle.loads(data):
+            self._results.setdefault(result.binding, result)

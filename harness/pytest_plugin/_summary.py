@@ -10,6 +10,8 @@ from harness.pytest_plugin._items import binding_row
 from harness.pytest_plugin._session import HarnessSession
 from harness.render.style import Style, table
 
+RESULTS_KEY = "connector_harness_results"  # what each xdist worker sends back at its end
+
 
 class HarnessReporter:
     """Registered once per session; sees every report, also those of xdist workers."""
@@ -22,9 +24,18 @@ class HarnessReporter:
             self.session.seen[row["binding"]] = row
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not hasattr(session.config, "workerinput"):  # xdist workers leave it to the controller
+        worker_output = getattr(session.config, "workeroutput", None)
+        if worker_output is None:
             self.write_reports()
+        elif self.session.config.reports:  # an xdist worker: the controller writes them
+            worker_output[RESULTS_KEY] = self.session.pickled_results()
         self.session.release()
+
+    @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: an xdist worker has finished
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        results = getattr(node, "workeroutput", {}).get(RESULTS_KEY)
+        if results is not None:
+            self.session.take_results(results)
 
     def write_reports(self) -> None:
         report = self.session.full_report() if self.session.config.reports else None

@@ -24,6 +24,8 @@ SUMMARY = [
     "FAIL  gamma@prod  0 missing  1 excessive  1 over-broad",
 ]
 
+SUMMARY_BINDINGS = [row.split()[1] for row in SUMMARY]
+
 OUTCOMES = {
     ("PASSED", "scenarios/alpha.yaml::alpha-list[alpha@prod]"),
     ("PASSED", "scenarios/beta.yaml::beta-sync[beta@dev]"),
@@ -209,6 +211,46 @@ def test_xdist_gives_the_same_items_summary_and_report(
     assert ws.summary_block(parallel.outlines) == expected_summary
     assert report.read_bytes() == serial_report
     assert serial.ret == parallel.ret == pytest.ExitCode.TESTS_FAILED
+
+
+COUNT_CHECKS = """
+import harness.engine as engine
+
+checked = []
+original = engine.check_binding
+
+
+def counting(sandbox, binding, *args, **kwargs):
+    checked.append(binding.name)
+    return original(sandbox, binding, *args, **kwargs)
+
+
+engine.check_binding = counting
+
+
+def pytest_unconfigure(config):
+    who = getattr(config, "workerinput", {}).get("workerid", "controller")
+    with open(f"checked-{who}.txt", "w") as out:
+        out.write("\\n".join(checked))
+"""
+
+
+def test_the_report_is_built_from_the_items_results_not_checked_again(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    ws.write(ws.mixed_scenarios())
+    pytester.makeconftest(COUNT_CHECKS)
+
+    def checked(who: str) -> list[str]:
+        return (pytester.path / f"checked-{who}.txt").read_text().split()
+
+    pytester.runpytest_subprocess("--harness-report", "json:serial.json")
+    assert sorted(checked("controller")) == sorted(SUMMARY_BINDINGS)  # once each
+    pytester.runpytest_subprocess("-n", "2", "--harness-report", "json:parallel.json")
+    assert checked("controller") == []  # the workers sent their results back
+    assert sorted(checked("gw0") + checked("gw1")) == sorted(SUMMARY_BINDINGS)
+    serial = (pytester.path / "serial.json").read_bytes()
+    assert (pytester.path / "parallel.json").read_bytes() == serial
 
 
 def test_xdist_with_a_broken_workspace(pytester: pytest.Pytester, ws: PluginWorkspace) -> None:
