@@ -63,7 +63,7 @@ class BreadthMeter:
             return cached
         total = 0
         for operation in self.service.operations:
-            if operation.requires.is_public:
+            if operation.requires.needs_no_scope:
                 continue
             keys = operation.resource_keys
             usable: set[str] = set()
@@ -129,7 +129,7 @@ def minimum_breadth_cover(
     impossible: list[Demand] = []
     everything = (*fixed_grants, *pool)
     for demand in sorted(set(demands), key=Demand.sort_key):
-        if demand.operation.requires.is_public:
+        if demand.operation.requires.needs_no_scope:
             continue
         (
             wanted if meter.satisfied_alternative(everything, demand) is not None else impossible

@@ -1011,9 +1011,14 @@ class _Loader:
         )
 
 
+SPECIAL_REQUIREMENTS = {"none": Requirement.public(), "authenticated": Requirement.authenticated()}
+
+
 def _requirement(data: Any) -> Requirement:
     if isinstance(data, str):
-        return Requirement.public() if data == "none" else Requirement.single(data)
+        if data in SPECIAL_REQUIREMENTS:
+            return SPECIAL_REQUIREMENTS[data]
+        return Requirement.single(data)
     if "all_of" in data:
         return Requirement((frozenset(data["all_of"]),))
     alternatives = tuple(

@@ -64,7 +64,8 @@ class Grant:
 class Requirement:
     """What an operation needs: any one of `any_of`, each alternative needing all its scopes.
 
-    An empty `any_of` means the operation is public.
+    An empty `any_of` means the operation is public; an empty alternative, that any valid
+    token is enough (`requires: authenticated`).
     """
 
     any_of: tuple[frozenset[str], ...]
@@ -77,9 +78,19 @@ class Requirement:
     def public(cls) -> Requirement:
         return cls(())
 
+    @classmethod
+    def authenticated(cls) -> Requirement:
+        """Any valid token for the service, whatever its scopes: one empty alternative."""
+        return cls((frozenset(),))
+
     @property
     def is_public(self) -> bool:
         return not self.any_of
+
+    @property
+    def needs_no_scope(self) -> bool:
+        """Public, or open to any valid token (an API whose tokens carry no scopes)."""
+        return not self.any_of or frozenset() in self.any_of
 
     def scopes(self) -> frozenset[str]:
         return frozenset().union(*self.any_of)
@@ -87,6 +98,8 @@ class Requirement:
     def __str__(self) -> str:
         if self.is_public:
             return "none (public)"
+        if frozenset() in self.any_of:
+            return "a valid token (any scopes)"
         parts = []
         for alternative in self.any_of:
             names = sorted(alternative)

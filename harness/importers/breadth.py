@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 Alternatives = tuple[tuple[str, ...], ...]  # any-of, each alternative all-of; () is public
+ANY_CREDENTIAL: Alternatives = ((),)  # one empty alternative: any credential, no scope
 
 
 class ScopeReach:

@@ -294,7 +294,8 @@ class _OpenApi:
         return operation_id(str(given)) if given else path_id(method, path)
 
     def _requirement(self, security: Any, path: PathKey) -> tuple[tuple[str, ...], ...]:
-        """Any-of alternatives from a security requirement list; () means public."""
+        """Any-of alternatives from a security requirement list; () means public, and an empty
+        alternative that any credential of the listed schemes is enough."""
         if security is None:
             return ()
         if not isinstance(security, list):
@@ -304,6 +305,8 @@ class _OpenApi:
             where: PathKey = (*path, index)
             if not isinstance(requirement, dict):
                 raise Unresolvable(where, "a security requirement must be an object")
+            if not requirement:
+                return ()  # `{}`: this alternative needs no credential, the operation is public
             options: list[list[tuple[str, ...]]] = []
             for name, scopes in requirement.items():
                 if name in self.broken_schemes:
@@ -324,7 +327,8 @@ class _OpenApi:
                 else:
                     options.append([tuple(listed)])
             if not options:
-                return ()  # this alternative needs no scope: the operation is public
+                alternatives.append(())  # a credential of these schemes, whatever its scopes
+                continue
             for combination in itertools.islice(itertools.product(*options), MAX_ALTERNATIVES):
                 alternatives.append(tuple(sorted({s for part in combination for s in part})))
         return tuple(alternatives)

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from harness.errors import InputError, Location
-from harness.importers.breadth import Alternatives, ScopeReach
+from harness.importers.breadth import ANY_CREDENTIAL, Alternatives, ScopeReach
 from harness.model import METHOD_RISK
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
@@ -91,6 +91,8 @@ def _operation_data(operation: ImportedOperation) -> dict[str, Any]:
     requires: Any
     if not operation.requires:
         requires = "none"
+    elif operation.requires == ANY_CREDENTIAL:
+        requires = "authenticated"
     elif len(operation.requires) == 1 and len(operation.requires[0]) == 1:
         requires = operation.requires[0][0]
     elif len(operation.requires) == 1:
@@ -162,8 +164,9 @@ def route_shape(method: str, path: str) -> tuple[str, str]:
 
 
 def normalise(requires: Iterable[Iterable[str]]) -> Alternatives:
-    """Alternatives sorted and deduplicated; one that includes another is dropped (absorbed)."""
-    unique = sorted({tuple(sorted(set(alt))) for alt in requires if alt}, key=lambda a: (len(a), a))
+    """Alternatives sorted and deduplicated; one that includes another is dropped (absorbed),
+    so an empty alternative (any credential will do) absorbs every other."""
+    unique = sorted({tuple(sorted(set(alt))) for alt in requires}, key=lambda a: (len(a), a))
     kept: list[tuple[str, ...]] = []
     for alternative in unique:
         if not any(set(smaller) <= set(alternative) for smaller in kept):
@@ -276,9 +279,8 @@ def assemble(draft: ServiceDraft, source: str) -> ImportedService:
             "the document declares no scopes and no operation requires one",
             "import a document with OAuth2 scopes or permissions; a spec needs at least one scope",
         )
-    reach = ScopeReach(
-        draft.scopes, draft.declared_implies, [op.requires for op in unique], draft.context
-    )
+    scoped = [op.requires if op.requires != ANY_CREDENTIAL else () for op in unique]
+    reach = ScopeReach(draft.scopes, draft.declared_implies, scoped, draft.context)
     unique = [_with_risk(op, reach, unique) for op in unique]
     return ImportedService(
         name=draft.name,
@@ -311,7 +313,7 @@ def _with_risk(
     risk = METHOD_RISK.get(operation.method, "write")
     if risk == "write" and operation.requires:
         for alternative in operation.requires:
-            if all(_read_only(scope, reach, operations) for scope in alternative):
+            if alternative and all(_read_only(scope, reach, operations) for scope in alternative):
                 risk = "read"
                 break
     return ImportedOperation(

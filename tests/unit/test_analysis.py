@@ -114,3 +114,14 @@ def test_the_suggested_role_is_yaml_to_paste() -> None:
         "    grants:\n"
         "      svc: [svc.read]"
     )
+
+
+def test_an_operation_any_token_may_call_needs_no_grant() -> None:
+    me = {"id": "me.get", "method": "GET", "path": "/me", "requires": "authenticated"}
+    workspace = build(
+        [service(operations=[me])], [policy(["svc.read"], [("GET", "/me"), ("GET", "/me")])]
+    )
+    (result,) = run_check(workspace).results
+    assert (result.allowed, result.denied) == (2, 0)
+    assert _kinds(result) == [("excessive", "svc.read", ())]  # the token alone was enough
+    assert result.services[0].suggested == ()

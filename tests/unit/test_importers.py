@@ -46,7 +46,7 @@ def _google(name: str, **settings: Any) -> ImportedService:
 
 
 @needs_vendor
-def test_slack_scopes_are_any_of_and_none_means_public() -> None:
+def test_slack_scopes_are_any_of_and_none_means_any_token() -> None:
     document = read_document(VENDOR / "slack_web_openapi_v2.json")
     slack = import_openapi(
         document, ImportSettings(service="slack", scopes="any-of", operation_ids="path")
@@ -57,7 +57,7 @@ def test_slack_scopes_are_any_of_and_none_means_public() -> None:
     assert (post.method, post.path) == ("POST", "/api/chat.postMessage")
     assert post.requires == (("chat:write:bot",), ("chat:write:user",))
     assert len(_operation(slack, "conversations.list").requires) == 4
-    assert _operation(slack, "api.test").requires == ()
+    assert _operation(slack, "api.test").requires == ((),)  # a Slack token, no scope
     assert "none" not in dict(slack.scopes)
     all_of = import_openapi(document, ImportSettings(service="slack"))
     assert _operation(all_of, "chat_postMessage").requires == (
@@ -204,6 +204,7 @@ def test_openapi3_requirements_hosts_and_public_operations(tmp_path: Path) -> No
                     },
                     "put": {"operationId": "putThing", "security": [{"oauth": ["read", "write"]}]},
                     "delete": {"operationId": "deleteThing", "security": [{"key": []}]},
+                    "patch": {"operationId": "patchThing", "security": [{"oauth": ["write"]}, {}]},
                 },
                 "/health": {"get": {"operationId": "health", "security": []}},
             }
@@ -213,7 +214,8 @@ def test_openapi3_requirements_hosts_and_public_operations(tmp_path: Path) -> No
     get = _operation(service, "getThing")
     assert (get.path, get.requires) == ("/v2/things/{thing_id}", (("read",), ("write",)))
     assert _operation(service, "putThing").requires == (("read", "write"),)
-    assert _operation(service, "deleteThing").requires == ()  # an API key, no scope
+    assert _operation(service, "deleteThing").requires == ((),)  # any API key, no scope
+    assert _operation(service, "patchThing").requires == ()  # `{}`: no credential at all
     assert _operation(service, "health").requires == ()
     assert dict(service.implies) == {}  # both take part in an all-of: nothing is inferred
     assert dict(service.provenance)["version"] == "2.1"

@@ -214,3 +214,20 @@ def test_a_narrowed_grant_finds_its_resource_in_a_json_or_a_form_body() -> None:
         (("channel", "C2"),),
         (),
     ]
+
+
+def test_an_authenticated_operation_needs_a_token_but_no_scope() -> None:
+    operations = [
+        {"id": "me.get", "method": "GET", "path": "/me", "requires": "authenticated"},
+        {"id": "items.list", "method": "GET", "path": "/items", "requires": "svc.read"},
+    ]
+    workspace = build([service(operations=operations)], [policy([], [("GET", "/me")])])
+    sandbox = Sandbox(workspace)
+    token = sandbox.issue_token(workspace.bindings[0])
+    assert _call(sandbox, "GET", "/me").status == 401  # no token
+    assert _call(sandbox, "GET", "/me", token).status == 200  # no scope needed
+    assert _call(sandbox, "GET", "/items", token).status == 403
+    anonymous, allowed, _ = sandbox.decisions
+    assert (anonymous.outcome, anonymous.rule) == ("denied", "token")
+    assert (allowed.outcome, allowed.satisfied_by) == ("allowed", ())
+    assert allowed.reason == "requires a valid token (any scopes)"
