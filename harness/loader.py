@@ -471,6 +471,7 @@ class _Loader:
                 sorted((scope, doc.location(("scopes", scope), key=True)) for scope in scope_data)
             ),
             container=_container(doc, data["container"]) if "container" in data else None,
+            token_params=tuple(data.get("token_params", ("access_token",))),
         )
 
     def _postgres_service(self, doc: YamlDocument, data: dict[str, Any]) -> Service | None:

@@ -108,6 +108,8 @@ class Service:
     kind: str = "http"  # http | postgres
     tables: tuple[Table, ...] = ()  # a postgres service's tables
     statements: tuple[Operation, ...] = ()  # a postgres service: one per recorded statement
+    # query or form parameters that may carry the token instead of the Authorization header
+    token_params: tuple[str, ...] = ("access_token",)  # RFC 6750 2.2, 2.3
 
     def region_of(self, host: str) -> str | None:
         return dict(self.regions).get(host)

@@ -125,6 +125,8 @@ class Sandbox:
                 Response(404, {"error": "no_route", "detail": _no_route(self.router, host)}),
             )
         service, operation = route.service, route.operation
+        if token is None:
+            token = _token_param(service, query, request)
         resources = _resources(operation, route.params, query, request)
         claims = None
         if token is not None:
@@ -444,6 +446,18 @@ def _resources(
         if value is not None and not isinstance(value, (dict, list)):
             found[key] = str(value)
     return found
+
+
+def _token_param(service: Service, query: str, request: Request) -> str | None:
+    """A token sent as a query or form parameter the service accepts (RFC 6750 2.2, 2.3)."""
+    if not service.token_params:
+        return None
+    form = _body_fields(request) if request.json is None else None
+    for fields in (dict(parse_qsl(query)), form if isinstance(form, dict) else {}):
+        for name in service.token_params:
+            if fields.get(name):
+                return str(fields[name])
+    return None
 
 
 def _body_fields(request: Request) -> Any:

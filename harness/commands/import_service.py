@@ -97,6 +97,13 @@ class ImportServiceCommand:
             help="a path parameter whose values hold slashes, e.g. a file path: "
             "{NAME} becomes {+NAME} and matches several segments (repeat)",
         )
+        parser.add_argument(
+            "--token-param",
+            action="append",
+            metavar="NAME",
+            help="a query or form parameter the API accepts the token in, instead of the "
+            "Authorization header (repeat; default: access_token, as RFC 6750)",
+        )
         parser.add_argument("--source", help="provenance: where the document came from")
         parser.add_argument("--version", dest="source_version", help="provenance: its version")
         parser.add_argument("--commit", help="provenance: the commit it was taken from")
@@ -120,6 +127,7 @@ class ImportServiceCommand:
             date=args.date,
             exclude_scopes=tuple(args.exclude_scope),
             spanning=tuple(args.spanning_param),
+            token_params=tuple(args.token_param) if args.token_param else None,
         )
         service = import_service(
             args.format, Path(args.file), settings, tuple(Path(p) for p in args.context)

@@ -119,6 +119,7 @@ def import_discovery(
         title=settings.title or str(data.get("title") or name),
         hosts=list(settings.hosts or [root.netloc.lower()]),
         exclude=settings.exclude_scopes,
+        token_params=settings.token_params,
     )
     auth = data.get("auth", {}).get("oauth2", {}).get("scopes", {})
     draft.scopes.update(scope_descriptions(auth if isinstance(auth, dict) else {}))

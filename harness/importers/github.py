@@ -48,6 +48,7 @@ def import_github(document: SourceDocument, settings: ImportSettings) -> Importe
         title=settings.title or "GitHub REST API",
         hosts=list(settings.hosts or ["api.github.com"]),
         exclude=settings.exclude_scopes,
+        token_params=settings.token_params,
     )
     alternatives: dict[tuple[str, str], set[tuple[str, str]]] = {}
     where: dict[tuple[str, str], Any] = {}

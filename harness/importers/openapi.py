@@ -121,6 +121,7 @@ class _OpenApi:
             title=title or settings.service or document.name,
             hosts=list(settings.hosts or hosts),
             exclude=settings.exclude_scopes,
+            token_params=settings.token_params,
         )
         self.schemes: dict[str, tuple[str, PathKey]] = {}  # name -> (type, location path)
         self.broken_schemes: dict[str, str] = {}

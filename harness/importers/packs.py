@@ -49,6 +49,7 @@ PACKS: tuple[PackRecipe, ...] = (
             title="Slack Web API",
             scopes="any-of",
             operation_ids="path",
+            token_params=("token",),  # Slack takes the token as a `token` argument too
             source="slackapi/slack-api-specs: web-api/slack_web_openapi_v2_without_examples.json",
             commit="bc08db4",
             date="2021-09-03",

@@ -65,6 +65,7 @@ class ImportedService:
     provenance: tuple[tuple[str, str], ...]
     skipped: tuple[Skipped, ...] = ()
     notes: tuple[str, ...] = ()
+    token_params: tuple[str, ...] | None = None  # None: the default (access_token)
 
     def to_data(self) -> dict[str, Any]:
         """The spec as plain data, in the order it is written."""
@@ -77,11 +78,13 @@ class ImportedService:
             if name in implies:
                 entry["implies"] = list(implies[name])
             scopes[name] = entry or None
+        token = {} if self.token_params is None else {"token_params": list(self.token_params)}
         return {
             "service": self.name,
             "title": self.title,
             "provenance": dict(self.provenance),
             "hosts": list(self.hosts),
+            **token,
             "scopes": scopes,
             "operations": [_operation_data(op) for op in self.operations],
         }
@@ -189,6 +192,7 @@ class ServiceDraft:
     notes: list[str] = field(default_factory=list)
     context: list[Alternatives] = field(default_factory=list)  # other APIs' requirements
     exclude: tuple[str, ...] = ()  # glob patterns of scopes a connector cannot hold
+    token_params: tuple[str, ...] | None = None  # None: the default (access_token)
 
     def skip(self, location: Location, what: str, reason: str) -> None:
         self.skipped.append(Skipped(location, what, reason))
@@ -292,6 +296,7 @@ def assemble(draft: ServiceDraft, source: str) -> ImportedService:
         provenance=tuple(draft.provenance.items()),
         skipped=tuple(draft.skipped),
         notes=tuple(sorted(set(draft.notes))),
+        token_params=draft.token_params,
     )
 
 
@@ -383,6 +388,7 @@ def render_service(service: ImportedService, *, command: str = "") -> str:
     ) + yaml.dump(
         {
             "hosts": _FlowList(data["hosts"]),
+            **({"token_params": _FlowList(data["token_params"])} if "token_params" in data else {}),
             "scopes": {
                 name: (
                     {
@@ -437,6 +443,7 @@ class ImportSettings:
     date: str | None = None
     exclude_scopes: tuple[str, ...] = ()  # globs: scopes a connector cannot hold (add-on only)
     spanning: tuple[str, ...] = ()  # path parameters that may hold slashes: `{name}` -> `{+name}`
+    token_params: tuple[str, ...] | None = None  # parameters carrying the token (None: default)
 
 
 def provenance(

@@ -146,7 +146,9 @@ def test_import_service_writes_a_spec_and_reports_what_it_skipped(
     assert "1 part(s) of api.json skipped; nothing written (--strict)" in strict.stderr
 
 
-def test_import_service_marks_parameters_that_hold_slashes(tmp_path: Path, run_cli: RunCli) -> None:
+def test_import_service_marks_parameters_that_hold_slashes_or_the_token(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
     document = json.loads(_document(tmp_path).read_text("utf-8"))
     document["paths"] = {
         "/files/{file-path}": {"get": {"operationId": "read", "security": [{"o": ["r"]}]}}
@@ -157,6 +159,11 @@ def test_import_service_marks_parameters_that_hold_slashes(tmp_path: Path, run_c
     )
     assert result.code == 0, result.stderr
     assert "path: '/files/{+file_path}'" in result.stdout
+    assert "token_params" not in result.stdout  # the default, access_token, goes unsaid
+    slack_like = run_cli(
+        "import-service", "openapi", "api.json", "--token-param", "token", cwd=tmp_path
+    )
+    assert "\ntoken_params: [token]\n" in slack_like.stdout
 
 
 def test_import_service_bad_input_exits_2_with_the_location(

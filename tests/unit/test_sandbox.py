@@ -231,3 +231,21 @@ def test_an_authenticated_operation_needs_a_token_but_no_scope() -> None:
     assert (anonymous.outcome, anonymous.rule) == ("denied", "token")
     assert (allowed.outcome, allowed.satisfied_by) == ("allowed", ())
     assert allowed.reason == "requires a valid token (any scopes)"
+
+
+def test_a_token_may_come_as_a_parameter_the_service_accepts() -> None:
+    standard = _sandbox(["svc.read"])
+    token = standard.issue_token(standard.workspace.bindings[0])
+    assert _call(standard, "GET", f"/items?access_token={token}").status == 200  # RFC 6750
+    assert _call(standard, "GET", f"/items?token={token}").status == 401
+    slack_like = _sandbox(["svc.read"], spec={"token_params": ["token"]})
+    token = slack_like.issue_token(slack_like.workspace.bindings[0])
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    url = f"https://{HOST}/items"
+    assert (
+        slack_like.handle(Request("GET", url, form, content=f"token={token}".encode())).status
+        == 200
+    )
+    assert _call(slack_like, "GET", f"/items?access_token={token}").status == 401
+    # the Authorization header comes first: a stale parameter beside it changes nothing
+    assert _call(slack_like, "GET", "/items?token=stale", token).status == 200
