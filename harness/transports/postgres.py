@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from harness.errors import SandboxError
-from harness.loader import TEMPLATE
+from harness.loading.flows import TEMPLATE
 from harness.messages import CallContext, Request, Response
 from harness.sandbox import Sandbox
 from harness.sql import grant_statements, quote_identifier

@@ -1,0 +1,308 @@
+"""Service specs: scopes, operations, collections, containers and PostgreSQL services."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from harness.loading.base import LoaderBase, suggest
+from harness.model import (
+    METHOD_RISK,
+    Answer,
+    Collection,
+    ContainerSpec,
+    HealthCheck,
+    Operation,
+    Service,
+)
+from harness.routing import template_params
+from harness.scopes import Requirement, ScopeUniverse
+from harness.sql import Table, privilege_operations, scope_universe
+from harness.units import parse_duration
+from harness.yamlsource import YamlDocument
+
+
+class ServiceSection(LoaderBase):
+    """Reads the service specs (mocks/) into Services."""
+
+    def _services(self, documents: list[YamlDocument]) -> dict[str, Service]:
+        services: dict[str, Service] = {}
+        for document in documents:
+            service = self._service(document)
+            if service is None:
+                self.unreadable.add("service")
+                continue
+            if service.name in services:
+                self._fail(
+                    document.location(("service",)),
+                    f"service `{service.name}` is already defined at {services[service.name].location}",
+                    "give each service spec its own `service:` name",
+                )
+                continue
+            services[service.name] = service
+        return services
+
+    def _service(self, doc: YamlDocument) -> Service | None:
+        data: dict[str, Any] = doc.data
+        if data.get("kind") == "postgres":
+            return self._postgres_service(doc, data)
+        name = data["service"]
+        scope_data: dict[str, Any] = data["scopes"]
+        implies = {
+            scope: tuple((spec or {}).get("implies", ())) for scope, spec in scope_data.items()
+        }
+        universe = ScopeUniverse(implies)
+        before = len(self.errors)
+        for scope, targets in implies.items():
+            for index, target in enumerate(targets):
+                if universe.undeclared(target):
+                    self._fail(
+                        doc.location(("scopes", scope, "implies", index)),
+                        f"scope `{scope}` implies `{target}`, which is not declared in `scopes`",
+                        suggest(target, universe.names),
+                    )
+        hosts = tuple(host.lower() for host in data["hosts"])
+        regions = tuple(
+            sorted((host.lower(), region) for host, region in data.get("regions", {}).items())
+        )
+        for host, _ in regions:
+            if host not in hosts:
+                self._fail(
+                    doc.location(("regions", host), key=True),
+                    f"region given for `{host}`, which is not one of `hosts`",
+                    f"add it to hosts, or use one of: {', '.join(hosts)}",
+                )
+        collections = {
+            cname: Collection(spec.get("id_prefix", f"{cname[:1]}_"), tuple(spec.get("seed", ())))
+            for cname, spec in data.get("collections", {}).items()
+        }
+        operations: list[Operation] = []
+        seen_ids: dict[str, int] = {}
+        seen_routes: dict[tuple[str, str], str] = {}
+        for index, op_data in enumerate(data["operations"]):
+            operation = self._operation(doc, name, index, op_data, universe, collections)
+            if operation is None:
+                continue
+            if operation.id in seen_ids:
+                self._fail(
+                    doc.location(("operations", index, "id")),
+                    f"operation id `{operation.id}` is used twice in service `{name}`",
+                    "give each operation a unique id",
+                )
+                continue
+            # `{a}` and `{b}` are the same route; `{+a}` (spanning segments) is another
+            route = (operation.method, re.sub(r"\{(\+?)[^}]+\}", r"{\1}", operation.path))
+            if route in seen_routes:
+                self._fail(
+                    doc.location(("operations", index, "path")),
+                    f"{operation.method} {operation.path} is already served by operation "
+                    f"`{seen_routes[route]}`",
+                    "two operations cannot share a method and path template",
+                )
+                continue
+            seen_ids[operation.id] = index
+            seen_routes[route] = operation.id
+            operations.append(operation)
+        if len(self.errors) > before:
+            return None
+        return Service(
+            name=name,
+            title=data.get("title", name),
+            hosts=hosts,
+            regions=regions,
+            opaque=bool(data.get("opaque", False)),
+            scopes=tuple(
+                sorted(
+                    (scope, (spec or {}).get("description", ""))
+                    for scope, spec in scope_data.items()
+                )
+            ),
+            operations=tuple(operations),
+            collections=tuple(sorted(collections.items())),
+            location=doc.location(("service",)),
+            universe=universe,
+            scope_locations=tuple(
+                sorted((scope, doc.location(("scopes", scope), key=True)) for scope in scope_data)
+            ),
+            container=_container(doc, data["container"]) if "container" in data else None,
+            token_params=tuple(data.get("token_params", ("access_token",))),
+        )
+
+    def _postgres_service(self, doc: YamlDocument, data: dict[str, Any]) -> Service | None:
+        """A database whose privileges are scopes: see harness.sql."""
+        name = data["service"]
+        tables: list[Table] = []
+        before = len(self.errors)
+        for table_name, spec in data["tables"].items():
+            columns = tuple((column, str(kind)) for column, kind in spec["columns"].items())
+            declared = {column for column, _ in columns}
+            for row_index, row in enumerate(spec.get("seed", ())):
+                for column in row:
+                    if column not in declared:
+                        self._fail(
+                            doc.location(
+                                ("tables", table_name, "seed", row_index, column), key=True
+                            ),
+                            f"seed row sets `{column}`, which is not a column of `{table_name}`",
+                            suggest(column, declared),
+                        )
+            tables.append(Table(table_name, columns, tuple(spec.get("seed", ()))))
+        if len(self.errors) > before:
+            return None
+        implies = scope_universe(tables)
+        operations = tuple(
+            Operation(
+                service=name,
+                id=operation_id,
+                method="SQL",
+                path=scope,
+                requires=Requirement.single(scope),
+                risk=risk,
+                resources=(),
+                answer=Answer("recorded"),
+                location=doc.location(("tables", table_name), key=True),
+            )
+            for table_name, operation_id, scope, risk in privilege_operations(tables)
+        )
+        return Service(
+            name=name,
+            title=data.get("title", name),
+            hosts=(),
+            regions=(),
+            opaque=False,
+            scopes=tuple((scope, "") for scope in sorted(implies)),
+            operations=operations,
+            collections=(),
+            location=doc.location(("service",)),
+            universe=ScopeUniverse(implies),
+            kind="postgres",
+            tables=tuple(tables),
+        )
+
+    def _operation(
+        self,
+        doc: YamlDocument,
+        service: str,
+        index: int,
+        data: dict[str, Any],
+        universe: ScopeUniverse,
+        collections: dict[str, Collection],
+    ) -> Operation | None:
+        base = ("operations", index)
+        requires = _requirement(data["requires"])
+        ok = True
+        for scope in sorted(requires.scopes()):
+            if scope not in universe:
+                ok = False
+                self._fail(
+                    doc.location((*base, "requires")),
+                    f"operation `{data['id']}` requires `{scope}`, which is not declared in `scopes`",
+                    suggest(scope, universe.names),
+                )
+        params = template_params(data["path"])
+        repeated = sorted({param for param in params if params.count(param) > 1})
+        if repeated:
+            ok = False
+            self._fail(
+                doc.location((*base, "path")),
+                f"path parameter `{{{repeated[0]}}}` appears more than once in `{data['path']}`",
+                "give each path parameter its own name",
+            )
+        resources = tuple(sorted(data.get("resources", {}).items()))
+        for key, locator in resources:
+            if locator.startswith("path.") and locator[5:] not in params:
+                ok = False
+                self._fail(
+                    doc.location((*base, "resources", key)),
+                    f"resource `{key}` reads `{locator}`, but the path has no `{{{locator[5:]}}}`",
+                    f"path parameters here: {', '.join(params) or 'none'}",
+                )
+        answer = _answer(data.get("answer", "recorded"))
+        if answer.kind == "collection":
+            if answer.collection not in collections:
+                ok = False
+                self._fail(
+                    doc.location((*base, "answer", "collection")),
+                    f"collection `{answer.collection}` is not declared under `collections`",
+                    suggest(answer.collection, collections),
+                )
+            needs_id = answer.action in ("read", "update", "delete")
+            if needs_id and answer.id_param not in params:
+                ok = False
+                self._fail(
+                    doc.location((*base, "answer")),
+                    f"action `{answer.action}` needs `id:` naming a path parameter",
+                    f"path parameters here: {', '.join(params) or 'none'}",
+                )
+        if not ok:
+            return None
+        method = data["method"]
+        return Operation(
+            service=service,
+            id=data["id"],
+            method=method,
+            path=data["path"],
+            requires=requires,
+            risk=data.get("risk", METHOD_RISK.get(method, "write")),
+            resources=resources,
+            answer=answer,
+            location=doc.location(base),
+        )
+
+    # -- policy ---------------------------------------------------------------------------
+
+
+SPECIAL_REQUIREMENTS = {"none": Requirement.public(), "authenticated": Requirement.authenticated()}
+
+
+def _requirement(data: Any) -> Requirement:
+    if isinstance(data, str):
+        if data in SPECIAL_REQUIREMENTS:
+            return SPECIAL_REQUIREMENTS[data]
+        return Requirement.single(data)
+    if "all_of" in data:
+        return Requirement((frozenset(data["all_of"]),))
+    alternatives = tuple(
+        frozenset([item]) if isinstance(item, str) else frozenset(item) for item in data["any_of"]
+    )
+    return Requirement(tuple(dict.fromkeys(alternatives)))
+
+
+def _answer(data: Any) -> Answer:
+    if data == "recorded":
+        return Answer("recorded")
+    if "static" in data:
+        static = data["static"]
+        return Answer(
+            "static",
+            status=static.get("status", 200),
+            json=static.get("json"),
+            headers=tuple(sorted(static.get("headers", {}).items())),
+        )
+    return Answer(
+        "collection",
+        collection=data["collection"],
+        action=data["action"],
+        id_param=data.get("id", ""),
+    )
+
+
+def _container(doc: YamlDocument, data: dict[str, Any]) -> ContainerSpec:
+    health = data.get("health", {"http": "/"})
+    if "command" in health:
+        check = HealthCheck("command", command=tuple(health["command"]))
+    elif "tcp" in health:
+        check = HealthCheck("tcp")
+    else:
+        check = HealthCheck("http", path=health["http"])
+    return ContainerSpec(
+        image=data["image"],
+        port=data.get("port", 8080),
+        role=data.get("role", "upstream"),
+        environment=tuple(sorted((k, str(v)) for k, v in data.get("environment", {}).items())),
+        command=tuple(data.get("command", ())),
+        mounts=tuple(sorted(data.get("mounts", {}).items())),
+        health=check,
+        start_timeout_seconds=parse_duration(data.get("start_timeout", "60s")),
+        location=doc.location(("container",)),
+    )
