@@ -1,0 +1,40 @@
+"""`connector-harness reap`: remove the mock-service containers that runs left behind.
+
+Every container the docker transport starts carries the labels of the process
+that started it; a run that ends normally removes its own, and each new run
+removes those of processes on this host that are gone. This command does the
+same on demand (after a crash, or before a disk fills), and with `--all` also
+removes those of runs still going.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from harness.commands._common import EXIT_PASS
+
+
+class ReapCommand:
+    name = "reap"
+    help = "remove mock-service containers left behind by runs that ended abruptly"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="also remove the containers of runs that are still going",
+        )
+
+    def run(self, args: argparse.Namespace) -> int:
+        from harness.transports.containers import reap
+
+        removed = reap(everything=args.all)
+        for name in removed:
+            print(f"removed {name}")
+        kind = "connector-harness container" if args.all else "container of a finished run"
+        if removed:
+            plural = kind.replace("container", "containers", 1) if len(removed) != 1 else kind
+            print(f"Removed {len(removed)} {plural}.")
+        else:
+            print(f"Nothing to remove: no {kind} is left.")
+        return EXIT_PASS
