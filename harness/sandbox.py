@@ -452,8 +452,8 @@ def _token_param(service: Service, query: str, request: Request) -> str | None:
     """A token sent as a query or form parameter the service accepts (RFC 6750 2.2, 2.3)."""
     if not service.token_params:
         return None
-    form = _body_fields(request) if request.json is None else None
-    for fields in (dict(parse_qsl(query)), form if isinstance(form, dict) else {}):
+    form = _body_fields(request) if request.json is None else None  # RFC 6750: a form, not JSON
+    for fields in (dict(parse_qsl(query)), form or {}):
         for name in service.token_params:
             if fields.get(name):
                 return str(fields[name])
