@@ -54,6 +54,7 @@ MOCK_IMAGE_REPOSITORY = "connector-harness/mock-server"
 IMAGE_SOURCE = "/opt/connector-harness"  # where the mock-server image holds the harness
 MOCK_PORT = 8080
 POLL_SECONDS = 0.05
+TCP_SETTLE_SECONDS = 0.2  # how long a tcp health probe's connection must stay open
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -411,8 +412,7 @@ def _ready(health: HealthCheck, state: dict[str, Any], endpoint: tuple[str, int]
         return bool(state.get("Health", {}).get("Status") == "healthy")
     try:
         if health.kind == "tcp":
-            with socket.create_connection(endpoint, timeout=1):
-                return True
+            return _accepts(endpoint)
         connection = http.client.HTTPConnection(*endpoint, timeout=2)
         try:
             connection.request("GET", health.path)
@@ -422,6 +422,17 @@ def _ready(health: HealthCheck, state: dict[str, Any], endpoint: tuple[str, int]
             connection.close()
     except (OSError, http.client.HTTPException):
         return False
+
+
+def _accepts(endpoint: tuple[str, int]) -> bool:
+    """The port holds a connection open. Docker's userland proxy accepts on a published
+    port before the container listens, then drops the connection: that is not ready."""
+    with socket.create_connection(endpoint, timeout=1) as probe:
+        probe.settimeout(TCP_SETTLE_SECONDS)
+        try:
+            return probe.recv(1) != b""  # a greeting (the server speaks first), not a close
+        except TimeoutError:
+            return True  # open and quiet: a server waiting for its request
 
 
 @contextmanager
