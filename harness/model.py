@@ -65,7 +65,7 @@ class Collection:
 class HealthCheck:
     """How the docker transport knows a container is ready to answer."""
 
-    kind: str = "http"  # http: any HTTP answer on `path`; tcp: the port accepts; command: exit 0
+    kind: str = "http"  # http: an HTTP answer on `path`; tcp: a connection held; command: exit 0
     path: str = "/"
     command: tuple[str, ...] = ()
 
