@@ -23,6 +23,7 @@ class HarnessConfig:
     record: str
     baseline: Path | None
     today: date
+    configured: bool  # some option came from a flag, an ini key or [tool.connector-harness]
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -44,34 +45,38 @@ def add_options(parser: pytest.Parser) -> None:
             parser.addini(option.ini_name, option.help, type="string", default=None)
 
 
-def _pyproject_table(rootpath: Path) -> dict[str, Any]:
+def _pyproject_table(rootpath: Path) -> dict[str, Any] | None:
+    """[tool.connector-harness] of the rootdir's pyproject.toml; None when there is none."""
     path = rootpath / "pyproject.toml"
     if not path.is_file():
-        return {}
+        return None
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return {}  # the workspace loader reports a broken pyproject with its position
-    table = data.get("tool", {}).get("connector-harness", {})
-    return table if isinstance(table, dict) else {}
+        return None  # the workspace loader reports a broken pyproject with its position
+    table = data.get("tool", {}).get("connector-harness")
+    return table if isinstance(table, dict) else None
 
 
-def _value(config: pytest.Config, option: Option, table: dict[str, Any]) -> Any:
+def _value(config: pytest.Config, option: Option, table: dict[str, Any]) -> tuple[Any, bool]:
+    """The option's value, and whether anything set it (else it is the default)."""
     flag = config.getoption(f"harness_{option.name}")
     if flag is not None:
-        return flag
+        return flag, True
     ini = config.getini(option.ini_name)
     if ini not in (None, [], ""):
-        return ini
+        return ini, True
     if option.name in table:
-        return table[option.name]
-    return option.default
+        return table[option.name], True
+    return option.default, False
 
 
 def resolve(config: pytest.Config) -> HarnessConfig:
     """Every plugin option, or a UsageError naming the bad one."""
     table = _pyproject_table(config.rootpath)
-    values = {option.name: _value(config, option, table) for option in pytest_options()}
+    resolved = {option.name: _value(config, option, table or {}) for option in pytest_options()}
+    values = {name: value for name, (value, _) in resolved.items()}
+    configured = table is not None or any(explicit for _, explicit in resolved.values())
     strict = values["strict"]
     if isinstance(strict, str):
         try:
@@ -106,4 +111,5 @@ def resolve(config: pytest.Config) -> HarnessConfig:
         record=record,
         baseline=(config.rootpath / values["baseline"]) if values["baseline"] else None,
         today=today,
+        configured=configured,
     )

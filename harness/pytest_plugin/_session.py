@@ -38,6 +38,7 @@ class HarnessSession:
     _context: GateContext | None = None
     _flows_by_file: dict[Path, list[Flow]] | None = None
     _selected: dict[str, list[Binding]] | None = None
+    _active: bool | None = None
 
     def load(self) -> Workspace | None:
         """The workspace, or None after recording why it could not be loaded."""
@@ -59,6 +60,17 @@ class HarnessSession:
     def errors(self) -> list[InputError]:
         self.load()
         return self._errors or []
+
+    def active(self) -> bool:
+        """Whether this repository uses connector-harness, so that its scenario files are
+        collected: the plugin is configured (a flag, an ini key, [tool.connector-harness]) or
+        the workspace has its settings file. An unrelated `scenarios/` is left alone."""
+        if self._active is None:
+            from harness.config import SETTINGS_FILE
+
+            settings_file = self.config.workspace / SETTINGS_FILE
+            self._active = self.config.configured or settings_file.is_file()
+        return self._active
 
     def scenario_paths(self) -> list[Path]:
         """Every policy document of the workspace, resolved, in a stable order."""

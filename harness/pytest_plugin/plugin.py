@@ -57,6 +57,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
     session = harness_session(parent.config)
+    if not session.active():
+        return None
     if file_path.suffix in (".yaml", ".yml") and file_path.resolve() in session.scenario_paths():
         return ScenarioFile.from_parent(parent, path=file_path)
     if session.errors and file_path.resolve() == session.error_file():

@@ -111,16 +111,24 @@ def line_of(text: str, needle: str) -> int:
     raise AssertionError(f"{needle!r} not in the text")
 
 
+SETTINGS = "mocks: [mocks]\nscenarios: [scenarios]\n"  # connector-harness.yaml
+
+
 def write_workspace(
     pytester: pytest.Pytester,
     scenarios: dict[str, str] | None = None,
     *,
     service: str = SERVICE,
     ini: str | None = MARKERS_INI,
+    settings: str | None = SETTINGS,
 ) -> Path:
     """mocks/svc.yaml plus `scenarios/NAME` for each entry (default: scenarios/bot.yaml with
-    BOT), and a pytest.ini registering the YAML marks (none when `ini` is None)."""
+    BOT), the workspace's connector-harness.yaml (none when `settings` is None: the plugin
+    then collects only if configured otherwise), and a pytest.ini registering the YAML marks
+    (none when `ini` is None)."""
     root = pytester.path
+    if settings is not None:
+        (root / "connector-harness.yaml").write_text(settings, "utf-8")
     (root / "mocks").mkdir(exist_ok=True)
     (root / "mocks" / "svc.yaml").write_text(service, "utf-8")
     (root / "scenarios").mkdir(exist_ok=True)
@@ -245,8 +253,11 @@ class PluginWorkspace:
         *,
         service: str = SERVICE,
         ini: str | None = MARKERS_INI,
+        settings: str | None = SETTINGS,
     ) -> Path:
-        return write_workspace(self.pytester, scenarios, service=service, ini=ini)
+        return write_workspace(
+            self.pytester, scenarios, service=service, ini=ini, settings=settings
+        )
 
 
 @pytest.fixture

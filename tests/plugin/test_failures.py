@@ -302,7 +302,7 @@ def test_invalid_settings_are_one_failing_item(
 ) -> None:
     """No policy document can carry the error (the settings name no readable directory),
     so the settings file does: the gate must not silently collect nothing."""
-    ws.write(ini=None)
+    ws.write(ini=None, settings=None)
     (pytester.path / settings_file).write_text(text, "utf-8")
     pytester.makepyfile(test_unrelated=PASSING_TEST)
     result = pytester.runpytest("-rA")
@@ -326,3 +326,20 @@ def test_no_workspace_no_item(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-rA")
     result.assert_outcomes(passed=1)
     result.stdout.no_fnmatch_line("*::workspace*")
+
+
+def test_a_repository_that_does_not_use_connector_harness_is_left_alone(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    """The plugin is installed wherever pytest is; a `scenarios/` of some other tool's YAML
+    is not a workspace until the repository says so."""
+    ws.write({"login.yaml": "users:\n  - name: alice\n"}, ini=None, settings=None)
+    pytester.makepyfile(test_unrelated=PASSING_TEST)
+    result = pytester.runpytest("-rA")
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*workspace*")
+    # one ini key is enough to say so
+    pytester.makeini("[pytest]\nharness_workspace = .\n")
+    result = pytester.runpytest("-rA")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*scenarios/login.yaml:1:1: unknown key `users`*"])
