@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, SandboxError
 from harness.messages import CallContext, Decision, Request, Response
 from harness.sandbox import Sandbox
 
@@ -60,13 +60,19 @@ def response_headers(response: Response) -> dict[str, str]:
     return headers
 
 
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address `host` spells, or None for a name (one that needs a lookup)."""
+    try:
+        return ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return None
+
+
 def _is_loopback(host: str) -> bool:
     if host in ("localhost", ""):
         return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
+    address = _address(host)
+    return address is not None and address.is_loopback
 
 
 class Interceptor:
@@ -127,9 +133,22 @@ def _guard_sockets() -> Iterator[None]:
         check(sock, address)
         return real_connect_ex(sock, address)
 
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        # A name lookup is itself a network call (and tells a resolver where the flow goes).
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and not _is_loopback(name) and _address(name) is None:
+            raise EgressBlocked(
+                f"connector-harness sandbox blocked a DNS lookup of {name}; "
+                "only calls through requests or httpx reach the mocked services"
+            )
+        return real_getaddrinfo(host, *args, **kwargs)
+
     with (
         mock.patch.object(socket.socket, "connect", connect),
         mock.patch.object(socket.socket, "connect_ex", connect_ex),
+        mock.patch.object(socket, "getaddrinfo", getaddrinfo),
     ):
         yield
 
@@ -138,10 +157,16 @@ def _guard_sockets() -> Iterator[None]:
 def _intercept_requests(interceptor: Interceptor) -> Iterator[None]:
     try:
         import requests
-        import responses
     except ImportError:  # requests is optional: nothing to intercept
         yield
         return
+    try:
+        import responses
+    except ImportError as missing:  # calls through requests would go out unseen
+        raise SandboxError(
+            "the sandbox routes requests through the `responses` library, which is not "
+            "installed: pip install responses (a dependency of connector-harness)"
+        ) from missing
 
     def callback(prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body

@@ -42,6 +42,7 @@ operations:
 LIVE_TESTS = """
 import asyncio
 import socket
+import urllib.request
 
 import httpx
 import pytest
@@ -134,6 +135,13 @@ def test_raw_socket_is_refused(sandbox):
         socket.create_connection(("203.0.113.9", 80), timeout=1)
 
 
+def test_a_name_lookup_is_refused(sandbox):
+    # urllib is neither requests nor httpx: it must not even resolve the name
+    with pytest.raises(Exception, match="blocked a DNS lookup of api.real-vendor.example"):
+        urllib.request.urlopen("https://api.real-vendor.example/v1/me", timeout=1)
+    assert socket.getaddrinfo("localhost", 80)  # loopback still resolves
+
+
 def test_least_privilege_holds(binding, assert_least_privilege):
     bot = binding("bot@prod")
     requests.get(ITEMS, headers=bot.headers)
@@ -193,6 +201,7 @@ def test_live_outcomes(live: pytest.RunResult, ws: PluginWorkspace) -> None:
         "test_unknown_host_httpx",
         "test_host_outside_allowlist",
         "test_raw_socket_is_refused",
+        "test_a_name_lookup_is_refused",
         "test_least_privilege_holds",
     ]
     failed = [
