@@ -15,8 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+try:
+    from hypothesis import strategies as st
+    from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+except ModuleNotFoundError as missing:  # an optional extra: say which
+    raise ModuleNotFoundError(
+        "harness.strategies builds Hypothesis strategies; install Hypothesis with "
+        "pip install 'connector-harness[hypothesis]'"
+    ) from missing
 
 from harness.active import active_workspace, use_workspace, use_workspace_from
 from harness.loader import workspace_from_data
