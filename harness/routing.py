@@ -18,6 +18,13 @@ def template_params(path: str) -> tuple[str, ...]:
     return tuple(name for _, name in _PARAM.findall(path))
 
 
+def malformed_params(path: str) -> tuple[str, ...]:
+    """Braces in `path` that are no parameter, e.g. `{path+}` or `{issue-number}`."""
+    return tuple(
+        written for written in re.findall(r"\{[^{}]*\}", path) if not _PARAM.fullmatch(written)
+    )
+
+
 def spanning_params(path: str) -> tuple[str, ...]:
     """The parameters of `path` that may span several segments (`{+name}`)."""
     return tuple(name for plus, name in _PARAM.findall(path) if plus)

@@ -15,7 +15,7 @@ from harness.model import (
     Operation,
     Service,
 )
-from harness.routing import template_params
+from harness.routing import malformed_params, template_params
 from harness.scopes import Requirement, ScopeUniverse
 from harness.sql import Table, privilege_operations, scope_universe
 from harness.units import parse_duration
@@ -197,8 +197,16 @@ class ServiceSection(LoaderBase):
                 self._fail(
                     doc.location((*base, "requires")),
                     f"operation `{data['id']}` requires `{scope}`, which is not declared in `scopes`",
-                    suggest(scope, universe.names),
+                    suggest(scope, [*universe.names, *SPECIAL_REQUIREMENTS]),
                 )
+        for written in malformed_params(data["path"]):
+            ok = False
+            self._fail(
+                doc.location((*base, "path")),
+                f"`{written}` in `{data['path']}` is not a path parameter",
+                "write `{name}` for one path segment or `{+name}` for several, the name made "
+                "of letters, digits and _",
+            )
         params = template_params(data["path"])
         repeated = sorted({param for param in params if params.count(param) > 1})
         if repeated:

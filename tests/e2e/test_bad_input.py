@@ -65,6 +65,8 @@ CASES: list[tuple[str, str, str]] = [
     ("role-cycle", "scenarios/base-roles.yaml:3:5", "cycle: crm-base -> crm-reader -> crm-base"),
     ("undefined-variable", f"{SCENARIO}:30:16", "`{{ limt }}` is neither a flow variable"),
     ("duplicate-path-parameter", "mocks/crm.yaml:14:11", "path parameter `{id}` appears more"),
+    ("malformed-path-parameter", "mocks/crm.yaml:14:11", "`{id+}` in `/v1/contacts/{id+}` is not"),
+    ("misspelled-requirement", "mocks/crm.yaml:15:15", "requires `authenticate`, which is not"),
     ("url-bad-port", f"{SCENARIO}:30:16", "the URL is not valid: Port out of range"),
     # -- settings -------------------------------------------------------------------------
     ("config-unknown-key", "connector-harness.yaml:2:1", "unknown key `mock`"),
@@ -184,6 +186,11 @@ def test_bad_input_exits_2_with_a_located_message_and_a_hint(
     _assert_reported(code, stdout, stderr, where, fragment)
     if case != "several-errors":
         assert len(_problems(stderr)) == 1, stderr
+
+
+def test_a_misspelled_special_requirement_is_suggested(run_cli: RunCli) -> None:
+    _, _, stderr = run_cli("check", "misspelled-requirement", cwd=CORPUS)
+    assert stderr.splitlines()[1] == "  did you mean `authenticated`?"
 
 
 def test_the_table_covers_every_corpus_directory() -> None:
