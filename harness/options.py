@@ -83,7 +83,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "output",
-        "write the report to FILE instead of standard output",
+        "write the output (report, inventory, baseline) to FILE instead of standard output",
         metavar="FILE",
         commands=("check", "inventory", "baseline", "explore", "lint"),
     ),

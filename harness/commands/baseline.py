@@ -14,6 +14,7 @@ from harness.commands._common import (
     run_workspace_check,
 )
 from harness.options import options_for
+from harness.render.style import plural
 from harness.units import format_instant
 
 
@@ -31,7 +32,8 @@ class BaselineCommand:
         emit(text, args.output)
         if args.output is not None:
             print(
-                f"baseline written to {args.output}: {len(report.results)} bindings; review it, "
+                f"baseline written to {args.output}: {plural(len(report.results), 'binding')}; "
+                "review it, "
                 f"commit it, then gate with `connector-harness check --baseline {args.output}`",
                 file=sys.stderr,
             )

@@ -27,9 +27,10 @@ def render_lint_text(
 ) -> str:
     """One aligned row per finding (rule, severity, location, message), its fix below it."""
     files = len({finding.location.file for finding in findings})
+    where = f" in {plural(files, 'file')}" if findings else ""
     lines = [
-        f"connector-harness lint {workspace}: {plural(len(findings), 'finding')} in "
-        f"{plural(files, 'file')} (reviews judged on {today})",
+        f"connector-harness lint {workspace}: {plural(len(findings), 'finding')}{where} "
+        f"(reviews judged on {today})",
         "",
     ]
     cells = [

@@ -224,3 +224,19 @@ def test_a_bad_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     code, _, err = _run(capsys, ".", "--today", "2026-13-01")
     assert code == 2
     assert "--today '2026-13-01' is not a date" in err
+
+
+def test_a_clean_workspace_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "tests" / "corpus" / "_base", tmp_path / "clean")
+    policy = tmp_path / "clean" / "scenarios" / "crm-sync.yaml"
+    text = policy.read_text().replace(
+        "review_every:", "owner: revops@example.com\n    review_every:"
+    )
+    policy.write_text(
+        text.replace("roles: [crm-reader]", "roles: [crm-reader]\n    expires: 2026-06-30")
+    )
+    code, out, _ = _run(capsys, str(tmp_path / "clean"), "--today", TODAY)
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        f"connector-harness lint {tmp_path / 'clean'}: 0 findings (reviews judged on {TODAY})"
+    )
