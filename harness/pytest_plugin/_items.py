@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 SESSION_KEY = pytest.StashKey[HarnessSession]()
 PROPERTY_PREFIX = "harness_"
-BINDING_PROPERTY, VERDICT_PROPERTY = "harness_binding", "harness_verdict"
+BINDING_PROPERTY, VERDICT_PROPERTY = f"{PROPERTY_PREFIX}binding", f"{PROPERTY_PREFIX}verdict"
 SECTION = "Captured least privilege call"  # the title pytest gives a `call` report section
 SHOWN_STEPS = 5  # step numbers listed for a call repeated in a flow; the rest are counted
 
