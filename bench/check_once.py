@@ -21,9 +21,9 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     # Imports are part of what a user waits for, so they are inside the clock.
     from harness.engine import Selection, run_check
-    from harness.loader import load_workspace
     from harness.render.jsonfmt import render_json
     from harness.sandbox import Sandbox
+    from harness.workspace.loader import load_workspace
 
     imported = time.perf_counter()
     workspace = load_workspace(workspace_dir)

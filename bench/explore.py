@@ -25,7 +25,7 @@ from hypothesis.errors import NoSuchExample
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from harness.explore import Element, Outcome, explore, minimise
-from harness.loader import workspace_from_data
+from harness.workspace.loader import workspace_from_data
 
 SIZES = (8, 32, 128, 512)
 NEEDED = (1, 3, 8)

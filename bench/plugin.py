@@ -8,7 +8,7 @@ serial. (`--dist loadfile` keeps a connector's items on one worker, so each bind
 is replayed once; with plain `--dist load` both workers replay most bindings.)
 
 Every xdist worker loads the whole workspace before it runs its half, so the
-workspace cache (harness/cache.py) decides how much parallelism can win: the
+workspace cache (harness/workspace/cache.py) decides how much parallelism can win: the
 first, cold session is shown apart, and the targets are judged on sessions with
 the cache warm, as in everyday use, each the best of 5 (the same session varies by
 0.5 s from run to run on this two-core machine).

@@ -41,9 +41,9 @@ import responses
 from generate import generate_workspace
 
 from harness.engine import run_check
-from harness.loader import load_workspace
 from harness.messages import ALLOWED, DENIED, CallContext, Request
 from harness.sandbox import Sandbox
+from harness.workspace.loader import load_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent

@@ -15,8 +15,8 @@ import yaml
 from harness.analysis import BindingResult
 from harness.errors import InputError, InputErrors
 from harness.scopes import Grant
-from harness.validation import validate
-from harness.yamlsource import YamlDocument, load_yaml
+from harness.workspace.validation import validate
+from harness.workspace.yaml_source import YamlDocument, load_yaml
 
 BASELINE_VERSION = 1
 

@@ -27,7 +27,7 @@ from harness.findings import (
 from harness.messages import Decision
 from harness.model import Binding, Waiver, Workspace
 from harness.scopes import Grant
-from harness.units import format_duration
+from harness.workspace.units import format_duration
 
 WAIVABLE = frozenset({EXCESSIVE, OVER_BROAD, ESCALATION})
 

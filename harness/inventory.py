@@ -10,7 +10,7 @@ from harness.messages import DENIED, Decision
 from harness.model import Workspace
 from harness.report import Report
 from harness.scopes import Grant
-from harness.units import format_duration
+from harness.workspace.units import format_duration
 
 # Cell states: what a binding holds of one scope, compared with what its flows need.
 NEEDED = "needed"  # granted, kept, and part of the suggested role

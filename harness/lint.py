@@ -19,8 +19,8 @@ from harness.errors import InputError, Location
 from harness.model import Binding, GrantSource, Workspace
 from harness.scopes import is_pattern
 from harness.secrets import KNOWN_FORMATS, find_secrets, mask
-from harness.units import format_duration
-from harness.yamlsource import parse_yaml
+from harness.workspace.units import format_duration
+from harness.workspace.yaml_source import parse_yaml
 
 ERROR, WARNING = "error", "warning"
 SYSTEM_ACCOUNT_KINDS = ("service-account", "bot", "api-key", "oauth-app")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.units import format_instant
+from harness.workspace.units import format_instant
 
 
 @dataclass(frozen=True, slots=True)

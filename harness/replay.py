@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from harness.loading.flows import TEMPLATE
 from harness.messages import CallContext, Decision, Request, Response
 from harness.model import Binding, Flow, Step
 from harness.sandbox import Sandbox
+from harness.workspace.flows import TEMPLATE
 
 Transport = Callable[[Request, CallContext], Response]
 

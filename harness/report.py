@@ -10,7 +10,7 @@ from harness.analysis import BindingResult
 from harness.findings import ALERT_KINDS, KINDS
 from harness.gate import GateContext
 from harness.model import Workspace
-from harness.units import format_instant
+from harness.workspace.units import format_instant
 
 REPORT_SCHEMA = "connector-harness/check-report"
 REPORT_VERSION = 1

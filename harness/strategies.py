@@ -24,11 +24,11 @@ except ModuleNotFoundError as missing:  # an optional extra: say which
         "pip install 'connector-harness[hypothesis]'"
     ) from missing
 
-from harness.active import active_workspace, use_workspace, use_workspace_from
-from harness.loader import workspace_from_data
 from harness.messages import Request
 from harness.model import Binding, Workspace
 from harness.sandbox import Sandbox
+from harness.workspace.default import active_workspace, use_workspace, use_workspace_from
+from harness.workspace.loader import workspace_from_data
 
 __all__ = [
     "CredentialLifecycle",

@@ -6,7 +6,7 @@ import tempfile
 
 import pytest
 
-from harness import cache
+from harness.workspace import cache
 
 # pytester, for the pytest-plugin tests in tests/plugin. It is declared here, not in
 # tests/plugin/conftest.py: pytest refuses `pytest_plugins` in a conftest that is not

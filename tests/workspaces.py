@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.loader import workspace_from_data
 from harness.model import Workspace
+from harness.workspace.loader import workspace_from_data
 
 HOST = "api.svc.example"
 

@@ -13,12 +13,12 @@ from harness.baseline import load_baseline
 from harness.engine import Progress, Selection, run_check
 from harness.errors import HarnessError, UsageError
 from harness.gate import GateContext
-from harness.loader import load_workspace
 from harness.model import Binding
 from harness.options import Option
 from harness.report import Report
 from harness.sandbox import Sandbox
 from harness.transports import open_transport
+from harness.workspace.loader import load_workspace
 
 EXIT_PASS, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 

@@ -15,7 +15,7 @@ from harness.commands._common import (
 )
 from harness.options import options_for
 from harness.render.style import plural
-from harness.units import format_instant
+from harness.workspace.units import format_instant
 
 
 class BaselineCommand:

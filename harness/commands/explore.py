@@ -10,10 +10,10 @@ from typing import Any
 from harness.commands._common import EXIT_PASS, add_options, add_workspace_argument, emit
 from harness.engine import Selection, select_bindings
 from harness.explore import Exploration, MinimalSet, explore
-from harness.loader import load_workspace
 from harness.options import options_for
 from harness.render.jsonfmt import render_json
 from harness.render.style import Style, plural, wants_colour
+from harness.workspace.loader import load_workspace
 
 
 class ExploreCommand:

@@ -15,7 +15,7 @@ from harness.importers.har import har_calls
 from harness.importers.spec import Skipped
 from harness.importers.traffic import FlowImport, RecordedCall, import_calls, render_flow
 from harness.importers.vcr import vcr_calls
-from harness.loader import load_workspace
+from harness.workspace.loader import load_workspace
 
 
 def detect_format(path: Path) -> str:

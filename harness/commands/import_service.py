@@ -16,7 +16,7 @@ from harness.importers.discovery import import_discovery, packaged_source
 from harness.importers.github import import_github
 from harness.importers.openapi import import_openapi
 from harness.importers.spec import ImportedService, ImportSettings, render_service
-from harness.loader import workspace_from_data
+from harness.workspace.loader import workspace_from_data
 
 FORMATS = ("openapi", "discovery", "github")
 

@@ -15,10 +15,10 @@ from harness.commands._common import (
     parse_today,
 )
 from harness.lint import ERROR, lint_workspace
-from harness.loader import load_workspace
 from harness.options import options_for
 from harness.render.lint import render_lint_json, render_lint_text
 from harness.render.style import Style, plural, wants_colour
+from harness.workspace.loader import load_workspace
 
 
 class LintCommand:

@@ -16,10 +16,10 @@ from types import FrameType
 from harness.commands._common import EXIT_PASS, add_workspace_argument
 from harness.errors import UsageError
 from harness.interception import Exchange
-from harness.loader import load_workspace
 from harness.sandbox import Sandbox
 from harness.transports.loopback import LoopbackServer, http_services
 from harness.transports.wire import SIGNING_KEY_VARIABLE
+from harness.workspace.loader import load_workspace
 
 
 class ServeCommand:

@@ -2,7 +2,7 @@
 
 JSON is parsed with the standard library for speed; a position is only computed
 when a message needs one, by walking the text along the value's path and
-skipping siblings with the C decoder. YAML goes through `harness.yamlsource`,
+skipping siblings with the C decoder. YAML goes through `harness.workspace.yaml_source`,
 which keeps positions as it parses.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError, Location
-from harness.yamlsource import YamlDocument, parse_yaml
+from harness.workspace.yaml_source import YamlDocument, parse_yaml
 
 PathKey = tuple[str | int, ...]
 

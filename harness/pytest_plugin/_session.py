@@ -43,7 +43,7 @@ class HarnessSession:
     def load(self) -> Workspace | None:
         """The workspace, or None after recording why it could not be loaded."""
         if self._workspace is None and self._errors is None:
-            from harness.loader import load_workspace
+            from harness.workspace.loader import load_workspace
 
             try:
                 self._workspace = load_workspace(self.config.workspace)
@@ -66,7 +66,7 @@ class HarnessSession:
         collected: the plugin is configured (a flag, an ini key, [tool.connector-harness]) or
         the workspace has its settings file. An unrelated `scenarios/` is left alone."""
         if self._active is None:
-            from harness.config import SETTINGS_FILE
+            from harness.workspace.settings import SETTINGS_FILE
 
             settings_file = self.config.workspace / SETTINGS_FILE
             self._active = self.config.configured or settings_file.is_file()
@@ -75,7 +75,7 @@ class HarnessSession:
     def scenario_paths(self) -> list[Path]:
         """Every policy document of the workspace, resolved, in a stable order."""
         if self._scenario_paths is None:
-            from harness.loader import scenario_files
+            from harness.workspace.loader import scenario_files
 
             try:
                 self._scenario_paths = [p.resolve() for p in scenario_files(self.config.workspace)]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.active import use_workspace_from
 from harness.pytest_plugin._config import add_options, resolve
 from harness.pytest_plugin._fixtures import (
     assert_denied,
@@ -28,6 +27,7 @@ from harness.pytest_plugin._items import (
 from harness.pytest_plugin._recording import CALL_REPORT
 from harness.pytest_plugin._session import HarnessSession
 from harness.pytest_plugin._summary import HarnessReporter
+from harness.workspace.default import use_workspace_from
 
 __all__ = [
     "assert_denied",

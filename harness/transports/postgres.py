@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from harness.errors import SandboxError
-from harness.loading.flows import TEMPLATE
 from harness.messages import CallContext, Request, Response
 from harness.sandbox import Sandbox
 from harness.sql import grant_statements, quote_identifier
+from harness.workspace.flows import TEMPLATE
 
 DSN_VARIABLE = "CONNECTOR_HARNESS_POSTGRES"
 INSUFFICIENT_PRIVILEGE = "42501"

@@ -11,7 +11,7 @@ import pytest
 
 from harness.cli import main as cli_main
 from harness.engine import run_check
-from harness.loader import load_workspace
+from harness.workspace.loader import load_workspace
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 

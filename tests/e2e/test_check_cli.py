@@ -10,7 +10,7 @@ import pytest
 
 from harness.cli import main
 from harness.demo import run as run_demo
-from harness.validation import load_schema
+from harness.workspace.validation import load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

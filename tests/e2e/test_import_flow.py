@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from harness.engine import run_check
-from harness.loader import load_workspace
+from harness.workspace.loader import load_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 RunCli = Any  # the run_cli fixture of conftest.py

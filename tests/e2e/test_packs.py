@@ -13,7 +13,7 @@ from workspaces import build, policy
 
 from harness.engine import run_check
 from harness.importers.packs import PACKS, VENDOR, render_pack
-from harness.yamlsource import DEFAULT_MAX_FILE_BYTES
+from harness.workspace.yaml_source import DEFAULT_MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 MOCKS = ROOT / "mocks"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from harness.engine import run_check
-from harness.loader import load_workspace
 from harness.render.jsonfmt import render_json
 from harness.sandbox import Sandbox
 from harness.transports.postgres import PostgresDatabase
+from harness.workspace.loader import load_workspace
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "postgres"
 

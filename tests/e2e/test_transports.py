@@ -17,13 +17,13 @@ import pytest
 from workspaces import HOST, build, policy, service
 
 from harness.engine import run_check
-from harness.loader import load_workspace
 from harness.messages import CallContext, Request
 from harness.model import Workspace
 from harness.render.jsonfmt import render_json
 from harness.sandbox import Sandbox
 from harness.transports import open_transport
 from harness.transports.containers import runtime_mounts
+from harness.workspace.loader import load_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 

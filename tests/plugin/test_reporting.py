@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from harness.findings import KINDS
-from harness.validation import load_schema
+from harness.workspace.validation import load_schema
 
 if TYPE_CHECKING:
     from conftest import PluginWorkspace

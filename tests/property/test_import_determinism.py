@@ -22,7 +22,7 @@ from harness.importers.discovery import import_discovery
 from harness.importers.github import import_github
 from harness.importers.openapi import import_openapi
 from harness.importers.spec import ImportSettings, render_service
-from harness.loader import workspace_from_data
+from harness.workspace.loader import workspace_from_data
 
 # What names the input text itself: its digest, and positions in it (notes on merged routes).
 _TEXTUAL = re.compile(r"^  sha256: [0-9a-f]{64}$|doc\.json:\d+:\d+", re.MULTILINE)

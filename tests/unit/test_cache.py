@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import cache, loader
-from harness.loader import load_workspace
+from harness.workspace import cache, loader
+from harness.workspace.loader import load_workspace
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "_base"
 

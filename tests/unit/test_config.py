@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import load_settings
 from harness.errors import InputErrors
 from harness.model import Settings
+from harness.workspace.settings import load_settings
 
 
 def test_defaults_without_any_settings_file(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from harness.importers.github import import_github
 from harness.importers.openapi import import_openapi
 from harness.importers.packs import VENDOR
 from harness.importers.spec import ImportedService, ImportSettings, render_service
-from harness.loader import workspace_from_data
 from harness.routing import Router
+from harness.workspace.loader import workspace_from_data
 
 needs_vendor = pytest.mark.skipif(
     not VENDOR.is_dir(), reason=f"vendor data directory {VENDOR} is absent"

@@ -13,7 +13,7 @@ from workspaces import policy, service
 
 from harness.cli import main
 from harness.lint import RULES, LintFinding, is_placeholder_owner, lint_workspace
-from harness.loader import load_workspace, workspace_from_data
+from harness.workspace.loader import load_workspace, workspace_from_data
 
 TODAY = date(2026, 1, 1)
 IN_MEMORY = Path("<memory>")  # no files: only the model rules run

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import InputError
-from harness.yamlsource import load_yaml, parse_yaml
+from harness.workspace.yaml_source import load_yaml, parse_yaml
 
 SOURCE = Path("doc.yaml")
 

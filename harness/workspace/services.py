@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.loading.base import LoaderBase, suggest
 from harness.model import (
     METHOD_RISK,
     Answer,
@@ -18,8 +17,9 @@ from harness.model import (
 from harness.routing import malformed_params, template_params
 from harness.scopes import Requirement, ScopeUniverse
 from harness.sql import Table, privilege_operations, scope_universe
-from harness.units import parse_duration
-from harness.yamlsource import YamlDocument
+from harness.workspace.base import LoaderBase, suggest
+from harness.workspace.units import parse_duration
+from harness.workspace.yaml_source import YamlDocument
 
 
 class ServiceSection(LoaderBase):

@@ -9,9 +9,9 @@ from typing import Any
 
 from harness.errors import InputError, InputErrors, Location
 from harness.model import Settings
-from harness.units import parse_instant
-from harness.validation import validate
-from harness.yamlsource import YamlDocument, load_yaml
+from harness.workspace.units import parse_instant
+from harness.workspace.validation import validate
+from harness.workspace.yaml_source import YamlDocument, load_yaml
 
 SETTINGS_FILE = "connector-harness.yaml"
 PYPROJECT_TABLE = "[tool.connector-harness]"

@@ -10,9 +10,9 @@ from typing import Any
 
 from harness.errors import InputError, Location
 from harness.model import Operation, Service, Settings
-from harness.units import parse_date
-from harness.validation import validate
-from harness.yamlsource import YamlDocument, load_yaml
+from harness.workspace.units import parse_date
+from harness.workspace.validation import validate
+from harness.workspace.yaml_source import YamlDocument, load_yaml
 
 
 def suggest(name: str, known: Iterable[str]) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from harness.errors import InputError
-from harness.yamlsource import YamlDocument
+from harness.workspace.yaml_source import YamlDocument
 
 if TYPE_CHECKING:  # jsonschema explains invalid documents; valid ones never import it
     import jsonschema

@@ -47,7 +47,7 @@ def cache_directory() -> Path | None:
 def _harness_digest() -> str:
     """The harness's own code and schemas: a changed loader must not reuse old models."""
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*")):
         if path.suffix in (".py", ".json"):
             digest.update(path.read_bytes())

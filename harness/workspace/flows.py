@@ -8,13 +8,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.errors import Location
-from harness.loading.base import LoaderBase, suggest
 from harness.model import Answer, Connector, Flow, Mark, Operation, Service, Step
 from harness.routing import Router, split_url
 from harness.sql import RISK as SQL_RISK
 from harness.sql import SqlProblem, statement_needs
-from harness.units import parse_duration
-from harness.yamlsource import YamlDocument
+from harness.workspace.base import LoaderBase, suggest
+from harness.workspace.units import parse_duration
+from harness.workspace.yaml_source import YamlDocument
 
 TEMPLATE = re.compile(
     r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}"

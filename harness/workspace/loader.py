@@ -2,7 +2,7 @@
 
 Errors are collected rather than raised one at a time, so a user sees every
 problem of a workspace in one run; they are raised together as InputErrors.
-Each kind of content has its section in harness/loading/: services.py (service
+Each kind of content has its section in harness/workspace/: services.py (service
 specs), policy.py (connectors, roles, bindings, waivers, the policy) and
 flows.py (flows and their steps), on the shared state of base.py.
 """
@@ -15,15 +15,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness import cache
-from harness.config import load_settings
 from harness.errors import InputError, InputErrors, Location
-from harness.loading.flows import FlowSection
-from harness.loading.policy import PolicySection
-from harness.loading.services import ServiceSection
 from harness.model import Settings, Workspace
-from harness.validation import validate
-from harness.yamlsource import YamlDocument
+from harness.workspace import cache
+from harness.workspace.flows import FlowSection
+from harness.workspace.policy import PolicySection
+from harness.workspace.services import ServiceSection
+from harness.workspace.settings import load_settings
+from harness.workspace.validation import validate
+from harness.workspace.yaml_source import YamlDocument
 
 
 def load_workspace(root: Path | str) -> Workspace:
@@ -92,7 +92,7 @@ def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:
 
 
 class _Loader(ServiceSection, PolicySection, FlowSection):
-    """A workspace's loader: each section (harness/loading/) reads its part of the files."""
+    """A workspace's loader: each section (harness/workspace/) reads its part of the files."""
 
     def load(self) -> Workspace:
         service_files = _yaml_files(self.root, self.settings.mocks)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from harness.errors import Location
-from harness.loading.base import LoaderBase, suggest
 from harness.model import (
     Binding,
     Connector,
@@ -20,8 +19,9 @@ from harness.model import (
 )
 from harness.scopes import Grant, is_pattern
 from harness.sql import SqlProblem, expand_grant
-from harness.units import parse_duration
-from harness.yamlsource import YamlDocument
+from harness.workspace.base import LoaderBase, suggest
+from harness.workspace.units import parse_duration
+from harness.workspace.yaml_source import YamlDocument
 
 
 class PolicySection(LoaderBase):

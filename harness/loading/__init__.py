@@ -1,1 +1,0 @@
-"""The sections of the workspace loader (harness.loader): one class per kind of file."""
