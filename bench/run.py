@@ -40,8 +40,8 @@ import requests
 import responses
 from generate import generate_workspace
 
+from harness.decisions import ALLOWED, DENIED, CallContext, Request
 from harness.engine import run_check
-from harness.messages import ALLOWED, DENIED, CallContext, Request
 from harness.sandbox import Sandbox
 from harness.workspace.loader import load_workspace
 

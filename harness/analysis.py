@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from harness.cover import EXACT, GREEDY, BreadthMeter, Cover, Demand, minimum_breadth_cover
+from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision
 from harness.findings import (
     CREDENTIAL,
     CROSS_REGION,
@@ -23,7 +24,6 @@ from harness.findings import (
     Finding,
     WaiverStatus,
 )
-from harness.messages import ALLOWED, BLOCKED, DENIED, Decision
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
 from harness.scopes import Grant
 from harness.sql import grant_statements

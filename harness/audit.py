@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.messages import Decision
+from harness.decisions import Decision
 
 KEY_VARIABLE = "CONNECTOR_HARNESS_LOG_KEY"
 GENESIS = "0" * 64

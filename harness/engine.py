@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from harness.analysis import BindingResult, analyse_binding
+from harness.decisions import Decision
 from harness.errors import UsageError
 from harness.gate import GateContext, apply_gate, policy_findings
-from harness.messages import Decision
 from harness.model import Binding, Workspace
 from harness.replay import Transport, replay
 from harness.report import Report

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.records import pickled_by_fields
+from harness.pickling import pickled_by_fields
 
 
 class HarnessError(Exception):

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.cover import BreadthMeter
+from harness.decisions import Decision
 from harness.engine import replay_binding
-from harness.messages import Decision
 from harness.model import Binding, Workspace
 from harness.sandbox import Sandbox
 from harness.scopes import Grant

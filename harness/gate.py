@@ -14,6 +14,7 @@ from datetime import date
 
 from harness.analysis import BindingResult
 from harness.baseline import Baseline
+from harness.decisions import Decision
 from harness.findings import (
     ESCALATION,
     EXCESSIVE,
@@ -24,7 +25,6 @@ from harness.findings import (
     Finding,
     WaiverStatus,
 )
-from harness.messages import Decision
 from harness.model import Binding, Waiver, Workspace
 from harness.scopes import Grant
 from harness.workspace.units import format_duration

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
+from harness.decisions import CallContext, Decision, Request, Response
 from harness.errors import HarnessError, SandboxError
-from harness.messages import CallContext, Decision, Request, Response
 from harness.sandbox import Sandbox
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")

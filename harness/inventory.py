@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.analysis import BindingResult
-from harness.messages import DENIED, Decision
+from harness.decisions import DENIED, Decision
 from harness.model import Workspace
 from harness.report import Report
 from harness.scopes import Grant

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from harness.errors import Location
-from harness.records import pickled_by_fields
+from harness.pickling import pickled_by_fields
 from harness.scopes import Grant, Requirement, ScopeUniverse
 from harness.sql import Table
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from harness.messages import CallContext, Decision, Request, Response
+from harness.decisions import CallContext, Decision, Request, Response
 from harness.model import Binding, Flow, Step
 from harness.sandbox import Sandbox
 from harness.workspace.flows import TEMPLATE

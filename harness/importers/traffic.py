@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from harness.decisions import Response
 from harness.errors import Location
 from harness.importers.spec import METHODS, Skipped
 from harness.interception import to_request
-from harness.messages import Response
 from harness.model import Service
 from harness.recording import recorded_step
 from harness.routing import Router, split_url

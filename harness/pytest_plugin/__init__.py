@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.pytest_plugin._live import BindingHandle, LiveSandbox
+    from harness.live import BindingHandle, LiveSandbox
 
 __all__ = ["BindingHandle", "LiveSandbox"]
 
@@ -13,7 +13,7 @@ __all__ = ["BindingHandle", "LiveSandbox"]
 def __getattr__(name: str) -> Any:
     # the sandbox machinery loads on first use, not with the plugin (see _fixtures)
     if name in __all__:
-        from harness.pytest_plugin import _live
+        from harness import live as _live
 
         return getattr(_live, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

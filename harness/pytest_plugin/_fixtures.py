@@ -14,9 +14,9 @@ import pytest
 from harness.pytest_plugin._items import harness_session
 
 if TYPE_CHECKING:
-    from harness.messages import Decision
+    from harness.decisions import Decision
+    from harness.live import BindingHandle, HttpSandbox, LiveSandbox
     from harness.model import Workspace
-    from harness.pytest_plugin._live import BindingHandle, HttpSandbox, LiveSandbox
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +40,9 @@ def harness_workspace(pytestconfig: pytest.Config) -> Workspace:
 @pytest.fixture
 def sandbox(request: pytest.FixtureRequest, harness_workspace: Workspace) -> Iterator[LiveSandbox]:
     """Mock services up for this test: requests and httpx reach them, real network calls fail."""
+    from harness.decisions import CallContext
     from harness.interception import Interceptor
-    from harness.messages import CallContext
-    from harness.pytest_plugin._live import LiveSandbox
+    from harness.live import LiveSandbox
     from harness.pytest_plugin._recording import finish_recording
     from harness.sandbox import Sandbox
 
@@ -83,7 +83,7 @@ def http_sandbox(
 ) -> Iterator[HttpSandbox]:
     """Mock services on loopback HTTP ports for this test (any client, any language)."""
     from harness.interception import Interceptor
-    from harness.pytest_plugin._live import HttpSandbox
+    from harness.live import HttpSandbox
     from harness.sandbox import Sandbox
     from harness.transports.loopback import LoopbackServer
 

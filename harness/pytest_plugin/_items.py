@@ -15,7 +15,7 @@ from harness.pytest_plugin._session import HarnessSession
 
 if TYPE_CHECKING:
     from harness.analysis import BindingResult
-    from harness.messages import Decision
+    from harness.decisions import Decision
     from harness.model import Binding, Flow, Mark
 
 SESSION_KEY = pytest.StashKey[HarnessSession]()

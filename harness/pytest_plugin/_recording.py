@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from harness.pytest_plugin._live import LiveSandbox
+    from harness.live import LiveSandbox
 
 CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 

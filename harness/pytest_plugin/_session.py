@@ -16,8 +16,8 @@ from harness.pytest_plugin._config import HarnessConfig
 
 if TYPE_CHECKING:  # the engine loads with the first collected file, not with the plugin
     from harness.analysis import BindingResult
+    from harness.decisions import Decision
     from harness.gate import GateContext
-    from harness.messages import Decision
     from harness.model import Binding, Flow, Workspace
     from harness.report import Report
     from harness.sandbox import Sandbox

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from harness.decisions import CallContext, Request, Response
 from harness.errors import SandboxError
 from harness.interception import Interceptor
-from harness.messages import CallContext, Request, Response
 from harness.replay import Transport
 from harness.sandbox import Sandbox
 from harness.transports import wire

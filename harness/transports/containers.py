@@ -36,8 +36,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from harness.decisions import ALLOWED, CallContext, Request, Response
 from harness.errors import SandboxError
-from harness.messages import ALLOWED, CallContext, Request, Response
 from harness.model import ContainerSpec, HealthCheck, Service
 from harness.replay import Transport
 from harness.routing import split_url

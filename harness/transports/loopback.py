@@ -21,9 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.decisions import CallContext, Decision, Request, Response
 from harness.errors import UsageError
 from harness.interception import Exchange, response_headers, to_request
-from harness.messages import CallContext, Decision, Request, Response
 from harness.model import Service, Step
 from harness.routing import split_url
 from harness.sandbox import Sandbox

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from harness.messages import CallContext, Decision, Request, Response
+from harness.decisions import CallContext, Decision, Request, Response
 
 PREFIX = "X-Connector-Harness-"
 FLOW = PREFIX + "Flow"  # the replayed flow's name

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.pytest_plugin._live import HttpSandbox
+from harness.live import HttpSandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ import socket
 import pytest
 from workspaces import HOST, build, policy, service
 
+from harness.decisions import CallContext, Request
 from harness.errors import UsageError
-from harness.messages import CallContext, Request
 from harness.sandbox import Sandbox
 from harness.transports import wire
 from harness.transports.loopback import LoopbackServer, http_transport
