@@ -14,7 +14,7 @@ from harness.commands._common import (
     emit,
     parse_today,
 )
-from harness.lint import ERROR, lint_workspace
+from harness.lint.checks import ERROR, lint_workspace
 from harness.options import options_for
 from harness.render.lint import render_lint_json, render_lint_text
 from harness.render.style import Style, plural, wants_colour

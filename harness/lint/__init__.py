@@ -1,0 +1,1 @@
+"""connector-harness lint: static checks of a workspace, found before any replay."""
