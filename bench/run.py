@@ -40,7 +40,8 @@ import requests
 import responses
 from generate import generate_workspace
 
-from harness.decisions import ALLOWED, DENIED, CallContext, Request
+from harness.calls import CallContext, Request
+from harness.decisions import ALLOWED, DENIED
 from harness.engine import run_check
 from harness.sandbox import Sandbox
 from harness.workspace.loader import load_workspace

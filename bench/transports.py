@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.decisions import CallContext, Request  # noqa: E402
+from harness.calls import CallContext, Request  # noqa: E402
 from harness.sandbox import Sandbox  # noqa: E402
 from harness.transports import open_transport  # noqa: E402
 from harness.workspace.loader import load_workspace  # noqa: E402

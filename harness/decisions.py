@@ -1,54 +1,13 @@
-"""HTTP requests, responses and authorization decisions: the values that cross a transport."""
+"""What a decision is: the authorization outcome of one call, and the rule that decided it."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from harness.calls import Request, Response
 from harness.workspace.units import format_instant
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    method: str
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
-    json: Any = None
-    content: bytes | None = None  # a body that is not JSON
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    status: int
-    json: Any = None
-    headers: tuple[tuple[str, str], ...] = ()
-    blocked: bool = False  # the sandbox refused to let the call leave (egress)
-    content: bytes | None = None  # a body that is not JSON
-
-    def body_bytes(self) -> bytes:
-        """The body as sent on the wire: raw content, else the JSON text, else nothing."""
-        if self.content is not None:
-            return self.content
-        if self.json is None:
-            return b""
-        return json.dumps(self.json).encode()
-
-    def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        return next((value for key, value in self.headers if key.lower() == lowered), None)
-
-
-@dataclass(frozen=True, slots=True)
-class CallContext:
-    """Where a call comes from when a recorded flow is replayed."""
-
-    flow: str = ""
-    step: int = -1
-    step_name: str = ""
-    recorded: Response | None = None
-
 
 ALLOWED, DENIED, BLOCKED = "allowed", "denied", "blocked"
 
@@ -107,3 +66,12 @@ class Decision:
             "step": self.step,
             "step_name": self.step_name,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One live call as the sandbox saw it, for recording and for assertion messages."""
+
+    request: Request
+    response: Response
+    decision: Decision

@@ -11,53 +11,21 @@ ConnectionError, naming the host.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
-from harness.decisions import CallContext, Decision, Request, Response
+from harness.calls import METHODS, CallContext, Request, Response, response_headers, to_request
+from harness.decisions import Exchange
 from harness.errors import HarnessError, SandboxError
 from harness.sandbox import Sandbox
-
-METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 
 
 class EgressBlocked(HarnessError, ConnectionError):
     """A live call tried to leave the sandbox; nothing was sent."""
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """One live call as the sandbox saw it, for recording and for assertion messages."""
-
-    request: Request
-    response: Response
-    decision: Decision
-
-
-def to_request(method: str, url: str, headers: dict[str, str], body: bytes | None) -> Request:
-    """A client's call as a harness Request: a JSON body is parsed, anything else kept raw."""
-    if not body:
-        return Request(method, url, headers)
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if "json" in content_type or body[:1] in (b"{", b"["):
-        try:
-            return Request(method, url, headers, json.loads(body))
-        except ValueError:
-            pass
-    return Request(method, url, headers, content=body)
-
-
-def response_headers(response: Response) -> dict[str, str]:
-    headers = dict(response.headers)
-    if response.content is None and response.json is not None:
-        headers.setdefault("Content-Type", "application/json")
-    return headers
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from harness.analysis import analyse_binding
-from harness.decisions import Decision
+from harness.decisions import Decision, Exchange
 from harness.findings import EGRESS, EXCESSIVE, MISSING, OVER_BROAD
-from harness.interception import Exchange, Interceptor
+from harness.interception import Interceptor
 from harness.model import Binding, Workspace
 from harness.pytest_plugin._items import render_findings
 from harness.replay import replay

@@ -6,7 +6,7 @@ import copy
 import json
 from typing import Any
 
-from harness.decisions import Response
+from harness.calls import Response
 from harness.model import Answer, Service
 
 

@@ -9,8 +9,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
-from harness.decisions import Request, Response
-from harness.interception import Exchange
+from harness.calls import Request, Response
+from harness.decisions import Exchange
 from harness.secrets import SecretScrubber
 
 # Headers every client sends by itself, and the sandbox token (replay mints its own).

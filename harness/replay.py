@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from harness.decisions import CallContext, Decision, Request, Response
+from harness.calls import CallContext, Request, Response
+from harness.decisions import Decision
 from harness.model import Binding, Flow, Step
 from harness.sandbox import Sandbox
 from harness.workspace.flows import TEMPLATE

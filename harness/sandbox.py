@@ -13,7 +13,8 @@ from fnmatch import fnmatchcase
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from harness.decisions import ALLOWED, BLOCKED, DENIED, CallContext, Decision, Request, Response
+from harness.calls import CallContext, Request, Response
+from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision
 from harness.mock_answers import CollectionStore, static_answer
 from harness.model import Binding, Connector, Operation, Service, Workspace
 from harness.routing import Router, split_url

@@ -24,7 +24,7 @@ except ModuleNotFoundError as missing:  # an optional extra: say which
         "pip install 'connector-harness[hypothesis]'"
     ) from missing
 
-from harness.decisions import Request
+from harness.calls import Request
 from harness.model import Binding, Workspace
 from harness.sandbox import Sandbox
 from harness.workspace.default import active_workspace, use_workspace, use_workspace_from

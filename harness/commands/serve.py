@@ -14,8 +14,8 @@ from pathlib import Path
 from types import FrameType
 
 from harness.commands._common import EXIT_PASS, add_workspace_argument
+from harness.decisions import Exchange
 from harness.errors import UsageError
-from harness.interception import Exchange
 from harness.sandbox import Sandbox
 from harness.transports.loopback import LoopbackServer, http_services
 from harness.transports.wire import SIGNING_KEY_VARIABLE

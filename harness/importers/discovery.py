@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.calls import METHODS
 from harness.errors import InputError
 from harness.importers._source import PathKey, SourceDocument
 from harness.importers.breadth import Alternatives
 from harness.importers.spec import (
-    METHODS,
     ImportedOperation,
     ImportedService,
     ImportSettings,

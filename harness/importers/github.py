@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.calls import METHODS
 from harness.errors import InputError
 from harness.importers._source import SourceDocument
 from harness.importers.spec import (
-    METHODS,
     ImportedOperation,
     ImportedService,
     ImportSettings,

@@ -16,11 +16,11 @@ from typing import Any
 
 import yaml
 
+from harness.calls import METHODS
 from harness.errors import InputError, Location
 from harness.importers.breadth import ANY_CREDENTIAL, Alternatives, ScopeReach
 from harness.model import METHOD_RISK
 
-METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHANGE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/-]+")

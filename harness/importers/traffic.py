@@ -19,10 +19,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from harness.decisions import Response
+from harness.calls import METHODS, Response, header, to_request
 from harness.errors import Location
-from harness.importers.spec import METHODS, Skipped
-from harness.interception import to_request
+from harness.importers.spec import Skipped
 from harness.model import Service
 from harness.recording import recorded_step
 from harness.routing import Router, split_url
@@ -83,7 +82,7 @@ class FlowImport:
 
 def decode_body(body: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
     """`body` without its gzip/deflate content coding (a recording may keep it compressed)."""
-    coding = next((v.lower() for k, v in headers if k.lower() == "content-encoding"), "")
+    coding = (header(headers, "Content-Encoding") or "").lower()
     try:
         if "gzip" in coding:
             return gzip.decompress(body)
@@ -101,7 +100,7 @@ def _response(call: RecordedCall) -> Response | None:
     body = call.response_body
     if not body:
         return Response(call.status, headers=headers)
-    content_type = next((v for k, v in call.response_headers if k.lower() == "content-type"), "")
+    content_type = header(call.response_headers, "Content-Type") or ""
     if "json" in content_type or body[:1] in (b"{", b"["):
         try:
             return Response(call.status, json.loads(body), headers)

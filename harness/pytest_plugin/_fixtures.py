@@ -40,7 +40,7 @@ def harness_workspace(pytestconfig: pytest.Config) -> Workspace:
 @pytest.fixture
 def sandbox(request: pytest.FixtureRequest, harness_workspace: Workspace) -> Iterator[LiveSandbox]:
     """Mock services up for this test: requests and httpx reach them, real network calls fail."""
-    from harness.decisions import CallContext
+    from harness.calls import CallContext
     from harness.interception import Interceptor
     from harness.live import LiveSandbox
     from harness.pytest_plugin._recording import finish_recording

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.decisions import CallContext, Request, Response
+from harness.calls import CallContext, Request, Response, header
 from harness.errors import SandboxError
 from harness.interception import Interceptor
 from harness.replay import Transport
@@ -30,7 +30,7 @@ class _Current:
 def _prepared(request: Request) -> tuple[dict[str, str], bytes | None]:
     body, content_type = wire.request_body(request)
     headers = dict(request.headers)
-    if content_type and wire.header(headers, "Content-Type") is None:
+    if content_type and header(headers, "Content-Type") is None:
         headers["Content-Type"] = content_type
     return headers, body
 

@@ -36,7 +36,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from harness.decisions import ALLOWED, CallContext, Request, Response
+from harness.calls import CallContext, Request, Response, header
+from harness.decisions import ALLOWED
 from harness.errors import SandboxError
 from harness.model import ContainerSpec, HealthCheck, Service
 from harness.replay import Transport
@@ -547,7 +548,7 @@ class _Route:
             headers[wire.REVOKED] = ",".join(sorted(revoked))
 
     def _import_decision(self, headers: list[tuple[str, str]]) -> None:
-        text = next((v for k, v in headers if k.lower() == wire.DECISION.lower()), None)
+        text = header(headers, wire.DECISION)
         if text is not None:
             decisions = self.sandbox.decisions
             decisions.append(wire.decode_decision(text, len(decisions) + 1))

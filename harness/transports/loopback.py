@@ -21,9 +21,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.decisions import CallContext, Decision, Request, Response
+from harness.calls import (
+    METHODS,
+    CallContext,
+    Request,
+    Response,
+    header,
+    response_headers,
+    to_request,
+)
+from harness.decisions import Decision, Exchange
 from harness.errors import UsageError
-from harness.interception import Exchange, response_headers, to_request
 from harness.model import Service, Step
 from harness.routing import split_url
 from harness.sandbox import Sandbox
@@ -82,8 +90,8 @@ class Gateway:
         }
 
     def context_for(self, headers: Mapping[str, str]) -> CallContext:
-        flow = wire.header(headers, wire.FLOW)
-        step_text = wire.header(headers, wire.STEP)
+        flow = header(headers, wire.FLOW)
+        step_text = header(headers, wire.STEP)
         if not flow or step_text is None or not step_text.lstrip("-").isdigit():
             return CallContext()
         step = self._steps.get((flow, int(step_text)))
@@ -108,14 +116,14 @@ class Gateway:
         return response, decision
 
     def _follow(self, headers: Mapping[str, str]) -> None:
-        generation = wire.header(headers, wire.GENERATION)
+        generation = header(headers, wire.GENERATION)
         if generation is not None and generation.isdigit() and int(generation) != self._generation:
             self._generation = int(generation)
             self.sandbox.reset()
-        for token_id in (wire.header(headers, wire.REVOKED) or "").split(","):
+        for token_id in (header(headers, wire.REVOKED) or "").split(","):
             if token_id:
                 self.sandbox.tokens.revoke(token_id)
-        clock = wire.header(headers, wire.CLOCK)
+        clock = header(headers, wire.CLOCK)
         if clock is not None and clock.isdigit():
             self.sandbox.clock.now = int(clock)
 
@@ -216,14 +224,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _target_host(self, headers: Mapping[str, str]) -> str:
         """The Host header when it names a host other than this server, else the port's service."""
-        named = wire.header(headers, "Host") or ""
+        named = header(headers, "Host") or ""
         host = split_url(f"http://{named}")[0] if named else ""
         bare = host.rsplit(":", 1)[0].strip("[]") if host else ""
         if not host or bare == "localhost" or _is_ip_loopback(bare):
             return self.server.default_host
         return host
 
-    do_GET = do_HEAD = do_OPTIONS = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+for _method in METHODS:  # a do_<METHOD> handler for each method the sandbox serves
+    setattr(_Handler, f"do_{_method}", _Handler._serve)
 
 
 def _is_ip_loopback(text: str) -> bool:
@@ -378,7 +388,7 @@ class HttpClientTransport:
         body, content_type = wire.request_body(request)
         headers = dict(request.headers)
         headers["Host"] = host
-        if content_type and wire.header(headers, "Content-Type") is None:
+        if content_type and header(headers, "Content-Type") is None:
             headers["Content-Type"] = content_type
         headers.update(wire.context_headers(context))
         if self.decorate is not None:

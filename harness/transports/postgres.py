@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.decisions import CallContext, Request, Response
+from harness.calls import CallContext, Request, Response
 from harness.errors import SandboxError
 from harness.sandbox import Sandbox
 from harness.sql import grant_statements, quote_identifier

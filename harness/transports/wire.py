@@ -11,7 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from harness.decisions import CallContext, Decision, Request, Response
+from harness.calls import CallContext, Request, Response, header
+from harness.decisions import Decision
 
 PREFIX = "X-Connector-Harness-"
 FLOW = PREFIX + "Flow"  # the replayed flow's name
@@ -66,21 +67,16 @@ def context_headers(context: CallContext) -> dict[str, str]:
     return {FLOW: context.flow, STEP: str(context.step)}
 
 
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    lowered = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == lowered), None)
-
-
 def to_response(status: int, headers: list[tuple[str, str]], body: bytes) -> Response:
     """A wire response as a harness Response; a blocked call comes back as `blocked`."""
-    if any(k.lower() == OUTCOME.lower() and v == "blocked" for k, v in headers):
+    if header(headers, OUTCOME) == "blocked":
         return Response(0, blocked=True)
     kept = tuple(
         (key, value)
         for key, value in headers
         if key.lower() not in SERVER_HEADERS and not key.lower().startswith(PREFIX.lower())
     )
-    content_type = next((v for k, v in kept if k.lower() == "content-type"), "")
+    content_type = header(kept, "Content-Type") or ""
     if not body:
         return Response(status, None, _without_default_type(kept, content_type))
     if "json" in content_type:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from workspaces import HOST, build, policy, service
 
-from harness.decisions import CallContext, Request
+from harness.calls import CallContext, Request
 from harness.engine import run_check
 from harness.model import Workspace
 from harness.render.jsonfmt import render_json

@@ -9,7 +9,7 @@ import socket
 import pytest
 from workspaces import HOST, build, policy, service
 
-from harness.decisions import CallContext, Request
+from harness.calls import CallContext, Request
 from harness.errors import UsageError
 from harness.sandbox import Sandbox
 from harness.transports import wire

@@ -4,7 +4,7 @@ from typing import Any
 
 from workspaces import HOST, build, policy, service
 
-from harness.decisions import Request
+from harness.calls import Request
 from harness.sandbox import Sandbox
 
 
