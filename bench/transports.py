@@ -73,7 +73,7 @@ def postgres_statements_per_second(rounds: int) -> str:
     from harness.engine import replay_binding
     from harness.transports.postgres import PostgresDatabase
 
-    workspace = load_workspace(ROOT / "examples" / "postgres")
+    workspace = load_workspace(ROOT / "docs" / "examples" / "postgres")
     results = []
     for real in (False, True):
         sandbox = Sandbox(workspace)

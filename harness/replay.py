@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 from harness.calls import CallContext, Request, Response
 from harness.decisions import Decision
 from harness.model import Binding, Flow, Step
+from harness.placeholders import placeholder_names, substitute, substitute_url
 from harness.sandbox import Sandbox
-from harness.workspace.flows import TEMPLATE
 
 Transport = Callable[[Request, CallContext], Response]
-
-_WHOLE_TEMPLATE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}$")
 
 
 def replay(
@@ -45,7 +41,7 @@ def replay(
         if step.action:
             token = _credential_event(sandbox, binding, step.action, token, lifetime, grants)
             continue
-        recorded = _recorded(step)
+        recorded = recorded_response(step)
         request = _render(step, values, token)
         context = CallContext(flow.name, step.index, step.name, recorded)
         response = send(request, context)
@@ -77,7 +73,8 @@ def _credential_event(
     return sandbox.issue_token(binding, lifetime=lifetime, grants=grants)
 
 
-def _recorded(step: Step) -> Response:
+def recorded_response(step: Step) -> Response:
+    """A step's recorded response: what the flow got, and what it gets when refused."""
     return Response(
         step.response_status or 200,
         step.response_json,
@@ -88,27 +85,13 @@ def _recorded(step: Step) -> Response:
 
 def _render(step: Step, values: dict[str, Any], token: str) -> Request:
     if step.sql:  # a statement: templates become bound parameters, in order
-        params = [values.get(name) for name in TEMPLATE.findall(step.sql)]
+        params = [values.get(name) for name in placeholder_names(step.sql)]
         body = {"statement": step.sql, "params": params, "operation": step.statement}
         return Request("SQL", step.url, {"Authorization": f"Bearer {token}"}, body)
     headers = {key: substitute(value, values) for key, value in step.headers}
     headers["Authorization"] = f"Bearer {token}"
-    url = TEMPLATE.sub(lambda m: quote(str(values.get(m[1], "")), safe=""), step.url)
+    url = substitute_url(step.url, values)
     return Request(step.method, url, headers, substitute(step.body, values), step.content)
-
-
-def substitute(value: Any, values: dict[str, Any]) -> Any:
-    """Replace `{{ name }}` in strings, recursively; a whole-string template keeps the value's type."""
-    if isinstance(value, str):
-        whole = _WHOLE_TEMPLATE.match(value)
-        if whole:
-            return values.get(whole[1])
-        return TEMPLATE.sub(lambda m: str(values.get(m[1], "")), value)
-    if isinstance(value, dict):
-        return {key: substitute(item, values) for key, item in value.items()}
-    if isinstance(value, list):
-        return [substitute(item, values) for item in value]
-    return value
 
 
 _MISSING = object()

@@ -42,10 +42,6 @@ class Grant:
             match["scope"], tuple(sorted((key.strip(), value.strip()) for key, value in pairs))
         )
 
-    @property
-    def is_narrowed(self) -> bool:
-        return bool(self.narrowing)
-
     def matches_resources(self, resources: Mapping[str, str]) -> bool:
         """True when every narrowing key is present in the call and its value matches."""
         for key, pattern in self.narrowing:

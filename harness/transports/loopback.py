@@ -32,22 +32,13 @@ from harness.calls import (
 )
 from harness.decisions import Decision, Exchange
 from harness.errors import UsageError
-from harness.model import Service, Step
+from harness.model import Service
+from harness.replay import recorded_response
 from harness.routing import split_url
 from harness.sandbox import Sandbox
 from harness.transports import wire
 
 ExchangeListener = Callable[[Exchange], None]  # told of every call, after the sandbox decided
-
-
-def recorded_response(step: Step) -> Response:
-    """A step's recorded response, as the replay gives it to the sandbox."""
-    return Response(
-        step.response_status or 200,
-        step.response_json,
-        step.response_headers,
-        content=step.response_content,
-    )
 
 
 def http_services(sandbox: Sandbox) -> tuple[Service, ...]:
@@ -430,5 +421,4 @@ __all__ = [
     "check_loopback",
     "http_services",
     "http_transport",
-    "recorded_response",
 ]

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from harness.calls import CallContext, Request, Response
 from harness.errors import SandboxError
+from harness.placeholders import bind_parameters
 from harness.sandbox import Sandbox
 from harness.sql import grant_statements, quote_identifier
-from harness.workspace.flows import TEMPLATE
 
 DSN_VARIABLE = "CONNECTOR_HARNESS_POSTGRES"
 INSUFFICIENT_PRIVILEGE = "42501"
@@ -112,7 +110,7 @@ class PostgresDatabase:
         if role is None:
             return Response(403, {"error": f"binding {binding} has no role on this server"})
         statement = request.json["statement"].replace("%", "%%")
-        statement = TEMPLATE.sub("%s", statement)
+        statement = bind_parameters(statement, "%s")
         run("SAVEPOINT statement")
         try:
             run(f"SET LOCAL ROLE {quote_identifier(role)}")
@@ -159,9 +157,3 @@ def _json_value(value: Any) -> Any:
         return float(value)  # Decimal
     except (TypeError, ValueError):
         return str(value)
-
-
-@contextmanager
-def postgres_database(sandbox: Sandbox, dsn: str) -> Iterator[PostgresDatabase]:
-    with PostgresDatabase(sandbox, dsn) as database:
-        yield database

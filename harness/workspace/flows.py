@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from harness.errors import Location
 from harness.model import Answer, Connector, Flow, Mark, Operation, Service, Step
+from harness.placeholders import PLACEHOLDER, bind_parameters, placeholder_names
 from harness.routing import Router, split_url
 from harness.sql import RISK as SQL_RISK
 from harness.sql import SqlProblem, statement_needs
 from harness.workspace.base import LoaderBase, suggest
 from harness.workspace.units import parse_duration
 from harness.workspace.yaml_source import YamlDocument
-
-TEMPLATE = re.compile(
-    r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}"
-)  # `{{ name }}` in a step: a flow variable or a captured value
 
 
 class FlowSection(LoaderBase):
@@ -108,7 +104,7 @@ class FlowSection(LoaderBase):
             )
             return None
         text: str = data["sql"]
-        names = TEMPLATE.findall(text)
+        names = placeholder_names(text)
         for name in sorted(set(names)):
             if name not in known:
                 self._fail(
@@ -117,8 +113,7 @@ class FlowSection(LoaderBase):
                     f"add `{name}` under the flow's `vars:` ({suggest(name, known)})",
                 )
                 return None
-        counter = iter(range(1, len(names) + 1))
-        parsable = TEMPLATE.sub(lambda _: f"${next(counter)}", text)
+        parsable = bind_parameters(text, "$")
         service = self._all_services[database]
         try:
             needs = statement_needs(parsable, {t.name: t for t in service.tables})
@@ -198,7 +193,7 @@ class FlowSection(LoaderBase):
             ("headers", request.get("headers")),
             ("json", request.get("json")),
         ):
-            for name in sorted(set(TEMPLATE.findall(str(value)))):
+            for name in sorted(set(placeholder_names(str(value)))):
                 if name not in known:
                     ok = False
                     self._fail(
@@ -207,7 +202,7 @@ class FlowSection(LoaderBase):
                         f"add `{name}` under the flow's `vars:`, or capture it in an earlier step "
                         f"({suggest(name, known)})",
                     )
-        url = TEMPLATE.sub("placeholder", request["url"])
+        url = PLACEHOLDER.sub("placeholder", request["url"])
         try:
             host, path, _ = split_url(url)
         except ValueError as err:  # a bad port or an unclosed [IPv6] bracket
