@@ -142,7 +142,7 @@ def _call_findings(
         if decision.outcome == BLOCKED:
             region = decision.rule == "egress.region"
             kind = CROSS_REGION if region else EGRESS
-            key = (kind, decision.host, decision.rule)
+            key: tuple[str, str, str] = (kind, decision.host, decision.rule)
             finding = Finding(
                 kind,
                 binding.name,

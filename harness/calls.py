@@ -4,7 +4,7 @@ it comes from. The values every transport passes to the sandbox and back."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -92,3 +92,27 @@ def body_fields(request: Request) -> Any:
         return dict(parse_qsl(request.content.decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError:
         return None
+
+
+class QueryParameters(Mapping[str, str]):
+    """A query string's parameters, parsed on first read: most calls never read them."""
+
+    __slots__ = ("_fields", "_query")
+
+    def __init__(self, query: str) -> None:
+        self._query = query
+        self._fields: dict[str, str] | None = None if query else {}
+
+    def _parsed(self) -> dict[str, str]:
+        if self._fields is None:
+            self._fields = dict(parse_qsl(self._query))
+        return self._fields
+
+    def __getitem__(self, name: str) -> str:
+        return self._parsed()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parsed())
+
+    def __len__(self) -> int:
+        return len(self._parsed())

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final, Literal
 
 from harness.calls import Request, Response
 from harness.workspace.units import format_instant
 
-ALLOWED, DENIED, BLOCKED = "allowed", "denied", "blocked"
+Outcome = Literal["allowed", "denied", "blocked"]
+ALLOWED: Final = "allowed"
+DENIED: Final = "denied"
+BLOCKED: Final = "blocked"  # the sandbox refused to let the call leave (egress)
+
+# The rule that decided a call (harness.authorization says when each applies).
+Rule = Literal["route", "token", "egress.host", "egress.region", "public", "scope", "database"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +33,8 @@ class Decision:
     host: str
     path: str
     scopes: tuple[str, ...]  # the grants presented for this service
-    outcome: str  # allowed | denied | blocked
-    rule: str  # e.g. "scope", "public", "token", "egress.host", "egress.region", "route"
+    outcome: Outcome
+    rule: Rule
     rule_location: str  # file:line:column of the rule (the operation's requirement, ...)
     reason: str
     satisfied_by: tuple[str, ...] = ()

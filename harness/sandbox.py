@@ -9,17 +9,27 @@ they all decide alike.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from fnmatch import fnmatchcase
+from types import MappingProxyType
 from typing import Any, Protocol
-from urllib.parse import parse_qsl
 
-from harness.calls import CallContext, Request, Response
-from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision
+from harness.authorization import (
+    AccessRequest,
+    ReplayState,
+    Verdict,
+    authorize,
+    judged_by_database,
+)
+from harness.calls import CallContext, QueryParameters, Request, Response, body_fields
+from harness.decisions import ALLOWED, BLOCKED, Decision
 from harness.mock_answers import CollectionStore, static_answer
-from harness.model import Binding, Connector, Operation, Service, Workspace
-from harness.routing import Router, split_url
-from harness.scopes import Grant, GrantSet
+from harness.model import Binding, Operation, Service, Workspace
+from harness.routing import Route, Router, split_url
+from harness.scopes import Grant, GrantSet, Requirement
+from harness.sql import tables_of
 from harness.tokens import Claims, TokenAuthority, TokenRejected
+
+_NO_CONTEXT = CallContext()
+_NO_FIELDS: Mapping[str, str] = MappingProxyType({})
 
 
 class Database(Protocol):
@@ -64,11 +74,13 @@ class Sandbox:
         self._grant_sets: dict[tuple[str, tuple[str, ...]], GrantSet] = {}
         self.generation = 0  # counts resets, so a sandbox in a container can follow them
         self.database: Database | None = None  # a real server judging SQL statements
+        self.replay_state = ReplayState()
 
     def reset(self) -> None:
         """Fresh clock and collections for the next replay; the decision log is kept."""
         self.clock.reset()
         self.collections.reset()
+        self.replay_state = ReplayState()
         self.generation += 1
 
     def issue_token(
@@ -100,126 +112,65 @@ class Sandbox:
 
     def handle(self, request: Request, context: CallContext | None = None) -> Response:
         """Authorize and answer one call, appending its Decision to the log."""
-        context = context or CallContext()
+        context = context or _NO_CONTEXT
         if request.method == "SQL":
             return self.handle_sql(request, context)
         host, path, query = split_url(request.url)
-        call = _Call(self, request, context, host, path)
-        token = _bearer(request.headers)
         route = self.router.route(request.method, host, path)
-        if route is None:
-            claims = self._peek(token)
-            if not self.router.knows_host(host):
-                return call.block(
-                    claims,
-                    "egress.host",
-                    f"no mocked service answers on {host}; the call was not sent",
-                )
-            return call.finish(
+        service = route.service if route is not None else None
+        token = _bearer(request.headers)
+        body = request.json
+        if body is None and request.content is not None:
+            body = body_fields(request)
+        fields = QueryParameters(query) if query else _NO_FIELDS
+        if token is None and service is not None and service.token_params:
+            token = _token_param(service, fields, request, body)
+        claims, rejection = self._verify(token, service)
+        # positional, in AccessRequest's field order: this is the hot path of every replay
+        verdict = authorize(
+            AccessRequest(
+                request.method,
+                host,
+                path,
+                route,
+                route is not None or self.router.knows_host(host),
+                fields,
+                body,
+                request.headers,
                 claims,
-                None,
-                DENIED,
-                "route",
-                "",
-                404,
-                f"no operation matches {request.method} {path}",
-                Response(404, {"error": "no_route", "detail": _no_route(self.router, host)}),
+                rejection,
+                self._connectors.get(claims.subject) if claims is not None else None,
+                self._grants(claims, service),
+                self.replay_state,
             )
-        service, operation = route.service, route.operation
-        if token is None:
-            token = _token_param(service, query, request)
-        resources = _resources(operation, route.params, query, request)
-        claims = None
-        if token is not None:
-            try:
-                claims = self.tokens.verify(token, now=self.clock.now, audience=service.name)
-            except TokenRejected as rejected:
-                peeked = self._peek(token)
-                return call.finish(
-                    peeked,
-                    operation,
-                    DENIED,
-                    "token",
-                    "",
-                    401,
-                    rejected.reason,
-                    _unauthorized(rejected.error, rejected.reason),
-                    resources=resources,
-                )
-        if claims is not None:
-            connector = self._connectors.get(claims.subject)
-            if connector is not None and not _host_allowed(connector, host):
-                return call.block(
-                    claims,
-                    "egress.host",
-                    f"{host} is not in the allowed hosts of connector {connector.name}",
-                )
-            region = service.region_of(host)
-            if (
-                connector is not None
-                and connector.regions
-                and region
-                and region not in connector.regions
-            ):
-                return call.block(
-                    claims,
-                    "egress.region",
-                    f"{host} is in region {region}, outside {', '.join(connector.regions)}",
-                )
-        requirement = operation.requires
-        if requirement.is_public:
-            return call.finish(
-                claims,
-                operation,
-                ALLOWED,
-                "public",
-                str(operation.location),
-                0,
-                "the operation is public",
-                None,
-                params=route.params,
-            )
-        if claims is None:
-            return call.finish(
-                None,
-                operation,
-                DENIED,
-                "token",
-                "",
-                401,
-                "no bearer token was sent",
-                _unauthorized("invalid_request", "a bearer token is required"),
-            )
-        granted = claims.grants.get(service.name, ())
-        grant_set = self._grant_set(service, granted)
-        index = grant_set.allows(requirement, resources)
-        rule_location = str(operation.location)
-        if index is None:
-            return call.finish(
-                claims,
-                operation,
-                DENIED,
-                "scope",
-                rule_location,
-                403,
-                f"requires {requirement}; granted: {', '.join(granted) or 'nothing'}",
-                _forbidden(service, operation),
-                resources=resources,
-            )
-        used = grant_set.grants_for(requirement.any_of[index], resources)
-        return call.finish(
-            claims,
-            operation,
-            ALLOWED,
-            "scope",
-            rule_location,
-            0,
-            f"requires {requirement}",
-            None,
-            params=route.params,
-            resources=resources,
-            satisfied_by=tuple(str(g) for g in used),
         )
+        caller = claims if claims is not None else self._peek(token)
+        if verdict.outcome == BLOCKED:
+            at_host = self.router.services_at(host)
+            service_name = at_host[0].name if at_host else ""
+            self._record(verdict, caller, service_name, "", request, host, path, context)
+            return Response(0, blocked=True)
+        if route is None:
+            response = Response(404, {"error": "no_route", "detail": _no_route(self.router, host)})
+            self._record(verdict, caller, "", "", request, host, path, context, response.status)
+            return response
+        operation = route.operation
+        if verdict.outcome == ALLOWED:
+            response = self.answer(operation, route.params, request, context)
+        else:
+            response = _http_refusal(verdict, route.service, operation)
+        self._record(
+            verdict,
+            caller,
+            operation.service,
+            operation.id,
+            request,
+            host,
+            path,
+            context,
+            response.status,
+        )
+        return response
 
     def handle_sql(self, request: Request, context: CallContext) -> Response:
         """Judge one recorded SQL statement on a postgres service.
@@ -230,65 +181,51 @@ class Sandbox:
         answer decides instead.
         """
         host, _, _ = split_url(request.url)
-        call = _Call(self, request, context, host, request.json["statement"])
+        path = request.json["statement"]
         service = self._services[host]
         operation = next(op for op in service.statements if op.id == request.json["operation"])
         token = _bearer(request.headers)
-        claims = None
-        if token is not None:
-            try:
-                claims = self.tokens.verify(token, now=self.clock.now, audience=service.name)
-            except TokenRejected as rejected:
-                return call.finish(
-                    self._peek(token), operation, DENIED, "token", "", 401, rejected.reason,
-                    Response(401, {"error": rejected.reason}),
-                )  # fmt: skip
-        if claims is None:
-            return call.finish(
-                None, operation, DENIED, "token", "", 401, "no credential was presented",
-                Response(401, {"error": "no credential"}),
-            )  # fmt: skip
-        granted = claims.grants.get(service.name, ())
-        grant_set = self._grant_set(service, granted)
-        index = grant_set.allows(operation.requires, {})
-        location = str(operation.location)
-        if self.database is not None:
-            answer = self.database.execute(claims.binding, request, context)
-            if answer.status == 403:
-                return call.finish(
-                    claims, operation, DENIED, "scope", location, 403,
-                    f"requires {operation.requires}; PostgreSQL: {answer.json['error']}", answer,
-                )  # fmt: skip
-            if answer.status >= 400:
-                return call.finish(
-                    claims, operation, DENIED, "database", location, answer.status,
-                    f"PostgreSQL: {answer.json['error']}", answer,
-                )  # fmt: skip
-            used = (
-                grant_set.grants_for(operation.requires.any_of[index], {})
-                if index is not None
-                else ()
+        claims, rejection = self._verify(token, service)
+        verdict = authorize(
+            AccessRequest(
+                method=request.method,
+                host=host,
+                path=path,
+                route=Route(service, operation, {}),
+                host_served=True,
+                query={},
+                body=request.json,
+                headers=request.headers,
+                claims=claims,
+                rejection=rejection,
+                connector=self._connectors.get(claims.subject) if claims is not None else None,
+                grants=self._grants(claims, service),
+                replay=self.replay_state,
+                checks_egress=False,
             )
-            return call.finish(
-                claims, operation, ALLOWED, "scope", location, 0,
-                f"requires {operation.requires}", answer, satisfied_by=tuple(str(g) for g in used),
-            )  # fmt: skip
-        if index is None:
-            table = ", ".join(
-                sorted(
-                    {s.split("(")[1].split(".")[0].rstrip(")") for s in operation.requires.scopes()}
-                )
-            )
-            return call.finish(
-                claims, operation, DENIED, "scope", location, 403,
-                f"requires {operation.requires}; granted: {', '.join(granted) or 'nothing'}",
-                Response(403, {"error": f"permission denied for table {table}"}),
-            )  # fmt: skip
-        used = grant_set.grants_for(operation.requires.any_of[index], {})
-        return call.finish(
-            claims, operation, ALLOWED, "scope", location, 0, f"requires {operation.requires}",
-            None, satisfied_by=tuple(str(g) for g in used),
-        )  # fmt: skip
+        )
+        caller = claims if claims is not None else self._peek(token)
+        response: Response | None = None
+        if self.database is not None and claims is not None and verdict.rule != "token":
+            response = self.database.execute(claims.binding, request, context)
+            error = str((response.json or {}).get("error", ""))
+            verdict = judged_by_database(verdict, response.status, error)
+        elif not verdict.allowed:
+            response = _sql_refusal(verdict, operation)
+        else:
+            response = self.answer(operation, {}, request, context)
+        self._record(
+            verdict,
+            caller,
+            service.name,
+            operation.id,
+            request,
+            host,
+            path,
+            context,
+            response.status,
+        )
+        return response
 
     def answer(
         self, operation: Operation, params: dict[str, str], request: Request, context: CallContext
@@ -297,10 +234,29 @@ class Sandbox:
         if answer.kind == "static":
             return static_answer(answer)
         if answer.kind == "collection":
-            return self.collections.answer(operation.service, answer, params, request.json)
+            response = self.collections.answer(operation.service, answer, params, request.json)
+            if answer.action == "create" and response.status == 201:
+                created = (operation.service, answer.collection, str(response.json["id"]))
+                self.replay_state.created.add(created)
+            return response
         return context.recorded or Response(200, {})
 
-    def _grant_set(self, service: Service, granted: tuple[str, ...]) -> GrantSet:
+    def _verify(
+        self, token: str | None, service: Service | None
+    ) -> tuple[Claims | None, TokenRejected | None]:
+        """The claims of a token that verifies for `service`, or why it does not."""
+        if token is None or service is None:
+            return None, None
+        try:
+            return self.tokens.verify(token, now=self.clock.now, audience=service.name), None
+        except TokenRejected as rejected:
+            return None, rejected
+
+    def _grants(self, claims: Claims | None, service: Service | None) -> GrantSet | None:
+        """The token's grants on `service`, prepared once per distinct set of grants."""
+        if claims is None or service is None:
+            return None
+        granted = claims.grants.get(service.name, ())
         key = (service.name, granted)
         grant_set = self._grant_sets.get(key)
         if grant_set is None:
@@ -308,107 +264,50 @@ class Sandbox:
             self._grant_sets[key] = grant_set
         return grant_set
 
-    def _peek(self, token: str | None) -> Claims | None:
-        """Identify the caller of a call that fails before authorization (signature still checked)."""
-        if token is None:
-            return None
-        return self.tokens.identify(token)
-
-
-class _Call:
-    """Builds the Decision and the Response of one call."""
-
-    __slots__ = ("context", "host", "path", "request", "sandbox")
-
-    def __init__(
-        self, sandbox: Sandbox, request: Request, context: CallContext, host: str, path: str
-    ) -> None:
-        self.sandbox = sandbox
-        self.request = request
-        self.context = context
-        self.host = host
-        self.path = path
-
-    def block(self, claims: Claims | None, rule: str, reason: str) -> Response:
-        services = self.sandbox.router.services_at(self.host)
-        name = services[0].name if services else ""
-        response = Response(0, blocked=True)
-        self._record(claims, name, "", BLOCKED, rule, "", reason, 0, (), ())
-        return response
-
-    def finish(
-        self,
-        claims: Claims | None,
-        operation: Operation | None,
-        outcome: str,
-        rule: str,
-        rule_location: str,
-        status: int,
-        reason: str,
-        response: Response | None,
-        *,
-        params: dict[str, str] | None = None,
-        resources: Mapping[str, str] | None = None,
-        satisfied_by: tuple[str, ...] = (),
-    ) -> Response:
-        if response is None and operation is not None:
-            response = self.sandbox.answer(operation, params or {}, self.request, self.context)
-        assert response is not None
-        service = operation.service if operation else ""
-        self._record(
-            claims,
-            service,
-            operation.id if operation else "",
-            outcome,
-            rule,
-            rule_location,
-            reason,
-            status or response.status,
-            tuple(sorted((resources or {}).items())),
-            satisfied_by,
-        )
-        return response
-
     def _record(
         self,
-        claims: Claims | None,
+        verdict: Verdict,
+        caller: Claims | None,
         service: str,
         operation: str,
-        outcome: str,
-        rule: str,
-        rule_location: str,
-        reason: str,
-        status: int,
-        resources: tuple[tuple[str, str], ...],
-        satisfied_by: tuple[str, ...],
+        request: Request,
+        host: str,
+        path: str,
+        context: CallContext,
+        answered: int = 0,
     ) -> None:
-        log = self.sandbox.decisions
-        context = self.context
+        log = self.decisions
         log.append(
             Decision(
                 sequence=len(log) + 1,
-                time=self.sandbox.clock.now,
-                identity=claims.subject if claims else "",
-                binding=claims.binding if claims else "",
-                environment=claims.environment if claims else "",
+                time=self.clock.now,
+                identity=caller.subject if caller else "",
+                binding=caller.binding if caller else "",
+                environment=caller.environment if caller else "",
                 service=service,
                 operation=operation,
-                method=self.request.method,
-                host=self.host,
-                path=self.path,
-                scopes=claims.grants.get(service, ()) if claims else (),
-                outcome=outcome,
-                rule=rule,
-                rule_location=rule_location,
-                reason=reason,
-                satisfied_by=satisfied_by,
-                resources=resources,
-                status=status,
+                method=request.method,
+                host=host,
+                path=path,
+                scopes=caller.grants.get(service, ()) if caller else (),
+                outcome=verdict.outcome,
+                rule=verdict.rule,
+                rule_location=verdict.rule_location,
+                reason=verdict.reason,
+                satisfied_by=verdict.satisfied_by,
+                resources=verdict.resources,
+                status=verdict.status or answered,
                 flow=context.flow,
                 step=context.step,
                 step_name=context.step_name,
             )
         )
+
+    def _peek(self, token: str | None) -> Claims | None:
+        """Identify the caller of a call that fails before authorization (signature still checked)."""
+        if token is None:
+            return None
+        return self.tokens.identify(token)
 
 
 def _bearer(headers: Mapping[str, str]) -> str | None:
@@ -423,67 +322,25 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def _host_allowed(connector: Connector, host: str) -> bool:
-    return any(host == allowed or fnmatchcase(host, allowed) for allowed in connector.allowed_hosts)
-
-
-def _resources(
-    operation: Operation, params: dict[str, str], query: str, request: Request
-) -> dict[str, str]:
-    if not operation.resources:
-        return {}
-    found: dict[str, str] = {}
-    for key, locator in operation.resources:
-        source, _, name = locator.partition(".")
-        value: Any = None
-        if source == "path":
-            value = params.get(name)
-        elif source == "query":
-            value = dict(parse_qsl(query)).get(name)
-        elif source == "header":
-            value = next((v for k, v in request.headers.items() if k.lower() == name.lower()), None)
-        else:
-            value = _dig(_body_fields(request), name)
-        if value is not None and not isinstance(value, (dict, list)):
-            found[key] = str(value)
-    return found
-
-
-def _token_param(service: Service, query: str, request: Request) -> str | None:
+def _token_param(
+    service: Service, query: Mapping[str, str], request: Request, body: Any
+) -> str | None:
     """A token sent as a query or form parameter the service accepts (RFC 6750 2.2, 2.3)."""
-    if not service.token_params:
-        return None
-    form = _body_fields(request) if request.json is None else None  # RFC 6750: a form, not JSON
-    for fields in (dict(parse_qsl(query)), form or {}):
+    form = body if request.json is None and isinstance(body, dict) else None  # a form, not JSON
+    for fields in (query, form or {}):
         for name in service.token_params:
             if fields.get(name):
                 return str(fields[name])
     return None
 
 
-def _body_fields(request: Request) -> Any:
-    """The request's JSON body, or its fields when the body is a form (as Slack's clients
-    send `channel=C123&text=...`)."""
-    if request.json is not None or request.content is None:
-        return request.json
-    content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
-    if "application/x-www-form-urlencoded" not in content_type.lower():
-        return None
-    try:
-        return dict(parse_qsl(request.content.decode("utf-8"), keep_blank_values=True))
-    except UnicodeDecodeError:
-        return None
-
-
-def _dig(data: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if isinstance(data, dict):
-            data = data.get(part)
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return None
-    return data
+def _http_refusal(verdict: Verdict, service: Service, operation: Operation) -> Response:
+    """The answer a real service gives a call it refuses (RFC 6750 for tokens and scopes)."""
+    if verdict.status == 401:
+        if verdict.error == "invalid_request":
+            return _unauthorized("invalid_request", "a bearer token is required")
+        return _unauthorized(verdict.error, verdict.reason)
+    return _forbidden(service, operation, verdict.requirement or operation.requires)
 
 
 def _unauthorized(error: str, description: str) -> Response:
@@ -493,10 +350,9 @@ def _unauthorized(error: str, description: str) -> Response:
     )
 
 
-def _forbidden(service: Service, operation: Operation) -> Response:
+def _forbidden(service: Service, operation: Operation, requirement: Requirement) -> Response:
     if service.opaque:
         return Response(403, None)
-    requirement = operation.requires
     scope_hint = " ".join(sorted(requirement.any_of[0]))
     header = f'Bearer error="insufficient_scope", scope="{scope_hint}"'
     body = {
@@ -506,6 +362,17 @@ def _forbidden(service: Service, operation: Operation) -> Response:
         "message": f"{operation.qualified} requires {requirement}",
     }
     return Response(403, body, (("WWW-Authenticate", header),))
+
+
+def _sql_refusal(verdict: Verdict, operation: Operation) -> Response:
+    """The answer PostgreSQL gives a statement it refuses."""
+    if verdict.status == 401:
+        return Response(
+            401,
+            {"error": verdict.reason if verdict.error != "invalid_request" else "no credential"},
+        )
+    tables = ", ".join(tables_of(verdict.requirement or operation.requires))
+    return Response(403, {"error": f"permission denied for table {tables}"})
 
 
 def _no_route(router: Router, host: str) -> str:

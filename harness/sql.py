@@ -291,6 +291,16 @@ def _walk(node: Any) -> Iterator[Any]:
             yield from _walk(value)
 
 
+def tables_of(requirement: Requirement) -> list[str]:
+    """The tables a requirement's privileges name (`SELECT(orders.total)` -> orders), sorted."""
+    tables = set()
+    for scope in requirement.scopes():
+        match = _GRANT.match(scope)
+        if match:
+            tables.add(match["objects"].partition(".")[0])
+    return sorted(tables)
+
+
 def grant_statements(role: str, scopes: Iterable[str], schema: str = "") -> list[str]:
     """Minimal GRANT statements for `scopes`: whole-table privileges, then columns per table."""
     prefix = f"{quote_identifier(schema)}." if schema else ""
