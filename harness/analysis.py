@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from harness.cover import EXACT, GREEDY, BreadthMeter, Cover, Demand, minimum_breadth_cover
+from harness.cover import (
+    EXACT,
+    GREEDY,
+    BreadthMeter,
+    Cover,
+    CoverMethod,
+    Demand,
+    minimum_breadth_cover,
+)
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision
 from harness.findings import (
     CREDENTIAL,
@@ -22,6 +30,7 @@ from harness.findings import (
     OVER_BROAD,
     UNEXPECTED_ALLOW,
     Finding,
+    FindingKind,
     WaiverStatus,
 )
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
@@ -42,7 +51,7 @@ class ServiceAnalysis:
     suggested: tuple[str, ...]
     granted_breadth: int
     suggested_breadth: int
-    method: str  # exact | greedy
+    method: CoverMethod
     needed_for: tuple[tuple[str, tuple[str, ...]], ...] = ()  # suggested grant -> operations
 
 
@@ -141,7 +150,7 @@ def _call_findings(
         where, evidence = _evidence(decision, steps)
         if decision.outcome == BLOCKED:
             region = decision.rule == "egress.region"
-            kind = CROSS_REGION if region else EGRESS
+            kind: FindingKind = CROSS_REGION if region else EGRESS
             key: tuple[str, str, str] = (kind, decision.host, decision.rule)
             finding = Finding(
                 kind,

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final, Literal
 
 from harness.model import Operation, Service
 from harness.scopes import Grant
 
 NODE_BUDGET = 20_000
-EXACT, GREEDY = "exact", "greedy"
+CoverMethod = Literal["exact", "greedy"]  # solved exactly, or by the greedy fallback
+EXACT: Final = "exact"
+GREEDY: Final = "greedy"
 OrderKey = tuple[int, int, int, int, tuple[str, ...]]
 
 
@@ -41,7 +44,7 @@ class Demand:
 class Cover:
     grants: tuple[Grant, ...]
     breadth: int
-    method: str
+    method: CoverMethod
     unsatisfiable: tuple[Demand, ...] = ()  # calls no candidate can allow
 
 
@@ -158,7 +161,7 @@ class _Search:
         self.nodes = 0
         self.seen: set[frozenset[Grant]] = set()
 
-    def run(self) -> tuple[tuple[Grant, ...], str]:
+    def run(self) -> tuple[tuple[Grant, ...], CoverMethod]:
         try:
             self._branch(())
         except _BudgetSpent:

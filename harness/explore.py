@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.cover import BreadthMeter
-from harness.decisions import Decision
+from harness.decisions import BLOCKED, DENIED, Decision
 from harness.engine import replay_binding
 from harness.model import Binding, Workspace
 from harness.sandbox import Sandbox
@@ -55,7 +55,7 @@ class Oracle:
             (flow.name, step.index)
             for flow in workspace.flows_of(binding.connector)
             for step in flow.steps
-            if step.expect == "denied"
+            if step.expect == DENIED
         }
         self.replays = 0
         self.tolerated: frozenset[tuple[str, int]] = frozenset()
@@ -99,7 +99,7 @@ class Oracle:
     @staticmethod
     def _refused(decision: Decision) -> bool:
         """What an opaque service shows: a 401/403 answer, or a call that never left."""
-        return decision.status in (401, 403) or decision.outcome == "blocked"
+        return decision.status in (401, 403) or decision.outcome == BLOCKED
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,21 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Final, Literal
 
-MISSING = "missing"
-EXCESSIVE = "excessive"
-OVER_BROAD = "over-broad"
-EGRESS = "egress"
-CROSS_REGION = "cross-region"  # a call to a host of a region the connector may not use
-CREDENTIAL = "credential"
-UNEXPECTED_ALLOW = "unexpected-allow"
-ESCALATION = "escalation"  # a grant that is not in the binding's baseline
-TOKEN_LIFETIME = "token-lifetime"  # a flow passes only because tokens outlive the policy
-VOLUME = "volume"  # a flow moves more calls or data than the policy expects
-WAIVER = "waiver"  # a waiver that expired or was approved by the connector's own owner
+FindingKind = Literal[
+    "missing",
+    "excessive",
+    "over-broad",
+    "egress",
+    "cross-region",
+    "credential",
+    "unexpected-allow",
+    "escalation",
+    "token-lifetime",
+    "volume",
+    "waiver",
+]
+MISSING: Final = "missing"
+EXCESSIVE: Final = "excessive"
+OVER_BROAD: Final = "over-broad"
+EGRESS: Final = "egress"
+CROSS_REGION: Final = "cross-region"  # a call to a host of a region the connector may not use
+CREDENTIAL: Final = "credential"
+UNEXPECTED_ALLOW: Final = "unexpected-allow"
+ESCALATION: Final = "escalation"  # a grant that is not in the binding's baseline
+TOKEN_LIFETIME: Final = "token-lifetime"  # a flow passes only because tokens outlive the policy
+VOLUME: Final = "volume"  # a flow moves more calls or data than the policy expects
+WAIVER: Final = "waiver"  # a waiver that expired or was approved by the connector's own owner
 
-KINDS = (
+# A waiver as the gate judges it on the day of the check.
+WaiverState = Literal["active", "expired", "rejected"]
+
+KINDS: tuple[FindingKind, ...] = (
     MISSING,
     EXCESSIVE,
     OVER_BROAD,
@@ -31,7 +47,7 @@ KINDS = (
     VOLUME,
     WAIVER,
 )
-ALERT_KINDS = (ESCALATION, EGRESS, CROSS_REGION, VOLUME)
+ALERT_KINDS: tuple[FindingKind, ...] = (ESCALATION, EGRESS, CROSS_REGION, VOLUME)
 KIND_WIDTH = max(map(len, KINDS)) + 2  # the kind column of text reports, kinds aligned
 
 
@@ -39,7 +55,7 @@ KIND_WIDTH = max(map(len, KINDS)) + 2  # the kind column of text reports, kinds 
 class Finding:
     """One problem with one binding, where it is written, and what to write instead."""
 
-    kind: str
+    kind: FindingKind
     binding: str
     service: str
     subject: str  # the grant or the operation it concerns
@@ -80,7 +96,7 @@ class WaiverStatus:
     approved_by: str
     expires: date
     days_left: int
-    status: str  # active | expired | rejected
+    status: WaiverState
     location: str
 
     def to_data(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from harness.findings import (
     VOLUME,
     WAIVER,
     Finding,
+    WaiverState,
     WaiverStatus,
 )
 from harness.model import Binding, Waiver, Workspace
@@ -90,6 +91,7 @@ def _name(waiver: Waiver) -> str:
 
 def _status(waiver: Waiver, owner: str, today: date) -> WaiverStatus:
     days_left = (waiver.expires - today).days
+    status: WaiverState
     if waiver.approved_by.strip().lower() == owner.strip().lower():
         status = "rejected"
     elif days_left < 0:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from harness.analysis import analyse_binding
-from harness.decisions import Decision, Exchange
+from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision, Exchange
 from harness.findings import EGRESS, EXCESSIVE, MISSING, OVER_BROAD
 from harness.interception import Interceptor
 from harness.model import Binding, Workspace
@@ -127,7 +127,7 @@ class LiveSandbox:
             decisions = [
                 d
                 for d in self.decisions
-                if d.binding == target.name or (d.outcome == "blocked" and not d.binding)
+                if d.binding == target.name or (d.outcome == BLOCKED and not d.binding)
             ]
             result = analyse_binding(self.workspace, target, decisions, wanted)
             findings = [f for f in result.findings if f.kind in wanted]
@@ -157,7 +157,7 @@ class LiveSandbox:
             )
 
         found = [d for d in self.decisions if matches(d)]
-        refused = [d for d in found if d.outcome != "allowed"]
+        refused = [d for d in found if d.outcome != ALLOWED]
         if refused:
             return refused[0]
         wanted = " ".join(part for part in (method, url, operation) if part)
@@ -178,7 +178,7 @@ class LiveSandbox:
         if target is None or chosen is None:
             known = ", ".join(f.name for f in self.workspace.flows)
             raise LookupError(f"no flow {flow!r} or binding {binding!r} (flows: {known})")
-        expected_denied = {step.index for step in chosen.steps if step.expect == "denied"}
+        expected_denied = {step.index for step in chosen.steps if step.expect == DENIED}
         refused = [
             f"  step {d.step + 1} ({d.step_name}): {d.method} {d.host}{d.path} {d.outcome}: {d.reason}"
             for d in replay(Sandbox(self.workspace), chosen, target, grants=grants)

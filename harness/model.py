@@ -4,27 +4,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from harness.errors import Location
 from harness.pickling import pickled_by_fields
 from harness.scopes import Grant, Requirement, ScopeUniverse
 from harness.sql import Table
 
-RISK_WEIGHTS = {"read": 1, "write": 3, "delete": 5, "admin": 8}
-METHOD_RISK = {"GET": "read", "HEAD": "read", "OPTIONS": "read", "DELETE": "delete"}
+# The fixed value sets of the workspace files, as their YAML spells them.
+Risk = Literal["read", "write", "delete", "admin"]
+AnswerKind = Literal["recorded", "static", "collection"]
+CollectionAction = Literal["list", "create", "read", "update", "delete", ""]
+Expectation = Literal["allowed", "denied"]  # what a flow expects of a step
+CredentialAction = Literal["refresh", "rotate", "revoke", ""]  # "": a call, not an event
+ServiceKind = Literal["http", "postgres"]
+ContainerRole = Literal["mock", "upstream"]
+HealthKind = Literal["http", "tcp", "command"]
+
+RISK_WEIGHTS: dict[Risk, int] = {"read": 1, "write": 3, "delete": 5, "admin": 8}
+METHOD_RISK: dict[str, Risk] = {
+    "GET": "read",
+    "HEAD": "read",
+    "OPTIONS": "read",
+    "DELETE": "delete",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
     """How the mock answers an allowed call."""
 
-    kind: str  # recorded | static | collection
+    kind: AnswerKind
     status: int = 200
     json: Any = None
     headers: tuple[tuple[str, str], ...] = ()
     collection: str = ""
-    action: str = ""
+    action: CollectionAction = ""
     id_param: str = ""
 
 
@@ -37,7 +52,7 @@ class Operation:
     method: str
     path: str
     requires: Requirement
-    risk: str
+    risk: Risk
     resources: tuple[tuple[str, str], ...]  # resource key -> locator
     answer: Answer
     location: Location
@@ -65,7 +80,9 @@ class Collection:
 class HealthCheck:
     """How the docker transport knows a container is ready to answer."""
 
-    kind: str = "http"  # http: an HTTP answer on `path`; tcp: a connection held; command: exit 0
+    kind: HealthKind = (
+        "http"  # http: an HTTP answer on `path`; tcp: a connection held; command: exit 0
+    )
     path: str = "/"
     command: tuple[str, ...] = ()
 
@@ -80,7 +97,7 @@ class ContainerSpec:
 
     image: str
     port: int
-    role: str
+    role: ContainerRole
     environment: tuple[tuple[str, str], ...]
     command: tuple[str, ...]
     mounts: tuple[tuple[str, str], ...]  # host path -> container path, read-only
@@ -105,7 +122,7 @@ class Service:
     universe: ScopeUniverse = field(compare=False, repr=False)
     scope_locations: tuple[tuple[str, Location], ...] = ()
     container: ContainerSpec | None = None
-    kind: str = "http"  # http | postgres
+    kind: ServiceKind = "http"
     tables: tuple[Table, ...] = ()  # a postgres service's tables
     statements: tuple[Operation, ...] = ()  # a postgres service: one per recorded statement
     # query or form parameters that may carry the token instead of the Authorization header
@@ -219,11 +236,11 @@ class Step:
     response_headers: tuple[tuple[str, str], ...]
     capture: tuple[tuple[str, str], ...]
     wait_seconds: int
-    expect: str  # allowed | denied
+    expect: Expectation
     location: Location
     content: bytes | None = None  # a binary request body (from a sidecar file)
     response_content: bytes | None = None
-    action: str = ""  # refresh | rotate | revoke: a credential event instead of a call
+    action: CredentialAction = ""  # a credential event instead of a call
     sql: str = ""  # a SQL statement instead of a request ({{ name }}: a bound parameter)
     database: str = ""  # the postgres service a SQL statement runs on
     statement: str = ""  # the id of the statement's operation in that service

@@ -22,13 +22,19 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from harness.scopes import Requirement
 
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 COLUMN_PRIVILEGES = ("SELECT", "INSERT", "UPDATE")
-RISK = {"SELECT": "read", "INSERT": "write", "UPDATE": "write", "DELETE": "delete"}
+StatementRisk = Literal["read", "write", "delete"]  # a subset of harness.model.Risk
+RISK: dict[str, StatementRisk] = {
+    "SELECT": "read",
+    "INSERT": "write",
+    "UPDATE": "write",
+    "DELETE": "delete",
+}
 MAX_ALTERNATIVES = 64
 _GRANT = re.compile(r"^(?P<privilege>[A-Za-z]+)\((?P<objects>[^()]+)\)$")
 
@@ -76,7 +82,9 @@ def scope_universe(tables: Iterable[Table]) -> dict[str, tuple[str, ...]]:
     return implies
 
 
-def privilege_operations(tables: Iterable[Table]) -> Iterator[tuple[str, str, str, str]]:
+def privilege_operations(
+    tables: Iterable[Table],
+) -> Iterator[tuple[str, str, str, StatementRisk]]:
     """(table, operation id, required scope, risk) of every single privilege, for breadth."""
     for table in tables:
         for privilege in COLUMN_PRIVILEGES:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 from harness.errors import InputError, Location
 from harness.model import Binding, GrantSource, Workspace
@@ -22,7 +22,9 @@ from harness.secrets import KNOWN_FORMATS, find_secrets, mask
 from harness.workspace.units import format_duration
 from harness.workspace.yaml_source import parse_yaml
 
-ERROR, WARNING = "error", "warning"
+Severity = Literal["error", "warning"]  # an error fails `connector-harness lint`
+ERROR: Final = "error"
+WARNING: Final = "warning"
 SYSTEM_ACCOUNT_KINDS = ("service-account", "bot", "api-key", "oauth-app")
 LONG_LIVED_SECRETS = ("api-key", "service-account-key")
 _PLACEHOLDER_OWNERS = frozenset(
@@ -37,7 +39,7 @@ class Rule:
 
     id: str
     name: str
-    severity: str
+    severity: Severity
     what: str
     fix: str
 
@@ -123,7 +125,7 @@ class LintFinding:
 
     rule: str
     name: str
-    severity: str
+    severity: Severity
     location: Location
     message: str
     fix: str

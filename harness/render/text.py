@@ -50,7 +50,7 @@ def verdict_cells(binding: str, passed: bool, counts: Mapping[str, int], style: 
 
 
 def _verdict_row(result: BindingResult, style: Style) -> list[str]:
-    counts = {kind: result.count(kind) for kind in KINDS}
+    counts: dict[str, int] = {kind: result.count(kind) for kind in KINDS}
     cells = verdict_cells(result.binding, result.passed, counts, style)
     return [*cells, f"coverage {result.exercised}/{result.granted}"]
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.calls import CallContext, Request, Response, header
-from harness.decisions import Decision
+from harness.decisions import BLOCKED, Decision
 
 PREFIX = "X-Connector-Harness-"
 FLOW = PREFIX + "Flow"  # the replayed flow's name
@@ -69,7 +69,7 @@ def context_headers(context: CallContext) -> dict[str, str]:
 
 def to_response(status: int, headers: list[tuple[str, str]], body: bytes) -> Response:
     """A wire response as a harness Response; a blocked call comes back as `blocked`."""
-    if header(headers, OUTCOME) == "blocked":
+    if header(headers, OUTCOME) == BLOCKED:
         return Response(0, blocked=True)
     kept = tuple(
         (key, value)
