@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
     workspace = load_workspace(workspace_dir)
     loaded = time.perf_counter()
     sandbox = Sandbox(workspace)
-    report = run_check(workspace, Selection(None, None), None, sandbox, keep_decisions=False)
+    report = run_check(workspace, Selection(None, None), sandbox=sandbox, keep_decisions=False)
     checked = time.perf_counter()
     text = render_json(report.to_data())
     output.write_text(text, "utf-8")

@@ -93,6 +93,7 @@ def check_binding(
 def run_check(
     workspace: Workspace,
     selection: Selection = Selection(),
+    *,
     progress: Progress | None = None,
     sandbox: Sandbox | None = None,
     fail_on: Iterable[str] | None = None,

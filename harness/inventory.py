@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,9 @@ class Inventory:
         }
 
 
-def build_inventory(workspace: Workspace, report: Report, decisions: list[Decision]) -> Inventory:
+def build_inventory(
+    workspace: Workspace, report: Report, decisions: Sequence[Decision]
+) -> Inventory:
     """Every connector with its credential, bindings and operations, plus the matrix cells."""
     results = {result.binding: result for result in report.results}
     connectors = []

@@ -1,17 +1,32 @@
-"""The sandbox a test's live flow code runs in (requests, httpx, loopback HTTP), and the
-assertions on its calls. Imported when a test first asks for a sandbox fixture."""
+"""Live flow code in the sandbox: LiveSandbox, a context manager usable from any test
+framework or a plain script, and the assertions on the calls made inside it.
+
+    with LiveSandbox(workspace) as sandbox:
+        crm = sandbox.binding("crm-sync", env="prod")
+        requests.get("https://api.crm.example/v1/contacts", headers=crm.headers)
+        sandbox.assert_least_privilege()
+
+While it is active, `requests` (through responses) and `httpx` calls reach the mocks and
+any other network connection fails, naming the host. HttpSandbox serves the mocks on
+loopback ports instead, for flow code in any language. The pytest fixtures (`sandbox`,
+`http_sandbox`) are thin wrappers of these. See docs/api.md.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from typing import Self
 
 from harness.analysis import analyse_binding
+from harness.calls import CallContext
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision, Exchange
 from harness.findings import EGRESS, EXCESSIVE, MISSING, OVER_BROAD
 from harness.interception import Interceptor
 from harness.model import Binding, Workspace
-from harness.pytest_plugin._items import render_findings
+from harness.render.style import Style
+from harness.render.text import finding_lines
 from harness.replay import replay
 from harness.sandbox import Sandbox
 from harness.transports.loopback import LoopbackServer
@@ -42,14 +57,27 @@ class BindingHandle:
         return variables
 
 
-@dataclass
 class LiveSandbox:
-    """The sandbox of one test: its bindings, the calls made so far, and assertions on them."""
+    """Mock services for live flow code while active: its bindings, the calls made so far,
+    and assertions on them. `name` names the calls' flow in decisions and recordings."""
 
-    sandbox: Sandbox
-    interceptor: Interceptor
-    test: str
-    bindings_used: dict[str, Binding] = field(default_factory=dict)
+    def __init__(self, workspace: Workspace, *, name: str = "live") -> None:
+        self.sandbox = Sandbox(workspace)
+        self.name = name
+        self.bindings_used: dict[str, Binding] = {}
+        self._numbers = itertools.count()
+        self.interceptor = Interceptor(self.sandbox, self._context)
+
+    def _context(self) -> CallContext:
+        number = next(self._numbers)
+        return CallContext(self.name, number, f"call {number + 1}")
+
+    def __enter__(self) -> Self:
+        self.interceptor.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.interceptor.__exit__(*exc_info)
 
     @property
     def workspace(self) -> Workspace:
@@ -133,7 +161,7 @@ class LiveSandbox:
             findings = [f for f in result.findings if f.kind in wanted]
             if findings:
                 problems.append(f"binding {target.name}:")
-                problems.extend(render_findings(findings))
+                problems.extend(finding_lines(findings, Style(False)))
         if problems:
             raise AssertionError(
                 "\n".join(
@@ -202,15 +230,28 @@ class LiveSandbox:
         self.bindings_used.clear()
 
 
-@dataclass
 class HttpSandbox(LiveSandbox):
-    """The sandbox of one test served on loopback HTTP ports, for flow code in any language.
+    """Mock services on loopback HTTP ports while active, for flow code in any language.
 
-    Its `exchanges` log every call the servers answered; `binding(...)` gives tokens
-    whose `base_urls` point at the loopback servers (`http://127.0.0.1:PORT`).
+    Nothing is patched: its `exchanges` log every call the servers answered, and
+    `binding(...)` gives tokens whose `base_urls` point at the loopback servers
+    (`http://127.0.0.1:PORT`).
     """
 
-    server: LoopbackServer | None = None
+    def __init__(self, workspace: Workspace, *, name: str = "live") -> None:
+        super().__init__(workspace, name=name)
+        self.server: LoopbackServer | None = None
+
+    def __enter__(self) -> Self:
+        self.server = LoopbackServer(
+            self.sandbox, listeners=(self.interceptor.exchanges.append,)
+        ).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
 
     @property
     def base_urls(self) -> dict[str, str]:

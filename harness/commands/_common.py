@@ -5,22 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Protocol, TextIO
 
 from harness.baseline import load_baseline
 from harness.engine import Progress, Selection, run_check
-from harness.errors import HarnessError, UsageError
+from harness.errors import HarnessError
 from harness.gate import GateContext
 from harness.model import Binding
-from harness.options import Option
+from harness.options import OPTIONS, Option, RunOptions, flag_layer, options_for, resolve_options
 from harness.report import Report
 from harness.sandbox import Sandbox
 from harness.transports import open_transport
 from harness.workspace.loader import load_workspace
 
 EXIT_PASS, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+WORKSPACE = next(option for option in OPTIONS if option.name == "workspace")
 
 
 class Command(Protocol):
@@ -43,11 +43,17 @@ def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) ->
         parser.add_argument(
             option.flag,
             dest=option.name,
-            default=option.default,
+            default=None,  # unset: resolve_options applies the table's default
             help=option.help,
             choices=option.choices or None,
             metavar=option.metavar,
         )
+
+
+def command_options(args: argparse.Namespace, command: str) -> RunOptions:
+    """The options of `command` from its command line, parsed by the option table."""
+    given = {name: value for name, value in vars(args).items() if value is not None}
+    return resolve_options([flag_layer(given)], (WORKSPACE, *options_for(command)))
 
 
 def progress_on(stream: TextIO) -> Progress | None:
@@ -70,36 +76,24 @@ class CheckRun:
     sandbox: Sandbox
 
 
-def parse_today(text: str | None) -> date:
-    if text is None:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError as err:
-        raise UsageError(
-            f"--today {text!r} is not a date; write YYYY-MM-DD, e.g. 2027-01-31"
-        ) from err
-
-
-def gate_context(args: argparse.Namespace) -> GateContext:
+def gate_context(options: RunOptions) -> GateContext:
     """The date and baseline the gate judges by, from --today and --baseline."""
-    baseline_path = getattr(args, "baseline", None)
-    baseline = load_baseline(Path(baseline_path)) if baseline_path else None
-    return GateContext(parse_today(getattr(args, "today", None)), baseline)
+    baseline = load_baseline(options.baseline) if options.baseline is not None else None
+    return GateContext(options.today, baseline)
 
 
-def run_workspace_check(args: argparse.Namespace, *, keep_decisions: bool = True) -> CheckRun:
+def run_workspace_check(options: RunOptions, *, keep_decisions: bool = True) -> CheckRun:
     """Load the workspace named on the command line and check the selected bindings."""
-    workspace = load_workspace(Path(args.workspace))
+    workspace = load_workspace(options.workspace)
     sandbox = Sandbox(workspace)
-    selection = Selection(getattr(args, "env", None), getattr(args, "binding", None))
-    context = gate_context(args)
-    with open_transport(getattr(args, "transport", None) or "direct", sandbox) as transport:
+    selection = Selection(options.env, options.binding)
+    context = gate_context(options)
+    with open_transport(options.transport, sandbox) as transport:
         report = run_check(
             workspace,
             selection,
-            progress_on(sys.stderr),
-            sandbox,
+            progress=progress_on(sys.stderr),
+            sandbox=sandbox,
             context=context,
             transport=transport,
             keep_decisions=keep_decisions,

@@ -10,6 +10,7 @@ from harness.commands._common import (
     EXIT_PASS,
     add_options,
     add_workspace_argument,
+    command_options,
     emit,
     run_workspace_check,
 )
@@ -27,14 +28,15 @@ class BaselineCommand:
         add_options(parser, options_for(self.name))
 
     def run(self, args: argparse.Namespace) -> int:
-        report = run_workspace_check(args).report
+        options = command_options(args, self.name)
+        report = run_workspace_check(options).report
         text = render_baseline(report.results, format_instant(report.workspace.settings.clock))
-        emit(text, args.output)
-        if args.output is not None:
+        emit(text, options.output)
+        if options.output is not None:
             print(
-                f"baseline written to {args.output}: {plural(len(report.results), 'binding')}; "
+                f"baseline written to {options.output}: {plural(len(report.results), 'binding')}; "
                 "review it, "
-                f"commit it, then gate with `connector-harness check --baseline {args.output}`",
+                f"commit it, then gate with `connector-harness check --baseline {options.output}`",
                 file=sys.stderr,
             )
         return EXIT_PASS

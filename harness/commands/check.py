@@ -4,48 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from harness.audit import write_log
 from harness.commands._common import (
     EXIT_FINDINGS,
     EXIT_PASS,
-    CheckRun,
     add_options,
     add_workspace_argument,
+    command_options,
     emit,
     run_workspace_check,
 )
-from harness.inventory import build_inventory
 from harness.options import options_for
-from harness.render.html import render_html
-from harness.render.jsonfmt import render_json
-from harness.render.junit import render_junit
-from harness.render.markdown import render_markdown
-from harness.render.sarif import render_sarif
+from harness.render.formats import render_report
 from harness.render.style import Style, wants_colour
-from harness.render.text import render_text
-
-
-def _text(checked: CheckRun, output: str | None) -> str:
-    return render_text(checked.report, Style(output is None and wants_colour(sys.stdout)))
-
-
-def _html(checked: CheckRun, output: str | None) -> str:
-    report = checked.report
-    return render_html(report, build_inventory(report.workspace, report, checked.sandbox.decisions))
-
-
-# --format -> renderer of the run (the report, and the decisions for the need-to-know matrix)
-RENDERERS: dict[str, Callable[[CheckRun, str | None], str]] = {
-    "text": _text,
-    "json": lambda checked, _: render_json(checked.report.to_data()),
-    "markdown": lambda checked, _: render_markdown(checked.report),
-    "sarif": lambda checked, _: render_sarif(checked.report),
-    "junit": lambda checked, _: render_junit(checked.report),
-    "html": _html,
-}
 
 
 class CheckCommand:
@@ -57,14 +30,20 @@ class CheckCommand:
         add_options(parser, options_for(self.name))
 
     def run(self, args: argparse.Namespace) -> int:
+        options = command_options(args, self.name)
         # The decisions are needed afterwards only for the log and the HTML heat map.
-        checked = run_workspace_check(args, keep_decisions=bool(args.log) or args.format == "html")
+        keep = options.log is not None or options.format == "html"
+        checked = run_workspace_check(options, keep_decisions=keep)
         report = checked.report
-        if args.log is not None:
-            count = write_log(Path(args.log), checked.sandbox.decisions)
-            print(f"decision log written to {args.log}: {count} decisions", file=sys.stderr)
-        emit(RENDERERS[args.format](checked, args.output), args.output)
-        if args.output is not None:
+        if options.log is not None:
+            count = write_log(Path(options.log), checked.sandbox.decisions)
+            print(f"decision log written to {options.log}: {count} decisions", file=sys.stderr)
+        colour = options.output is None and wants_colour(sys.stdout)
+        text = render_report(
+            options.format, report, decisions=checked.sandbox.decisions, style=Style(colour)
+        )
+        emit(text, options.output)
+        if options.output is not None:
             verdict = "pass" if report.passed else f"{len(report.failed)} binding(s) fail the gate"
-            print(f"report written to {args.output}: {verdict}", file=sys.stderr)
+            print(f"report written to {options.output}: {verdict}", file=sys.stderr)
         return EXIT_PASS if report.passed else EXIT_FINDINGS

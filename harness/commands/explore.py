@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from harness.commands._common import EXIT_PASS, add_options, add_workspace_argument, emit
+from harness.commands._common import (
+    EXIT_PASS,
+    add_options,
+    add_workspace_argument,
+    command_options,
+    emit,
+)
 from harness.engine import Selection, select_bindings
 from harness.explore import Exploration, MinimalSet, explore
 from harness.options import options_for
@@ -27,10 +32,11 @@ class ExploreCommand:
         add_options(parser, options_for(self.name))
 
     def run(self, args: argparse.Namespace) -> int:
-        workspace = load_workspace(Path(args.workspace))
-        bindings = select_bindings(workspace, Selection(args.env, args.binding))
+        options = command_options(args, self.name)
+        workspace = load_workspace(options.workspace)
+        bindings = select_bindings(workspace, Selection(options.env, options.binding))
         explorations = [explore(workspace, binding) for binding in bindings]
-        if args.format == "json":
+        if options.format == "json":
             text = render_json(
                 {
                     "schema": "connector-harness/exploration",
@@ -39,14 +45,14 @@ class ExploreCommand:
                 }
             )
         else:
-            style = Style(args.output is None and wants_colour(sys.stdout))
+            style = Style(options.output is None and wants_colour(sys.stdout))
             text = "\n".join(_text(e, style) for e in explorations)
             replays = sum(e.replays for e in explorations)
             text += (
                 f"\nExplored {plural(len(explorations), 'binding')} with {plural(replays, 'replay')}. "
                 "Next: grant the least broad set (or compare with `connector-harness check`).\n"
             )
-        emit(text, args.output)
+        emit(text, options.output)
         return EXIT_PASS
 
 

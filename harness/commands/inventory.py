@@ -9,6 +9,7 @@ from harness.commands._common import (
     EXIT_PASS,
     add_options,
     add_workspace_argument,
+    command_options,
     emit,
     run_workspace_check,
 )
@@ -32,19 +33,20 @@ class InventoryCommand:
         add_options(parser, options_for(self.name))
 
     def run(self, args: argparse.Namespace) -> int:
-        checked = run_workspace_check(args)
+        options = command_options(args, self.name)
+        checked = run_workspace_check(options)
         inventory = build_inventory(
             checked.report.workspace, checked.report, checked.sandbox.decisions
         )
-        if args.format == "json":
+        if options.format == "json":
             text = render_inventory_json(inventory)
-        elif args.format == "csv":
+        elif options.format == "csv":
             text = render_inventory_csv(inventory)
-        elif args.format == "markdown":
+        elif options.format == "markdown":
             text = render_inventory_markdown(inventory)
         else:
             text = render_inventory_text(
-                inventory, Style(args.output is None and wants_colour(sys.stdout))
+                inventory, Style(options.output is None and wants_colour(sys.stdout))
             )
-        emit(text, args.output)
+        emit(text, options.output)
         return EXIT_PASS

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from harness.commands._common import (
     EXIT_FINDINGS,
     EXIT_PASS,
     add_options,
     add_workspace_argument,
+    command_options,
     emit,
-    parse_today,
 )
 from harness.lint.checks import ERROR, lint_workspace
 from harness.options import options_for
@@ -30,20 +29,20 @@ class LintCommand:
         add_options(parser, options_for(self.name))
 
     def run(self, args: argparse.Namespace) -> int:
-        today = parse_today(args.today)
-        root = Path(args.workspace)
+        options = command_options(args, self.name)
+        today, root = options.today, options.workspace
         workspace = load_workspace(root)
         findings = lint_workspace(workspace, root, today)
-        if args.format == "json":
+        if options.format == "json":
             text = render_lint_json(findings, args.workspace, today)
         else:
-            colour = args.output is None and wants_colour(sys.stdout)
+            colour = options.output is None and wants_colour(sys.stdout)
             text = render_lint_text(findings, args.workspace, today, Style(colour))
-        emit(text, args.output)
+        emit(text, options.output)
         errors = sum(1 for finding in findings if finding.severity == ERROR)
-        if args.output is not None:
+        if options.output is not None:
             print(
-                f"lint report written to {args.output}: {plural(errors, 'error')}, "
+                f"lint report written to {options.output}: {plural(errors, 'error')}, "
                 f"{plural(len(findings) - errors, 'warning')}",
                 file=sys.stderr,
             )

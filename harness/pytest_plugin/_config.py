@@ -1,29 +1,53 @@
-"""The plugin's options resolved from one table: flag > ini > pyproject > default."""
+"""The plugin's options from the one table (harness.options), resolved flag > ini >
+[tool.connector-harness] > connector-harness.yaml > default, and the workspace's
+settings document, read once for the session."""
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.options import REPORT_FORMATS, Option, parse_bool, pytest_options
+from harness.errors import InputError, UsageError
+from harness.options import Layer, Option, RunOptions, pytest_options, resolve_options
+from harness.workspace.pyproject import SETTINGS_FILE, PyprojectTable, read_pyproject_table
+
+if TYPE_CHECKING:  # YAML, the schemas and the model load with the workspace, not the plugin
+    from harness.model import Settings
+    from harness.workspace.yaml_source import YamlDocument
 
 
 @dataclass(frozen=True, slots=True)
 class HarnessConfig:
-    workspace: Path
-    env: str | None
-    binding: str | None
-    strict: bool
-    reports: tuple[tuple[str, Path], ...]
-    record: str
-    baseline: Path | None
-    today: date
-    configured: bool  # some option came from a flag, an ini key or [tool.connector-harness]
+    """The plugin's resolved options, and the settings files already read at start-up."""
+
+    options: RunOptions
+    rootdir: Path
+    pyproject: PyprojectTable | None  # the rootdir's [tool.connector-harness]
+    settings_yaml: YamlDocument | None  # the workspace's connector-harness.yaml
+    problem: InputError | None  # the workspace's settings file does not read
+
+    def settings(self) -> Settings:
+        """The workspace's settings, from its settings file (read again only when it is not
+        one the plugin read at start-up); InputError(s) when they are invalid."""
+        from harness.workspace.settings import (
+            pyproject_document,
+            read_settings_document,
+            settings_from,
+        )
+
+        if self.problem is not None:
+            raise self.problem
+        workspace = self.options.workspace
+        if self.settings_yaml is not None:
+            document: YamlDocument | None = self.settings_yaml
+        elif workspace == self.rootdir:
+            document = pyproject_document(self.pyproject) if self.pyproject else None
+        else:
+            document = read_settings_document(workspace)
+        return settings_from(document, workspace)
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -45,71 +69,64 @@ def add_options(parser: pytest.Parser) -> None:
             parser.addini(option.ini_name, option.help, type="string", default=None)
 
 
-def _pyproject_table(rootpath: Path) -> dict[str, Any] | None:
-    """[tool.connector-harness] of the rootdir's pyproject.toml; None when there is none."""
-    path = rootpath / "pyproject.toml"
-    if not path.is_file():
-        return None
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return None  # the workspace loader reports a broken pyproject with its position
-    table = data.get("tool", {}).get("connector-harness")
-    return table if isinstance(table, dict) else None
-
-
-def _value(config: pytest.Config, option: Option, table: dict[str, Any]) -> tuple[Any, bool]:
-    """The option's value, and whether anything set it (else it is the default)."""
-    flag = config.getoption(f"harness_{option.name}")
-    if flag is not None:
-        return flag, True
-    ini = config.getini(option.ini_name)
-    if ini not in (None, [], ""):
-        return ini, True
-    if option.name in table:
-        return table[option.name], True
-    return option.default, False
-
-
 def resolve(config: pytest.Config) -> HarnessConfig:
-    """Every plugin option, or a UsageError naming the bad one."""
-    table = _pyproject_table(config.rootpath)
-    resolved = {option.name: _value(config, option, table or {}) for option in pytest_options()}
-    values = {name: value for name, (value, _) in resolved.items()}
-    configured = table is not None or any(explicit for _, explicit in resolved.values())
-    strict = values["strict"]
-    if isinstance(strict, str):
-        try:
-            strict = parse_bool(strict)
-        except ValueError as err:
-            raise pytest.UsageError(f"harness_strict: {err}") from err
-    reports = []
-    for entry in values["report"] or ():
-        kind, _, path = str(entry).partition(":")
-        if kind not in REPORT_FORMATS or not path:
-            raise pytest.UsageError(
-                f"--harness-report {entry!r}: write FORMAT:PATH with FORMAT one of "
-                f"{', '.join(REPORT_FORMATS)}, e.g. --harness-report json:least-privilege.json"
-            )
-        reports.append((kind, Path(path)))
-    record = str(values["record"])
-    if record not in ("none", "new", "all"):
-        raise pytest.UsageError(f"harness_record: {record!r} is not one of none, new, all")
-    workspace = Path(values["workspace"]) if values["workspace"] else Path(".")
+    """Every plugin option, or a pytest.UsageError naming the bad one and where it was set."""
+    rootdir = config.rootpath.resolve()
+    options = pytest_options()
+    pyproject: PyprojectTable | None = None
+    pyproject_problem: InputError | None = None
     try:
-        today = date.fromisoformat(values["today"]) if values["today"] else date.today()
-    except ValueError as err:
-        raise pytest.UsageError(
-            f"harness_today: {values['today']!r} is not a date (YYYY-MM-DD)"
-        ) from err
-    return HarnessConfig(
-        workspace=(config.rootpath / workspace).resolve(),
-        env=values["env"] or None,
-        binding=values["binding"] or None,
-        strict=bool(strict),
-        reports=tuple(reports),
-        record=record,
-        baseline=(config.rootpath / values["baseline"]) if values["baseline"] else None,
-        today=today,
-        configured=configured,
-    )
+        pyproject = read_pyproject_table(rootdir / "pyproject.toml")
+    except InputError as unreadable:  # reported with the workspace, when it is its settings
+        pyproject_problem = unreadable
+    layers = [
+        Layer({o.name: config.getoption(f"harness_{o.name}") for o in options}, _flag),
+        Layer({o.name: config.getini(o.ini_name) for o in options}, _ini),
+        Layer(pyproject.values if pyproject is not None else {}, _pyproject_key),
+    ]
+    try:
+        workspace = resolve_options(layers, [_WORKSPACE], base=rootdir).workspace.resolve()
+        settings_yaml, problem = _settings_yaml(workspace)
+        if settings_yaml is None and problem is None and workspace == rootdir:
+            problem = pyproject_problem  # the rootdir's pyproject.toml is the settings file
+        if settings_yaml is not None and isinstance(settings_yaml.data, dict):
+            # the workspace's own location is the one thing its settings file cannot move
+            own = {k: v for k, v in settings_yaml.data.items() if k != "workspace"}
+            layers.append(Layer(own, _yaml_key))
+        resolved = resolve_options(layers, options, base=rootdir)
+    except UsageError as err:
+        raise pytest.UsageError(str(err)) from err
+    configured = resolved.configured or pyproject is not None
+    chosen = replace(resolved, workspace=workspace, configured=configured)
+    return HarnessConfig(chosen, rootdir, pyproject, settings_yaml, problem)
+
+
+def _settings_yaml(workspace: Path) -> tuple[YamlDocument | None, InputError | None]:
+    """The workspace's connector-harness.yaml, parsed (YAML loads only when there is one)."""
+    if not (workspace / SETTINGS_FILE).is_file():
+        return None, None
+    from harness.workspace.yaml_source import load_yaml
+
+    try:
+        return load_yaml(workspace / SETTINGS_FILE), None
+    except InputError as unreadable:
+        return None, unreadable
+
+
+def _flag(option: Option) -> str:
+    return option.pytest_flag
+
+
+def _ini(option: Option) -> str:
+    return option.ini_name
+
+
+def _pyproject_key(option: Option) -> str:
+    return f"[tool.connector-harness] {option.name}"
+
+
+def _yaml_key(option: Option) -> str:
+    return f"{SETTINGS_FILE}: {option.name}"
+
+
+_WORKSPACE = next(option for option in pytest_options() if option.name == "workspace")

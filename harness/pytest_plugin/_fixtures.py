@@ -1,7 +1,8 @@
-"""Fixtures for running live flow code (requests, httpx) inside the sandbox.
+"""Fixtures for running live flow code (requests, httpx) inside the sandbox: thin wrappers
+of the engine's LiveSandbox and HttpSandbox (harness.live).
 
-Kept light: the sandbox machinery (`_live`) is imported when a test first asks for
-it, so a pytest run that uses none of these pays nothing for them.
+Kept light: the sandbox machinery is imported when a test first asks for it, so a
+pytest run that uses none of these pays nothing for them.
 """
 
 from __future__ import annotations
@@ -40,21 +41,14 @@ def harness_workspace(pytestconfig: pytest.Config) -> Workspace:
 @pytest.fixture
 def sandbox(request: pytest.FixtureRequest, harness_workspace: Workspace) -> Iterator[LiveSandbox]:
     """Mock services up for this test: requests and httpx reach them, real network calls fail."""
-    from harness.calls import CallContext
-    from harness.interception import Interceptor
     from harness.live import LiveSandbox
-    from harness.pytest_plugin._recording import finish_recording
-    from harness.sandbox import Sandbox
+    from harness.pytest_plugin._recording import RecordMark, finish_recording
 
-    live_sandbox = Sandbox(harness_workspace)
-    counter = iter(range(1_000_000))
-
-    def context() -> CallContext:
-        number = next(counter)
-        return CallContext(request.node.nodeid, number, f"call {number + 1}")
-
-    with Interceptor(live_sandbox, context) as interceptor:
-        live = LiveSandbox(live_sandbox, interceptor, request.node.nodeid)
+    try:
+        RecordMark.of(request.node)  # a misspelled argument fails before the test runs
+    except TypeError as wrong:
+        pytest.fail(str(wrong), pytrace=False)
+    with LiveSandbox(harness_workspace, name=request.node.nodeid) as live:
         yield live
     finish_recording(request, live)
 
@@ -82,12 +76,7 @@ def http_sandbox(
     request: pytest.FixtureRequest, harness_workspace: Workspace
 ) -> Iterator[HttpSandbox]:
     """Mock services on loopback HTTP ports for this test (any client, any language)."""
-    from harness.interception import Interceptor
     from harness.live import HttpSandbox
-    from harness.sandbox import Sandbox
-    from harness.transports.loopback import LoopbackServer
 
-    served = Sandbox(harness_workspace)
-    log = Interceptor(served)  # never entered: patches nothing, only keeps the exchange log
-    with LoopbackServer(served, listeners=(log.exchanges.append,)) as server:
-        yield HttpSandbox(served, log, request.node.nodeid, server=server)
+    with HttpSandbox(harness_workspace, name=request.node.nodeid) as served:
+        yield served

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
-from harness.findings import KIND_WIDTH, KINDS, Finding
+from harness.findings import KINDS, Finding
 from harness.pytest_plugin._session import HarnessSession
 
 if TYPE_CHECKING:
@@ -59,20 +59,6 @@ def concerns(finding: Finding, flow: Flow) -> bool:
     if not finding.evidence:
         return True
     return any(evidence.startswith(f"{flow.name} step ") for evidence in finding.evidence)
-
-
-def render_findings(findings: list[Finding]) -> list[str]:
-    lines = []
-    pad = " " * (2 + KIND_WIDTH)  # under the finding, past its kind
-    for finding in findings:
-        # a live call (the `sandbox` fixture) has no YAML step: name the test's call instead
-        where = finding.location or (finding.evidence[0] if finding.evidence else "")
-        lines.append(f"  {finding.kind:<{KIND_WIDTH}}{where}".rstrip())
-        lines.append(f"{pad}{finding.message}")
-        if finding.instead:
-            lines.append(f"{pad}write instead:")
-            lines.extend(f"{pad}  {line}" for line in finding.instead.splitlines())
-    return lines
 
 
 def call_lines(decisions: list[Decision]) -> list[str]:
@@ -181,7 +167,11 @@ class FlowItem(_PlainFailure):
                 f"binding {self.binding.name} fails least privilege in flow {self.flow.name} "
                 f"({len(failing)} finding{'s' if len(failing) != 1 else ''}):"
             )
-            raise LeastPrivilegeFailure("\n".join([header, *render_findings(failing)]))
+            from harness.render.style import Style
+            from harness.render.text import finding_lines
+
+            lines = finding_lines(failing, Style(False))
+            raise LeastPrivilegeFailure("\n".join([header, *lines]))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, max(self.flow.location.line - 1, 0), self.name

@@ -3,14 +3,46 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import pytest
+
+from harness.options import RECORD_MODES, RecordMode
 
 if TYPE_CHECKING:
     from harness.live import LiveSandbox
 
 CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordMark:
+    """The arguments of `@pytest.mark.harness_record(...)`, keyword-only, so that a
+    misspelled one fails the test instead of being ignored."""
+
+    flow: str | None = None  # the flow's name (default: the test's name)
+    connector: str | None = None  # needed when the test used several connectors
+    mode: RecordMode = "new"  # new: only when no flow file exists yet; all: always
+
+    @classmethod
+    def of(cls, node: pytest.Item) -> RecordMark | None:
+        """The mark closest to the test, or None; a TypeError naming the allowed arguments."""
+        marker = node.get_closest_marker("harness_record")
+        if marker is None:
+            return None
+        allowed = "flow=, connector=, mode= (none, new, all)"
+        if marker.args:
+            raise TypeError(f"harness_record takes keyword arguments only: {allowed}")
+        unknown = sorted(set(marker.kwargs) - {field.name for field in fields(cls)})
+        if unknown:
+            raise TypeError(
+                f"harness_record has no argument {', '.join(unknown)}; it takes {allowed}"
+            )
+        mark = cls(**marker.kwargs)
+        if mark.mode not in RECORD_MODES:
+            raise TypeError(f"harness_record: mode={mark.mode!r}; it takes {allowed}")
+        return mark
 
 
 def finish_recording(request: pytest.FixtureRequest, live: LiveSandbox) -> None:
@@ -20,20 +52,16 @@ def finish_recording(request: pytest.FixtureRequest, live: LiveSandbox) -> None:
     from harness.secrets import SecretScrubber
 
     session = harness_session(request.config)
-    marker = request.node.get_closest_marker("harness_record")
-    mode = session.config.record
-    if mode == "none" and marker is not None:
-        mode = str(marker.kwargs.get("mode", "new"))
+    mark = RecordMark.of(request.node)
+    mode = session.config.options.record
+    if mode == "none" and mark is not None:
+        mode = mark.mode
     report = request.node.stash.get(CALL_REPORT, None)
     if mode == "none" or not live.exchanges or report is None or not report.passed:
         return
-    name = (
-        str(marker.kwargs["flow"])
-        if marker and "flow" in marker.kwargs
-        else _flow_name(request.node.name)
-    )
+    name = mark.flow if mark is not None and mark.flow else _flow_name(request.node.name)
     connectors = sorted({b.connector for b in live.bindings_used.values()})
-    connector = str(marker.kwargs["connector"]) if marker and "connector" in marker.kwargs else ""
+    connector = mark.connector if mark is not None and mark.connector else ""
     if not connector:
         if len(connectors) != 1:
             pytest.fail(
@@ -45,7 +73,7 @@ def finish_recording(request: pytest.FixtureRequest, live: LiveSandbox) -> None:
         connector = connectors[0]
     workspace = session.load()
     scenarios = workspace.settings.scenarios[0] if workspace else "scenarios"
-    path = session.config.workspace / scenarios / "recorded" / f"{name}.yaml"
+    path = session.config.options.workspace / scenarios / "recorded" / f"{name}.yaml"
     if mode == "new" and path.exists():
         return
     scrubber = SecretScrubber()

@@ -13,12 +13,13 @@ import pytest
 from harness.errors import HarnessError, InputError, InputErrors
 from harness.findings import EXCESSIVE, OVER_BROAD
 from harness.pytest_plugin._config import HarnessConfig
+from harness.workspace.pyproject import SETTINGS_FILE
 
 if TYPE_CHECKING:  # the engine loads with the first collected file, not with the plugin
     from harness.analysis import BindingResult
     from harness.decisions import Decision
     from harness.gate import GateContext
-    from harness.model import Binding, Flow, Workspace
+    from harness.model import Binding, Flow, Settings, Workspace
     from harness.report import Report
     from harness.sandbox import Sandbox
 
@@ -39,6 +40,13 @@ class HarnessSession:
     _flows_by_file: dict[Path, list[Flow]] | None = None
     _selected: dict[str, list[Binding]] | None = None
     _active: bool | None = None
+    _settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        """The workspace's settings, read once (InputError(s) when they are invalid)."""
+        if self._settings is None:
+            self._settings = self.config.settings()
+        return self._settings
 
     def load(self) -> Workspace | None:
         """The workspace, or None after recording why it could not be loaded."""
@@ -46,7 +54,8 @@ class HarnessSession:
             from harness.workspace.loader import load_workspace
 
             try:
-                self._workspace = load_workspace(self.config.workspace)
+                settings = self.settings()
+                self._workspace = load_workspace(self.config.options.workspace, settings=settings)
                 # Millions of objects that live for the session: out of the collector's
                 # sight, so that no collection during the tests walks them again.
                 gc.freeze()
@@ -66,10 +75,8 @@ class HarnessSession:
         collected: the plugin is configured (a flag, an ini key, [tool.connector-harness]) or
         the workspace has its settings file. An unrelated `scenarios/` is left alone."""
         if self._active is None:
-            from harness.workspace.settings import SETTINGS_FILE
-
-            settings_file = self.config.workspace / SETTINGS_FILE
-            self._active = self.config.configured or settings_file.is_file()
+            settings_file = self.config.options.workspace / SETTINGS_FILE
+            self._active = self.config.options.configured or settings_file.is_file()
         return self._active
 
     def scenario_paths(self) -> list[Path]:
@@ -78,7 +85,10 @@ class HarnessSession:
             from harness.workspace.loader import scenario_files
 
             try:
-                self._scenario_paths = [p.resolve() for p in scenario_files(self.config.workspace)]
+                files = scenario_files(
+                    self.config.options.workspace, settings=self.config.settings()
+                )
+                self._scenario_paths = [p.resolve() for p in files]
             except HarnessError:
                 self._scenario_paths = []
         return self._scenario_paths
@@ -116,7 +126,7 @@ class HarnessSession:
 
             try:
                 selected = select_bindings(
-                    workspace, Selection(self.config.env, self.config.binding)
+                    workspace, Selection(self.config.options.env, self.config.options.binding)
                 )
             except HarnessError:
                 selected = ()
@@ -129,7 +139,7 @@ class HarnessSession:
         workspace = self.load()
         assert workspace is not None
         kinds = self.fail_on()
-        return kinds if self.config.strict else kinds - LENIENT_KINDS
+        return kinds if self.config.options.strict else kinds - LENIENT_KINDS
 
     def result(self, binding: Binding) -> BindingResult:
         """The analysis of one binding over all its flows, computed once per process."""
@@ -166,12 +176,12 @@ class HarnessSession:
             from harness.gate import GateContext
 
             baseline = None
-            if self.config.baseline is not None:
+            if self.config.options.baseline is not None:
                 try:
-                    baseline = load_baseline(self.config.baseline)
+                    baseline = load_baseline(self.config.options.baseline)
                 except (InputError, InputErrors) as error:
                     raise pytest.UsageError(f"--harness-baseline: {error}") from error
-            self._context = GateContext(self.config.today, baseline)
+            self._context = GateContext(self.config.options.today, baseline)
         return self._context
 
     def release(self) -> None:

@@ -27,7 +27,7 @@ class HarnessReporter:
         worker_output = getattr(session.config, "workeroutput", None)
         if worker_output is None:
             self.write_reports()
-        elif self.session.config.reports:  # an xdist worker: the controller writes them
+        elif self.session.config.options.reports:  # an xdist worker: the controller writes them
             worker_output[RESULTS_KEY] = self.session.pickled_results()
         self.session.release()
 
@@ -38,20 +38,13 @@ class HarnessReporter:
             self.session.take_results(results)
 
     def write_reports(self) -> None:
-        report = self.session.full_report() if self.session.config.reports else None
+        report = self.session.full_report() if self.session.config.options.reports else None
         if report is None:
             return
-        from harness.render.jsonfmt import render_json
-        from harness.render.markdown import render_markdown
-        from harness.render.text import render_text
+        from harness.render.formats import render_report
 
-        for kind, path in self.session.config.reports:
-            if kind == "json":
-                text = render_json(report.to_data())
-            elif kind == "markdown":
-                text = render_markdown(report)
-            else:
-                text = render_text(report, Style(False))
+        for kind, path in self.session.config.options.reports:
+            text = render_report(kind, report)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, "utf-8")
 
@@ -72,7 +65,7 @@ class HarnessReporter:
         for line in table(rows):
             terminalreporter.write_line(line)
         failed = sum(1 for row in seen.values() if row["verdict"] == "fail")
-        paths = ", ".join(str(path) for _, path in self.session.config.reports)
+        paths = ", ".join(str(path) for _, path in self.session.config.options.reports)
         where = f"full report: {paths}" if paths else "full report: add --harness-report json:PATH"
         terminalreporter.write_line(
             f"{failed} of {len(seen)} bindings fail least privilege; {where}"

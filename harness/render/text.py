@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from harness.analysis import BindingResult
-from harness.findings import EGRESS, EXCESSIVE, KIND_WIDTH, KINDS, MISSING, OVER_BROAD
+from harness.findings import (
+    EGRESS,
+    EXCESSIVE,
+    KIND_WIDTH,
+    KINDS,
+    MISSING,
+    OVER_BROAD,
+    Finding,
+)
 from harness.render.style import Style, plural, table
 from harness.report import Report
 
@@ -55,20 +63,31 @@ def _verdict_row(result: BindingResult, style: Style) -> list[str]:
     return [*cells, f"coverage {result.exercised}/{result.granted}"]
 
 
-def _findings(result: BindingResult, style: Style) -> list[str]:
+def finding_lines(
+    findings: Iterable[Finding], style: Style, *, indent: int = 2, evidence: int = 0
+) -> list[str]:
+    """Each finding: its kind and where (a live call has no YAML step: the call it saw),
+    the message, up to `evidence` places that show it, and the YAML to write instead."""
     lines: list[str] = []
-    pad = " " * (4 + KIND_WIDTH)  # under the finding, past its kind
-    for finding in result.findings:
+    margin = " " * indent
+    pad = " " * (indent + KIND_WIDTH)  # under the finding, past its kind
+    for finding in findings:
         kind = style(f"{finding.kind:<{KIND_WIDTH}}", _KIND_STYLE.get(finding.kind, "yellow"))
-        lines.append(f"    {kind}{finding.location}")
+        where = finding.location or (finding.evidence[0] if finding.evidence else "")
+        lines.append(f"{margin}{kind}{where}".rstrip())
         lines.append(f"{pad}{finding.message}")
-        for evidence in finding.evidence[:3]:
-            lines.append(f"{pad}{style('seen in ' + evidence, 'dim')}")
-        if len(finding.evidence) > 3:
-            lines.append(f"{pad}{style(f'... and {len(finding.evidence) - 3} more', 'dim')}")
+        for seen in finding.evidence[:evidence]:
+            lines.append(f"{pad}{style('seen in ' + seen, 'dim')}")
+        if len(finding.evidence) > evidence > 0:
+            lines.append(f"{pad}{style(f'... and {len(finding.evidence) - evidence} more', 'dim')}")
         if finding.instead:
             lines.append(f"{pad}write instead:")
             lines.extend(f"{pad}  {line}" for line in finding.instead.splitlines())
+    return lines
+
+
+def _findings(result: BindingResult, style: Style) -> list[str]:
+    lines = finding_lines(result.findings, style, indent=4, evidence=3)
     changed = [s for s in result.services if s.suggested != s.granted]
     if changed:
         granted = sum(s.granted_breadth for s in result.services)

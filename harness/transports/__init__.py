@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import UsageError
-from harness.replay import Transport
-from harness.sandbox import Sandbox
+
+if TYPE_CHECKING:  # the options table reads TRANSPORTS without loading the sandbox
+    from harness.replay import Transport
+    from harness.sandbox import Sandbox
 
 TRANSPORTS = ("direct", "responses", "httpx", "http", "docker")
 

@@ -26,8 +26,10 @@ from harness.workspace.validation import validate
 from harness.workspace.yaml_source import YamlDocument
 
 
-def load_workspace(root: Path | str) -> Workspace:
-    """Load and cross-check the workspace at `root`; raise InputErrors listing every problem."""
+def load_workspace(root: Path | str, *, settings: Settings | None = None) -> Workspace:
+    """Load and cross-check the workspace at `root`; raise InputErrors listing every problem.
+
+    `settings` saves reading the settings file again when the caller already has them."""
     root = Path(root)
     if not root.is_dir():
         raise InputError(
@@ -37,8 +39,7 @@ def load_workspace(root: Path | str) -> Workspace:
             else "the workspace directory does not exist",
             "pass the directory that holds mocks/ and scenarios/",
         )
-    settings = load_settings(root)
-    loader = _Loader(root, settings)
+    loader = _Loader(root, settings if settings is not None else load_settings(root))
     # Loading builds millions of small acyclic objects that all stay alive; the cyclic
     # garbage collector would walk the growing heap again and again for nothing.
     collecting = gc.isenabled()
@@ -74,10 +75,10 @@ def workspace_from_data(
     return loader.build(documents[0], documents[1])
 
 
-def scenario_files(root: Path | str) -> list[Path]:
+def scenario_files(root: Path | str, *, settings: Settings | None = None) -> list[Path]:
     """The policy documents of the workspace at `root` (its configured scenario directories)."""
     root = Path(root)
-    return _yaml_files(root, load_settings(root).scenarios)
+    return _yaml_files(root, (settings if settings is not None else load_settings(root)).scenarios)
 
 
 def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:

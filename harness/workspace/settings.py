@@ -3,30 +3,40 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from harness.errors import InputError, InputErrors, Location
+from harness.errors import InputError, InputErrors
 from harness.model import Settings
+from harness.workspace.pyproject import (
+    PYPROJECT_TABLE,
+    SETTINGS_FILE,
+    PyprojectTable,
+    read_pyproject_table,
+)
 from harness.workspace.units import parse_instant
 from harness.workspace.validation import validate
 from harness.workspace.yaml_source import YamlDocument, load_yaml
 
-SETTINGS_FILE = "connector-harness.yaml"
-PYPROJECT_TABLE = "[tool.connector-harness]"
-
 _TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=\s*")
-_TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
 
 
 def load_settings(root: Path) -> Settings:
     """The settings of the workspace at `root`; defaults when neither file configures it."""
+    return settings_from(read_settings_document(root), root)
+
+
+def read_settings_document(root: Path) -> YamlDocument | None:
+    """The settings document of the workspace at `root`: its connector-harness.yaml, else
+    the [tool.connector-harness] table of its pyproject.toml; None when neither exists."""
     yaml_path = root / SETTINGS_FILE
     if yaml_path.is_file():
-        document: YamlDocument | None = load_yaml(yaml_path)
-    else:
-        document = _from_pyproject(root / "pyproject.toml")
+        return load_yaml(yaml_path)
+    return pyproject_table(root / "pyproject.toml")
+
+
+def settings_from(document: YamlDocument | None, root: Path) -> Settings:
+    """The settings a settings document gives the workspace at `root`, validated."""
     if document is None or document.data is None:
         return Settings()
     errors = validate(document, "config", what="workspace settings")
@@ -78,41 +88,17 @@ def _check_directories(document: YamlDocument, root: Path, key: str) -> list[Inp
     return errors
 
 
-def _from_pyproject(path: Path) -> YamlDocument | None:
-    if not path.is_file():
-        return None
-    try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(
-            Location(str(path)), "the file is not UTF-8 text", "save it as UTF-8"
-        ) from err
-    except OSError as err:
-        raise InputError(
-            Location(str(path)),
-            f"cannot read the file: {err.strerror}",
-            "check that the file is readable",
-        ) from err
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        message = str(err)
-        found = _TOML_POSITION.search(message)
-        if found and found[1]:
-            line, column = int(found[1]), int(found[2])
-        else:  # "at end of document": an unclosed string, table or array
-            line, column = len(text.splitlines()) or 1, 0
-        raise InputError(
-            Location(str(path), line, column),
-            f"invalid TOML: {message[: found.start()] if found else message}",
-            "check the quoting and the `key = value` layout around this position",
-        ) from err
-    tool = data.get("tool")
-    table = tool.get("connector-harness") if isinstance(tool, dict) else None
-    if table is None:
-        return None
-    document = YamlDocument(path=path, data=table)
-    _mark_table(document, text.splitlines())
+def pyproject_table(path: Path) -> YamlDocument | None:
+    """The [tool.connector-harness] table of a pyproject.toml as a document that locates its
+    keys; None when the file or the table does not exist."""
+    table = read_pyproject_table(path)
+    return pyproject_document(table) if table is not None else None
+
+
+def pyproject_document(table: PyprojectTable) -> YamlDocument:
+    """A table already read, as a document that locates its keys."""
+    document = YamlDocument(path=table.path, data=table.values)
+    _mark_table(document, table.text.splitlines())
     return document
 
 

@@ -18,11 +18,11 @@ import pytest
 from workspaces import waived_excess
 
 from harness.cli import main
-from harness.commands.check import RENDERERS
 from harness.engine import run_check
 from harness.gate import GateContext
 from harness.inventory import Cell, Inventory
-from harness.options import CHECK_FORMATS
+from harness.options import CHECK_FORMATS, REPORT_FORMATS
+from harness.render.formats import RENDERERS
 from harness.render.html import render_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,9 @@ def _in_project_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_check_format_has_a_renderer() -> None:
+    """One table serves `check --format` and the plugin's `--harness-report`."""
     assert set(RENDERERS) == set(CHECK_FORMATS)
+    assert set(REPORT_FORMATS) <= set(RENDERERS)
 
 
 def _sarif_schema() -> dict[str, Any]:

@@ -223,7 +223,7 @@ def test_a_workspace_that_does_not_load_exits_2_with_its_location(
 def test_a_bad_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, ".", "--today", "2026-13-01")
     assert code == 2
-    assert "--today '2026-13-01' is not a date" in err
+    assert "--today: '2026-13-01' is not a date; write YYYY-MM-DD" in err
 
 
 def test_a_clean_workspace_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

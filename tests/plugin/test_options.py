@@ -180,3 +180,45 @@ def test_bad_option_values_are_usage_errors(
     result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "yaml", "expected"),
+    [
+        (None, "dev", ["dev"]),  # connector-harness.yaml sets an option
+        ("stage", "dev", ["stage"]),  # [tool.connector-harness] > connector-harness.yaml
+    ],
+)
+def test_the_workspace_settings_file_is_the_last_layer_before_the_default(
+    pytester: pytest.Pytester,
+    ws: PluginWorkspace,
+    pyproject: str | None,
+    yaml: str,
+    expected: list[str],
+) -> None:
+    three_envs(ws)
+    (pytester.path / "connector-harness.yaml").write_text(f"env: {yaml}\n", "utf-8")
+    if pyproject:
+        (pytester.path / "pyproject.toml").write_text(
+            f'[tool.connector-harness]\nenv = "{pyproject}"\n', "utf-8"
+        )
+    assert collected_envs(pytester.runpytest("--co", "-q")) == expected
+
+
+def test_a_bad_value_names_the_settings_file_it_was_set_in(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    ws.write(ini=None)
+    (pytester.path / "connector-harness.yaml").write_text("record: sometimes\n", "utf-8")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*connector-harness.yaml: record: 'sometimes' is not one of none, new, all"]
+    )
+    (pytester.path / "pyproject.toml").write_text(
+        '[tool.connector-harness]\nstrict = "maybe"\n', "utf-8"
+    )
+    result = pytester.runpytest()
+    result.stderr.fnmatch_lines(
+        ["*[[]tool.connector-harness[]] strict: expected true or false, not 'maybe'"]
+    )

@@ -233,3 +233,26 @@ def test_recording_several_connectors_needs_a_name(
         ]
     )
     assert not (pytester.path / "scenarios" / "recorded").exists()
+
+
+def test_a_misspelled_record_mark_argument_fails_the_test_before_it_runs(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    ws.write({"bot.yaml": POLICY})
+    pytester.makepyfile(
+        test_typo="""
+        import pytest
+
+        @pytest.mark.harness_record(conector="bot")
+        def test_typo(binding):
+            raise AssertionError("never runs")
+        """
+    )
+    result = pytester.runpytest("test_typo.py")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "harness_record has no argument conector; it takes flow=, connector=, mode= (none, new, all)"
+        ]
+    )
+    assert not (pytester.path / "scenarios" / "recorded").exists()

@@ -116,7 +116,7 @@ def test_bad_report_option_is_a_usage_error(pytester: pytest.Pytester, ws: Plugi
     ws.write()
     result = pytester.runpytest("--harness-report", "yaml:out.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--harness-report 'yaml:out.yaml': write FORMAT:PATH*"])
+    result.stderr.fnmatch_lines(["*--harness-report: 'yaml:out.yaml': write FORMAT:PATH*"])
 
 
 def test_report_section_on_each_item(pytester: pytest.Pytester, ws: PluginWorkspace) -> None:
