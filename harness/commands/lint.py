@@ -13,7 +13,8 @@ from harness.commands._common import (
     command_options,
     emit,
 )
-from harness.lint.checks import ERROR, lint_workspace
+from harness.lint.linter import lint_workspace
+from harness.lint.rules import ERROR
 from harness.options import options_for
 from harness.render.lint import render_lint_json, render_lint_text
 from harness.render.style import Style, plural, wants_colour

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from harness import __version__
-from harness.lint.checks import ERROR, RULES, WARNING, LintFinding
+from harness.lint.rules import ERROR, RULES, WARNING, LintFinding
 from harness.render.style import Style, plural, visible_width
 
 LINT_SCHEMA = "connector-harness/lint-report"

@@ -12,7 +12,9 @@ import yaml
 from workspaces import policy, service
 
 from harness.cli import main
-from harness.lint.checks import RULES, LintFinding, is_placeholder_owner, lint_workspace
+from harness.lint.checks import is_placeholder_owner
+from harness.lint.linter import lint_workspace
+from harness.lint.rules import RULES, LintFinding
 from harness.workspace.loader import load_workspace, workspace_from_data
 
 TODAY = date(2026, 1, 1)
