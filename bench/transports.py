@@ -47,7 +47,7 @@ def calls_per_second(transport: str, calls: int) -> float:
 def container_first_response() -> str:
     if not os.environ.get("DOCKER_HOST") and not Path("/var/run/docker.sock").exists():
         return "skipped (no Docker engine: set DOCKER_HOST)"
-    from harness.transports.containers import build_mock_image
+    from harness.transports.mock_image import build_mock_image
 
     workspace = load_workspace(ROOT)
     sandbox = Sandbox(workspace)

@@ -41,7 +41,7 @@ def docker_engine() -> Any:
         pytest.skip(f"no Docker engine: no socket at {where} (set DOCKER_HOST, see DEVELOPERS.md)")
     import docker
 
-    from harness.transports.containers import connect
+    from harness.transports.docker_engine import connect
 
     return connect(docker.DockerClient(base_url=address, timeout=60))
 
@@ -49,7 +49,7 @@ def docker_engine() -> Any:
 @pytest.fixture(scope="session")
 def mock_image(docker_engine: Any) -> str:
     """The harness's mock-server image, built locally (FROM scratch, no registry)."""
-    from harness.transports.containers import build_mock_image
+    from harness.transports.mock_image import build_mock_image
 
     return build_mock_image(docker_engine)
 

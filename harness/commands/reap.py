@@ -26,7 +26,7 @@ class ReapCommand:
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        from harness.transports.containers import reap
+        from harness.transports.reaping import reap
 
         removed = reap(everything=args.all)
         for name in removed:

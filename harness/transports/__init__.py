@@ -4,7 +4,7 @@ direct     straight into the sandbox, no HTTP (the default; the fastest)
 responses  through `requests`, intercepted by responses
 httpx      through an `httpx.Client`, intercepted at its transport
 http       over real HTTP to loopback servers (`loopback.LoopbackServer`)
-docker     over real HTTP to services running in containers (`containers`)
+docker     over real HTTP to services running in containers (`docker_transport`)
 
 `open_transport(name, sandbox)` is a context manager giving the replay callable.
 """
@@ -49,7 +49,7 @@ def open_transport(name: str, sandbox: Sandbox, **options: Any) -> Iterator[Tran
             finally:
                 client.close()
     elif name == "docker":
-        from harness.transports.containers import docker_transport
+        from harness.transports.docker_transport import docker_transport
 
         with docker_transport(sandbox, **options) as transport:
             yield transport

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from harness.cli import main
-from harness.transports.containers import LABEL, LABEL_OWNER
+from harness.transports.reaping import LABEL, LABEL_OWNER
 
 
 def _finished_pid() -> int:

@@ -22,7 +22,7 @@ from harness.model import Workspace
 from harness.render.jsonfmt import render_json
 from harness.sandbox import Sandbox
 from harness.transports import open_transport
-from harness.transports.containers import runtime_mounts
+from harness.transports.mock_image import runtime_mounts
 from harness.workspace.loader import load_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
