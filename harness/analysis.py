@@ -34,8 +34,8 @@ from harness.findings import (
     WaiverStatus,
 )
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
+from harness.render.suggestions import grants_yaml, suggested_role
 from harness.scopes import Grant
-from harness.sql import grant_statements
 
 MAX_NARROWED_VALUES = 3
 _GLOB = frozenset("*?[")
@@ -130,7 +130,11 @@ def analyse_binding(
         exercised=len(granted & exercised),
         granted=len(granted),
         passed=not any(finding.kind in failing for finding in findings),
-        suggested_role=_role_yaml(binding, analyses) + _grant_sql(workspace, binding, analyses),
+        suggested_role=suggested_role(
+            binding,
+            [(analysis.service, analysis.suggested) for analysis in analyses],
+            {s.name for s in workspace.services if s.kind == "postgres"},
+        ),
     )
 
 
@@ -438,11 +442,7 @@ class _ServiceCheck:
         removed = set(remove)
         result = [g for g in own if g not in removed]
         result.extend(g for g in add if g not in result)
-        header = f"# role `{role.name}` at {role.grants_location}\ngrants:\n"
-        if not result:
-            return header + f"  # remove the `{self.service.name}:` entry"
-        listing = ", ".join(_yaml_scalar(str(g)) for g in result)
-        return header + f"  {self.service.name}: [{listing}]"
+        return grants_yaml(role, self.service.name, result)
 
 
 def narrow(
@@ -490,38 +490,6 @@ def _narrow_one(grant: Grant, served: list[dict[str, str]]) -> list[Grant]:
         if len(found) <= MAX_NARROWED_VALUES:
             return [Grant(grant.scope, ((key, value),)) for value in found]
     return [grant]
-
-
-def _yaml_scalar(text: str) -> str:
-    plain = text[:1].isalnum() and not any(c in text for c in ":#,[]{}'\"")
-    return text if plain else '"' + text.replace('"', '\\"') + '"'
-
-
-def _grant_sql(workspace: Workspace, binding: Binding, analyses: list[ServiceAnalysis]) -> str:
-    """The suggested grants on each postgres service as minimal GRANT statements (YAML comments)."""
-    lines = []
-    for analysis in analyses:
-        if workspace.service(analysis.service).kind == "postgres" and analysis.suggested:
-            lines.append(f"# {analysis.service} as SQL:")
-            role = f"{binding.connector}-{binding.env}-least-privilege"
-            lines.extend(f"#   {line}" for line in grant_statements(role, analysis.suggested))
-    return "\n" + "\n".join(lines) if lines else ""
-
-
-def _role_yaml(binding: Binding, analyses: list[ServiceAnalysis]) -> str:
-    lines = [
-        "roles:",
-        f"  - name: {binding.connector}-{binding.env}-least-privilege",
-        f"    description: Least privilege for {binding.name}, suggested by connector-harness",
-        "    grants:",
-    ]
-    granted = [a for a in analyses if a.suggested]
-    if not granted:
-        lines[-1] = "    grants: {}"
-    for analysis in granted:
-        listing = ", ".join(_yaml_scalar(s) for s in analysis.suggested)
-        lines.append(f"      {analysis.service}: [{listing}]")
-    return "\n".join(lines)
 
 
 __all__ = ["BindingResult", "Cover", "ServiceAnalysis", "analyse_binding", "narrow"]
