@@ -35,6 +35,7 @@ class SourceDocument:
     data: Any
     sha256: str
     yaml: YamlDocument | None = None
+    path: Path | None = None  # the file it was read from (None: built in memory)
 
     def location(self, path: PathKey = ()) -> Location:
         """The `file:line:column` of the value at `path` (or of its nearest parent)."""
@@ -95,8 +96,8 @@ def read_document(
         )
     if path.suffix.lower() in (".yaml", ".yml"):
         document = parse_yaml(text, Path(shown))
-        return SourceDocument(shown, text, document.data, digest, document)
-    return SourceDocument(shown, text, parse_json(text, shown), digest)
+        return SourceDocument(shown, text, document.data, digest, document, path)
+    return SourceDocument(shown, text, parse_json(text, shown), digest, path=path)
 
 
 def parse_json(text: str, name: str) -> Any:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from harness.errors import InputError, Location
 from harness.importers._source import PathKey, SourceDocument, describe_path
+from harness.importers.references import BrokenReference, Located, References
 from harness.importers.spec import (
     ImportedOperation,
     ImportedService,
@@ -37,50 +38,6 @@ SCOPED_TYPES = frozenset({"oauth2", "openIdConnect"})
 CREDENTIAL_TYPES = frozenset({"apiKey", "http", "basic", "mutualTLS"})
 PUBLIC_SCOPE = "none"
 MAX_ALTERNATIVES = 256
-
-
-class Unresolvable(Exception):
-    """A `$ref` that cannot be followed; the caller skips what contains it."""
-
-    def __init__(self, path: PathKey, reason: str) -> None:
-        super().__init__(reason)
-        self.path = path
-        self.reason = reason
-
-
-def resolve(document: SourceDocument, value: Any, path: PathKey) -> tuple[Any, PathKey]:
-    """Follow local `$ref`s from `value` (found at `path`) to the value they name."""
-    seen: set[str] = set()
-    while isinstance(value, dict) and "$ref" in value:
-        ref = value["$ref"]
-        if not isinstance(ref, str) or not ref.startswith("#"):
-            raise Unresolvable(
-                (*path, "$ref"),
-                f"external $ref {ref!r} is not supported (bundle the document into one file first)",
-            )
-        if ref in seen:
-            raise Unresolvable((*path, "$ref"), f"$ref {ref!r} refers to itself in a cycle")
-        seen.add(ref)
-        target: Any = document.data
-        parts = [
-            part.replace("~1", "/").replace("~0", "~") for part in ref[1:].split("/")[1:] if ref[1:]
-        ]
-        walked: list[str | int] = []
-        for part in parts:
-            if isinstance(target, dict) and part in target:
-                target = target[part]
-                walked.append(part)
-            elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
-                target = target[int(part)]
-                walked.append(int(part))
-            else:
-                missing = "/".join(["#", *map(str, walked), part])
-                raise Unresolvable(
-                    (*path, "$ref"),
-                    f"$ref {ref!r} does not resolve: nothing at {missing!r}",
-                )
-        value, path = target, tuple(walked)
-    return value, path
 
 
 def import_openapi(document: SourceDocument, settings: ImportSettings) -> ImportedService:
@@ -106,6 +63,7 @@ def import_openapi(document: SourceDocument, settings: ImportSettings) -> Import
 class _OpenApi:
     def __init__(self, document: SourceDocument, settings: ImportSettings, *, swagger: bool):
         self.document = document
+        self.references = References(document)
         self.data: dict[str, Any] = document.data
         self.settings = settings
         self.swagger = swagger
@@ -123,7 +81,7 @@ class _OpenApi:
             exclude=settings.exclude_scopes,
             token_params=settings.token_params,
         )
-        self.schemes: dict[str, tuple[str, PathKey]] = {}  # name -> (type, location path)
+        self.schemes: dict[str, str] = {}  # name -> type
         self.broken_schemes: dict[str, str] = {}
 
     def location(self, path: PathKey) -> Location:
@@ -170,11 +128,11 @@ class _OpenApi:
                 "the document has no `paths`",
                 "pass a complete OpenAPI document: its `paths` map lists the operations",
             )
-        root_security = self.data.get("security")
-        for raw_path, item in paths.items():
-            if str(raw_path).startswith("x-"):
+        root_security = self.references.at("security") if "security" in self.data else None
+        for key in paths:
+            if str(key).startswith("x-"):
                 continue
-            self._path_item(str(raw_path), item, root_security)
+            self._path_item(key, root_security)
         info_version = self.info.get("version")
         self.draft.provenance = provenance(
             self.settings,
@@ -197,24 +155,23 @@ class _OpenApi:
             container = container.get(key) if isinstance(container, dict) else None
         if not isinstance(container, dict):
             return
-        for name, raw in container.items():
-            path: PathKey = (*base, name)
+        for name in container:
             try:
-                scheme, path = resolve(self.document, raw, path)
-            except Unresolvable as err:
-                self.broken_schemes[name] = f"{err.reason} (at {self.location(err.path)})"
+                scheme = self.references.follow(self.references.at(*base, name))
+            except BrokenReference as err:
+                self.broken_schemes[name] = f"{err.reason} (at {err.location})"
                 continue
-            kind = scheme.get("type") if isinstance(scheme, dict) else None
+            kind = scheme.value.get("type") if isinstance(scheme.value, dict) else None
             if kind not in SCOPED_TYPES and kind not in CREDENTIAL_TYPES:
                 self.broken_schemes[name] = (
                     f"security scheme `{name}` has unknown type {kind!r} "
-                    f"(at {self.location((*path, 'type'))}); known: "
+                    f"(at {scheme.location('type')}); known: "
                     + ", ".join(sorted(SCOPED_TYPES | CREDENTIAL_TYPES))
                 )
                 continue
-            self.schemes[name] = (str(kind), path)
+            self.schemes[name] = str(kind)
             if kind == "oauth2":
-                self._declare_scopes(scheme)
+                self._declare_scopes(scheme.value)
 
     def _declare_scopes(self, scheme: dict[str, Any]) -> None:
         declared: dict[str, Any] = {}
@@ -233,41 +190,41 @@ class _OpenApi:
 
     # -- paths and operations -------------------------------------------------------------
 
-    def _path_item(self, raw_path: str, item: Any, root_security: Any) -> None:
-        item_path: PathKey = ("paths", raw_path)
+    def _path_item(self, key: Any, root_security: Located | None) -> None:
+        raw_path = str(key)
         try:
-            item, _ = resolve(self.document, item, item_path)
-        except Unresolvable as err:
-            self.draft.skip(self.location(err.path), f"path {raw_path}", err.reason)
+            item = self.references.follow(self.references.at("paths", key))
+        except BrokenReference as err:
+            self.draft.skip(err.location, f"path {raw_path}", err.reason)
             return
-        if not isinstance(item, dict):
-            self.draft.skip(self.location(item_path), f"path {raw_path}", "it is not an object")
+        if not isinstance(item.value, dict):
+            self.draft.skip(item.location(), f"path {raw_path}", "it is not an object")
             return
-        methods = [m for m in HTTP_METHODS if m in item]
+        methods = [m for m in HTTP_METHODS if m in item.value]
         for method in methods:
-            where: PathKey = (*item_path, method)
             what = f"{method.upper()} {raw_path}"
             if method == "trace":
                 self.draft.skip(
-                    self.location(where), what, "TRACE is not a method the sandbox serves"
+                    item.location(method), what, "TRACE is not a method the sandbox serves"
                 )
                 continue
             try:
-                operation, _ = resolve(self.document, item[method], where)
-            except Unresolvable as err:
-                self.draft.skip(self.location(err.path), what, err.reason)
+                operation = self.references.follow(item.child(method))
+            except BrokenReference as err:
+                self.draft.skip(err.location, what, err.reason)
                 continue
-            if not isinstance(operation, dict):
-                self.draft.skip(self.location(where), what, "the operation is not an object")
+            if not isinstance(operation.value, dict):
+                self.draft.skip(item.location(method), what, "the operation is not an object")
                 continue
-            security_path: PathKey = (*where, "security")
-            security = operation.get("security")
-            if security is None:
-                security, security_path = root_security, ("security",)
+            security = (
+                operation.child("security")
+                if operation.value.get("security") is not None
+                else root_security
+            )
             try:
-                requires = self._requirement(security, security_path)
-            except Unresolvable as err:
-                self.draft.skip(self.location(err.path), what, err.reason)
+                requires = self._requirement(security)
+            except BrokenReference as err:
+                self.draft.skip(err.location, what, err.reason)
                 continue
             path, renamed = route_path(
                 self.base_path + "/" + raw_path.lstrip("/"), self.settings.spanning
@@ -278,11 +235,11 @@ class _OpenApi:
                 )
             self.draft.operations.append(
                 ImportedOperation(
-                    id=self._operation_id(operation, method, raw_path, len(methods)),
+                    id=self._operation_id(operation.value, method, raw_path, len(methods)),
                     method=method.upper(),
                     path=path,
                     requires=requires,
-                    location=self.location(where),
+                    location=item.location(method),
                 )
             )
 
@@ -294,31 +251,35 @@ class _OpenApi:
         given = operation.get("operationId")
         return operation_id(str(given)) if given else path_id(method, path)
 
-    def _requirement(self, security: Any, path: PathKey) -> tuple[tuple[str, ...], ...]:
+    def _requirement(self, security: Located | None) -> tuple[tuple[str, ...], ...]:
         """Any-of alternatives from a security requirement list; () means public, and an empty
         alternative that any credential of the listed schemes is enough."""
-        if security is None:
+        if security is None or security.value is None:
             return ()
-        if not isinstance(security, list):
-            raise Unresolvable(path, f"`{describe_path(path)}` must be a list of requirements")
+        if not isinstance(security.value, list):
+            raise BrokenReference(
+                security.location(),
+                f"`{describe_path(security.path)}` must be a list of requirements",
+            )
         alternatives: list[tuple[str, ...]] = []
-        for index, requirement in enumerate(security):
-            where: PathKey = (*path, index)
+        for index, requirement in enumerate(security.value):
             if not isinstance(requirement, dict):
-                raise Unresolvable(where, "a security requirement must be an object")
+                raise BrokenReference(
+                    security.location(index), "a security requirement must be an object"
+                )
             if not requirement:
                 return ()  # `{}`: this alternative needs no credential, the operation is public
             options: list[list[tuple[str, ...]]] = []
             for name, scopes in requirement.items():
                 if name in self.broken_schemes:
-                    raise Unresolvable((*where, name), self.broken_schemes[name])
+                    raise BrokenReference(security.location(index, name), self.broken_schemes[name])
                 if name not in self.schemes:
                     defined = ", ".join(sorted(self.schemes)) or "none"
-                    raise Unresolvable(
-                        (*where, name),
+                    raise BrokenReference(
+                        security.location(index, name),
                         f"unknown security scheme `{name}` (defined: {defined})",
                     )
-                kind, _ = self.schemes[name]
+                kind = self.schemes[name]
                 listed = [str(s) for s in scopes] if isinstance(scopes, list) else []
                 listed = [s for s in listed if s != PUBLIC_SCOPE]
                 if kind not in SCOPED_TYPES or not listed:

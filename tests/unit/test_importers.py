@@ -329,3 +329,83 @@ def test_yaml_openapi_documents_are_located_too(tmp_path: Path) -> None:
     (skipped,) = service.skipped
     assert str(skipped.location).startswith(f"{path}:")
     assert str(skipped.location).count(":") == 2
+
+
+def test_external_refs_are_followed_to_files_beside_the_document(tmp_path: Path) -> None:
+    (tmp_path / "operations.yaml").write_text(
+        "list:\n"
+        "  operationId: listThings\n"
+        "  security: [{oauth: [read]}]\n"
+        "broken:\n"
+        "  operationId: broken\n"
+        "  security: [{oauht: [read]}]\n"
+        "nested: {$ref: '#/list'}\n",
+        "utf-8",
+    )
+    (tmp_path / "schemes.json").write_text(
+        json.dumps({"key": {"type": "apiKey", "name": "k", "in": "header"}}), "utf-8"
+    )
+    document = _v3(
+        {
+            "/things": {"get": {"$ref": "operations.yaml#/list"}},
+            "/other": {"get": {"$ref": "operations.yaml#/nested"}},
+            "/broken": {"get": {"$ref": "./operations.yaml#/broken"}},
+            "/keyed": {"get": {"operationId": "keyed", "security": [{"key": []}]}},
+        },
+        {
+            "oauth": {
+                "type": "oauth2",
+                "flows": {"clientCredentials": {"tokenUrl": "https://t", "scopes": {"read": ""}}},
+            },
+            "key": {"$ref": "schemes.json#/key"},
+        },
+    )
+    service = _openapi(tmp_path, document)
+    assert {op.id: op.requires for op in service.operations} == {
+        "listThings": (("read",),),
+        "listThings-2": (("read",),),  # `#/list` read relative to operations.yaml
+        "keyed": ((),),  # an API key from schemes.json: a credential, no scope
+    }
+    # the problem is in operations.yaml, and the skip says where in it
+    (broken,) = [item.render() for item in service.skipped]
+    assert broken == (
+        f"{tmp_path / 'operations.yaml'}:6:22: skipped GET /broken: unknown security scheme "
+        "`oauht` (defined: key, oauth)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("../outside.yaml#/op", "points outside the document's directory"),
+        ("/etc/passwd#/op", "points outside the document's directory"),
+        (
+            "https://example.com/api.yaml#/op",
+            "is not a file beside the document; the importer reads no network resource",
+        ),
+        (
+            "//example.com/api.yaml#/op",
+            "is not a file beside the document; the importer reads no network resource",
+        ),
+        ("linked.yaml#/op", "points outside the document's directory"),  # a symlink out
+        ("missing.yaml#/op", "names no file beside the document (missing.yaml does not exist)"),
+    ],
+)
+def test_an_external_ref_never_leaves_the_documents_directory(
+    tmp_path: Path, ref: str, reason: str
+) -> None:
+    inside = tmp_path / "api"
+    inside.mkdir()
+    secret = tmp_path / "outside.yaml"
+    secret.write_text("op: {operationId: stolen, security: []}\n", "utf-8")
+    (inside / "linked.yaml").symlink_to(secret)
+    document = _v3(
+        {
+            "/a": {"get": {"operationId": "a", "security": [{"oauth": ["read"]}]}},
+            "/b": {"get": {"$ref": ref}},
+        }
+    )
+    service = _openapi(inside, document)
+    assert [op.id for op in service.operations] == ["a"]
+    (skipped,) = [item.render() for item in service.skipped]
+    assert f"skipped GET /b: external $ref {ref!r} {reason}" in skipped
