@@ -1,14 +1,16 @@
-"""A cache of loaded workspaces, so an unchanged workspace loads in a fraction of a parse.
+r"""A cache of loaded workspaces, so an unchanged workspace loads in a fraction of a parse.
 
 Parsing and validating a large workspace costs seconds; unpickling the model it
 produced costs a tenth of that. Entries are keyed by a SHA-256 over the harness
 version and code, the Python version, the working directory (locations are
 relative to it) and the path and bytes of every workspace file, so any change misses.
 
-The cache lives in the user's cache directory ($CONNECTOR_HARNESS_CACHE, else
-$XDG_CACHE_HOME/connector-harness, else ~/.cache/connector-harness), never in the
-workspace: a pickle is code, and a workspace may come from an untrusted pull
-request. Set CONNECTOR_HARNESS_CACHE=off to disable it.
+The cache lives in the user's cache directory ($CONNECTOR_HARNESS_CACHE, else the
+platform's: $XDG_CACHE_HOME/connector-harness or ~/.cache/connector-harness on Linux,
+~/Library/Caches/connector-harness on macOS, %LOCALAPPDATA%\connector-harness\Cache on
+Windows, as platformdirs knows them), never in the workspace: a pickle is code, and a
+workspace may come from an untrusted pull request. Set CONNECTOR_HARNESS_CACHE=off to
+disable it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+
+import platformdirs
 
 from harness import __version__
 from harness.model import Workspace
@@ -39,8 +43,7 @@ def cache_directory() -> Path | None:
             if configured.strip().lower() in ("", "0", "off", "false", "no")
             else Path(configured)
         )
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "connector-harness"
+    return Path(platformdirs.user_cache_dir("connector-harness", appauthor=False))
 
 
 @functools.cache

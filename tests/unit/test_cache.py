@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 from harness.workspace import cache, loader
@@ -91,3 +93,19 @@ def test_entries_others_could_have_written_are_not_loaded(
     builds = _count_builds(monkeypatch)
     load_workspace(workspace)
     assert builds == [1]
+
+
+def test_the_cache_directory_is_the_platforms_unless_the_variable_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(cache.VARIABLE)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    expected = Path(platformdirs.user_cache_dir("connector-harness", appauthor=False))
+    assert cache.cache_directory() == expected
+    if sys.platform.startswith("linux"):
+        assert expected == tmp_path / "xdg" / "connector-harness"
+    monkeypatch.setenv(cache.VARIABLE, str(tmp_path / "mine"))
+    assert cache.cache_directory() == tmp_path / "mine"
+    for disabled in ("off", "0", "false", ""):
+        monkeypatch.setenv(cache.VARIABLE, disabled)
+        assert cache.cache_directory() is None
