@@ -6,6 +6,10 @@ keep a map from each value's path to its position, so that every later error
 (schema, reference, analysis) can point at `file:line:column`. The converter
 also refuses the classic attacks on YAML loaders: oversized files, alias bombs
 (aliases are counted as they expand) and absurd nesting.
+
+Hand-written rather than a round-trip loader (ruamel.yaml): positions kept inside the
+parsed containers are what lets a 30 MB workspace load within the scale bench's time
+and memory targets (bench/README.md).
 """
 
 from __future__ import annotations
