@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
+# What a finding is about, in report order (a workspace's `fail_on` lists them too).
 FindingKind = Literal[
     "missing",
     "excessive",
@@ -19,6 +20,7 @@ FindingKind = Literal[
     "volume",
     "waiver",
 ]
+
 MISSING: Final = "missing"
 EXCESSIVE: Final = "excessive"
 OVER_BROAD: Final = "over-broad"
@@ -34,19 +36,7 @@ WAIVER: Final = "waiver"  # a waiver that expired or was approved by the connect
 # A waiver as the gate judges it on the day of the check.
 WaiverState = Literal["active", "expired", "rejected"]
 
-KINDS: tuple[FindingKind, ...] = (
-    MISSING,
-    EXCESSIVE,
-    OVER_BROAD,
-    EGRESS,
-    CROSS_REGION,
-    CREDENTIAL,
-    UNEXPECTED_ALLOW,
-    ESCALATION,
-    TOKEN_LIFETIME,
-    VOLUME,
-    WAIVER,
-)
+KINDS: tuple[FindingKind, ...] = get_args(FindingKind)  # in report order
 ALERT_KINDS: tuple[FindingKind, ...] = (ESCALATION, EGRESS, CROSS_REGION, VOLUME)
 KIND_WIDTH = max(map(len, KINDS)) + 2  # the kind column of text reports, kinds aligned
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Self
 
 from harness.analysis import analyse_binding
@@ -115,10 +115,16 @@ class LiveSandbox:
         chosen = candidates[0]
         self.bindings_used[chosen.name] = chosen
         token = self.sandbox.issue_token(chosen, grants=grants, lifetime=lifetime)
-        base_urls = {
-            service.name: f"https://{service.hosts[0]}" for service in self.workspace.services
+        return BindingHandle(chosen.name, chosen.connector, chosen.env, token, self.base_urls)
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        """Service name -> `https://HOST` of each HTTP service (a database has no URL)."""
+        return {
+            service.name: f"https://{service.hosts[0]}"
+            for service in self.workspace.services
+            if service.hosts
         }
-        return BindingHandle(chosen.name, chosen.connector, chosen.env, token, base_urls)
 
     def calls_text(self) -> str:
         """Every call made so far with its outcome and why, one per line."""
@@ -256,17 +262,5 @@ class HttpSandbox(LiveSandbox):
     @property
     def base_urls(self) -> dict[str, str]:
         """Service name -> `http://127.0.0.1:PORT` serving it."""
-        assert self.server is not None
-        return self.server.base_urls
-
-    def binding(
-        self,
-        name: str,
-        env: str | None = None,
-        *,
-        grants: Mapping[str, Iterable[str]] | None = None,
-        lifetime: int | None = None,
-    ) -> BindingHandle:
-        """A binding's token, with `base_urls` pointing at the loopback servers."""
-        handle = LiveSandbox.binding(self, name, env, grants=grants, lifetime=lifetime)
-        return replace(handle, base_urls=dict(self.base_urls))
+        assert self.server is not None, "the loopback servers run only inside `with`"
+        return dict(self.server.base_urls)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from harness.errors import Location
+from harness.findings import FindingKind
 from harness.pickling import pickled_by_fields
 from harness.scopes import Grant, Requirement, ScopeUniverse
 from harness.sql import Table
@@ -308,19 +309,7 @@ class Settings:
     scenarios: tuple[str, ...] = ("scenarios",)
     clock: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     max_file_bytes: int = 2 * 1024 * 1024
-    fail_on: tuple[str, ...] = (
-        "missing",
-        "excessive",
-        "over-broad",
-        "egress",
-        "cross-region",
-        "credential",
-        "unexpected-allow",
-        "escalation",
-        "token-lifetime",
-        "volume",
-        "waiver",
-    )
+    fail_on: tuple[FindingKind, ...] = get_args(FindingKind)  # every kind fails the gate
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError, Location
-from harness.workspace.yaml_source import YamlDocument, parse_yaml
+from harness.workspace.yaml_source import YamlDocument, parse_yaml, position
 
 PathKey = tuple[str | int, ...]
 
@@ -43,12 +43,6 @@ class SourceDocument:
             return self.yaml.location(path)
         line, column = position(self.text, json_offset(self.text, path))
         return Location(self.name, line, column)
-
-
-def position(text: str, offset: int) -> tuple[int, int]:
-    """The 1-based line and column of character `offset` in `text`."""
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def describe_path(path: PathKey) -> str:

@@ -49,11 +49,6 @@ def is_yaml(display: str) -> bool:
     return display.endswith((".yaml", ".yml"))
 
 
-def position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
 def sidecar_owners(files: list[tuple[str, Path]], texts: dict[str, str]) -> dict[str, str]:
     """Sidecar body file -> the YAML file that names it in `body_file:` (its disables apply)."""
     by_resolved = {path.resolve(): display for display, path in files}

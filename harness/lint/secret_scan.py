@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 from harness.errors import Location
 from harness.lint.disables import EXAMPLE_DISABLE
-from harness.lint.files import position
 from harness.lint.rules import LintFinding, finding
 from harness.secrets import KNOWN_FORMATS, find_secrets, mask
+from harness.workspace.yaml_source import position
 
 # A hex digest under a key like these is a content hash (an ETag, a checksum), not a secret.
 _DIGEST_KEY = re.compile(

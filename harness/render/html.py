@@ -59,7 +59,7 @@ def _anchor(index: int, binding: str) -> str:
 def render_html(report: Report, inventory: Inventory) -> str:
     """The whole page; `inventory` supplies the need-to-know matrix of the same run."""
     data = report.to_data()
-    failing = set(report.workspace.settings.fail_on)
+    failing: set[str] = set(report.workspace.settings.fail_on)
     results = list(report.results)
     return _template().render(
         css=_css(),

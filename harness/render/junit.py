@@ -24,7 +24,7 @@ def _text(value: str) -> str:
 
 
 def render_junit(report: Report) -> str:
-    failing = set(report.workspace.settings.fail_on)
+    failing: set[str] = set(report.workspace.settings.fail_on)
     suites = ET.Element(
         "testsuites",
         {

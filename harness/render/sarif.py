@@ -122,7 +122,7 @@ def render_sarif(report: Report) -> str:
 
 def sarif_log(report: Report) -> dict[str, Any]:
     """The SARIF log: one run, every finding kind as a rule, one result per finding."""
-    failing = set(report.workspace.settings.fail_on)
+    failing: set[str] = set(report.workspace.settings.fail_on)
     root = report.workspace.root
     results = [
         _result(finding, root, failing)

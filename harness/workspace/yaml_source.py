@@ -139,7 +139,7 @@ def load_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> YamlDoc
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         before = raw[: err.start].decode("utf-8")
-        line, column = _position(before, len(before))
+        line, column = position(before, len(before))
         raise InputError(
             Location(str(path), line, column),
             f"the file is not UTF-8 text (byte 0x{raw[err.start]:02X} at offset {err.start})",
@@ -148,7 +148,7 @@ def load_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> YamlDoc
     return parse_yaml(text, path)
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
+def position(text: str, offset: int) -> tuple[int, int]:
     """The 1-based line and column of character `offset` in `text`."""
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
@@ -188,7 +188,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
             "check indentation, quoting and the `key: value` layout around this position",
         ) from err
     except yaml.reader.ReaderError as err:
-        line, column = _position(text, err.position)
+        line, column = position(text, err.position)
         raise InputError(
             Location(str(path), line, column),
             f"invalid YAML: the unprintable character U+{err.character:04X} is not allowed",

@@ -81,3 +81,17 @@ def test_import_harness_loads_each_name_on_first_use() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="has no attribute 'check'"):
         _ = harness.check  # type: ignore[attr-defined]  # the point of the test
+
+
+def test_a_binding_gives_the_urls_of_http_services_only() -> None:
+    """A PostgreSQL service has no URL (it once made `binding(...)` fail)."""
+    workspace = harness.load_workspace(ROOT / "docs" / "examples" / "postgres")
+    with harness.LiveSandbox(workspace) as sandbox:
+        handle = sandbox.binding(workspace.bindings[0].name)
+    assert handle.base_urls == {}
+    assert handle.headers == {"Authorization": f"Bearer {handle.token}"}
+    scenarios = harness.load_workspace(ROOT)
+    with harness.HttpSandbox(scenarios) as served:
+        urls = served.binding("crm-sync@dev").base_urls
+    assert set(urls) == {s.name for s in scenarios.services if s.hosts}
+    assert all(url.startswith("http://127.0.0.1:") for url in urls.values())

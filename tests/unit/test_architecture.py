@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "harness.routing",
             "harness.tokens",
             "harness.secrets",
+            "harness.findings",
             # plain text of values, which any layer may write
             "harness.render.style",
             "harness.render.suggestions",
@@ -53,7 +54,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "analysis",
         (
             "harness.cover",
-            "harness.findings",
             "harness.analysis",
             "harness.gate",
             "harness.baseline",
