@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from harness.errors import InputError
 from harness.importers._source import PathKey, SourceDocument
 from harness.importers.spec import Skipped
-from harness.importers.traffic import RecordedCall
+from harness.importers.traffic import RecordedCall, RecordedResponse
 
 
 def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
@@ -76,30 +76,22 @@ def har_calls(document: SourceDocument) -> tuple[list[RecordedCall], list[Skippe
         notes: list[str] = []
         body = _text(request.get("postData"), notes, "request")
         response = entry.get("response")
-        status: int | None = None
-        response_headers: tuple[tuple[str, str], ...] = ()
-        response_body: bytes | None = None
+        answer: RecordedResponse | None = None
         if isinstance(response, dict) and isinstance(response.get("status"), int):
             if response["status"] > 0:
-                status = response["status"]
-                response_headers = _headers(response.get("headers"))
                 # HAR keeps the decoded body (content-encoding already undone).
-                response_body = _text(response.get("content"), notes, "response")
+                content = _text(response.get("content"), notes, "response")
+                answer = RecordedResponse(
+                    response["status"], _headers(response.get("headers")), content
+                )
             else:
                 notes.append("no response was recorded (status 0: the request failed)")
         else:
             notes.append("the entry has no response status; imported without a response")
+        headers = _headers(request.get("headers"))
         calls.append(
-            RecordedCall(
-                method=str(request["method"]).upper(),
-                url=str(request["url"]),
-                headers=_headers(request.get("headers")),
-                body=body,
-                status=status,
-                response_headers=response_headers,
-                response_body=response_body,
-                location=location,
-                notes=tuple(notes),
+            RecordedCall.of(
+                request["method"], request["url"], headers, body, answer, location, notes
             )
         )
     return calls, skipped

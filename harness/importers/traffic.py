@@ -53,6 +53,15 @@ _NOISE = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedResponse:
+    """A response as a recording holds it."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes | None  # None: not recorded
+
+
+@dataclass(frozen=True, slots=True)
 class RecordedCall:
     """One call as a recording holds it (bodies as bytes, None when not recorded)."""
 
@@ -65,6 +74,30 @@ class RecordedCall:
     response_body: bytes | None
     location: Location
     notes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        method: object,
+        url: object,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes | None,
+        response: RecordedResponse | None,
+        location: Location,
+        notes: list[str],
+    ) -> RecordedCall:
+        """A call from a recording's fields (method and URL as the recording wrote them)."""
+        return cls(
+            method=str(method).upper(),
+            url=str(url),
+            headers=headers,
+            body=body,
+            status=response.status if response else None,
+            response_headers=response.headers if response else (),
+            response_body=response.body if response else None,
+            location=location,
+            notes=tuple(notes),
+        )
 
 
 @dataclass(slots=True)

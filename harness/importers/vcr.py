@@ -16,7 +16,7 @@ import yaml
 from harness.errors import InputError, Location
 from harness.importers._source import MAX_SOURCE_BYTES, parse_json
 from harness.importers.spec import Skipped
-from harness.importers.traffic import RecordedCall, decode_body
+from harness.importers.traffic import RecordedCall, RecordedResponse, decode_body
 
 _LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
     yaml, "CSafeLoader", yaml.SafeLoader
@@ -118,31 +118,22 @@ def vcr_calls(path: Path, name: str) -> tuple[list[RecordedCall], list[Skipped]]
             continue
         notes: list[str] = []
         response = interaction.get("response")
-        status: int | None = None
-        response_headers: tuple[tuple[str, str], ...] = ()
-        response_body: bytes | None = None
+        answer: RecordedResponse | None = None
         if isinstance(response, dict):
             code = response.get("status")
             code = code.get("code") if isinstance(code, dict) else code
             if isinstance(code, int):
-                status = code
                 response_headers = _headers(response.get("headers"))
-                response_body = _body(response.get("body"))
-                if response_body:
-                    response_body = decode_body(response_body, response_headers)
-        if status is None:
+                content = _body(response.get("body"))
+                if content:
+                    content = decode_body(content, response_headers)
+                answer = RecordedResponse(code, response_headers, content)
+        if answer is None:
             notes.append("no response status was recorded; imported without a response")
+        headers, body = _headers(request.get("headers")), _body(request.get("body"))
         calls.append(
-            RecordedCall(
-                method=str(request["method"]).upper(),
-                url=str(request["uri"]),
-                headers=_headers(request.get("headers")),
-                body=_body(request.get("body")),
-                status=status,
-                response_headers=response_headers,
-                response_body=response_body,
-                location=location,
-                notes=tuple(notes),
+            RecordedCall.of(
+                request["method"], request["uri"], headers, body, answer, location, notes
             )
         )
     return calls, skipped
