@@ -152,10 +152,11 @@ def _requires(requirement: Requirement) -> str:
     return f"requires {requirement}"
 
 
-def judged_by_database(verdict: Verdict, status: int, error: str) -> Verdict:
+def judged_by_database(
+    verdict: Verdict, requirement: Requirement, status: int, error: str
+) -> Verdict:
     """The verdict on a SQL statement that a real server ran as the binding's role: the
     server's answer decides; the grants the model found are kept as what allowed it."""
-    requirement = verdict.requirement
     location = verdict.rule_location
     if status == 403:
         return Verdict(

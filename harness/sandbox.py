@@ -209,7 +209,8 @@ class Sandbox:
         if self.database is not None and claims is not None and verdict.rule != "token":
             response = self.database.execute(claims.binding, request, context)
             error = str((response.json or {}).get("error", ""))
-            verdict = judged_by_database(verdict, response.status, error)
+            requirement = verdict.requirement or operation.requires
+            verdict = judged_by_database(verdict, requirement, response.status, error)
         elif not verdict.allowed:
             response = _sql_refusal(verdict, operation)
         else:

@@ -119,18 +119,19 @@ def test_a_sql_statement_judged_by_a_real_server_follows_its_answer() -> None:
         "allowed", "scope", "db.yaml:3:5", 0, "requires SELECT(orders)",
         satisfied_by=("SELECT(orders)",), requirement=Requirement.single("SELECT(orders)"),
     )  # fmt: skip
-    refused = judged_by_database(model, 403, "permission denied for table orders")
+    orders = Requirement.single("SELECT(orders)")
+    refused = judged_by_database(model, orders, 403, "permission denied for table orders")
     assert (refused.outcome, refused.rule, refused.status) == ("denied", "scope", 403)
     assert refused.reason == (
         "requires SELECT(orders); PostgreSQL: permission denied for table orders"
     )
-    broken = judged_by_database(model, 400, "syntax error")
+    broken = judged_by_database(model, orders, 400, "syntax error")
     assert (broken.outcome, broken.rule, broken.reason) == (
         "denied",
         "database",
         "PostgreSQL: syntax error",
     )
-    allowed = judged_by_database(model, 200, "")
+    allowed = judged_by_database(model, orders, 200, "")
     assert (allowed.outcome, allowed.satisfied_by) == ("allowed", ("SELECT(orders)",))
 
 
