@@ -75,6 +75,7 @@ class Sandbox:
         self.generation = 0  # counts resets, so a sandbox in a container can follow them
         self.database: Database | None = None  # a real server judging SQL statements
         self.replay_state = ReplayState()
+        self._statement_routes: dict[tuple[str, str], Route] = {}
 
     def reset(self) -> None:
         """Fresh clock and collections for the next replay; the decision log is kept."""
@@ -182,26 +183,27 @@ class Sandbox:
         """
         host, _, _ = split_url(request.url)
         path = request.json["statement"]
-        service = self._services[host]
-        operation = next(op for op in service.statements if op.id == request.json["operation"])
+        route = self._statement_route(host, request.json["operation"])
+        service, operation = route.service, route.operation
         token = _bearer(request.headers)
         claims, rejection = self._verify(token, service)
+        # positional, in AccessRequest's field order (see handle)
         verdict = authorize(
             AccessRequest(
-                method=request.method,
-                host=host,
-                path=path,
-                route=Route(service, operation, {}),
-                host_served=True,
-                query={},
-                body=request.json,
-                headers=request.headers,
-                claims=claims,
-                rejection=rejection,
-                connector=self._connectors.get(claims.subject) if claims is not None else None,
-                grants=self._grants(claims, service),
-                replay=self.replay_state,
-                checks_egress=False,
+                request.method,
+                host,
+                path,
+                route,
+                True,
+                _NO_FIELDS,
+                request.json,
+                request.headers,
+                claims,
+                rejection,
+                self._connectors.get(claims.subject) if claims is not None else None,
+                self._grants(claims, service),
+                self.replay_state,
+                False,  # checks_egress: a database is not a host
             )
         )
         caller = claims if claims is not None else self._peek(token)
@@ -241,6 +243,16 @@ class Sandbox:
                 self.replay_state.created.add(created)
             return response
         return context.recorded or Response(200, {})
+
+    def _statement_route(self, database: str, statement: str) -> Route:
+        """The route of a recorded statement on a postgres service, found once."""
+        key = (database, statement)
+        route = self._statement_routes.get(key)
+        if route is None:
+            service = self._services[database]
+            operation = next(op for op in service.statements if op.id == statement)
+            route = self._statement_routes[key] = Route(service, operation, {})
+        return route
 
     def _verify(
         self, token: str | None, service: Service | None
