@@ -207,7 +207,6 @@ class Sandbox:
             )
         )
         caller = claims if claims is not None else self._peek(token)
-        response: Response | None = None
         if self.database is not None and claims is not None and verdict.rule != "token":
             response = self.database.execute(claims.binding, request, context)
             error = str((response.json or {}).get("error", ""))
