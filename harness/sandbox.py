@@ -126,51 +126,23 @@ class Sandbox:
         fields = QueryParameters(query) if query else _NO_FIELDS
         if token is None and service is not None and service.token_params:
             token = _token_param(service, fields, request, body)
-        claims, rejection = self._verify(token, service)
-        # positional, in AccessRequest's field order: this is the hot path of every replay
-        verdict = authorize(
-            AccessRequest(
-                request.method,
-                host,
-                path,
-                route,
-                route is not None or self.router.knows_host(host),
-                fields,
-                body,
-                request.headers,
-                claims,
-                rejection,
-                self._connectors.get(claims.subject) if claims is not None else None,
-                self._grants(claims, service),
-                self.replay_state,
-            )
-        )
-        caller = claims if claims is not None else self._peek(token)
+        served = route is not None or self.router.knows_host(host)
+        access = self._access(request, host, path, route, served, fields, body, token, True)
+        verdict = authorize(access)
+        caller = access.claims if access.claims is not None else self._peek(token)
         if verdict.outcome == BLOCKED:
             at_host = self.router.services_at(host)
-            service_name = at_host[0].name if at_host else ""
-            self._record(verdict, caller, service_name, "", request, host, path, context)
+            name = at_host[0].name if at_host else ""
+            self._record(verdict, caller, request, host, path, context, None, 0, name)
             return Response(0, blocked=True)
         if route is None:
             response = Response(404, {"error": "no_route", "detail": _no_route(self.router, host)})
-            self._record(verdict, caller, "", "", request, host, path, context, response.status)
-            return response
-        operation = route.operation
-        if verdict.outcome == ALLOWED:
-            response = self.answer(operation, route.params, request, context)
+        elif verdict.outcome == ALLOWED:
+            response = self.answer(route.operation, route.params, request, context)
         else:
-            response = _http_refusal(verdict, route.service, operation)
-        self._record(
-            verdict,
-            caller,
-            operation.service,
-            operation.id,
-            request,
-            host,
-            path,
-            context,
-            response.status,
-        )
+            response = _http_refusal(verdict, route.service, route.operation)
+        operation = route.operation if route is not None else None
+        self._record(verdict, caller, request, host, path, context, operation, response.status)
         return response
 
     def handle_sql(self, request: Request, context: CallContext) -> Response:
@@ -184,28 +156,14 @@ class Sandbox:
         host, _, _ = split_url(request.url)
         path = request.json["statement"]
         route = self._statement_route(host, request.json["operation"])
-        service, operation = route.service, route.operation
+        operation = route.operation
         token = _bearer(request.headers)
-        claims, rejection = self._verify(token, service)
-        # positional, in AccessRequest's field order (see handle)
-        verdict = authorize(
-            AccessRequest(
-                request.method,
-                host,
-                path,
-                route,
-                True,
-                _NO_FIELDS,
-                request.json,
-                request.headers,
-                claims,
-                rejection,
-                self._connectors.get(claims.subject) if claims is not None else None,
-                self._grants(claims, service),
-                self.replay_state,
-                False,  # checks_egress: a database is not a host
-            )
+        # a database is not a host: no egress check
+        access = self._access(
+            request, host, path, route, True, _NO_FIELDS, request.json, token, False
         )
+        verdict = authorize(access)
+        claims = access.claims
         caller = claims if claims is not None else self._peek(token)
         if self.database is not None and claims is not None and verdict.rule != "token":
             response = self.database.execute(claims.binding, request, context)
@@ -216,18 +174,43 @@ class Sandbox:
             response = _sql_refusal(verdict, operation)
         else:
             response = self.answer(operation, {}, request, context)
-        self._record(
-            verdict,
-            caller,
-            service.name,
-            operation.id,
-            request,
+        self._record(verdict, caller, request, host, path, context, operation, response.status)
+        return response
+
+    def _access(
+        self,
+        request: Request,
+        host: str,
+        path: str,
+        route: Route | None,
+        host_served: bool,
+        query: Mapping[str, str],
+        body: Any,
+        token: str | None,
+        checks_egress: bool,
+    ) -> AccessRequest:
+        """What the call presents to authorization, its token verified for the route's service."""
+        service = route.service if route is not None else None
+        claims, rejection = self._verify(token, service)
+        connector = self._connectors.get(claims.subject) if claims is not None else None
+        grants = self._grants(claims, service)
+        # positional, in AccessRequest's field order: this is on the path of every call
+        return AccessRequest(
+            request.method,
             host,
             path,
-            context,
-            response.status,
+            route,
+            host_served,
+            query,
+            body,
+            request.headers,
+            claims,
+            rejection,
+            connector,
+            grants,
+            self.replay_state,
+            checks_egress,
         )
-        return response
 
     def answer(
         self, operation: Operation, params: dict[str, str], request: Request, context: CallContext
@@ -280,14 +263,17 @@ class Sandbox:
         self,
         verdict: Verdict,
         caller: Claims | None,
-        service: str,
-        operation: str,
         request: Request,
         host: str,
         path: str,
         context: CallContext,
-        answered: int = 0,
+        operation: Operation | None,
+        answered: int,
+        service: str = "",
     ) -> None:
+        """Append the call's Decision; `service` names it when no operation was found."""
+        if operation is not None:
+            service = operation.service
         log = self.decisions
         log.append(
             Decision(
@@ -297,7 +283,7 @@ class Sandbox:
                 binding=caller.binding if caller else "",
                 environment=caller.environment if caller else "",
                 service=service,
-                operation=operation,
+                operation=operation.id if operation is not None else "",
                 method=request.method,
                 host=host,
                 path=path,
