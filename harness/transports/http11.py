@@ -4,7 +4,8 @@ server; and the answer heads it writes.
 The parser is sans-I/O: `feed` bytes, then `next()` gives a complete request, None while
 more bytes are needed, or a `Refusal` (the status, and why) for a request that is
 malformed, too large or not HTTP at all. Whatever it accepts, h11 accepts alike (a
-property test compares them): one SP between the parts of the request line, a token
+property test compares them), but for the empty lines before a request line that
+RFC 9112 2.2 asks a server to skip: one SP between the parts of the request line, a token
 method, no whitespace before a colon, no folded lines, no control characters, a
 decimal Content-Length, chunked as the only transfer coding and never beside a
 Content-Length, one Host. Every buffer it keeps is bounded by `Limits`.
@@ -183,20 +184,24 @@ class RequestParser:
         return self._parse_head(head)
 
     def _check_incomplete_head(self) -> None:
+        """Refuse as early as the bytes so far allow: a head that cannot become valid or
+        would outgrow its bounds is not waited for (a TLS hello, a flood of headers)."""
         buffer, limits = self._buffer, self.limits
         newline = buffer.rfind(b"\n", self._scanned)
         if newline >= 0:
             self._newlines += buffer.count(b"\n", self._scanned)
             self._line_start = newline + 1
         self._scanned = len(buffer)
-        if self._newlines == 0:
-            if len(buffer) > limits.max_request_line:
-                self._refuse_long_request_line(bytes(buffer[: limits.max_request_line]))
-            space = buffer.find(b" ")
-            method = buffer[: space if space >= 0 else len(buffer)]
-            if not _TOKEN.fullmatch(method):
-                raise _Refused(400, "this is not an HTTP/1.1 request line")
-        elif len(buffer) - self._line_start > limits.max_header_line:
+        bound = limits.max_request_line + 1
+        first_end = buffer.find(b"\n", 0, bound)
+        if first_end < 0 and len(buffer) >= bound:
+            self._refuse_long_request_line(bytes(buffer[: limits.max_request_line]))
+        line_end = first_end if first_end >= 0 else len(buffer)
+        space = buffer.find(b" ", 0, line_end)
+        method = buffer[: space if space >= 0 else line_end].removesuffix(b"\r")
+        if not _TOKEN.fullmatch(method):
+            raise _Refused(400, "this is not an HTTP/1.1 request line")
+        if self._newlines and len(buffer) - self._line_start > limits.max_header_line:
             raise _Refused(431, f"a header line is longer than {limits.max_header_line} bytes")
         if self._newlines > limits.max_headers + 1:
             raise _Refused(431, f"the request has more than {limits.max_headers} header lines")
@@ -246,7 +251,7 @@ class RequestParser:
     ) -> _Head:
         hosts: list[str] = []
         lengths: list[str] = []
-        codings: list[str] = []
+        codings: list[str] | None = None
         connection: list[str] = []
         expect: list[str] = []
         authorizations = 0
@@ -257,7 +262,9 @@ class RequestParser:
             elif lowered == "content-length":
                 lengths.append(value)
             elif lowered == "transfer-encoding":
-                codings.extend(_list(value))
+                if not _list(value):
+                    raise _Refused(400, "the request's Transfer-Encoding is empty; send chunked")
+                codings = [*(codings or []), *_list(value)]
             elif lowered == "connection":
                 connection.extend(_list(value))
             elif lowered == "expect":
@@ -291,8 +298,8 @@ class RequestParser:
             expects_continue,
         )
 
-    def _length(self, lengths: list[str], codings: list[str], http10: bool) -> int:
-        if codings:
+    def _length(self, lengths: list[str], codings: list[str] | None, http10: bool) -> int:
+        if codings is not None:
             if http10:
                 raise _Refused(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request")
             if lengths:

@@ -21,9 +21,7 @@ def log(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_log_streamed_one_decision_at_a_time_is_the_same_file(
-    log: Path, tmp_path: Path
-) -> None:
+def test_a_log_streamed_one_decision_at_a_time_is_the_same_file(log: Path, tmp_path: Path) -> None:
     workspace = build([service()], [policy(["svc.read"], [("GET", "/items"), ("POST", "/items")])])
     sandbox = Sandbox(workspace)
     run_check(workspace, sandbox=sandbox)
