@@ -28,11 +28,23 @@ _VERSION = re.compile(rb"HTTP/([0-9])\.([0-9])")
 _TARGET = re.compile(rb"[\x21-\x7e]+")  # visible ASCII: no spaces, controls or raw non-ASCII
 # Control characters other than HTAB, and a CR that does not end a line (RFC 9112 2.2).
 _FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+# The same but for CR, as bytes to delete: a head that loses none holds none (fast).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_COMMON_REQUEST_LINE = re.compile(
+    rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (/[\x21-\x7e]*) HTTP/1\.([0-9])"
+)
+# A field line: a token name, a colon, the value between optional whitespace (RFC 9112 5).
+_FIELD_LINE = re.compile(rb"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):(.*)$", re.MULTILINE)
+_FIELD_SPACE = b" \t\r"  # around a value; a CR here can only end the line (bare ones are refused)
 _DIGITS = re.compile(rb"[0-9]+")
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
 _REG_NAME = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=%]*")
 _PORT = re.compile(r"[0-9]{0,5}")
 _WHITESPACE = b" \t"
+# The fields the parser itself reads (and Authorization, which must not come twice).
+_FRAMING_FIELDS = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "expect", "authorization"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +230,37 @@ class RequestParser:
 
     def _parse_head(self, head: bytes) -> _Head:
         limits = self.limits
-        if _FORBIDDEN.search(head):
+        if len(head.translate(None, _CONTROL_BYTES)) != len(head) or head.count(
+            b"\r"
+        ) != head.count(b"\r\n"):
             raise _Refused(400, "the request head holds a control character or a bare CR")
-        lines = head.split(b"\n")
-        request_line = lines[0].removesuffix(b"\r")
+        first = head.find(b"\n")
+        request_line = (head if first < 0 else head[:first]).removesuffix(b"\r")
+        block = b"" if first < 0 else head[first + 1 :]
         if len(request_line) > limits.max_request_line:
             self._refuse_long_request_line(request_line)
+        common = _COMMON_REQUEST_LINE.fullmatch(request_line)
+        if common is not None:  # METHOD /path HTTP/1.x, as nearly every request reads
+            method, target = common[1].decode("ascii"), common[2].decode("ascii")
+            uri_host, http10 = None, common[3] == b"0"
+        else:
+            method, target, uri_host, http10 = self._uncommon_request_line(request_line)
+        headers: tuple[tuple[str, str], ...] = ()
+        if block:
+            count = block.count(b"\n") + 1
+            if count > limits.max_headers:
+                raise _Refused(431, f"the request has more than {limits.max_headers} header lines")
+            found = _FIELD_LINE.findall(block)
+            if len(found) == count and len(block) <= limits.max_header_line:
+                headers = tuple(
+                    [(n.decode("ascii"), v.strip(_FIELD_SPACE).decode("latin-1")) for n, v in found]
+                )
+            else:  # line by line, to say which rule a line breaks
+                headers = _fields(block.split(b"\n"), limits)
+        return self._head_from(method, target, uri_host, http10, headers)
+
+    def _uncommon_request_line(self, request_line: bytes) -> tuple[str, str, str | None, bool]:
+        """Method, origin-form target, the host of an absolute-form target, HTTP/1.0?"""
         parts = request_line.split(b" ")
         if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]):
             raise _Refused(400, "this is not an HTTP/1.1 request line (METHOD TARGET HTTP/1.1)")
@@ -233,13 +270,9 @@ class RequestParser:
             raise _Refused(400, "this is not an HTTP/1.1 request line (METHOD TARGET HTTP/1.1)")
         if version[1] != b"1":
             raise _Refused(505, f"{version_bytes.decode()} is not served; speak HTTP/1.1")
-        http10 = version[2] == b"0"
-        if len(lines) - 1 > limits.max_headers:
-            raise _Refused(431, f"the request has more than {limits.max_headers} header lines")
-        headers = _fields(lines[1:], limits)
         method = method_bytes.decode("ascii")
         target, uri_host = _target(method, target_bytes)
-        return self._head_from(method, target, uri_host, http10, headers)
+        return method, target, uri_host, version[2] == b"0"
 
     def _head_from(
         self,
@@ -257,6 +290,8 @@ class RequestParser:
         authorizations = 0
         for name, value in headers:
             lowered = name.lower()
+            if lowered not in _FRAMING_FIELDS:
+                continue
             if lowered == "host":
                 hosts.append(value)
             elif lowered == "content-length":
@@ -269,7 +304,7 @@ class RequestParser:
                 connection.extend(_list(value))
             elif lowered == "expect":
                 expect.append(value.lower())
-            elif lowered == "authorization":
+            else:
                 authorizations += 1
         if len(hosts) > 1:
             raise _Refused(400, "the request has several Host headers; send one")

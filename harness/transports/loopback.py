@@ -17,8 +17,7 @@ import json
 import socket
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from harness.errors import UsageError
@@ -90,13 +89,16 @@ class Gateway:
         self.calls = 0
         self.outcomes: Counter[str] = Counter()
         self._generation = -1
+        self._hosts: dict[str, str] = {}  # Host header -> the host it names ("": this machine)
+        self._formatted: dict[tuple[tuple[tuple[str, str], ...], bool], str] = {}
         self._steps = {
             (flow.name, step.index): step for flow in sandbox.workspace.flows for step in flow.steps
         }
 
-    def context_for(self, headers: Mapping[str, str]) -> CallContext:
-        flow = wire.header(headers, wire.FLOW)
-        step_text = wire.header(headers, wire.STEP)
+    def context_for(self, harness: Mapping[str, str]) -> CallContext:
+        """The replay context the harness headers name (keys lowercase)."""
+        flow = harness.get(_FLOW)
+        step_text = harness.get(_STEP)
         if not flow or step_text is None or not _is_integer(step_text):
             return CallContext()
         step = self._steps.get((flow, int(step_text)))
@@ -107,10 +109,24 @@ class Gateway:
     def serve(
         self, method: str, host: str, target: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[Response, Decision]:
-        context = self.context_for(headers)
-        request = to_request(method, f"https://{host}{target}", wire.sandbox_headers(headers), body)
+        """Decide one call that came over a wire: `host` is the service's, `target` the
+        path and query, `headers` as sent (transport and harness headers are taken out)."""
+        flow_headers, harness = _split_headers(headers.items())
+        return self._decide(method, host, target, flow_headers, harness, body)
+
+    def _decide(
+        self,
+        method: str,
+        host: str,
+        target: str,
+        headers: dict[str, str],
+        harness: dict[str, str],
+        body: bytes,
+    ) -> tuple[Response, Decision]:
+        context = self.context_for(harness) if harness else _NO_CONTEXT
+        request = to_request(method, f"https://{host}{target}", headers, body)
         if self.follow_client:
-            self._follow(headers)
+            self._follow(harness)
         response = self.sandbox.handle(request, context)
         decisions = self.sandbox.decisions
         decision = decisions[-1]
@@ -118,7 +134,9 @@ class Gateway:
         self.outcomes[decision.outcome] += 1
         if self.retain is not None:
             if decision.sequence != self.calls:
-                decision = decisions[-1] = replace(decision, sequence=self.calls)
+                # The sandbox numbers a decision by the length of its (trimmed) list. This one
+                # was made by this call and nobody holds it yet: give it its place in the run.
+                object.__setattr__(decision, "sequence", self.calls)
             if len(decisions) > 2 * self.retain:
                 del decisions[: len(decisions) - self.retain]
         if self.listeners:
@@ -129,30 +147,46 @@ class Gateway:
 
     def answer(self, request: ParsedRequest, default_host: str) -> Answer:
         """The HTTP answer to one parsed request: status, field lines and body."""
-        headers: dict[str, str] = {}
-        for name, value in request.headers:
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        host = _target_host(request.host, default_host)
-        response, decision = self.serve(request.method, host, request.target, headers, request.body)
+        headers, harness = _split_headers(request.headers)
+        host = self._hosts.get(request.host)
+        if host is None:
+            host = _target_host(request.host)
+            if len(self._hosts) >= 256:  # hosts are few; a client inventing them gets no cache
+                self._hosts.clear()
+            self._hosts[request.host] = host
+        response, decision = self._decide(
+            request.method, host or default_host, request.target, headers, harness, request.body
+        )
         if response.blocked:
             payload = f'{{"error":"egress_blocked","detail":{json.dumps(decision.reason)}}}'
             status, fields, body = wire.BLOCKED_STATUS, JSON_FIELDS, payload.encode()
         else:
             status, body = response.status, response.body_bytes()
-            fields = header_lines(
-                [
-                    (key, value)
-                    for key, value in response_headers(response).items()
-                    if key.lower() not in _FRAMING_HEADERS
-                ]
-            )
+            fields = self._fields_of(response)
         fields += f"{wire.OUTCOME}: {decision.outcome}\r\n"
         if self.follow_client:
             fields += f"{wire.DECISION}: {wire.encode_decision(decision)}\r\n"
         return status, fields, body
 
-    def _follow(self, headers: Mapping[str, str]) -> None:
-        generation = wire.header(headers, wire.GENERATION)
+    def _fields_of(self, response: Response) -> str:
+        """A response's own header lines; mocks answer with few distinct sets, so they are
+        formatted once each."""
+        key = (response.headers, response.content is None and response.json is not None)
+        fields = self._formatted.get(key)
+        if fields is None:
+            kept = [
+                (name, value)
+                for name, value in response_headers(response).items()
+                if name.lower() not in _FRAMING_HEADERS
+            ]
+            fields = header_lines(kept)
+            if len(self._formatted) >= 1024:
+                self._formatted.clear()
+            self._formatted[key] = fields
+        return fields
+
+    def _follow(self, harness: Mapping[str, str]) -> None:
+        generation = harness.get(_GENERATION)
         if (
             generation is not None
             and _is_integer(generation)
@@ -160,12 +194,38 @@ class Gateway:
         ):
             self._generation = int(generation)
             self.sandbox.reset()
-        for token_id in (wire.header(headers, wire.REVOKED) or "").split(","):
+        for token_id in (harness.get(_REVOKED) or "").split(","):
             if token_id:
                 self.sandbox.tokens.revoke(token_id)
-        clock = wire.header(headers, wire.CLOCK)
+        clock = harness.get(_CLOCK)
         if clock is not None and _is_integer(clock):
             self.sandbox.clock.now = int(clock)
+
+
+_PREFIX = wire.PREFIX.lower()
+_FLOW, _STEP = wire.FLOW.lower(), wire.STEP.lower()
+_GENERATION, _REVOKED, _CLOCK = wire.GENERATION.lower(), wire.REVOKED.lower(), wire.CLOCK.lower()
+_NO_CONTEXT = CallContext()
+
+
+def _split_headers(
+    items: Iterable[tuple[str, str]],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The flow's own headers (as sent; repeated ones joined with commas, RFC 9110 5.3) and
+    the harness's (keys lowercase); what the connection itself needed goes to neither."""
+    headers: dict[str, str] = {}
+    harness: dict[str, str] = {}
+    for name, value in items:
+        lowered = name.lower()
+        if lowered in wire.TRANSPORT_HEADERS:
+            continue
+        if lowered.startswith(_PREFIX):
+            harness[lowered] = value
+        elif name in headers:
+            headers[name] = f"{headers[name]}, {value}"
+        else:
+            headers[name] = value
+    return headers, harness
 
 
 def _is_integer(text: str) -> bool:
@@ -174,13 +234,13 @@ def _is_integer(text: str) -> bool:
     return 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit()
 
 
-def _target_host(named: str, default_host: str) -> str:
-    """The Host a request names, or the port's own service when it names this machine."""
+def _target_host(named: str) -> str:
+    """The host a request names; "" when it names this machine (the port's service answers)."""
     if not named:
-        return default_host
+        return ""
     bare = named[1 : named.index("]")] if named.startswith("[") else named.partition(":")[0]
     if bare == "localhost" or _is_ip_loopback(bare):
-        return default_host
+        return ""
     return named
 
 

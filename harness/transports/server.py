@@ -283,10 +283,8 @@ class _Connection(asyncio.Protocol):
         transport = self.transport
         assert transport is not None
         head = (
-            f"{status_line(status)}Server: {SERVER_NAME}\r\n"
-            f"Date: {self.owner._state.date.at(time.time())}\r\n{fields}"
-            f"Content-Length: {len(body)}\r\n"
-            f"{'' if keep_alive else 'Connection: close' + chr(13) + chr(10)}\r\n"
+            f"{_opening(status)}{self.owner._state.date.at(time.time())}\r\n{fields}"
+            f"Content-Length: {len(body)}\r\n{'' if keep_alive else _CLOSE}\r\n"
         ).encode("latin-1", "replace")
         # Head and body in one write: two small writes cost a packet each.
         transport.write(head if head_only else head + body)
@@ -345,6 +343,15 @@ class _Connection(asyncio.Protocol):
             transport.abort()
         else:
             transport.close()
+
+
+_CLOSE = "Connection: close\r\n"
+
+
+@functools.cache
+def _opening(status: int) -> str:
+    """An answer head up to the Date value, the same for every answer of one status."""
+    return f"{status_line(status)}Server: {SERVER_NAME}\r\nDate: "
 
 
 def _report_internal_error(request: ParsedRequest, err: Exception) -> None:
