@@ -292,6 +292,8 @@ class _Contender:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 Samples = dict[tuple[str, int], list[tuple[float, float | None]]]
@@ -344,16 +346,27 @@ def print_loopback_table(samples: Samples, rounds: int, calls: int) -> None:
         ratio = statistics.median(m[0] for m in mine) / statistics.median(t[0] for t in theirs)
         cpu_theirs = [t[1] for t in theirs if t[1] is not None]
         cpu_mine = [m[1] for m in mine if m[1] is not None]
-        if cpu_theirs and cpu_mine:
-            cost_theirs, cost_mine = statistics.median(cpu_theirs), statistics.median(cpu_mine)
-            cpu = f"{cost_theirs:>17.1f} / {cost_mine:<18.1f}"
-            cpu_ratio = f"{cost_theirs / cost_mine:>5.2f}x"
-        else:
-            cpu, cpu_ratio = f"{'(no /proc)':>38}", f"{'':>6}"
+        cost_theirs = statistics.median(cpu_theirs) if cpu_theirs else 0.0
+        cost_mine = statistics.median(cpu_mine) if cpu_mine else 0.0
+        if cost_theirs > 0 and cost_mine > 0:
+            cpu, cpu_ratio = (
+                f"{cost_theirs:.1f} / {cost_mine:.1f}",
+                f"{cost_theirs / cost_mine:.2f}x",
+            )
+        else:  # no /proc, or too few calls for the clock's ticks
+            cpu, cpu_ratio = "(not measured)", ""
+        cells = [
+            str(clients),
+            f"{statistics.median(t[0] for t in theirs):,.0f}",
+            f"{statistics.median(m[0] for m in mine):,.0f}",
+            f"{ratio:.2f}x",
+            f"{min(rates):.2f}x / {max(rates):.2f}x",
+            cpu,
+            cpu_ratio,
+        ]
         print(
-            f"  {clients:>7}  {statistics.median(t[0] for t in theirs):>19,.0f}  "
-            f"{statistics.median(m[0] for m in mine):>25,.0f}  {ratio:>5.2f}x  "
-            f"{min(rates):>11.2f}x / {max(rates):>5.2f}x  {cpu}  {cpu_ratio}"
+            "  "
+            + "  ".join(cell.rjust(width) for cell, (_, width) in zip(cells, columns, strict=True))
         )
 
 
