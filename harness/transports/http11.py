@@ -129,7 +129,7 @@ class RequestParser:
         self.continue_sent = False
         self.refusal: Refusal | None = None  # set once; the parser reads nothing more
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         if self.refusal is None:
             self._buffer += data
 
