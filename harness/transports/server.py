@@ -1,31 +1,37 @@
-"""The HTTP/1.1 server under the loopback transport: one asyncio event loop, on a thread of
-its own, owns every connection of every port, so the code that answers a request (the
-sandbox) only ever runs on that thread, one request at a time, with no lock.
+"""The HTTP/1.1 server under the loopback transport: one thread runs a readiness loop
+(`selectors`: epoll on Linux, kqueue on macOS) over every connection of every port, so
+the code that answers a request (the sandbox) only ever runs on that thread, one
+request at a time, with no lock.
 
 Each connection reads with `http11.RequestParser` (bounded and strict), answers in order
 (pipelined requests included), writes each answer in one call, keeps the connection
-alive as HTTP/1.1 says, and stops reading while a client does not read its answers. A
-bad request is answered with its status and a short JSON body, then the connection is
-closed cleanly: the server stops writing and keeps reading (and discarding) for a
-moment, so the client sees the answer instead of a reset. A connection that sends
-nothing for `read_timeout` seconds is closed; one that stopped in the middle of a
-request is answered 408 first.
+alive as HTTP/1.1 says, and reads nothing more while a client leaves its answers
+unread. A bad request is answered with its status and a short JSON body, then the
+connection is closed cleanly: the server stops writing and keeps reading (and
+discarding) for a moment, so the client sees the answer instead of a reset. A
+connection silent for `read_timeout` seconds is closed; one that stopped in the middle
+of a request is answered 408 first.
+
+The loop is written out rather than built on asyncio: per request it does one
+readiness wait, one read into a reused buffer and one write, with no layer between. It
+costs the same CPU per call as an asyncio server on its own, and less beside a
+replaying client in the same process, where every line of Python run is run under the
+interpreter lock (bench/README.md has the figures).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import json
+import selectors
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from harness.errors import UsageError
 from harness.transports.http11 import (
     DateHeader,
     Limits,
@@ -41,6 +47,8 @@ Responder = Callable[[ParsedRequest], Answer]
 SERVER_NAME = "connector-harness"
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 JSON_FIELDS = "Content-Type: application/json\r\n"
+READ_SIZE = 65536
+_READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,29 +61,16 @@ def error_body(error: str, detail: str) -> bytes:
     return json.dumps({"error": error, "detail": detail}, ensure_ascii=True).encode()
 
 
-@dataclass(slots=True)
-class _Site:
-    """One listening socket and what answers its requests."""
+class _Listener:
+    __slots__ = ("respond", "sock")
 
-    sock: socket.socket
-    respond: Responder
-    server: asyncio.AbstractServer | None = None
-
-
-READ_SIZE = 65536
-
-
-@dataclass(slots=True)
-class _State:
-    connections: set[_Connection] = field(default_factory=set)
-    date: DateHeader = field(default_factory=DateHeader)
-    # Every read lands here first: one loop thread reads one connection at a time, and a
-    # fresh 256 KiB buffer per read (asyncio's default) costs an mmap and munmap each.
-    read_buffer: memoryview = field(default_factory=lambda: memoryview(bytearray(READ_SIZE)))
+    def __init__(self, sock: socket.socket, respond: Responder) -> None:
+        self.sock = sock
+        self.respond = respond
 
 
 class HttpServer:
-    """Serves HTTP/1.1 on already bound sockets from one event loop thread (start, stop)."""
+    """Serves HTTP/1.1 on already bound sockets from one thread of its own (start, stop)."""
 
     def __init__(
         self,
@@ -87,181 +82,194 @@ class HttpServer:
         self.limits = limits or Limits()
         self.timeouts = timeouts or Timeouts()
         self.name = name
-        self._sites: list[_Site] = []
-        self._state = _State()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.date = DateHeader()
+        # Every read lands here first: the loop reads one connection at a time.
+        self.read_buffer = memoryview(bytearray(READ_SIZE))
+        self._listeners: list[_Listener] = []
+        self._connections: set[_Connection] = set()
+        self._selector: selectors.BaseSelector | None = None
         self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._failure: BaseException | None = None
-        self._sweeper: asyncio.TimerHandle | None = None
+        self._stopping = False
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_reader.setblocking(False)
 
     def add(self, sock: socket.socket, respond: Responder) -> None:
         """Serve `sock` (bound and listening) with `respond`; before `start` only."""
         sock.setblocking(False)
-        self._sites.append(_Site(sock, respond))
+        self._listeners.append(_Listener(sock, respond))
 
     def start(self) -> None:
-        self._loop = asyncio.new_event_loop()
+        selector = selectors.DefaultSelector()
+        for listener in self._listeners:
+            selector.register(listener.sock, _READ, listener)
+        selector.register(self._wake_reader, _READ, None)
+        self._selector = selector
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
-        self._ready.wait()
-        if self._failure is not None:
-            self.stop()
-            raise UsageError(f"the loopback server did not start: {self._failure}")
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        if thread.is_alive():
-            with contextlib.suppress(RuntimeError):  # the loop already stopped
-                loop.call_soon_threadsafe(self._shutdown)
-            thread.join(timeout=10)
-        self._loop = self._thread = None
-        for site in self._sites:
+        """Stop listening, close every connection (flushing what is written) and wait."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._stopping = True
             with contextlib.suppress(OSError):
-                site.sock.close()
+                self._wake_writer.send(b"x")
+            thread.join(timeout=10)
+        self._thread = None
+        for listener in self._listeners:
+            with contextlib.suppress(OSError):
+                listener.sock.close()
+        for end in (self._wake_reader, self._wake_writer):
+            with contextlib.suppress(OSError):
+                end.close()
 
     @property
     def connections(self) -> int:
         """Connections open now (for tests and diagnostics)."""
-        return len(self._state.connections)
+        return len(self._connections)
+
+    # -- the loop (its own thread) ---------------------------------------------------------------
 
     def _run(self) -> None:
-        loop = self._loop
-        assert loop is not None
-        try:
-            loop.run_until_complete(self._open(loop))
-        except Exception as err:  # reported to start(), which raises it as a usage error
-            self._failure = err
-        finally:
-            self._ready.set()
-        try:
-            if self._failure is None:
-                loop.run_forever()
-        finally:
-            loop.close()
-
-    async def _open(self, loop: asyncio.AbstractEventLoop) -> None:
-        for site in self._sites:
-            factory = functools.partial(_Connection, self, site.respond)
-            site.server = await loop.create_server(factory, sock=site.sock)
-        self._schedule_sweep(loop)
-
-    def _schedule_sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        selector = self._selector
+        assert selector is not None
         interval = max(min(1.0, self.timeouts.read / 4, self.timeouts.linger / 4), 0.01)
-        self._sweeper = loop.call_later(interval, self._sweep, loop)
+        next_sweep = time.monotonic() + interval
+        try:
+            while not self._stopping:
+                timeout = max(next_sweep - time.monotonic(), 0.0)
+                for key, mask in selector.select(timeout):
+                    target = key.data
+                    if type(target) is _Connection:
+                        if mask & _WRITE:
+                            target.on_writable()
+                        if mask & _READ and not target.closed:
+                            target.on_readable()
+                    elif target is None:
+                        with contextlib.suppress(OSError):
+                            self._wake_reader.recv(64)
+                    else:
+                        self._accept(target)
+                now = time.monotonic()
+                if now >= next_sweep:
+                    for connection in list(self._connections):
+                        connection.expire(now)
+                    next_sweep = now + interval
+        finally:
+            for connection in list(self._connections):
+                connection.end()
+            selector.close()
 
-    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        now = time.monotonic()
-        for connection in list(self._state.connections):
-            connection.expire(now)
-        self._schedule_sweep(loop)
-
-    def _shutdown(self) -> None:
-        assert self._loop is not None
-        self._loop.create_task(self._close_all(self._loop))
-
-    async def _close_all(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Stop listening, close every connection and wait until the loop has let them go."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-        for site in self._sites:
-            if site.server is not None:
-                site.server.close()
-        connections = self._state.connections
-        for connection in list(connections):
-            connection.end()
-        deadline = time.monotonic() + 2.0
-        while connections and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
-        for connection in list(connections):
-            connection.abort()
-        for _ in range(100):  # an aborted transport lets go on the loop's next iteration
-            if not connections:
-                break
-            await asyncio.sleep(0)
-        for site in self._sites:
-            if site.server is not None:
-                await site.server.wait_closed()
-        loop.stop()
-
-
-class _Connection(asyncio.BufferedProtocol):
-    """One client connection: read requests, answer them in order, close on errors."""
-
-    __slots__ = (
-        "closing_since",
-        "last_active",
-        "owner",
-        "parser",
-        "paused",
-        "respond",
-        "transport",
-    )
-
-    def __init__(self, owner: HttpServer, respond: Responder) -> None:
-        self.owner = owner
-        self.respond = respond
-        self.parser = RequestParser(owner.limits)
-        self.transport: asyncio.Transport | None = None
-        self.last_active = time.monotonic()
-        self.closing_since: float | None = None
-        self.paused = False
-
-    # -- asyncio callbacks ---------------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
+    def _accept(self, listener: _Listener) -> None:
+        while True:
+            try:
+                sock, _ = listener.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # out of file descriptors, a reset before accept: not ours to fix
+                return
+            sock.setblocking(False)
             # An answer is one write; waiting to coalesce it with nothing only adds latency.
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.owner._state.connections.add(self)
+            connection = _Connection(self, sock, listener.respond)
+            self._connections.add(connection)
+            assert self._selector is not None
+            self._selector.register(sock, _READ, connection)
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.owner._state.connections.discard(self)
+    def _forget(self, connection: _Connection) -> None:
+        self._connections.discard(connection)
+        if self._selector is not None:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self._selector.unregister(connection.sock)
 
-    def get_buffer(self, sizehint: int) -> memoryview:
-        return self.owner._state.read_buffer
 
-    def buffer_updated(self, nbytes: int) -> None:
+class _Connection:
+    """One client connection: read requests, answer them in order, close on errors."""
+
+    __slots__ = (
+        "closed",
+        "closing_since",
+        "events",
+        "last_active",
+        "out",
+        "owner",
+        "parser",
+        "peer_done",
+        "respond",
+        "shutdown_pending",
+        "sock",
+    )
+
+    def __init__(self, owner: HttpServer, sock: socket.socket, respond: Responder) -> None:
+        self.owner = owner
+        self.sock = sock
+        self.respond = respond
+        self.parser = RequestParser(owner.limits)
+        self.out = bytearray()  # written but not yet taken by the socket
+        self.events = _READ
+        self.last_active = time.monotonic()
+        self.closing_since: float | None = None
+        self.shutdown_pending = False  # stop writing once `out` drains
+        self.peer_done = False  # the client sent EOF: close once `out` drains
+        self.closed = False
+
+    # -- readiness ---------------------------------------------------------------------------------
+
+    def on_readable(self) -> None:
+        buffer = self.owner.read_buffer
+        try:
+            count = self.sock.recv_into(buffer)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        if count == 0:
+            # The client sends nothing more; a request it left half-sent can never complete.
+            self.peer_done = True
+            if not self.out:
+                self.close()
+            else:
+                self._want(_WRITE)
+            return
         self.last_active = time.monotonic()
         if self.closing_since is not None:
             return  # closing: what still arrives is read and dropped, so no reset hides the answer
-        self.parser.feed(self.owner._state.read_buffer[:nbytes])
+        self.parser.feed(buffer[:count])
         self._answer_ready()
 
-    def eof_received(self) -> bool:
-        # The client sends nothing more; a request it left half-sent can never complete.
-        return False  # close our side too, once the answers written so far are flushed
+    def on_writable(self) -> None:
+        try:
+            sent = self.sock.send(self.out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        del self.out[:sent]
+        if self.out:
+            return
+        if self.peer_done:
+            self.close()
+        elif self.shutdown_pending:
+            self.shutdown_pending = False
+            self._shut_write()
+            self._want(_READ)
+        else:
+            self._want(_READ)
+            self._answer_ready()  # requests that waited while the client was not reading
 
-    def pause_writing(self) -> None:
-        # The client is not reading its answers: read no more requests until it does.
-        self.paused = True
-        assert self.transport is not None
-        self.transport.pause_reading()
-
-    def resume_writing(self) -> None:
-        self.paused = False
-        assert self.transport is not None
-        if self.closing_since is None:
-            self.transport.resume_reading()
-            self._answer_ready()
-
-    # -- answering -----------------------------------------------------------------------------
+    # -- answering ---------------------------------------------------------------------------------
 
     def _answer_ready(self) -> None:
         parser = self.parser
-        while not self.paused and self.closing_since is None:
+        while not self.out and self.closing_since is None and not self.closed:
             item = parser.next()
             if item is None:
                 if parser.wants_continue:
                     parser.continue_sent = True
-                    assert self.transport is not None
-                    self.transport.write(CONTINUE)
+                    self._send(CONTINUE)
                 return
             if isinstance(item, Refusal):
                 self._refuse(item)
@@ -289,45 +297,62 @@ class _Connection(asyncio.BufferedProtocol):
     def _write(
         self, status: int, fields: str, body: bytes, keep_alive: bool, *, head_only: bool
     ) -> None:
-        transport = self.transport
-        assert transport is not None
         head = (
-            f"{_opening(status)}{self.owner._state.date.at(time.time())}\r\n{fields}"
+            f"{_opening(status)}{self.owner.date.at(time.time())}\r\n{fields}"
             f"Content-Length: {len(body)}\r\n{'' if keep_alive else _CLOSE}\r\n"
         ).encode("latin-1", "replace")
         # Head and body in one write: two small writes cost a packet each.
-        transport.write(head if head_only else head + body)
+        self._send(head if head_only else head + body)
+
+    def _send(self, data: bytes) -> None:
+        if self.out:
+            self.out += data
+            return
+        try:
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self.close()
+            return
+        if sent < len(data):
+            self.out += data[sent:]
+            self._want(_WRITE)  # and read no more until the client takes its answers
 
     def _close_after_answer(self) -> None:
         """Stop writing, keep reading for a moment (RFC 9112 9.6), then close."""
-        transport = self.transport
-        assert transport is not None
         self.closing_since = time.monotonic()
-        if transport.is_closing():
-            return
         self.parser = RequestParser(self.owner.limits)  # drop whatever was buffered
-        if self.paused:
-            self.paused = False
-        transport.resume_reading()
-        if transport.can_write_eof():
-            transport.write_eof()
+        if self.out:
+            self.shutdown_pending = True
         else:
-            transport.close()
+            self._shut_write()
+
+    def _shut_write(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.close()
+
+    def _want(self, events: int) -> None:
+        if events != self.events and not self.closed:
+            self.events = events
+            assert self.owner._selector is not None
+            self.owner._selector.modify(self.sock, events, self)
+
+    # -- ending ------------------------------------------------------------------------------------
 
     def expire(self, now: float) -> None:
         """Close the connection if it has been silent too long (called about once a second)."""
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
         timeouts = self.owner.timeouts
         if self.closing_since is not None:
             if now - self.closing_since > timeouts.linger:
-                transport.abort()
+                self.close()
             return
         if now - self.last_active < timeouts.read:
             return
-        if transport.get_write_buffer_size():
-            transport.abort()  # it neither reads its answers nor sends: nothing more to say
+        if self.out:
+            self.close()  # it neither reads its answers nor sends: nothing more to say
         elif self.parser.pending:
             self._refuse(
                 Refusal(
@@ -337,21 +362,22 @@ class _Connection(asyncio.BufferedProtocol):
                 )
             )
         else:
-            transport.close()
-
-    def abort(self) -> None:
-        if self.transport is not None:
-            self.transport.abort()
+            self.close()
 
     def end(self) -> None:
-        """The server stops: close now (flushing what was written), or reset a stuck client."""
-        transport = self.transport
-        if transport is None or transport.is_closing():
+        """The server stops: send what is written if the socket takes it now, then close."""
+        if self.out:
+            with contextlib.suppress(OSError):
+                self.sock.send(self.out)
+        self.close()
+
+    def close(self) -> None:
+        if self.closed:
             return
-        if transport.get_write_buffer_size():
-            transport.abort()
-        else:
-            transport.close()
+        self.closed = True
+        self.owner._forget(self)
+        with contextlib.suppress(OSError):
+            self.sock.close()
 
 
 _CLOSE = "Connection: close\r\n"
