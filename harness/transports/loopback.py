@@ -11,6 +11,7 @@ anything but a loopback address.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import json
@@ -18,9 +19,10 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import quote, urlsplit
 
-from harness.errors import UsageError
+from harness.errors import SandboxError, UsageError
 from harness.interception import Exchange, response_headers, to_request
 from harness.messages import CallContext, Decision, Request, Response
 from harness.model import Service, Step
@@ -381,7 +383,10 @@ class HttpClientTransport:
 
     `resolve(host)` gives the (address, port) serving a mocked host; the request keeps the
     host in its Host header. `decorate` adds headers (e.g. the clock for a remote sandbox)
-    and `on_answer` sees every raw answer (e.g. to import a remote decision).
+    and `on_answer` sees every raw answer (e.g. to import a remote decision). With `lean`,
+    the server must be this harness's own (every answer carries a Content-Length): calls
+    go over `_LeanConnection` instead of http.client, whose header parsing costs more than
+    the server's whole answer.
     """
 
     def __init__(
@@ -391,24 +396,20 @@ class HttpClientTransport:
         decorate: Callable[[dict[str, str]], None] | None = None,
         on_answer: Callable[[list[tuple[str, str]]], None] | None = None,
         timeout: float = 30.0,
+        lean: bool = False,
     ) -> None:
         self.resolve = resolve
         self.decorate = decorate
         self.on_answer = on_answer
         self.timeout = timeout
+        self.lean = lean
         self._local = threading.local()
 
-    def _connection(self, endpoint: tuple[str, int]) -> http.client.HTTPConnection:
-        pool: dict[tuple[str, int], http.client.HTTPConnection] | None = getattr(
-            self._local, "pool", None
-        )
+    def _pool(self) -> dict[tuple[str, int], Any]:
+        pool: dict[tuple[str, int], Any] | None = getattr(self._local, "pool", None)
         if pool is None:
             pool = self._local.pool = {}
-        connection = pool.get(endpoint)
-        if connection is None:
-            connection = http.client.HTTPConnection(*endpoint, timeout=self.timeout)
-            pool[endpoint] = connection
-        return connection
+        return pool
 
     def __call__(self, request: Request, context: CallContext) -> Response:
         host, _, _ = split_url(request.url)
@@ -423,33 +424,168 @@ class HttpClientTransport:
         if self.decorate is not None:
             self.decorate(headers)
         endpoint = self.resolve(host)
+        if self.lean:
+            status, answer_headers, payload = self._lean(
+                endpoint, request.method, target, headers, body
+            )
+        else:
+            status, answer_headers, payload = self._standard(
+                endpoint, request.method, target, headers, body
+            )
+        if self.on_answer is not None:
+            self.on_answer(answer_headers)
+        return wire.to_response(status, answer_headers, payload)
+
+    def _standard(
+        self,
+        endpoint: tuple[str, int],
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        pool = self._pool()
         for attempt in (1, 2):
-            connection = self._connection(endpoint)
+            connection = pool.get(endpoint)
+            if connection is None:
+                connection = pool[endpoint] = http.client.HTTPConnection(
+                    *endpoint, timeout=self.timeout
+                )
             try:
-                connection.request(request.method, target, body, headers)
+                connection.request(method, target, body, headers)
                 answer = connection.getresponse()
                 payload = answer.read()
-                break
+                return answer.status, answer.getheaders(), payload
             except (ConnectionError, http.client.HTTPException):
                 # A keep-alive connection the server closed meanwhile: reconnect once.
                 connection.close()
                 if attempt == 2:
                     raise
-        answer_headers = answer.getheaders()
-        if self.on_answer is not None:
-            self.on_answer(answer_headers)
-        return wire.to_response(answer.status, answer_headers, payload)
+        raise AssertionError("unreachable")
+
+    def _lean(
+        self,
+        endpoint: tuple[str, int],
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        head = _request_head(method, target, headers, body)
+        pool = self._pool()
+        for attempt in (1, 2):
+            connection = pool.get(endpoint)
+            fresh = connection is None
+            if connection is None:
+                connection = pool[endpoint] = _LeanConnection(endpoint, self.timeout)
+            try:
+                status, answer_headers, payload, closing = connection.exchange(
+                    head, body, head_only=method == "HEAD"
+                )
+            except ConnectionError:
+                # A keep-alive connection the server closed meanwhile (its read timeout):
+                # reconnect once; a fresh connection that fails is a real failure.
+                connection.close()
+                del pool[endpoint]
+                if fresh or attempt == 2:
+                    raise
+                continue
+            if closing:
+                connection.close()
+                del pool[endpoint]
+            return status, answer_headers, payload
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
-        pool: dict[tuple[str, int], http.client.HTTPConnection] = getattr(self._local, "pool", {})
+        pool = self._pool()
         for connection in pool.values():
             connection.close()
         pool.clear()
 
 
+_UNSENDABLE = frozenset("\r\n\x00")
+_TARGET_SAFE = "/:@!$&'()*+,;=-._~%?"  # what a request target may hold as it is
+
+
+def _request_head(method: str, target: str, headers: dict[str, str], body: bytes | None) -> bytes:
+    """The bytes of a request head; a header that would break it is refused, as http.client does."""
+    if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
+        target = quote(target, safe=_TARGET_SAFE)
+    lines = [f"{method} {target} HTTP/1.1"]
+    for name, value in headers.items():
+        if not _UNSENDABLE.isdisjoint(name) or not _UNSENDABLE.isdisjoint(value) or ":" in name:
+            raise SandboxError(
+                f"the request header {name!r} holds a line break or NUL; it cannot be sent over HTTP"
+            )
+        lines.append(f"{name}: {value}")
+    if body is not None:
+        lines.append(f"Content-Length: {len(body)}")
+    try:
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    except UnicodeEncodeError as err:
+        raise SandboxError(
+            f"a request header holds {err.object[err.start : err.end]!r}, which HTTP/1.1 "
+            "headers cannot carry (latin-1 only); percent-encode it"
+        ) from err
+
+
+class _LeanConnection:
+    """One keep-alive connection to this harness's own server; reads answers by Content-Length."""
+
+    MAX_HEAD = 1024 * 1024
+
+    def __init__(self, endpoint: tuple[str, int], timeout: float) -> None:
+        self.sock = socket.create_connection(endpoint, timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = bytearray()
+
+    def exchange(
+        self, head: bytes, body: bytes | None, *, head_only: bool
+    ) -> tuple[int, list[tuple[str, str]], bytes, bool]:
+        """Send one request; its status, headers, body, and whether the server closes."""
+        self.sock.sendall(head + body if body else head)
+        buffer = self.buffer
+        while (end := buffer.find(b"\r\n\r\n")) < 0:
+            if len(buffer) > self.MAX_HEAD:
+                raise SandboxError("the loopback server's answer head never ended")
+            self._fill()
+        lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
+        del buffer[: end + 4]
+        status = int(lines[0][9:12])
+        headers = [
+            (name, value.strip()) for name, _, value in (x.partition(":") for x in lines[1:])
+        ]
+        length = closing = None
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == "content-length":
+                length = int(value)
+            elif lowered == "connection":
+                closing = "close" in value.lower()
+        if length is None:
+            raise SandboxError("the loopback server answered without a Content-Length")
+        if head_only:
+            length = 0
+        while len(buffer) < length:
+            self._fill()
+        payload = bytes(buffer[:length])
+        del buffer[:length]
+        return status, headers, payload, bool(closing)
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionResetError("the loopback server closed the connection")
+        self.buffer += chunk
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
 def http_transport(server: LoopbackServer) -> HttpClientTransport:
     """The replay transport that sends every call through `server`."""
-    return HttpClientTransport(server.endpoint)
+    return HttpClientTransport(server.endpoint, lean=True)
 
 
 __all__ = [
