@@ -4,9 +4,10 @@ Each HTTP service gets its own port (`http://127.0.0.1:PORT` stands for all of i
 hosts); a request whose `Host` header names a mocked host is routed by that host
 instead, so one port can also serve every service. Requests end in
 `Sandbox.handle`, like every transport, so the decisions are those of the direct
-transport. The ports are served by `server.HttpServer`: one event loop thread owns
-every connection and is the only thread that calls the sandbox. Nothing listens on
-anything but a loopback address.
+transport. The ports are served by `server.HttpServer`: one loop thread owns every
+connection and is the only thread that calls the sandbox. Nothing listens on anything
+but a loopback address. The replay client (`http_transport`) speaks to that server
+with a lean keep-alive client of its own.
 """
 
 from __future__ import annotations
