@@ -190,3 +190,26 @@ def test_serve_refuses_a_read_timeout_that_is_not_a_duration() -> None:
     _, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "'soon' is not a number of seconds" in err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_serve_stops_with_exit_2_when_the_log_device_is_full() -> None:
+    process = _serve("--log", "/dev/full")
+    try:
+        found = _banner(process)
+        request = urllib.request.Request(
+            found["crm"] + "/v1/contacts",
+            headers={"Authorization": f"Bearer {found['crm-sync@dev']}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200  # the call is answered; its decision cannot be kept
+        out, err = process.communicate(timeout=30)  # the server stops by itself
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 2
+    assert "writing the decision log /dev/full failed after 0 decisions" in err
+    assert "No space left on device" in err
+    assert "Traceback" not in err
+    assert out.splitlines()[-1] == "stopped after 1 call(s): 1 allowed, 0 denied, 0 blocked"
