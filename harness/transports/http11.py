@@ -36,11 +36,11 @@ _COMMON_REQUEST_LINE = re.compile(
 # A field line: a token name, a colon, the value between optional whitespace (RFC 9112 5).
 _FIELD_LINE = re.compile(rb"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):(.*)$", re.MULTILINE)
 _FIELD_SPACE = b" \t\r"  # around a value; a CR here can only end the line (bare ones are refused)
-_DIGITS = re.compile(rb"[0-9]+")
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
 _REG_NAME = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=%]*")
 _PORT = re.compile(r"[0-9]{0,5}")
 _WHITESPACE = b" \t"
+_LINE_END = b"\r\n"
 # The fields the parser itself reads (and Authorization, which must not come twice).
 _FRAMING_FIELDS = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "expect", "authorization"}
@@ -126,6 +126,7 @@ class RequestParser:
         self._chunk_state = "size"  # size | data | trailer
         self._chunk_left = 0
         self._trailers = 0
+        self._host_seen: tuple[str | None, str] = (None, "")  # the last Host read, its host
         self.continue_sent = False
         self.refusal: Refusal | None = None  # set once; the parser reads nothing more
 
@@ -170,17 +171,19 @@ class RequestParser:
 
     def _read_head(self) -> _Head | None:
         buffer = self._buffer
-        while buffer[:2] == b"\r\n" or buffer[:1] == b"\n":  # RFC 9112 2.2: empty lines first
-            del buffer[: 2 if buffer[:1] == b"\r" else 1]
-            self._scanned = self._line_start = self._newlines = 0
         if not buffer:
             return None
+        while buffer[0] in _LINE_END and (buffer[:2] == b"\r\n" or buffer[:1] == b"\n"):
+            del buffer[: 2 if buffer[:1] == b"\r" else 1]  # RFC 9112 2.2: empty lines first
+            self._scanned = self._line_start = self._newlines = 0
+            if not buffer:
+                return None
         if buffer[0] not in _TOKEN_BYTE:
             raise _Refused(400, "this is not an HTTP/1.1 request (it does not start with a method)")
         # The head ends at an empty line: LF then LF or CRLF (RFC 9112 2.2 lets a bare LF end lines).
         start = max(self._scanned - 3, 0)
         crlf = buffer.find(b"\n\r\n", start)
-        bare = buffer.find(b"\n\n", start)
+        bare = buffer.find(b"\n\n", start, crlf + 1 if crlf >= 0 else len(buffer))
         if bare >= 0 and (crlf < 0 or bare < crlf):
             cut, skip = bare, 2
         elif crlf >= 0:
@@ -312,9 +315,13 @@ class RequestParser:
             raise _Refused(400, "the request has several Authorization headers; send one")
         if not hosts and not http10:
             raise _Refused(400, "an HTTP/1.1 request needs a Host header (RFC 9112 3.2)")
-        host = uri_host if uri_host is not None else (_host(hosts[0]) if hosts else "")
-        if uri_host is not None and hosts:
-            _host(hosts[0])  # still well-formed, though the target's authority wins
+        named = ""
+        if hosts:
+            # A connection names one host, request after request: check it once.
+            if hosts[0] != self._host_seen[0]:
+                self._host_seen = (hosts[0], _host(hosts[0]))
+            named = self._host_seen[1]  # still checked when the target's authority wins
+        host = uri_host if uri_host is not None else named
         length = self._length(lengths, codings, http10)
         keep_alive = ("keep-alive" in connection) if http10 else ("close" not in connection)
         expects_continue = False
@@ -350,8 +357,8 @@ class RequestParser:
             return 0
         if any(text != lengths[0] for text in lengths):
             raise _Refused(400, "the request has several different Content-Length headers")
-        text = lengths[0].encode("latin-1")
-        if not _DIGITS.fullmatch(text):
+        text = lengths[0]
+        if not (text.isascii() and text.isdigit()):  # ASCII digits only: int() takes any script
             raise _Refused(
                 400, f"Content-Length {lengths[0][:40]!r} is not a decimal number of bytes"
             )
@@ -485,7 +492,10 @@ def _target(method: str, target: bytes) -> tuple[str, str | None]:
 
 
 def _host(value: str) -> str:
-    """A Host header's `host[:port]`, checked (RFC 3986 3.2.2) and lowercased."""
+    """A Host header's `host[:port]`, checked (RFC 3986 3.2.2) and lowercased; empty when the
+    client names no authority (RFC 9112 3.2 has it send an empty Host then)."""
+    if not value:
+        return ""
     if value.startswith("["):
         close = value.find("]")
         if close < 0:

@@ -130,3 +130,9 @@ def test_answer_heads_never_carry_a_line_break_from_a_recorded_header() -> None:
     )
     assert status_line(431) == "HTTP/1.1 431 Request Header Fields Too Large\r\n"
     assert status_line(599) == "HTTP/1.1 599 Unknown\r\n"
+
+
+def test_an_empty_host_is_accepted_and_names_no_host() -> None:
+    # RFC 9112 3.2: a client with no authority to name sends Host with an empty value
+    requests = _all(b"GET / HTTP/1.1\r\nHost:\r\n\r\nGET / HTTP/1.1\r\nHost: H\r\n\r\n")
+    assert [r.host for r in requests if isinstance(r, ParsedRequest)] == ["", "h"]
