@@ -25,7 +25,6 @@ import importlib.util
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -204,19 +203,8 @@ def serve(stack: str) -> None:
     sys.stdin.read()
 
 
-class _Stack(bench._Contender):
-    def __init__(self, stack: str) -> None:
-        self.stack = stack
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", stack],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        port, token = self.process.stdout.readline().split()
-        self.port = int(port)
-        self.mix = bench._mix(token)
+def _stack(stack: str) -> bench._Contender:
+    return bench._Contender(stack, [sys.executable, __file__, "--serve", stack])
 
 
 def main() -> None:
@@ -231,7 +219,7 @@ def main() -> None:
     stacks = [stack for stack in CANDIDATES if _available(stack)]
     missing = [stack for stack in CANDIDATES if stack not in stacks]
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    contenders = [_Stack(stack) for stack in stacks]
+    contenders = [_stack(stack) for stack in stacks]
     samples: dict[tuple[str, int], list[tuple[float, float | None]]] = {}
     try:
         expected = [status for _, status in contenders[0].mix]

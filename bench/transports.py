@@ -218,10 +218,12 @@ def serve_stack(stack: str) -> None:
 
 
 class _Contender:
-    def __init__(self, stack: str) -> None:
+    """A server in a child process (by default `--serve-stack STACK` of this script)."""
+
+    def __init__(self, stack: str, command: list[str] | None = None) -> None:
         self.stack = stack
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve-stack", stack],
+            command or [sys.executable, __file__, "--serve-stack", stack],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
