@@ -51,15 +51,6 @@ def request_body(request: Request) -> tuple[bytes | None, str | None]:
     return None, None
 
 
-def sandbox_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The flow's own headers of a request that came over a wire."""
-    return {
-        key: value
-        for key, value in headers.items()
-        if key.lower() not in TRANSPORT_HEADERS and not key.lower().startswith(PREFIX.lower())
-    }
-
-
 def context_headers(context: CallContext) -> dict[str, str]:
     if not context.flow:
         return {}
