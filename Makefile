@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench packs clean
+.PHONY: demo test realism lint bench packs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The bundled packs judged against the vendors' SDKs and reference pages (tests/realism).
+realism: $(STAMP)
+	CONNECTOR_HARNESS_REALISM=1 $(BIN)/pytest tests/realism -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check harness tests bench

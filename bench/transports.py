@@ -1,27 +1,41 @@
 """Transports side by side, in one run: calls per second of the direct transport, the
-responses interception and the loopback HTTP transport (keep-alive); container start
-to first response; PostgreSQL statements replayed per second.
+responses interception and the loopback HTTP transport (keep-alive); the loopback server
+against a bare `http.server` doing the same sandbox work, with 1, 2 and 4 keep-alive
+clients; container start to first response; PostgreSQL statements replayed per second.
 
-Run: .venv/bin/python bench/transports.py [--calls N]. Docker and PostgreSQL parts run
-when DOCKER_HOST / CONNECTOR_HARNESS_POSTGRES are set (see DEVELOPERS.md), and are
-skipped with a note otherwise. Only ratios from the same run are meaningful.
+Run: .venv/bin/python bench/transports.py [--calls N] [--rounds R] [--only loopback].
+Docker and PostgreSQL parts run when DOCKER_HOST / CONNECTOR_HARNESS_POSTGRES are set
+(see DEVELOPERS.md), and are skipped with a note otherwise. Only ratios from the same
+run are meaningful.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import socket
+import statistics
+import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.calls import CallContext, Request  # noqa: E402
+from harness.calls import CallContext, Request, response_headers  # noqa: E402
 from harness.sandbox import Sandbox  # noqa: E402
-from harness.transports import open_transport  # noqa: E402
+from harness.transports import open_transport, wire  # noqa: E402
+from harness.transports.loopback import Gateway, LoopbackServer  # noqa: E402
 from harness.workspace.loader import load_workspace  # noqa: E402
+
+CRM_HOST = "api.crm.example"
+STACKS = ("http.server", "connector-harness")
+CLIENT_COUNTS = (1, 2, 4)
 
 
 def calls_per_second(transport: str, calls: int) -> float:
@@ -94,18 +108,296 @@ def postgres_statements_per_second(rounds: int) -> str:
     )
 
 
+# -- the loopback server against a bare http.server ---------------------------------------------
+#
+# Each server runs in a process of its own over the example workspace, as `serve` does,
+# and both end every request in the same `Gateway.serve` (request conversion,
+# `Sandbox.handle`: token, scope, decision log). The clients are threads of this
+# process, each holding one keep-alive connection and sending a mix of four calls
+# with a minimal HTTP/1.1 client, so that the client costs little beside either server.
+
+
+def _mix(token: str) -> list[tuple[bytes, int]]:
+    """The calls each client repeats, with the status each must get."""
+    auth = f"Host: {CRM_HOST}\r\nAuthorization: Bearer {token}\r\n"
+    search = b'{"query": "a"}'
+    return [
+        (f"GET /v1/contacts HTTP/1.1\r\n{auth}\r\n".encode(), 200),
+        (f"GET /v1/contacts/c_1 HTTP/1.1\r\n{auth}\r\n".encode(), 200),
+        (
+            f"POST /v1/contacts/search HTTP/1.1\r\n{auth}Content-Type: application/json\r\n"
+            f"Content-Length: {len(search)}\r\n\r\n".encode()
+            + search,
+            200,
+        ),
+        (f"DELETE /v1/contacts/c_1 HTTP/1.1\r\n{auth}\r\n".encode(), 403),  # denied
+    ]
+
+
+class _KeepAliveClient:
+    """One connection; sends a request, reads its answer by Content-Length."""
+
+    _LENGTH = re.compile(rb"\r\ncontent-length: *([0-9]+)", re.IGNORECASE)
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def call(self, request: bytes) -> int:
+        self.sock.sendall(request)
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                length = self._LENGTH.search(self.buffer, 0, end + 2)
+                total = end + 4 + (int(length[1]) if length else 0)
+                if len(self.buffer) >= total:
+                    status = int(self.buffer[9:12])
+                    self.buffer = self.buffer[total:]
+                    return status
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            self.buffer += chunk
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _bare_server(gateway: Gateway) -> ThreadingHTTPServer:
+    """The standard library's server, written as its documentation shows, doing the same work."""
+    lock = threading.Lock()  # the sandbox is not thread-safe: one request at a time
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive
+        disable_nagle_algorithm = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            with lock:
+                response, decision = gateway.serve(
+                    self.command, CRM_HOST, self.path, dict(self.headers.items()), body
+                )
+            payload = response.body_bytes()
+            self.send_response(response.status)
+            for key, value in response_headers(response).items():
+                self.send_header(key, value)
+            self.send_header(wire.OUTCOME, decision.outcome)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+    return Server(("127.0.0.1", 0), Handler)
+
+
+def serve_stack(stack: str) -> None:
+    """Child process: serve the example workspace with `stack`; print PORT TOKEN; stop at EOF."""
+    workspace = load_workspace(ROOT)
+    sandbox = Sandbox(workspace)
+    binding = next(b for b in workspace.bindings if b.name == "crm-sync@dev")
+    token = sandbox.issue_token(binding)
+    if stack == "http.server":
+        server = _bare_server(Gateway(sandbox, retain=1000))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
+    else:
+        loopback = LoopbackServer(sandbox, services=("crm",), retain=1000).start()
+        port = loopback.endpoint(CRM_HOST)[1]
+    print(port, token, flush=True)
+    sys.stdin.read()  # the bench closes our stdin when it is done (or dies)
+
+
+class _Contender:
+    """A server in a child process (by default `--serve-stack STACK` of this script)."""
+
+    def __init__(self, stack: str, command: list[str] | None = None) -> None:
+        self.stack = stack
+        self.process = subprocess.Popen(
+            command or [sys.executable, __file__, "--serve-stack", stack],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        port, token = self.process.stdout.readline().split()
+        self.port = int(port)
+        self.mix = _mix(token)
+
+    def statuses(self) -> list[int]:
+        client = _KeepAliveClient(self.port)
+        try:
+            return [client.call(request) for request, _ in self.mix]
+        finally:
+            client.close()
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server process has used (all its threads), or None off Linux."""
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rate(self, clients: int, calls: int) -> tuple[float, float | None]:
+        """Calls per second of `clients` keep-alive clients sharing `calls` calls, and the
+        server's CPU microseconds per call."""
+        connections = [_KeepAliveClient(self.port) for _ in range(clients)]
+        requests = [request for request, _ in self.mix]
+        each = max(calls // clients, len(requests))
+        start = threading.Barrier(clients + 1, timeout=60)
+        failures: list[BaseException] = []
+
+        def run(client: _KeepAliveClient) -> None:
+            start.wait()
+            try:
+                for number in range(each):
+                    client.call(requests[number % len(requests)])
+            except BaseException as err:  # reported after the join
+                failures.append(err)
+
+        threads = [threading.Thread(target=run, args=(c,)) for c in connections]
+        for thread in threads:
+            thread.start()
+        cpu_before = self.cpu_seconds()
+        start.wait()
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - began
+        cpu_after = self.cpu_seconds()
+        for client in connections:
+            client.close()
+        if failures:
+            raise failures[0]
+        total = each * clients
+        cpu = None
+        if cpu_before is not None and cpu_after is not None:
+            cpu = (cpu_after - cpu_before) / total * 1e6
+        return total / elapsed, cpu
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+Samples = dict[tuple[str, int], list[tuple[float, float | None]]]
+
+
+def loopback_against_http_server(rounds: int, calls: int) -> Samples:
+    """(calls/s, server CPU us per call) per (stack, clients), one sample per round;
+    contenders alternate within each round (which goes first alternates between rounds)."""
+    contenders = [_Contender(stack) for stack in STACKS]
+    try:
+        expected = [status for _, status in contenders[0].mix]
+        for contender in contenders:
+            got = contender.statuses()
+            if got != expected:
+                raise SystemExit(f"{contender.stack} answered the mix {got}, expected {expected}")
+            contender.rate(2, calls // 4)  # warm-up: imports, caches, threads
+        samples: Samples = {}
+        for number in range(rounds):
+            for clients in CLIENT_COUNTS:
+                order = contenders if number % 2 == 0 else contenders[::-1]
+                for contender in order:
+                    sample = contender.rate(clients, calls)
+                    samples.setdefault((contender.stack, clients), []).append(sample)
+        return samples
+    finally:
+        for contender in contenders:
+            contender.stop()
+
+
+def print_loopback_table(samples: Samples, rounds: int, calls: int) -> None:
+    bare, ours = STACKS
+    print(
+        f"loopback server against a bare http.server: the same Sandbox.handle per call, "
+        f"{calls:,} calls per sample, medians of {rounds} interleaved rounds"
+    )
+    columns = [
+        ("clients", 7),
+        (f"{bare} calls/s", 19),
+        (f"{ours} calls/s", 25),
+        ("ratio", 6),
+        ("per-round ratio min / max", 25),
+        ("server CPU us/call: http.server / ours", 38),
+        ("ratio", 6),
+    ]
+    print("  " + "  ".join(name.rjust(width) for name, width in columns))
+    print("  " + "  ".join("-" * width for _, width in columns))
+    for clients in CLIENT_COUNTS:
+        theirs, mine = samples[(bare, clients)], samples[(ours, clients)]
+        rates = [m[0] / t[0] for m, t in zip(mine, theirs, strict=True)]
+        ratio = statistics.median(m[0] for m in mine) / statistics.median(t[0] for t in theirs)
+        cpu_theirs = [t[1] for t in theirs if t[1] is not None]
+        cpu_mine = [m[1] for m in mine if m[1] is not None]
+        cost_theirs = statistics.median(cpu_theirs) if cpu_theirs else 0.0
+        cost_mine = statistics.median(cpu_mine) if cpu_mine else 0.0
+        if cost_theirs > 0 and cost_mine > 0:
+            cpu, cpu_ratio = (
+                f"{cost_theirs:.1f} / {cost_mine:.1f}",
+                f"{cost_theirs / cost_mine:.2f}x",
+            )
+        else:  # no /proc, or too few calls for the clock's ticks
+            cpu, cpu_ratio = "(not measured)", ""
+        cells = [
+            str(clients),
+            f"{statistics.median(t[0] for t in theirs):,.0f}",
+            f"{statistics.median(m[0] for m in mine):,.0f}",
+            f"{ratio:.2f}x",
+            f"{min(rates):.2f}x / {max(rates):.2f}x",
+            cpu,
+            cpu_ratio,
+        ]
+        print(
+            "  "
+            + "  ".join(cell.rjust(width) for cell, (_, width) in zip(cells, columns, strict=True))
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved loopback rounds")
+    parser.add_argument("--server-calls", type=int, default=10000, help="calls per loopback sample")
+    parser.add_argument("--only", choices=("loopback",), help="run only this part")
+    parser.add_argument("--serve-stack", choices=STACKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rates = {name: calls_per_second(name, args.calls) for name in ("direct", "responses", "http")}
-    print(f"one GET per call, {args.calls} calls each, one run:")
-    for name, rate in rates.items():
-        print(
-            f"  {name:<10} {rate:>10,.0f} calls/s   "
-            f"direct/{name} = {rates['direct'] / rate:5.1f}x   "
-            f"{name}/responses = {rate / rates['responses']:4.2f}x"
-        )
+    if args.serve_stack:
+        serve_stack(args.serve_stack)
+        return
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    if args.only != "loopback":
+        rates = {
+            name: calls_per_second(name, args.calls) for name in ("direct", "responses", "http")
+        }
+        print(f"one GET per call, {args.calls} calls each, one run:")
+        for name, rate in rates.items():
+            print(
+                f"  {name:<10} {rate:>10,.0f} calls/s   "
+                f"direct/{name} = {rates['direct'] / rate:5.1f}x   "
+                f"{name}/responses = {rate / rates['responses']:4.2f}x"
+            )
+    samples = loopback_against_http_server(args.rounds, args.server_calls)
+    print_loopback_table(samples, args.rounds, args.server_calls)
+    if args.only == "loopback":
+        return
     print(f"container start to first response: {container_first_response()}")
     print(f"PostgreSQL replay: {postgres_statements_per_second(200)}")
 

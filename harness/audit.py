@@ -47,22 +47,54 @@ def _line(fields: dict[str, Any], key: bytes | None) -> tuple[str, str]:
 
 def write_log(path: Path, decisions: Iterable[Decision]) -> int:
     """Write every decision as a hash-chained line, then the seal; return the number written."""
-    key = _key()
-    previous = GENESIS
-    count = 0
-    with path.open("w", encoding="ascii", newline="\n") as out:
-        for count, decision in enumerate(decisions, start=1):
-            text, previous = _line(
-                {"seq": count, "prev": previous, "decision": decision.to_data()}, key
-            )
-            out.write(text + "\n")
-        seal = {
-            "seq": count + 1,
-            "prev": previous,
-            "seal": {"decisions": count, "keyed": key is not None},
-        }
-        out.write(_line(seal, key)[0] + "\n")
-    return count
+    with LogWriter(path) as log:
+        for decision in decisions:
+            log.write(decision)
+    return log.count
+
+
+class LogWriter:
+    """Writes the log as decisions come (a server's), and the seal when closed.
+
+    The file is the same, byte for byte, as `write_log` of the same decisions. With
+    `flush_each`, each line reaches the file as it is written, so a process that dies
+    loses no decision, only the seal (which `verify_log` reports as a log cut short).
+    """
+
+    def __init__(self, path: Path, *, flush_each: bool = False) -> None:
+        self._key = _key()
+        self._previous = GENESIS
+        self._flush_each = flush_each
+        self.count = 0
+        self._out = path.open("w", encoding="ascii", newline="\n")
+
+    def write(self, decision: Decision) -> None:
+        self.count += 1
+        fields = {"seq": self.count, "prev": self._previous, "decision": decision.to_data()}
+        text, self._previous = _line(fields, self._key)
+        self._out.write(text + "\n")
+        if self._flush_each:
+            self._out.flush()
+
+    def close(self) -> None:
+        """Write the seal and close the file."""
+        if self._out.closed:
+            return
+        try:
+            seal = {
+                "seq": self.count + 1,
+                "prev": self._previous,
+                "seal": {"decisions": self.count, "keyed": self._key is not None},
+            }
+            self._out.write(_line(seal, self._key)[0] + "\n")
+        finally:
+            self._out.close()
+
+    def __enter__(self) -> LogWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 @dataclass(frozen=True, slots=True)

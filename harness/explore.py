@@ -10,6 +10,7 @@ Every replay is memoised by grant set; the count of replays is the cost.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,28 +131,54 @@ def minimise(
 ) -> tuple[list[Element], dict[Element, str]]:
     """A 1-minimal subset of `elements` that still passes `test` (which must pass on all).
 
-    Binary search for the shortest passing prefix: its last element is needed. Keep
-    it, drop everything after it, repeat on the prefix. The failing test at each
-    boundary is the proof that the element is needed.
+    Hwang's generalised binary splitting, read as group testing on what is left out:
+    leaving out the last `g` candidates passes exactly when none of them is needed.
+    A group that passes is dropped at one replay's cost; one that fails is split by
+    binary search down to its last needed element, which is kept (the replay that
+    fails without it is its proof). The group size follows the number of needed
+    elements still expected, estimated from how many the candidates already dropped
+    held: large groups while needed elements are rare (about log2(n) replays each),
+    single elements once most are needed (leave-one-out's cost), so neither a sparse
+    nor a dense binding pays the other strategy's price.
     """
     kept: list[Element] = []
     candidates = list(elements)
     proof: dict[Element, str] = {}
     while candidates:
-        if test(frozenset(kept)).passed:
-            break
-        low, high = 1, len(candidates)  # the shortest passing prefix has length in [low, high]
+        count = len(candidates)
+        left_out = _group_size(count, needed_so_far=len(kept), dropped=len(elements) - count)
+        outcomes = {count - left_out: test(frozenset(kept + candidates[: count - left_out]))}
+        if outcomes[count - left_out].passed:
+            candidates = candidates[: count - left_out]
+            continue
+        low, high = count - left_out + 1, count  # the shortest passing prefix is in [low, high]
         while low < high:
             middle = (low + high) // 2
-            if test(frozenset(kept + candidates[:middle])).passed:
+            outcomes[middle] = test(frozenset(kept + candidates[:middle]))
+            if outcomes[middle].passed:
                 high = middle
             else:
                 low = middle + 1
         needed = candidates[low - 1]
-        proof[needed] = test(frozenset(kept + candidates[: low - 1])).failing_step
+        proof[needed] = outcomes[low - 1].failing_step
         kept.append(needed)
         candidates = candidates[: low - 1]
     return kept, proof
+
+
+def _group_size(count: int, *, needed_so_far: int, dropped: int) -> int:
+    """How many trailing candidates to leave out at once (Hwang's rule for `expected` needed
+    elements among `count`), with `expected` estimated from the density seen so far."""
+    expected = max(1.0, (needed_so_far + _PRIOR[0]) * count / (dropped + _PRIOR[1]))
+    if count <= 2 * expected - 2:
+        return 1
+    exponent = max(0, math.floor(math.log2((count - expected + 1) / expected)))
+    return min(count, 1 << exponent)
+
+
+# Before anything is dropped, one needed element in eight is assumed (0.25 of 2 seen);
+# chosen on bench/explore.py's worst cases over sparse and dense bindings.
+_PRIOR = (0.25, 2)
 
 
 def explore(workspace: Workspace, binding: Binding, *, max_sets: int = MAX_SETS) -> Exploration:

@@ -1,6 +1,10 @@
 """`connector-harness serve`: the mock services on loopback HTTP for manual use and for
-flow code in other languages; prints base URLs and tokens, logs each decision, stops on
-Ctrl-C (or SIGTERM)."""
+flow code in other languages; prints base URLs and tokens, a line per decision (and,
+with --log, streams every decision to a hash-chained log), stops on Ctrl-C (or SIGTERM).
+
+A server may run for days: it keeps only a window of recent decisions in memory, and
+the log on disk is the record of every call.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,16 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from harness.commands._common import EXIT_PASS, add_workspace_argument
+from harness.audit import LogWriter
+from harness.commands._common import EXIT_INPUT, EXIT_PASS, add_workspace_argument
 from harness.decisions import Exchange
 from harness.errors import UsageError
 from harness.sandbox import Sandbox
 from harness.transports.loopback import LoopbackServer, http_services
 from harness.transports.wire import SIGNING_KEY_VARIABLE
 from harness.workspace.loader import load_workspace
+
+RETAINED_DECISIONS = 1000  # kept in memory; the log holds all of them
 
 
 class ServeCommand:
@@ -50,6 +57,19 @@ class ServeCommand:
         parser.add_argument(
             "--quiet", action="store_true", help="do not print a line for each call"
         )
+        parser.add_argument(
+            "--log",
+            metavar="FILE",
+            help="write every decision to FILE as a hash-chained JSON-lines log, sealed on "
+            "stop (check it with `connector-harness audit verify FILE`)",
+        )
+        parser.add_argument(
+            "--read-timeout",
+            type=_seconds,
+            default=30.0,
+            metavar="SECONDS",
+            help="close a connection silent this long, idle or mid-request (default: 30)",
+        )
         # Used by the harness's own mock-server image; not for manual use.
         parser.add_argument("--in-container", action="store_true", help=argparse.SUPPRESS)
 
@@ -62,34 +82,96 @@ class ServeCommand:
             raise UsageError(f"--port {args.port} is not a usable port; pick one in 1024-65000")
         ports = {name: args.port + i for i, name in enumerate(sorted(chosen))} if args.port else {}
         stopped = threading.Event()
-        previous = signal.signal(signal.SIGTERM, _stop_on(stopped))
-        listeners = () if args.quiet else (_print_call,)
-        server = LoopbackServer(
-            sandbox,
-            address=args.bind,
-            ports=ports,
-            services=chosen,
-            follow_client=args.in_container,
-            listeners=listeners,
-            inside_container=args.in_container,
-        )
+        log = _DecisionLog(Path(args.log), stopped) if args.log else None
+        listeners: tuple[Callable[[Exchange], None], ...] = (log.record,) if log else ()
+        if not args.quiet:
+            listeners += (_print_call,)
         try:
-            with server:
-                _print_banner(sandbox, server)
-                try:
-                    while not stopped.wait(0.5):
+            server = LoopbackServer(
+                sandbox,
+                address=args.bind,
+                ports=ports,
+                services=chosen,
+                follow_client=args.in_container,
+                listeners=listeners,
+                inside_container=args.in_container,
+                read_timeout=args.read_timeout,
+                retain=RETAINED_DECISIONS,
+            )
+            previous = signal.signal(signal.SIGTERM, _stop_on(stopped))
+            try:
+                with server:
+                    _print_banner(sandbox, server)
+                    try:
+                        while not stopped.wait(0.5):
+                            pass
+                    except KeyboardInterrupt:
                         pass
-                except KeyboardInterrupt:
-                    pass
+            finally:
+                signal.signal(signal.SIGTERM, previous)
         finally:
-            signal.signal(signal.SIGTERM, previous)
-        outcomes = [d.outcome for d in sandbox.decisions]
+            if log is not None:
+                log.close()
+        outcomes = server.gateway.outcomes
         print(
-            f"stopped after {len(outcomes)} call(s): {outcomes.count('allowed')} allowed, "
-            f"{outcomes.count('denied')} denied, {outcomes.count('blocked')} blocked",
+            f"stopped after {server.gateway.calls} call(s): {outcomes['allowed']} allowed, "
+            f"{outcomes['denied']} denied, {outcomes['blocked']} blocked",
             flush=True,
         )
+        if log is not None:
+            if log.failure:
+                print(f"connector-harness: error: {log.failure}", file=sys.stderr, flush=True)
+                return EXIT_INPUT
+            print(f"decision log written to {args.log}: {log.writer.count} decisions", flush=True)
         return EXIT_PASS
+
+
+class _DecisionLog:
+    """Streams each decision to the hash-chained log; a write that fails stops the server."""
+
+    def __init__(self, path: Path, stopped: threading.Event) -> None:
+        try:
+            self.writer = LogWriter(path, flush_each=True)
+        except OSError as err:
+            raise UsageError(
+                f"cannot write the decision log {path}: {err.strerror or err}; "
+                "name a file in an existing, writable directory"
+            ) from err
+        self.path = path
+        self.stopped = stopped
+        self.failure = ""
+
+    def record(self, exchange: Exchange) -> None:
+        if self.failure:
+            return
+        try:
+            self.writer.write(exchange.decision)
+        except OSError as err:
+            self.failure = (
+                f"writing the decision log {self.path} failed after {self.writer.count - 1} "
+                f"decisions: {err.strerror or err}; the server stopped"
+            )
+            self.stopped.set()
+
+    def close(self) -> None:
+        try:
+            self.writer.close()
+        except OSError as err:
+            self.failure = self.failure or (
+                f"sealing the decision log {self.path} failed: {err.strerror or err}"
+            )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds between 0 and 86400, e.g. 30 or 0.5"
+        )
+    return value
 
 
 def _signing_key() -> bytes | None:
@@ -132,11 +214,13 @@ def _print_call(exchange: Exchange) -> None:
     decision = exchange.decision
     what = f"{decision.service}:{decision.operation}" if decision.operation else decision.host
     who = decision.binding or "anonymous"
-    print(
+    line = (
         f"{decision.outcome:<8} {decision.method} {decision.host}{decision.path}  {what}  "
-        f"({who}: {decision.reason})",
-        flush=True,
+        f"({who}: {decision.reason})\n"
     )
+    # One write per line: concurrent clients' lines never interleave.
+    sys.stdout.write(line)
+    sys.stdout.flush()
 
 
 __all__ = ["ServeCommand"]

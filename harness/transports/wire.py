@@ -8,7 +8,6 @@ sandbox sees the request, so every transport hands `Sandbox.handle` the same req
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from harness.calls import CallContext, Request, Response, header
@@ -50,15 +49,6 @@ def request_body(request: Request) -> tuple[bytes | None, str | None]:
     if request.json is not None:
         return json.dumps(request.json).encode(), "application/json"
     return None, None
-
-
-def sandbox_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The flow's own headers of a request that came over a wire."""
-    return {
-        key: value
-        for key, value in headers.items()
-        if key.lower() not in TRANSPORT_HEADERS and not key.lower().startswith(PREFIX.lower())
-    }
 
 
 def context_headers(context: CallContext) -> dict[str, str]:

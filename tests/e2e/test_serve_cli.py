@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -93,3 +95,121 @@ def test_the_http_sandbox_fixture_serves_base_urls_and_judges_the_calls(
     assert [d.operation for d in http_sandbox.decisions] == ["contacts.list"]
     with pytest.raises(AssertionError, match=r"excessive|over-broad|missing"):
         http_sandbox.assert_least_privilege()
+
+
+def test_serve_logs_every_call_of_32_keep_alive_clients_in_whole_lines_and_a_verified_log(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "decisions.jsonl"
+    process = _serve("--log", str(log))
+    clients, calls = 32, 25
+    out_lines: list[str] = []
+    reader = threading.Thread(target=lambda: out_lines.extend(process.stdout or ()))
+    try:
+        found = _banner(process)
+        port = int(found["crm"].rsplit(":", 1)[1])
+        token = found["crm-sync@dev"]
+        failures: list[BaseException] = []
+        reader.start()  # a pipe nobody reads would stall the server's writes
+
+        def client(number: int) -> None:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                for call in range(calls):
+                    # alternate allowed and denied calls, so the lines differ in length
+                    method = "GET" if (number + call) % 2 else "DELETE"
+                    path = "/v1/contacts" if method == "GET" else "/v1/contacts/c_1"
+                    connection.request(method, path, headers={"Authorization": f"Bearer {token}"})
+                    answer = connection.getresponse()
+                    answer.read()
+                    assert answer.status == (200 if method == "GET" else 403)
+                    assert answer.getheader("Connection") is None  # kept alive throughout
+                connection.close()
+            except BaseException as err:  # reported in the test's thread
+                failures.append(err)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        if reader.is_alive():  # stdout is the reader's alone: it ends at the process's exit
+            reader.join(timeout=30)
+        assert process.stderr is not None
+        err = process.stderr.read()
+        process.stderr.close()
+        if process.stdout is not None:
+            process.stdout.close()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    lines = [line.rstrip("\n") for line in out_lines]
+    total = clients * calls
+    call_lines = lines[:total]
+    pattern = re.compile(
+        r"^(allowed  GET api\.crm\.example/v1/contacts  crm:contacts\.list  \(crm-sync@dev: .*\)"
+        r"|denied   DELETE api\.crm\.example/v1/contacts/c_1  crm:contacts\.delete  \(crm-sync@dev: .*\))$"
+    )
+    assert [line for line in call_lines if not pattern.match(line)] == []
+    assert (
+        lines[total]
+        == f"stopped after {total} call(s): {total // 2} allowed, {total // 2} denied, 0 blocked"
+    )
+    assert lines[total + 1] == f"decision log written to {log}: {total} decisions"
+    verified = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "audit", "verify", str(log)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verified.returncode == 0, verified.stdout
+    assert f"intact, {total} decisions" in verified.stdout
+    entries = [json.loads(line) for line in log.read_text().splitlines()[:-1]]
+    assert [entry["decision"]["sequence"] for entry in entries] == list(range(1, total + 1))
+
+
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [("missing/decisions.jsonl", "No such file or directory"), (".", "Is a directory")],
+)
+def test_serve_refuses_a_log_it_cannot_write(tmp_path: Path, where: str, problem: str) -> None:
+    process = _serve("--log", str(tmp_path / where))
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert err.startswith("connector-harness: error: cannot write the decision log ")
+    assert problem in err
+    assert "Traceback" not in err
+    assert out == ""
+
+
+def test_serve_refuses_a_read_timeout_that_is_not_a_duration() -> None:
+    process = _serve("--read-timeout", "soon")
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "'soon' is not a number of seconds" in err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_serve_stops_with_exit_2_when_the_log_device_is_full() -> None:
+    process = _serve("--log", "/dev/full")
+    try:
+        found = _banner(process)
+        request = urllib.request.Request(
+            found["crm"] + "/v1/contacts",
+            headers={"Authorization": f"Bearer {found['crm-sync@dev']}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200  # the call is answered; its decision cannot be kept
+        out, err = process.communicate(timeout=30)  # the server stops by itself
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 2
+    assert "writing the decision log /dev/full failed after 0 decisions" in err
+    assert "No space left on device" in err
+    assert "Traceback" not in err
+    assert out.splitlines()[-1] == "stopped after 1 call(s): 1 allowed, 0 denied, 0 blocked"

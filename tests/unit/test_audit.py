@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from workspaces import build, policy, service
 
-from harness.audit import KEY_VARIABLE, verify_log, write_log
+from harness.audit import KEY_VARIABLE, LogWriter, verify_log, write_log
 from harness.engine import run_check
 from harness.sandbox import Sandbox
 
@@ -19,6 +19,19 @@ def log(tmp_path: Path) -> Path:
     path = tmp_path / "decisions.jsonl"
     assert write_log(path, sandbox.decisions) == 2
     return path
+
+
+def test_a_log_streamed_one_decision_at_a_time_is_the_same_file(log: Path, tmp_path: Path) -> None:
+    workspace = build([service()], [policy(["svc.read"], [("GET", "/items"), ("POST", "/items")])])
+    sandbox = Sandbox(workspace)
+    run_check(workspace, sandbox=sandbox)
+    streamed = tmp_path / "streamed.jsonl"
+    writer = LogWriter(streamed, flush_each=True)
+    writer.write(sandbox.decisions[0])
+    assert streamed.read_bytes().count(b"\n") == 1  # on disk before the next call comes
+    writer.write(sandbox.decisions[1])
+    writer.close()
+    assert streamed.read_bytes() == log.read_bytes()
 
 
 def test_an_untouched_log_verifies(log: Path) -> None:

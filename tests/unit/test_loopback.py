@@ -5,12 +5,13 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 
 import pytest
 from workspaces import HOST, build, policy, service
 
 from harness.calls import CallContext, Request
-from harness.errors import UsageError
+from harness.errors import SandboxError, UsageError
 from harness.sandbox import Sandbox
 from harness.transports import wire
 from harness.transports.loopback import LoopbackServer, http_transport
@@ -137,3 +138,46 @@ def test_a_chunked_request_body_is_read() -> None:
 def test_only_loopback_addresses_are_served() -> None:
     with pytest.raises(UsageError, match="only listens on loopback"):
         LoopbackServer(_sandbox([]), address="0.0.0.0")
+
+
+def test_the_replay_client_reconnects_when_the_server_closed_an_idle_connection() -> None:
+    sandbox = _sandbox(["svc.read"])
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    request = Request("GET", f"https://{HOST}/items", {"Authorization": f"Bearer {token}"})
+    with LoopbackServer(sandbox, read_timeout=0.1) as server:
+        send = http_transport(server)
+        assert send(request, CallContext()).status == 200
+        deadline = time.monotonic() + 10
+        while server.open_connections and time.monotonic() < deadline:
+            time.sleep(0.02)  # the server closes the idle connection after its read timeout
+        assert server.open_connections == 0
+        assert send(request, CallContext()).status == 200
+        send.close()
+    assert [d.outcome for d in sandbox.decisions] == ["allowed", "allowed"]
+
+
+def test_the_replay_client_sends_odd_paths_encoded_and_refuses_headers_that_break_lines() -> None:
+    sandbox = _sandbox(["svc.read"])
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    with LoopbackServer(sandbox) as server:
+        send = http_transport(server)
+        odd = send(
+            Request("GET", f"https://{HOST}/it ems/\u00e9", {"Authorization": f"Bearer {token}"}),
+            CallContext(),
+        )
+        with pytest.raises(SandboxError, match="line break or NUL"):
+            send(
+                Request("GET", f"https://{HOST}/items", {"X-Evil": "a\r\nHost: other"}),
+                CallContext(),
+            )
+        head = send(Request("HEAD", f"https://{HOST}/items", {}), CallContext())
+        send.close()
+    direct = Sandbox(sandbox.workspace)
+    direct.handle(
+        Request("GET", f"https://{HOST}/it ems/\u00e9", {"Authorization": f"Bearer {token}"}),
+        CallContext(),
+    )
+    assert odd.status == 404
+    assert sandbox.decisions[0].path == direct.decisions[0].path == "/it%20ems/%C3%A9"
+    assert head.status == 404  # no HEAD operation, and no body read for it
+    assert len(sandbox.decisions) == 2  # the refused header never left the client

@@ -1,0 +1,1 @@
+"""The realism suite: vendors' own SDKs driven in the sandbox, judged against vendors' pages."""

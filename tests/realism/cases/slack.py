@@ -1,0 +1,337 @@
+"""Slack Web API (slack_sdk WebClient): bot and user tokens, granular scopes.
+
+Every method page on docs.slack.dev lists the scopes per token type. slack_sdk sends
+every method as a POST, form-encoded (or JSON for the chat.* methods that take blocks);
+Slack accepts GET or POST, form or JSON, for its methods ("Tokens should be passed as an
+HTTP Authorization header or alternatively, as a POST parameter").
+
+Conversation methods need the scope of the conversation's type: channels:* for public
+channels, groups:* for private ones, im:* and mpim:* for direct messages. conversations.list
+names the types in its `types` argument ("Mix and match channel types by providing a
+comma-separated list of any combination of public_channel, private_channel, mpim, im";
+"Default: public_channel"), so it needs the read scope of every listed type. The calls
+below address public channels (C...) unless they say otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..case import Answer, Case
+
+REF = "https://docs.slack.dev/reference/methods/"
+CHANNEL = "C0123ABCDEF"  # a public channel the bot is a member of
+UPLOAD = (
+    Answer(
+        json={
+            "ok": True,
+            "upload_url": "https://files.slack.com/upload/v1/CwABAAAAXwsAAQ",
+            "file_id": "F07ABCDEF",
+        }
+    ),
+    Answer(content=b"OK - 19", headers=(("Content-Type", "text/plain"),)),
+    Answer(json={"ok": True, "files": [{"id": "F07ABCDEF", "title": "report.csv"}]}),
+)
+
+
+def slack(
+    model: str,
+    operation: str,
+    call: Callable[[Any], Any],
+    minimal: tuple[str, ...],
+    broader: tuple[str, ...],
+    refused: tuple[str, ...],
+    method: str,
+    **extra: Any,
+) -> Case:
+    return Case("slack", model, operation, call, minimal, broader, refused, REF + method, **extra)
+
+
+CASES = (
+    slack(
+        "bot",
+        "chat.postMessage",
+        lambda c: c.chat_postMessage(channel=CHANNEL, text="Deploy finished"),
+        ("chat:write",),
+        ("chat:write", "channels:read"),
+        ("channels:read",),
+        "chat.postMessage",
+    ),
+    slack(
+        "bot",
+        "chat.postMessage(blocks)",
+        lambda c: c.chat_postMessage(
+            channel=CHANNEL,
+            text="fallback",
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "*Deploy* done"}}],
+        ),
+        ("chat:write",),
+        ("chat:write", "chat:write.customize"),
+        ("chat:write:bot",),
+        "chat.postMessage",
+        note="chat:write:bot is a legacy scope of classic apps; a granular bot token cannot hold it",
+    ),
+    slack(
+        "user",
+        "chat.postMessage",
+        lambda c: c.chat_postMessage(channel=CHANNEL, text="On my way"),
+        ("chat:write",),
+        ("chat:write", "channels:history"),
+        ("channels:history",),
+        "chat.postMessage",
+    ),
+    slack(
+        "bot",
+        "chat.update",
+        lambda c: c.chat_update(
+            channel=CHANNEL, ts="1712345678.000100", text="Deploy finished (edited)"
+        ),
+        ("chat:write",),
+        ("chat:write", "reactions:write"),
+        ("reactions:write",),
+        "chat.update",
+    ),
+    slack(
+        "bot",
+        "chat.delete",
+        lambda c: c.chat_delete(channel=CHANNEL, ts="1712345678.000100"),
+        ("chat:write",),
+        ("chat:write", "channels:manage"),
+        ("channels:manage",),
+        "chat.delete",
+    ),
+    slack(
+        "bot",
+        "chat.postEphemeral",
+        lambda c: c.chat_postEphemeral(channel=CHANNEL, user="U0123ABCD", text="Only you see this"),
+        ("chat:write",),
+        ("chat:write", "users:read"),
+        ("users:read",),
+        "chat.postEphemeral",
+    ),
+    slack(
+        "bot",
+        "chat.scheduleMessage",
+        lambda c: c.chat_scheduleMessage(channel=CHANNEL, post_at=1893456000, text="Standup"),
+        ("chat:write",),
+        ("chat:write", "channels:read"),
+        ("channels:history",),
+        "chat.scheduleMessage",
+    ),
+    slack(
+        "bot",
+        "conversations.list(default types)",
+        lambda c: c.conversations_list(limit=200, exclude_archived=True),
+        ("channels:read",),
+        ("channels:read", "groups:read"),
+        ("groups:read",),
+        "conversations.list",
+        note="types defaults to public_channel: channels:read",
+    ),
+    slack(
+        "bot",
+        "conversations.list(types=public_channel,private_channel)",
+        lambda c: c.conversations_list(types="public_channel,private_channel"),
+        ("channels:read", "groups:read"),
+        ("channels:read", "groups:read", "im:read", "mpim:read"),
+        ("channels:read",),
+        "conversations.list",
+        note="each listed type needs its read scope",
+    ),
+    slack(
+        "bot",
+        "conversations.list(types=im,mpim)",
+        lambda c: c.conversations_list(types="im,mpim"),
+        ("im:read", "mpim:read"),
+        ("im:read", "mpim:read", "channels:read"),
+        ("channels:read",),
+        "conversations.list",
+    ),
+    slack(
+        "user",
+        "conversations.list(types=private_channel)",
+        lambda c: c.conversations_list(types="private_channel"),
+        ("groups:read",),
+        ("groups:read", "channels:read"),
+        ("channels:read",),
+        "conversations.list",
+    ),
+    slack(
+        "bot",
+        "conversations.history",
+        lambda c: c.conversations_history(channel=CHANNEL, limit=100),
+        ("channels:history",),
+        ("channels:history", "groups:history", "im:history", "mpim:history"),
+        ("channels:read",),
+        "conversations.history",
+        note="'Relevant *:history scope' for the conversation's type: a public channel",
+    ),
+    slack(
+        "bot",
+        "conversations.replies",
+        lambda c: c.conversations_replies(channel=CHANNEL, ts="1712345678.000100"),
+        ("channels:history",),
+        ("channels:history", "groups:history"),
+        ("channels:read",),
+        "conversations.replies",
+    ),
+    slack(
+        "bot",
+        "conversations.join",
+        lambda c: c.conversations_join(channel=CHANNEL),
+        ("channels:join",),
+        ("channels:join", "channels:manage"),
+        ("channels:read",),
+        "conversations.join",
+    ),
+    slack(
+        "bot",
+        "conversations.create(public)",
+        lambda c: c.conversations_create(name="incident-2041", is_private=False),
+        ("channels:manage",),
+        ("channels:manage", "groups:write"),
+        ("groups:write",),
+        "conversations.create",
+        note="a public channel needs channels:manage, a private one groups:write",
+    ),
+    slack(
+        "bot",
+        "conversations.create(is_private=true)",
+        lambda c: c.conversations_create(name="incident-2042", is_private=True),
+        ("groups:write",),
+        ("groups:write", "channels:manage"),
+        ("channels:manage",),
+        "conversations.create",
+    ),
+    slack(
+        "bot",
+        "conversations.setTopic",
+        lambda c: c.conversations_setTopic(channel=CHANNEL, topic="On call: Ada"),
+        ("channels:manage",),
+        ("channels:manage", "groups:write"),
+        ("channels:read",),
+        "conversations.setTopic",
+    ),
+    slack(
+        "bot",
+        "conversations.open(one user)",
+        lambda c: c.conversations_open(users="U0123ABCD"),
+        ("im:write",),
+        ("im:write", "mpim:write"),
+        ("chat:write",),
+        "conversations.open",
+        note="a direct message with one user: im:write",
+    ),
+    slack(
+        "bot",
+        "users.list",
+        lambda c: c.users_list(limit=200),
+        ("users:read",),
+        ("users:read", "users:read.email"),
+        ("users.profile:read",),
+        "users.list",
+    ),
+    slack(
+        "bot",
+        "users.info",
+        lambda c: c.users_info(user="U0123ABCD"),
+        ("users:read",),
+        ("users:read", "users:write"),
+        ("channels:read",),
+        "users.info",
+    ),
+    slack(
+        "bot",
+        "users.lookupByEmail",
+        lambda c: c.users_lookupByEmail(email="ada@example.com"),
+        ("users:read.email",),
+        ("users:read.email", "users:write"),
+        ("users:read",),
+        "users.lookupByEmail",
+    ),
+    slack(
+        "bot",
+        "reactions.add",
+        lambda c: c.reactions_add(
+            channel=CHANNEL, timestamp="1712345678.000100", name="white_check_mark"
+        ),
+        ("reactions:write",),
+        ("reactions:write", "reactions:read"),
+        ("reactions:read",),
+        "reactions.add",
+    ),
+    slack(
+        "bot",
+        "files.upload v2 (getUploadURLExternal, upload, completeUploadExternal)",
+        lambda c: c.files_upload_v2(
+            channel=CHANNEL,
+            content="region,total\neu,42\n",
+            filename="report.csv",
+            title="report.csv",
+        ),
+        ("files:write",),
+        ("files:write", "files:read"),
+        ("files:read",),
+        "files.getUploadURLExternal",
+        answers=UPLOAD,
+        note="the bytes go to the upload_url files.getUploadURLExternal returned; files.completeUploadExternal also needs files:write",
+    ),
+    slack(
+        "bot",
+        "files.info",
+        lambda c: c.files_info(file="F07ABCDEF"),
+        ("files:read",),
+        ("files:read", "files:write"),
+        ("channels:history",),
+        "files.info",
+    ),
+    slack(
+        "bot",
+        "pins.add",
+        lambda c: c.pins_add(channel=CHANNEL, timestamp="1712345678.000100"),
+        ("pins:write",),
+        ("pins:write", "pins:read"),
+        ("pins:read",),
+        "pins.add",
+    ),
+    slack(
+        "bot",
+        "team.info",
+        lambda c: c.team_info(),
+        ("team:read",),
+        ("team:read", "users:read"),
+        ("users:read",),
+        "team.info",
+    ),
+    slack(
+        "user",
+        "search.messages",
+        lambda c: c.search_messages(query="incident in:#ops", count=20),
+        ("search:read",),
+        ("search:read", "channels:history"),
+        ("channels:history",),
+        "search.messages",
+        note="search.messages works with user tokens only",
+    ),
+    slack(
+        "user",
+        "reminders.add",
+        lambda c: c.reminders_add(text="Review the deploy", time="in 15 minutes"),
+        ("reminders:write",),
+        ("reminders:write", "reminders:read"),
+        ("reminders:read",),
+        "reminders.add",
+    ),
+    slack(
+        "user",
+        "users.profile.set",
+        lambda c: c.users_profile_set(
+            profile={"status_text": "In a meeting", "status_emoji": ":calendar:"}
+        ),
+        ("users.profile:write",),
+        ("users.profile:write", "users.profile:read"),
+        ("users.profile:read",),
+        "users.profile.set",
+    ),
+)
