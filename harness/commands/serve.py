@@ -101,8 +101,8 @@ class ServeCommand:
             previous = signal.signal(signal.SIGTERM, _stop_on(stopped))
             try:
                 with server:
-                    _print_banner(sandbox, server)
-                    try:
+                    try:  # Ctrl-C may come while the banner is still being written
+                        _print_banner(sandbox, server)
                         while not stopped.wait(0.5):
                             pass
                     except KeyboardInterrupt:

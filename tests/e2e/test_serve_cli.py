@@ -44,6 +44,17 @@ def _banner(process: subprocess.Popen[str]) -> dict[str, str]:
     raise AssertionError(f"the banner ended early: {found}")
 
 
+def test_ctrl_c_while_the_banner_is_written_stops_cleanly() -> None:
+    process = _serve()
+    assert process.stdout is not None
+    process.stdout.readline()  # the server listens: its banner has begun
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert out.splitlines()[-1] == "stopped after 0 call(s): 0 allowed, 0 denied, 0 blocked"
+
+
 def test_serve_prints_urls_and_tokens_answers_any_client_and_stops_on_ctrl_c() -> None:
     process = _serve()
     try:
