@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.errors import InputError
+from harness.errors import InputError, Location
 from harness.importers._source import SourceDocument
 from harness.importers.spec import (
     METHODS,
@@ -25,9 +25,20 @@ from harness.importers.spec import (
     provenance,
     route_path,
 )
+from harness.routing import path_problem
 
 ACCESS = ("read", "write")
 ADMIN_PERMISSIONS = frozenset({"administration", "organization_administration"})
+
+# Paths the data writes as regular expressions, and the templates GitHub documents for them.
+REGEX_PATHS: dict[str, tuple[str, ...]] = {
+    # https://docs.github.com/en/rest/repos/contents#get-a-repository-readme and
+    # #get-a-repository-readme-for-a-directory: `readme` and `readme/{dir}` (dir may be nested)
+    "/repos/{owner}/{repo}/readme(?:/(.*))?": (
+        "/repos/{owner}/{repo}/readme",
+        "/repos/{owner}/{repo}/readme/{+dir}",
+    ),
+}
 
 
 def _scope(permission: str, access: str) -> str:
@@ -97,24 +108,13 @@ def import_github(document: SourceDocument, settings: ImportSettings) -> Importe
         permission, _, access = scope.rpartition(":")
         if access == "write":
             draft.declared_implies[scope] = [_scope(permission, "read")]
-    for (method, raw_path), pairs in sorted(alternatives.items()):
-        path, _ = route_path(raw_path, settings.spanning)
-        writes = [permission for permission, access in pairs if access == "write"]
-        risk = None
-        if not writes:
-            risk = "read"
-        elif all(permission in ADMIN_PERMISSIONS for permission in writes):
-            risk = "admin"
-        draft.operations.append(
-            ImportedOperation(
-                id=path_id(method, raw_path),
-                method=method,
-                path=path,
-                requires=tuple((_scope(p, a),) for p, a in sorted(pairs)),
-                location=where[(method, raw_path)],
-                risk=risk,
-            )
-        )
+    for (method, written_path), pairs in sorted(alternatives.items()):
+        problem = path_problem(written_path)
+        if problem and written_path not in REGEX_PATHS:
+            draft.skip(where[(method, written_path)], f"{method} {written_path}", problem)
+            continue
+        for raw_path in REGEX_PATHS.get(written_path, (written_path,)):
+            _add_operation(draft, method, raw_path, pairs, where[(method, written_path)], settings)
     draft.provenance = provenance(
         settings,
         source=document.name.rsplit("/", 1)[-1],
@@ -122,3 +122,31 @@ def import_github(document: SourceDocument, settings: ImportSettings) -> Importe
         sha256=document.sha256,
     )
     return assemble(draft, document.name)
+
+
+def _add_operation(
+    draft: ServiceDraft,
+    method: str,
+    raw_path: str,
+    pairs: set[tuple[str, str]],
+    location: Location,
+    settings: ImportSettings,
+) -> None:
+    """One operation of `method` on `raw_path`, allowed by any of the (permission, access)."""
+    path, _ = route_path(raw_path, settings.spanning)
+    writes = [permission for permission, access in pairs if access == "write"]
+    risk = None
+    if not writes:
+        risk = "read"
+    elif all(permission in ADMIN_PERMISSIONS for permission in writes):
+        risk = "admin"
+    draft.operations.append(
+        ImportedOperation(
+            id=path_id(method, raw_path),
+            method=method,
+            path=path,
+            requires=tuple((_scope(p, a),) for p, a in sorted(pairs)),
+            location=location,
+            risk=risk,
+        )
+    )
