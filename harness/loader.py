@@ -22,6 +22,7 @@ from harness.loading.flows import FlowSection
 from harness.loading.policy import PolicySection
 from harness.loading.services import ServiceSection
 from harness.model import Settings, Workspace
+from harness.permission_models import check_binding_models
 from harness.validation import validate
 from harness.yamlsource import YamlDocument
 
@@ -139,7 +140,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         policy = self._policy(documents, services)
         if self.errors:
             raise InputErrors(self.errors)
-        return Workspace(
+        workspace = Workspace(
             root=str(self.root),
             settings=self.settings,
             services=tuple(sorted(services.values(), key=lambda s: s.name)),
@@ -149,4 +150,9 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
             flows=tuple(sorted(flows, key=lambda f: (f.connector, f.name))),
             waivers=tuple(waivers),
             policy=policy,
+            model_views=tuple(self._model_views),
         )
+        errors = check_binding_models(workspace)
+        if errors:
+            raise InputErrors(errors)
+        return workspace
