@@ -22,6 +22,7 @@ from harness.loading.flows import FlowSection
 from harness.loading.policy import PolicySection
 from harness.loading.services import ServiceSection
 from harness.model import Settings, Workspace
+from harness.pack_loading import with_packs
 from harness.permission_models import check_binding_models
 from harness.validation import validate
 from harness.yamlsource import YamlDocument
@@ -98,7 +99,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
     def load(self) -> Workspace:
         service_files = _yaml_files(self.root, self.settings.mocks)
         policy_files = _yaml_files(self.root, self.settings.scenarios)
-        if not service_files and not policy_files:
+        if not service_files and not policy_files and not self.settings.packs:
             raise InputError(
                 Location(str(self.root)),
                 "no workspace files found",
@@ -129,6 +130,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         self, service_documents: list[YamlDocument], documents: list[YamlDocument]
     ) -> Workspace:
         """The model from parsed documents; raise InputErrors listing every problem."""
+        service_documents = with_packs(self.settings, service_documents, self.errors)
         services = self._services(service_documents)
         connectors = self._connectors(documents, services)
         roles = self._roles(documents, services)

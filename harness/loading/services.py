@@ -17,6 +17,7 @@ from harness.model import (
     Service,
 )
 from harness.operation_requirements import read_operation_requirements
+from harness.pack_loading import pack_of
 from harness.permission_models import ModelSpec, read_models, service_views
 from harness.routing import malformed_params, path_problem, template_params
 from harness.scopes import Requirement, ScopeUniverse
@@ -129,6 +130,7 @@ class ServiceSection(LoaderBase):
             routing=routing,
             upload_sessions=read_upload_sessions(data),
             version=str(data.get("version", "")),
+            pack=pack_of(doc),
         )
         views = service_views(base, models, operations)
         self._model_views.extend(views[1:])

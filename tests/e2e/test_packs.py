@@ -12,11 +12,11 @@ import yaml
 from workspaces import build, policy
 
 from harness.engine import run_check
-from harness.importers.packs import PACKS, VENDOR, render_pack
-from harness.yamlsource import DEFAULT_MAX_FILE_BYTES
+from harness.importers.packs import PACKS, VENDOR, generate, render_pack
+from harness.pack_catalog import INDEX, MAX_PACK_BYTES, bundled_packs
 
 ROOT = Path(__file__).resolve().parents[2]
-MOCKS = ROOT / "mocks"
+MOCKS = ROOT / "harness" / "packs"
 G = "https://www.googleapis.com/auth/"
 SHEET = "/v4/spreadsheets/S1"
 
@@ -27,15 +27,22 @@ RunCli = Any  # the run_cli fixture of conftest.py
 @pytest.mark.parametrize("recipe", PACKS, ids=lambda recipe: recipe.file)
 def test_committed_packs_are_what_make_packs_generates(recipe: Any) -> None:
     committed = (MOCKS / recipe.file).read_text("utf-8")
-    assert committed == render_pack(recipe), f"mocks/{recipe.file} is stale: run `make packs`"
+    assert committed == render_pack(recipe), f"harness/packs/{recipe.file} is stale: make packs"
+
+
+@pytest.mark.skipif(not VENDOR.is_dir(), reason=f"vendor data directory {VENDOR} is absent")
+def test_the_pack_index_is_what_make_packs_generates() -> None:
+    assert (MOCKS / INDEX).read_text("utf-8") == generate()[INDEX]
 
 
 @pytest.mark.parametrize("recipe", PACKS, ids=lambda recipe: recipe.file)
-def test_packs_fit_the_default_file_limit_and_say_where_they_came_from(recipe: Any) -> None:
+def test_packs_fit_their_file_limit_and_say_where_they_came_from(recipe: Any) -> None:
     path = MOCKS / recipe.file
-    assert path.stat().st_size < DEFAULT_MAX_FILE_BYTES
+    assert path.stat().st_size < MAX_PACK_BYTES
     data = yaml.safe_load(path.read_text("utf-8"))
     assert {"source", "format", "date", "sha256"} <= set(data["provenance"])
+    (info,) = [pack for pack in bundled_packs() if pack.file == recipe.file]
+    assert data["version"] == info.version
 
 
 def _suggested(pack: str, host: str, grants: list[str], calls: list[tuple[str, str]]) -> Any:
