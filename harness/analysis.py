@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from harness.cover import EXACT, GREEDY, BreadthMeter, Cover, Demand, minimum_breadth_cover
+from harness.cover import (
+    EXACT,
+    GREEDY,
+    BreadthMeter,
+    Cover,
+    Demand,
+    minimum_breadth_cover,
+    preferred,
+)
 from harness.findings import (
     CREDENTIAL,
     CROSS_REGION,
@@ -289,8 +297,8 @@ class _ServiceCheck:
         kept_cover = minimum_breadth_cover(self.meter, self.allowed, self.granted)
         kept = kept_cover.grants
         every_call = [*self.allowed, *self.denied]
-        suggested_cover = minimum_breadth_cover(self.meter, every_call, self.universe)
-        suggested = narrow(self.meter, suggested_cover.grants, every_call)
+        suggested_cover = minimum_breadth_cover(self.meter, preferred(every_call), self.universe)
+        suggested = narrow(self.meter, suggested_cover.grants, preferred(every_call))
         findings = [
             *self._missing(kept),
             *self._excessive(kept),
@@ -338,8 +346,9 @@ class _ServiceCheck:
     def _missing(self, kept: tuple[Grant, ...]) -> list[Finding]:
         if not self.denied:
             return []
-        additions = minimum_breadth_cover(self.meter, self.denied, self.universe, fixed=kept)
-        added = narrow(self.meter, additions.grants, list(self.denied), fixed=kept)
+        wanted = preferred(self.denied)
+        additions = minimum_breadth_cover(self.meter, wanted, self.universe, fixed=kept)
+        added = narrow(self.meter, additions.grants, wanted, fixed=kept)
         by_operation: dict[Operation, list[Decision]] = {}
         for demand, decisions in sorted(self.denied.items(), key=lambda item: item[0].sort_key()):
             by_operation.setdefault(demand.operation, []).extend(decisions)
@@ -398,10 +407,14 @@ class _ServiceCheck:
         current = self.meter.breadth(kept)
         for grant in kept:
             rest = tuple(g for g in kept if g != grant)
-            alternative = minimum_breadth_cover(self.meter, self.allowed, self.universe, fixed=rest)
+            alternative = minimum_breadth_cover(
+                self.meter, preferred(self.allowed), self.universe, fixed=rest
+            )
             replacement: tuple[Grant, ...] = ()
             if alternative.breadth < current and not alternative.unsatisfiable:
-                replacement = narrow(self.meter, alternative.grants, self.allowed, fixed=rest)
+                replacement = narrow(
+                    self.meter, alternative.grants, preferred(self.allowed), fixed=rest
+                )
                 why = (
                     f"breadth {self.meter.breadth([grant])}; "
                     f"{', '.join(map(str, replacement))} (breadth {self.meter.breadth(replacement)}) "

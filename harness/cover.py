@@ -41,6 +41,15 @@ class Demand:
         """What this call needs."""
         return self.requirement or self.operation.requires
 
+    def preferring(self) -> Demand:
+        """The demand for what to suggest: only the alternatives the vendor calls least
+        privileged, where it says (Graph's `least=`); the demand itself otherwise."""
+        least = self.operation.least
+        if not least or self.needs is not self.operation.requires:
+            return self
+        kept = tuple(alternative for alternative in self.needs.any_of if alternative in least)
+        return Demand(self.operation, self.resources, Requirement(kept)) if kept else self
+
     @property
     def resource_map(self) -> dict[str, str]:
         return dict(self.resources)
@@ -52,6 +61,11 @@ class Demand:
             self.resources,
             self.needs.to_data(),
         )
+
+
+def preferred(demands: Iterable[Demand]) -> list[Demand]:
+    """The demands as the suggestion sees them (see `Demand.preferring`)."""
+    return [demand.preferring() for demand in demands]
 
 
 @dataclass(frozen=True, slots=True)

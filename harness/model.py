@@ -47,6 +47,7 @@ class Operation:
     # `requires` then lists every alternative any call may need, for display only.
     conditional: ConditionalRequirement | None = None
     creates: CreatesRule | None = None  # the resource an allowed call creates, for later calls
+    least: tuple[frozenset[str], ...] = ()  # alternatives the vendor calls least privileged
 
     @property
     def weight(self) -> int:

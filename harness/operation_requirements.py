@@ -39,6 +39,7 @@ Fail = Callable[[PathKey, str, str], None]
 class ModelRequirement:
     requires: Requirement  # the plain requirement, or every alternative of a conditional one
     conditional: ConditionalRequirement | None
+    least: tuple[frozenset[str], ...] = ()  # the alternatives the vendor calls least privileged
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,9 @@ def read_operation_requirements(
     creates = parse_creates(data["creates"], arguments, failing) if "creates" in data else None
     if failed:
         return None
+    least_data: dict[str, Any] = dict(data.get("least_in") or {})
+    if "least" in data:
+        least_data = {model.name: data["least"] for model in models}
     by_model = []
     for model in models:
         if model.name in own:
@@ -115,8 +119,34 @@ def read_operation_requirements(
             expression = specialise(shared, model.declared) if model.name else shared
         else:
             expression = None
-        by_model.append((model.name, _compile(expression, arguments)))
+        compiled = _compile(expression, arguments)
+        if model.name in least_data:
+            where = ("least_in", model.name) if "least_in" in data else ("least",)
+            least = _least(least_data[model.name], compiled, where, failing)
+            compiled = ModelRequirement(compiled.requires, compiled.conditional, least)
+        by_model.append((model.name, compiled))
+    if failed:
+        return None
     return OperationRequirements(tuple(by_model), creates)
+
+
+def _least(
+    written: list[Any], compiled: ModelRequirement, where: PathKey, fail: Fail
+) -> tuple[frozenset[str], ...]:
+    """The least privileged alternatives, each one of the requirement's own."""
+    found = []
+    for index, item in enumerate(written):
+        alternative = frozenset([item] if isinstance(item, str) else item)
+        if compiled.conditional is not None or alternative not in compiled.requires.any_of:
+            fail(
+                (*where, index),
+                f"`{' and '.join(sorted(alternative))}` is not an alternative of the "
+                "operation's requirement",
+                f"alternatives: {compiled.requires}",
+            )
+            continue
+        found.append(alternative)
+    return tuple(found)
 
 
 def _compile(expression: Expression | None, arguments: Mapping[str, Any]) -> ModelRequirement:

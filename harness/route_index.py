@@ -25,16 +25,18 @@ from harness.model import Operation, Service
 _PARAM = re.compile(r"\{(\+?)([A-Za-z_][A-Za-z0-9_]*)\}")
 _KEY_SEGMENT = re.compile(r"^([^()/]+)\(('?)([^()=,']*)\2\)$")
 
-SortKey = tuple[int, int, int, int, str]
+SortKey = tuple[int, int, int, int, str]  # see order_key
 FEW_TEMPLATES = 48  # per method: up to this many, a list of regexes beats the segment tree
 
 
 def order_key(operation: Operation) -> SortKey:
-    """Literal templates first; then fewer spanning parameters, fewer parameters, longer."""
+    """Literal templates first; then fewer spanning parameters, more literal text (so that
+    `root:/{+path}:/content` wins over `root:/{+path}`), fewer parameters, the id."""
     path = operation.path
     params = _PARAM.findall(path)
     spanning = sum(1 for plus, _ in params if plus)
-    return (1 if params else 0, spanning, len(params), -len(path), operation.id)
+    literal = len(_PARAM.sub("", path))
+    return (1 if params else 0, spanning, -literal, len(params), operation.id)
 
 
 @dataclass(slots=True)
@@ -96,7 +98,7 @@ class RouteIndex:
         )
         self.key_segments = options.key_segments
         self.aliases = options.aliases
-        self.rewrites = bool(self.base_paths or self.key_segments)
+        self.rewrites = bool(self.base_paths)
         self._literal: dict[tuple[str, str], Operation] = {}
         self._root = _Node()
         self._spanning: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
@@ -167,16 +169,18 @@ class RouteIndex:
                     break
             else:
                 return None
-        if self.key_segments and "(" in path:
-            parts = []
-            for segment in path.split("/"):
-                key = _KEY_SEGMENT.match(segment)
-                if key and "=" not in segment:
-                    parts.extend([key[1], key[3]])
-                else:
-                    parts.append(segment)
-            path = "/".join(parts)
         return path
+
+    def _split_keys(self, path: str) -> str:
+        """`/users('x')/messages` -> `/users/x/messages` (OData key segments)."""
+        parts = []
+        for segment in path.split("/"):
+            key = _KEY_SEGMENT.match(segment)
+            if key and "=" not in segment:
+                parts.extend([key[1], key[3]])
+            else:
+                parts.append(segment)
+        return "/".join(parts)
 
     def match(self, method: str, path: str) -> Match | None:
         """The best operation for `method` and the (normalised) path, or None."""
@@ -194,6 +198,11 @@ class RouteIndex:
             found = None
         else:
             found = self._match(method, path)
+        if found is None and self.key_segments and "(" in path:
+            split = self._split_keys(path)
+            if split != path:
+                found = self._match(method, split)
+                path = split
         if found is None and self.aliases:
             return self._match_alias(method, path)
         return found

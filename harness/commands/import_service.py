@@ -14,11 +14,12 @@ from harness.errors import HarnessError
 from harness.importers._source import read_document
 from harness.importers.discovery import import_discovery, packaged_source
 from harness.importers.github import import_github
+from harness.importers.msgraph import import_msgraph
 from harness.importers.openapi import import_openapi
 from harness.importers.spec import ImportedService, ImportSettings, render_service
 from harness.loader import workspace_from_data
 
-FORMATS = ("openapi", "discovery", "github")
+FORMATS = ("openapi", "discovery", "github", "msgraph")
 
 
 def import_service(
@@ -36,6 +37,8 @@ def import_service(
         raise HarnessError("--context is only for `discovery` imports")
     if format == "github":
         return import_github(document, settings)
+    if format == "msgraph":
+        return import_msgraph(document, settings)
     return import_openapi(document, settings)
 
 
@@ -46,7 +49,10 @@ def check_loads(service: ImportedService, text: str) -> None:
 
 class ImportServiceCommand:
     name = "import-service"
-    help = "write a service spec (mocks/ format) from OpenAPI, Discovery or GitHub permission data"
+    help = (
+        "write a service spec (mocks/ format) from OpenAPI, Discovery, GitHub or Microsoft "
+        "Graph permission data"
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("format", choices=FORMATS, help="the kind of vendor document")

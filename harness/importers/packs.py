@@ -27,6 +27,7 @@ from harness.errors import HarnessError, InputError
 from harness.importers._source import read_document
 from harness.importers.discovery import import_discovery, packaged_documents, packaged_source
 from harness.importers.github import import_github
+from harness.importers.msgraph import import_msgraph
 from harness.importers.openapi import import_openapi
 from harness.importers.spec import ImportedService, ImportSettings, render_service
 from harness.pack_catalog import INDEX, PackInfo
@@ -94,6 +95,16 @@ PACKS: tuple[PackRecipe, ...] = (
         ),
     ),
     PackRecipe(
+        "msgraph.yaml",
+        "msgraph",
+        "msgraph_permissions.json",
+        ImportSettings(
+            source="microsoftgraph/microsoft-graph-devx-content: permissions/new/permissions.json",
+            commit="6cbd6bb",
+            date="2026-08-07",
+        ),
+    ),
+    PackRecipe(
         "google-sheets.yaml",
         "discovery",
         "sheets.v4.json",
@@ -145,6 +156,8 @@ def build_pack(recipe: PackRecipe, vendor: Path = VENDOR) -> ImportedService:
     document = read_document(vendor / recipe.document, name=f"vendor/{recipe.document}")
     if recipe.format == "github":
         return import_github(document, recipe.settings)
+    if recipe.format == "msgraph":
+        return import_msgraph(document, recipe.settings)
     return import_openapi(document, recipe.settings)
 
 

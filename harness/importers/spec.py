@@ -39,6 +39,8 @@ class ImportedOperation:
     requires: Alternatives  # any-of alternatives, each all-of; () is public
     location: Location
     risk: str | None = None  # None: inferred from the method and the scopes
+    requires_in: tuple[tuple[str, Alternatives], ...] = ()  # per permission model, when set
+    least_in: tuple[tuple[str, Alternatives], ...] = ()  # the vendor's least privileged ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +69,25 @@ class ImportedService:
     skipped: tuple[Skipped, ...] = ()
     notes: tuple[str, ...] = ()
     token_params: tuple[str, ...] | None = None  # None: the default (access_token)
+    # permission models: (name, description, ((scope, entry), ...)); then `scopes` is unused
+    models: tuple[tuple[str, str, tuple[tuple[str, dict[str, Any]], ...]], ...] = ()
+    routing: tuple[tuple[str, Any], ...] = ()
 
     def to_data(self) -> dict[str, Any]:
         """The spec as plain data, in the order it is written."""
+        if self.models:
+            return {
+                "service": self.name,
+                "title": self.title,
+                "provenance": dict(self.provenance),
+                "hosts": list(self.hosts),
+                **({"routing": dict(self.routing)} if self.routing else {}),
+                "models": {
+                    name: {"description": description, "scopes": dict(scopes)}
+                    for name, description, scopes in self.models
+                },
+                "operations": [_operation_data(op) for op in self.operations],
+            }
         implies = dict(self.implies)
         scopes: dict[str, Any] = {}
         for name, description in self.scopes:
@@ -91,26 +109,36 @@ class ImportedService:
         }
 
 
+def requirement_data(requires: Alternatives) -> Any:
+    """Alternatives in the spec's YAML form."""
+    if not requires:
+        return "none"
+    if requires == ANY_CREDENTIAL:
+        return "authenticated"
+    if len(requires) == 1 and len(requires[0]) == 1:
+        return requires[0][0]
+    if len(requires) == 1:
+        return {"all_of": list(requires[0])}
+    return {"any_of": [alt[0] if len(alt) == 1 else list(alt) for alt in requires]}
+
+
 def _operation_data(operation: ImportedOperation) -> dict[str, Any]:
-    requires: Any
-    if not operation.requires:
-        requires = "none"
-    elif operation.requires == ANY_CREDENTIAL:
-        requires = "authenticated"
-    elif len(operation.requires) == 1 and len(operation.requires[0]) == 1:
-        requires = operation.requires[0][0]
-    elif len(operation.requires) == 1:
-        requires = {"all_of": list(operation.requires[0])}
-    else:
-        requires = {
-            "any_of": [alt[0] if len(alt) == 1 else list(alt) for alt in operation.requires]
-        }
     data: dict[str, Any] = {
         "id": operation.id,
         "method": operation.method,
         "path": operation.path,
-        "requires": requires,
     }
+    if operation.requires_in:
+        data["requires_in"] = {
+            model: requirement_data(requires) for model, requires in operation.requires_in
+        }
+    else:
+        data["requires"] = requirement_data(operation.requires)
+    if operation.least_in:
+        data["least_in"] = {
+            model: [alt[0] if len(alt) == 1 else list(alt) for alt in alternatives]
+            for model, alternatives in operation.least_in
+        }
     if operation.risk is not None and operation.risk != METHOD_RISK.get(operation.method, "write"):
         data["risk"] = operation.risk
     return data
@@ -390,8 +418,13 @@ def render_service(
     if command:
         lines.append(f"# Regenerate with: {command}")
     lines.append(
-        f"# {len(data['operations'])} operations, {_scope_count(data)} scopes; "
-        "`implies` lists the scopes each one is strictly broader than (inferred from the data)."
+        f"# {len(data['operations'])} operations, {_scope_count(data)} scopes"
+        + (
+            "; `implies` lists the scopes each one is strictly broader than (inferred from "
+            "the data)."
+            if service.implies
+            else "."
+        )
     )
     if overlay_name:
         lines.append(

@@ -280,9 +280,15 @@ class ServiceSection(LoaderBase):
             methods=methods[1:],
             conditional=default.conditional,
             creates=requirements.creates,
+            least=default.least,
         )
         per_model = {
-            model: replace(operation, requires=found.requires, conditional=found.conditional)
+            model: replace(
+                operation,
+                requires=found.requires,
+                conditional=found.conditional,
+                least=found.least,
+            )
             for model, found in requirements.by_model[1:]
         }
         return operation, per_model
