@@ -11,6 +11,7 @@ argument may be sent comma-separated (`types=public_channel,im`), repeated
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ class Argument:
     is_list: bool = False
     values: tuple[str, ...] = ()  # the values the vendor accepts (empty: any)
     resource: str = ""  # the kind of resource the value names (`file`), for class tests
+    template: str = ""  # a path argument made of several parameters: `{owner}/{repo}`
 
     def describe(self) -> str:
         where = {"any": "the query or the body"}.get(self.source, self.source)
@@ -83,6 +85,9 @@ class CallArguments:
         """The values sent for `argument` (a list, one item per occurrence), or None if absent."""
         source, name = argument.source, argument.name
         if source == "path":
+            if argument.template:
+                filled = _fill(argument.template, self._path)
+                return None if filled is None else [filled]
             value = self._path.get(name)
             return None if value is None else [value]
         if source == "header":
@@ -126,6 +131,29 @@ class CallArguments:
         if not distinct:
             return None
         return distinct if argument.is_list else distinct[:1]
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _fill(template: str, params: Mapping[str, str]) -> str | None:
+    """`{owner}/{repo}` with the call's path parameters (None when one is missing)."""
+    missing = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal missing
+        found = params.get(match[1])
+        if found is None:
+            missing = True
+            return ""
+        return found
+
+    filled = _PLACEHOLDER.sub(value, template)
+    return None if missing else filled
+
+
+def template_names(template: str) -> tuple[str, ...]:
+    return tuple(_PLACEHOLDER.findall(template))
 
 
 def _text(value: Any) -> str:

@@ -47,7 +47,7 @@ def effective_requirement(
         return Effective(operation.requires)
 
     def classes(argument: Argument, value: str) -> frozenset[str]:
-        return state.classes(service.name, argument.resource, value, flow)
+        return state.classes(argument.resource, value, flow)
 
     found = evaluate(conditional, call_arguments(params, query, request), classes)
     if found.invalid:
@@ -136,5 +136,5 @@ def after_call(
                 if session is not None
                 else assigned_classes(rule, call_arguments(params, query, request))
             )
-            state.record_created(service.name, rule.resource, str(identifier), classes)
+            state.record_created(rule.resource, str(identifier), classes)
     return response

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.arguments import Argument
+from harness.arguments import Argument, template_names
 from harness.conditions import (
     MAX_ALTERNATIVES,
     AllOf,
@@ -65,7 +65,20 @@ def parse_arguments(
     result: dict[str, Argument] = {}
     for name, spec in data.items():
         source = spec.get("in", "query")
-        if source == "path" and name not in path_params:
+        template = str(spec.get("template", ""))
+        if template:
+            missing = [part for part in template_names(template) if part not in path_params]
+            if source != "path" or missing or not template_names(template):
+                fail(
+                    ("arguments", name, "template"),
+                    f"argument `{name}` is made of path parameters the path does not have"
+                    if missing
+                    else f"argument `{name}`: a template needs `in: path` and `{{parameters}}`",
+                    f"path parameters here: {', '.join(path_params) or 'none'}; e.g. "
+                    '`{in: path, template: "{owner}/{repo}"}`',
+                )
+                continue
+        elif source == "path" and name not in path_params:
             fail(
                 ("arguments", name, "in"),
                 f"argument `{name}` is read from the path, but the path has no `{{{name}}}`",
@@ -101,6 +114,7 @@ def parse_arguments(
             is_list=is_list,
             values=values,
             resource=str(spec.get("resource", "")),
+            template=template,
         )
     return result
 

@@ -290,9 +290,10 @@ class Flow:
     variables: tuple[tuple[str, Any], ...]
     steps: tuple[Step, ...]
     location: Location
-    # resources the app was given before the flow runs (a file opened with it): (service,
-    # kind, id); requirements that reach only such resources (Drive's drive.file) see them
-    given: tuple[tuple[str, str, str], ...] = ()
+    # what the flow's pre-existing resources are to the app: (service, kind, id, class), class
+    # `given` (a file opened with the app: Drive's drive.file reaches it) or another the
+    # vendor distinguishes (a `public` GitHub repository: public_repo reaches it)
+    given: tuple[tuple[str, str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

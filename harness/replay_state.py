@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from harness.conditions import CREATED, GIVEN
+from harness.conditions import CREATED
 from harness.model import Flow, Operation, Service
 from harness.scopes import Requirement
 
@@ -43,30 +43,35 @@ class ReplayState:
     """Resources and upload sessions of the current replay."""
 
     def __init__(self, flows: Iterable[Flow]) -> None:
-        self._given: dict[str, frozenset[tuple[str, str, str]]] = {
-            flow.name: frozenset(flow.given) for flow in flows if flow.given
-        }
+        # flow -> (kind, id) -> the classes its `given:` says the resource has
+        self._given: dict[str, dict[tuple[str, str], frozenset[str]]] = {}
+        for flow in flows:
+            for _, kind, identifier, name in flow.given:
+                found = self._given.setdefault(flow.name, {})
+                found[(kind, identifier)] = found.get((kind, identifier), frozenset()) | {name}
         self.reset()
 
     def reset(self) -> None:
-        self._created: dict[tuple[str, str, str], frozenset[str]] = {}
+        self._created: dict[tuple[str, str], frozenset[str]] = {}
         self._sessions: dict[tuple[str, str], UploadSession] = {}
         self._next_session = 0
 
-    def classes(self, service: str, kind: str, identifier: str, flow: str) -> frozenset[str]:
-        """The classes of a resource: created (and how), given, or none (pre-existing)."""
-        key = (service, kind, identifier)
+    def classes(self, kind: str, identifier: str, flow: str) -> frozenset[str]:
+        """The classes of a resource: created (and how), given, or none (pre-existing).
+
+        Resources are known by kind, whatever service named them: a Drive `file` created
+        through the Drive API is the `file` a Sheets call addresses."""
+        key = (kind, identifier)
         found = self._created.get(key, frozenset())
-        if key in self._given.get(flow, frozenset()):
-            found = found | {GIVEN}
+        given = self._given.get(flow)
+        if given is not None and key in given:
+            found = found | given[key]
         return found
 
-    def record_created(
-        self, service: str, kind: str, identifier: str, classes: frozenset[str]
-    ) -> None:
+    def record_created(self, kind: str, identifier: str, classes: frozenset[str]) -> None:
         if len(self._created) >= MAX_RESOURCES:
             self._created.pop(next(iter(self._created)))
-        self._created[(service, kind, identifier)] = classes | {CREATED}
+        self._created[(kind, identifier)] = classes | {CREATED}
 
     def open_session(self, session_id: str, session: UploadSession) -> None:
         if len(self._sessions) >= MAX_SESSIONS:

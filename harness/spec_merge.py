@@ -6,8 +6,8 @@ The patch wins, entry by entry:
 - `scopes` (and each model's `scopes`): a scope the patch names is added, or its keys
   replace those of the base's entry (`legacy:`, `implies:`, `description:` ...);
 - `operations`: an operation whose `id` the base has gets the patch's keys (its
-  `requires`, `method`, `arguments` ...); a new id is added (it needs `method`,
-  `path` and a requirement);
+  `requires`, `method`, `arguments` ...; `requires_in` and `least_in` model by model);
+  a new id is added (it needs `method`, `path` and a requirement);
 - `value_maps`: a map the patch names replaces the base's;
 - any other key (`hosts`, `title`, `routing`, `token_params` ...) replaces the base's.
 
@@ -72,7 +72,14 @@ def merge_spec(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, A
                     by_id[op.get("id")] = len(operations)
                     operations.append(dict(op))
                 else:
-                    operations[position] = {**operations[position], **op}
+                    current = operations[position]
+                    merged_op = {**current, **op}
+                    for per_model in ("requires_in", "least_in"):
+                        if isinstance(op.get(per_model), Mapping) and isinstance(
+                            current.get(per_model), Mapping
+                        ):
+                            merged_op[per_model] = {**current[per_model], **op[per_model]}
+                    operations[position] = merged_op
             merged["operations"] = operations
         else:
             merged[key] = value

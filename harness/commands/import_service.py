@@ -110,6 +110,15 @@ class ImportServiceCommand:
             help="a query or form parameter the API accepts the token in, instead of the "
             "Authorization header (repeat; default: access_token, as RFC 6750)",
         )
+        parser.add_argument(
+            "--also-method",
+            action="append",
+            default=[],
+            metavar="METHOD",
+            choices=("GET", "POST", "PUT", "PATCH", "DELETE"),
+            help="every operation also answers this HTTP method (RPC-style APIs such as Slack's, "
+            "whose every method accepts GET and POST; repeat)",
+        )
         parser.add_argument("--source", help="provenance: where the document came from")
         parser.add_argument("--version", dest="source_version", help="provenance: its version")
         parser.add_argument("--commit", help="provenance: the commit it was taken from")
@@ -134,6 +143,7 @@ class ImportServiceCommand:
             exclude_scopes=tuple(args.exclude_scope),
             spanning=tuple(args.spanning_param),
             token_params=tuple(args.token_param) if args.token_param else None,
+            extra_methods=tuple(args.also_method),
         )
         service = import_service(
             args.format, Path(args.file), settings, tuple(Path(p) for p in args.context)

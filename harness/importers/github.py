@@ -60,6 +60,7 @@ def import_github(document: SourceDocument, settings: ImportSettings) -> Importe
         hosts=list(settings.hosts or ["api.github.com"]),
         exclude=settings.exclude_scopes,
         token_params=settings.token_params,
+        extra_methods=settings.extra_methods,
     )
     alternatives: dict[tuple[str, str], set[tuple[str, str]]] = {}
     where: dict[tuple[str, str], Any] = {}

@@ -75,6 +75,8 @@ PACKS: tuple[PackRecipe, ...] = (
             scopes="any-of",
             operation_ids="path",
             token_params=("token",),  # Slack takes the token as a `token` argument too
+            # every method takes GET or POST (form-encoded or JSON): https://api.slack.com/web
+            extra_methods=("GET", "POST"),
             source="slackapi/slack-api-specs: web-api/slack_web_openapi_v2_without_examples.json",
             commit="bc08db4",
             date="2021-09-03",

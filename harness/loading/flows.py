@@ -72,11 +72,12 @@ class FlowSection(LoaderBase):
         self,
         doc: YamlDocument,
         base: tuple[str | int, ...],
-        data: dict[str, dict[str, list[str]]],
+        data: dict[str, dict[str, Any]],
         services: dict[str, Service],
-    ) -> tuple[tuple[str, str, str], ...]:
-        """`given: {service: {kind: [id, ...]}}`: resources the app was given before the flow."""
-        found: list[tuple[str, str, str]] = []
+    ) -> tuple[tuple[str, str, str, str], ...]:
+        """`given: {service: {kind: [id, ...] | {class: [id, ...]}}}`: what the resources the
+        flow starts with are to the app (a list: given to it)."""
+        found: list[tuple[str, str, str, str]] = []
         for service_name, kinds in data.items():
             service = services.get(service_name)
             if service is None:
@@ -96,7 +97,12 @@ class FlowSection(LoaderBase):
                         f"kinds named by its arguments: {', '.join(sorted(declared)) or 'none'}",
                     )
                     continue
-                found.extend((service_name, kind, str(identifier)) for identifier in identifiers)
+                by_class = identifiers if isinstance(identifiers, dict) else {"given": identifiers}
+                found.extend(
+                    (service_name, kind, str(identifier), name)
+                    for name, listed in by_class.items()
+                    for identifier in listed
+                )
         return tuple(sorted(set(found)))
 
     def _sidecar(
