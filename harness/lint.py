@@ -17,7 +17,8 @@ from typing import Any
 
 from harness.errors import InputError, Location
 from harness.model import Binding, GrantSource, Workspace
-from harness.scopes import is_pattern
+from harness.permission_models import service_for
+from harness.scopes import ScopeUniverse, is_pattern
 from harness.secrets import KNOWN_FORMATS, find_secrets, mask
 from harness.units import format_duration
 from harness.yamlsource import parse_yaml
@@ -112,6 +113,14 @@ RULES: tuple[Rule, ...] = (
         "a prod binding whose connector has no flow, so nothing proves its least privilege",
         "record a flow for the connector, or remove the binding",
     ),
+    Rule(
+        "CH109",
+        "legacy-scope",
+        WARNING,
+        "a binding holds a scope its service marks as legacy (Slack's pre-granular "
+        "`chat:write:bot`), which the vendor has replaced",
+        "grant the current scope the warning names instead",
+    ),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 UNDISABLEABLE = frozenset({"CH100"})
@@ -175,6 +184,7 @@ def lint_workspace(workspace: Workspace, root: Path, today: date) -> tuple[LintF
         *_duties(workspace),
         *_secrets(texts),
         *_untested(workspace),
+        *_legacy(workspace),
     ]
 
     def disabled(finding: LintFinding) -> bool:
@@ -341,14 +351,17 @@ def _parse_disable(line: str, where: Location) -> tuple[Disable | None, LintFind
 
 def _wildcard_grants(workspace: Workspace) -> Iterator[LintFinding]:
     holders: dict[GrantSource, set[str]] = {}
+    universes: dict[GrantSource, ScopeUniverse] = {}
     for binding in workspace.bindings:
         connector = workspace.connector(binding.connector)
         if connector.kind not in SYSTEM_ACCOUNT_KINDS:
             continue
         for source in workspace.binding_grants(binding):
             holders.setdefault(source, set()).add(f"{binding.name} ({connector.kind})")
+            view = service_for(workspace, binding.connector, source.service)
+            universes.setdefault(source, view.universe)  # the model the grant is held in
     for source, bindings in holders.items():
-        universe = workspace.service(source.service).universe
+        universe = universes[source]
         scope = source.grant.scope
         everything = set(universe.names)
         if is_pattern(scope):
@@ -441,6 +454,28 @@ def _untested(workspace: Workspace) -> Iterator[LintFinding]:
                 f"`{binding.connector}` has none, so nothing shows its roles are least privilege",
                 f"record a flow with `connector: {binding.connector}`, or remove the binding",
             )
+
+
+# -- CH109 legacy scopes -------------------------------------------------------------------
+
+
+def _legacy(workspace: Workspace) -> Iterator[LintFinding]:
+    holders: dict[tuple[GrantSource, str], list[str]] = {}
+    for binding in workspace.bindings:
+        for source in workspace.binding_grants(binding):
+            view = service_for(workspace, binding.connector, source.service)
+            current = dict(view.legacy).get(source.grant.scope)
+            if current:
+                holders.setdefault((source, current), []).append(binding.name)
+    for (source, current), bindings in holders.items():
+        narrowed = "@" + str(source.grant).split("@", 1)[1] if source.grant.narrowing else ""
+        yield _finding(
+            "CH109",
+            source.location,
+            f"`{source.grant}` in role `{source.role}` is a legacy {source.service} scope, "
+            f"replaced by `{current}`; held by {', '.join(sorted(bindings))}",
+            f"grant `{current}{narrowed}` instead of `{source.grant}`",
+        )
 
 
 # -- CH104 owners ---------------------------------------------------------------------------

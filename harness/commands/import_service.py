@@ -111,6 +111,12 @@ class ImportServiceCommand:
             "Authorization header (repeat; default: access_token, as RFC 6750)",
         )
         parser.add_argument(
+            "--oauth-model",
+            action="store_true",
+            help="github: also write the classic OAuth App scopes (repo, admin:org, ...) as "
+            "permission model `oauth`, beside the app permissions (model `app`)",
+        )
+        parser.add_argument(
             "--also-method",
             action="append",
             default=[],
@@ -144,6 +150,7 @@ class ImportServiceCommand:
             spanning=tuple(args.spanning_param),
             token_params=tuple(args.token_param) if args.token_param else None,
             extra_methods=tuple(args.also_method),
+            oauth_model=args.oauth_model,
         )
         service = import_service(
             args.format, Path(args.file), settings, tuple(Path(p) for p in args.context)

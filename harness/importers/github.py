@@ -10,10 +10,12 @@ the union of both. Scopes are spelled `PERMISSION:ACCESS`; `write` implies
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from harness.errors import InputError, Location
 from harness.importers._source import SourceDocument
+from harness.importers.github_oauth import SCOPES_PAGE, oauth_requirement, oauth_scopes
 from harness.importers.spec import (
     METHODS,
     ImportedOperation,
@@ -122,7 +124,74 @@ def import_github(document: SourceDocument, settings: ImportSettings) -> Importe
         format="GitHub app permissions",
         sha256=document.sha256,
     )
-    return assemble(draft, document.name)
+    service = assemble(draft, document.name)
+    return with_oauth_model(service, alternatives) if settings.oauth_model else service
+
+
+def with_oauth_model(
+    service: ImportedService, alternatives: dict[tuple[str, str], set[tuple[str, str]]]
+) -> ImportedService:
+    """The service with two models: `app` (the data's permissions) and `oauth` (classic OAuth
+    App scopes, harness.importers.github_oauth); an operation no rule covers is not
+    available to OAuth tokens, and is listed in the header."""
+    implies = dict(service.implies)
+    app = tuple(
+        (
+            name,
+            {
+                **({"description": d} if d else {}),
+                **({"implies": list(implies[name])} if name in implies else {}),
+            },
+        )
+        for name, d in service.scopes
+    )
+    permissions: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for (method, raw_path), pairs in alternatives.items():
+        for written in REGEX_PATHS.get(raw_path, (raw_path,)):
+            path, _ = route_path(written)
+            permissions[(method, path.replace("{+", "{"))] = sorted(pairs)
+    operations = []
+    uncovered = []
+    for operation in service.operations:
+        key = (operation.method, operation.path.replace("{+", "{"))
+        found = oauth_requirement(operation.method, key[1], permissions.get(key, []))
+        extra: tuple[tuple[str, Any], ...] = ()
+        if found is None:
+            uncovered.append(f"{operation.method} {operation.path}")
+        else:
+            requirement, arguments, source = found
+            extra = (
+                ("requires_in", {"oauth": requirement}),
+                *((("arguments", arguments),) if arguments else ()),
+                ("source", source),
+            )
+        operations.append(replace(operation, extra=extra))
+    notes = list(service.notes)
+    notes.append(
+        "model `oauth`: classic OAuth App scopes, from the app permission each operation needs, "
+        f"by the rules of {SCOPES_PAGE} (harness/importers/github_oauth.py)"
+    )
+    if uncovered:
+        notes.append(
+            f"model `oauth`: no rule of that page covers {len(uncovered)} operation(s), not "
+            f"available to OAuth tokens here: {', '.join(uncovered[:8])}"
+            + (", ..." if len(uncovered) > 8 else "")
+        )
+    return replace(
+        service,
+        scopes=(),
+        implies=(),
+        operations=tuple(operations),
+        notes=tuple(notes),
+        models=(
+            ("app", "GitHub App and fine-grained token permissions (PERMISSION:read|write)", app),
+            (
+                "oauth",
+                "Classic OAuth App and personal access token (classic) scopes",
+                tuple(oauth_scopes().items()),
+            ),
+        ),
+    )
 
 
 def _add_operation(

@@ -91,6 +91,7 @@ PACKS: tuple[PackRecipe, ...] = (
             title="GitHub REST API",
             # a file path (contents API) and a Git ref (heads/main) hold slashes
             spanning=("path", "ref"),
+            oauth_model=True,
             source="octokit/app-permissions: generated/api.github.com.json",
             commit="2449f19",
             date="2026-03-17",

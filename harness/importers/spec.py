@@ -41,6 +41,7 @@ class ImportedOperation:
     risk: str | None = None  # None: inferred from the method and the scopes
     requires_in: tuple[tuple[str, Alternatives], ...] = ()  # per permission model, when set
     least_in: tuple[tuple[str, Alternatives], ...] = ()  # the vendor's least privileged ones
+    extra: tuple[tuple[str, Any], ...] = ()  # further keys of the operation, written as given
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,7 @@ def _operation_data(
         }
     else:
         data["requires"] = requirement_data(operation.requires)
+    data.update(operation.extra)
     if operation.least_in:
         data["least_in"] = {
             model: [alt[0] if len(alt) == 1 else list(alt) for alt in alternatives]
@@ -536,6 +538,7 @@ class ImportSettings:
     date: str | None = None
     exclude_scopes: tuple[str, ...] = ()  # globs: scopes a connector cannot hold (add-on only)
     spanning: tuple[str, ...] = ()  # path parameters that may hold slashes: `{name}` -> `{+name}`
+    oauth_model: bool = False  # GitHub: also the classic OAuth App scopes, as model `oauth`
     token_params: tuple[str, ...] | None = None  # parameters carrying the token (None: default)
     extra_methods: tuple[str, ...] = ()  # every operation also answers these methods (Slack)
 
