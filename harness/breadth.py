@@ -121,9 +121,12 @@ class BreadthIndex:
         for position in self.combined:
             bit = 1 << position
             unit = self.units[position]
+            usable_grants = [
+                grant for grant in grants if {name for name, _ in grant.narrowing} <= unit.keys
+            ]
             usable = set(usable_everywhere)
-            for grant in grants:
-                if grant.narrowing and {name for name, _ in grant.narrowing} <= unit.keys:
+            for grant in usable_grants:
+                if grant.narrowing:
                     usable |= self.universe.closure(grant.scope)
             satisfied = [a for a in unit.requirement.any_of if a <= usable]
             if not satisfied:
@@ -131,7 +134,7 @@ class BreadthIndex:
             factor = max(
                 (
                     self.factor(grant.scope)
-                    for grant in grants
+                    for grant in usable_grants
                     if any(self.universe.closure(grant.scope) & a for a in satisfied)
                 ),
                 default=1,

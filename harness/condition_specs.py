@@ -56,6 +56,7 @@ class OperationContext:
     value_maps: Mapping[str, Mapping[str, Any]]  # service-level maps, unparsed
     declared: Callable[[str], bool]  # is the scope declared (in some model)?
     known_scopes: tuple[str, ...]
+    broken: frozenset[str] = frozenset()  # arguments whose declaration was refused already
 
 
 def parse_arguments(
@@ -194,7 +195,8 @@ class _Parser:
                 self.error(
                     where,
                     f"`of: {mapping}` names no value map of this service",
-                    _suggest(mapping, maps) + "; declare maps under the service's `value_maps:`",
+                    _suggest(mapping, maps)
+                    + " Value maps are declared under the service's `value_maps:`.",
                 )
                 return Impossible()
             where = ("value_maps", mapping)
@@ -217,7 +219,9 @@ class _Parser:
 
     def argument(self, name: str, path: PathKey) -> Argument | None:
         found = self.context.arguments.get(name)
-        if found is None:
+        if found is None and name in self.context.broken:
+            self.ok = False  # its declaration is reported already
+        elif found is None:
             self.error(
                 path,
                 f"the requirement of `{self.context.operation}` depends on `{name}`, which is "

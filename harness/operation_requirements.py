@@ -69,6 +69,7 @@ def read_operation_requirements(
         fail(path, problem, hint)
 
     arguments = parse_arguments(data.get("arguments", {}), path_params, failing)
+    broken = frozenset(data.get("arguments", {})) - frozenset(arguments)
     names = [model.name for model in models]
     per_model_data: dict[str, Any] = dict(data.get("requires_in") or {})
     for written in per_model_data:
@@ -93,6 +94,7 @@ def read_operation_requirements(
             value_maps,
             lambda scope: any(model.declared(scope) for model in models),
             tuple(sorted({s for model in models for s in model.universe.names})),
+            broken,
         )
         shared = parse_requirement(data["requires"], ("requires",), context, failing)
     own: dict[str, Expression | None] = {}
@@ -100,7 +102,13 @@ def read_operation_requirements(
         if model.name not in per_model_data:
             continue
         context = OperationContext(
-            operation, path_params, arguments, value_maps, model.declared, model.universe.names
+            operation,
+            path_params,
+            arguments,
+            value_maps,
+            model.declared,
+            model.universe.names,
+            broken,
         )
         own[model.name] = parse_requirement(
             per_model_data[model.name], ("requires_in", model.name), context, failing

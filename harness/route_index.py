@@ -232,7 +232,7 @@ class RouteIndex:
                     return Match(operation, params)
             return None
         stripped = path[:-1] if path.endswith("/") and path != "/" else path
-        segments = stripped.strip("/").split("/")
+        segments = (stripped[1:] if stripped.startswith("/") else stripped).split("/")
         folded = [self._fold(segment) for segment in segments]
         best: Match | None = None
         for operation, names, captured in self._walk(self._root, method, segments, folded, 0, {}):

@@ -67,6 +67,22 @@ CASES: list[tuple[str, str, str]] = [
     ("malformed-path-parameter", "mocks/crm.yaml:14:11", "`{id+}` in `/v1/contacts/{id+}` is not"),
     ("misspelled-requirement", "mocks/crm.yaml:15:15", "requires `authenticate`, which is not"),
     ("url-bad-port", f"{SCENARIO}:30:16", "the URL is not valid: Port out of range"),
+    # -- conditional requirements, routes, permission models, packs ----------------------
+    ("condition-unknown-argument", "mocks/crm.yaml:18:18", "depends on `format`, which is not an"),
+    ("condition-without-default", "mocks/crm.yaml:19:18", "`arguments.format` has no `default:`"),
+    ("unknown-value-map", "mocks/crm.yaml:18:33", "`of: contact-kind` names no value map"),
+    ("argument-not-in-path", "mocks/crm.yaml:15:31", "the path has no `{contact}`"),
+    ("path-not-a-template", "mocks/crm.yaml:14:11", "is not a path template: `?` at column 14"),
+    ("requires-in-unknown-model", "mocks/crm.yaml:15:24", "`bot` is not a permission model"),
+    ("given-unknown-kind", f"{SCENARIO}:25:19", "names a resource of kind `file`"),
+    (
+        "credential-unknown-model",
+        f"{SCENARIO}:7:16",
+        "`robot` is not a permission model of `slack`",
+    ),
+    ("grant-outside-model", f"{SCENARIO}:15:15", "holds slack's `bot` permission model"),
+    ("pack-unknown", "connector-harness.yaml:2:9", "there is no bundled pack named `slak`"),
+    ("pack-version-mismatch", "connector-harness.yaml:2:9", "pinned to version 2020.01, but"),
     # -- settings -------------------------------------------------------------------------
     ("config-unknown-key", "connector-harness.yaml:2:1", "unknown key `mock`"),
     ("config-bad-value", "connector-harness.yaml:2:11", "`fail_on[0]` cannot be 'misssing'"),
