@@ -346,7 +346,7 @@ def test_a_resumable_upload_session_is_judged_by_the_call_that_opened_it() -> No
     assert (second.operation, second.outcome) == ("files.create", "allowed")
     assert second.condition.startswith("upload session opened by files.create")
     sandbox2, token2 = _sandbox(files_service(), [], FILES)  # a token that may not upload
-    opened2, denied = _call(
+    _, denied = _call(
         sandbox2, token2, "POST", f"https://{FILES}/upload/files?uploadType=resumable", json={}
     )
     assert denied.outcome == "denied"

@@ -146,9 +146,11 @@ def test_the_segment_tree_and_the_regex_list_route_alike(
     operations, seen = [], set()
     for index, segments in enumerate(templates):
         names = iter(["p0", "p1", "p2", "p3"])
-        path = "/" + "/".join(
-            re.sub(r"\{[a-z]\}", lambda _: "{" + next(names) + "}", segment) for segment in segments
-        )
+
+        def rename(_: re.Match[str], names: Any = names) -> str:
+            return "{" + next(names) + "}"
+
+        path = "/" + "/".join(re.sub(r"\{[a-z]\}", rename, segment) for segment in segments)
         shape = re.sub(r"\{[^}]*\}", "{}", path)
         if shape in seen:
             continue
