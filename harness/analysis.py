@@ -106,9 +106,14 @@ def analyse_binding(
         service = service_for(workspace, binding.connector, name)
         service_sources = [s for s in sources if s.service == name]
         service_decisions = [d for d in decisions if d.service == name and d.operation]
+        # A call that cannot be judged might need any grant: judge none of them unused.
+        unjudged = any(
+            d.service == name and d.rule in ("route", "argument") and d.outcome == DENIED
+            for d in decisions
+        )
         analysis, service_findings = _ServiceCheck(
             workspace, binding, service, service_sources, service_decisions, steps
-        ).run()
+        ).run(judge_excess=not unjudged)
         analyses.append(analysis)
         findings.extend(service_findings)
     findings.extend(_call_findings(binding, decisions, steps))
@@ -230,9 +235,13 @@ def _unroutable_message(decision: Decision) -> str:
     if decision.rule == "argument":
         return (
             f"{decision.service}:{decision.operation} cannot be judged: {decision.reason}; "
-            "the vendor refuses the call whatever the grants"
+            "the vendor refuses the call whatever the grants (and the excess of the binding's "
+            f"{decision.service} grants is not judged until it is fixed)"
         )
-    return f"{decision.reason}; the call cannot be judged, and the vendor would answer 404"
+    return (
+        f"{decision.reason}; the call cannot be judged (the vendor would answer 404), nor "
+        f"can the excess of the binding's {decision.service} grants until it routes"
+    )
 
 
 def _nearest(reason: str) -> tuple[str, ...]:
@@ -259,7 +268,10 @@ class _ServiceCheck:
         self.sources = sources
         self.steps = steps
         self.meter = BreadthMeter(service)
-        self.universe = tuple(Grant(name) for name in service.universe.names)
+        # What to suggest: never a scope the vendor replaced (legacy), unless nothing else will do.
+        legacy = dict(service.legacy)
+        self.everything = tuple(Grant(name) for name in service.universe.names)
+        self.universe = tuple(grant for grant in self.everything if grant.scope not in legacy)
         self.granted = tuple(sorted({source.grant for source in sources}))
         operations = {op.id: op for op in (*service.operations, *service.statements)}
         allowed: dict[Demand, None] = {}  # distinct calls, in order: repeats add no information
@@ -293,17 +305,15 @@ class _ServiceCheck:
                 if evidence not in uses:
                     uses.append(evidence)
 
-    def run(self) -> tuple[ServiceAnalysis, list[Finding]]:
+    def run(self, *, judge_excess: bool = True) -> tuple[ServiceAnalysis, list[Finding]]:
         kept_cover = minimum_breadth_cover(self.meter, self.allowed, self.granted)
         kept = kept_cover.grants
         every_call = [*self.allowed, *self.denied]
-        suggested_cover = minimum_breadth_cover(self.meter, preferred(every_call), self.universe)
+        suggested_cover = self._cover(preferred(every_call))
         suggested = narrow(self.meter, suggested_cover.grants, preferred(every_call))
-        findings = [
-            *self._missing(kept),
-            *self._excessive(kept),
-            *self._over_broad(kept),
-        ]
+        findings = [*self._missing(kept)]
+        if judge_excess:
+            findings.extend([*self._excessive(kept), *self._over_broad(kept)])
         methods = {kept_cover.method, suggested_cover.method}
         analysis = ServiceAnalysis(
             service=self.service.name,
@@ -332,6 +342,13 @@ class _ServiceCheck:
         )
         return analysis, findings
 
+    def _cover(self, demands: Sequence[Demand], fixed: Sequence[Grant] = ()) -> Cover:
+        """The least broad cover from the current scopes; legacy ones only if it needs them."""
+        cover = minimum_breadth_cover(self.meter, demands, self.universe, fixed=fixed)
+        if cover.unsatisfiable and len(self.universe) < len(self.everything):
+            return minimum_breadth_cover(self.meter, demands, self.everything, fixed=fixed)
+        return cover
+
     def _serves(self, grant: Grant, grants: Sequence[Grant], demand: Demand) -> bool:
         """True when `grant` takes part in allowing `demand` under `grants`."""
         alternative = self.meter.satisfied_alternative(grants, demand)
@@ -347,7 +364,7 @@ class _ServiceCheck:
         if not self.denied:
             return []
         wanted = preferred(self.denied)
-        additions = minimum_breadth_cover(self.meter, wanted, self.universe, fixed=kept)
+        additions = self._cover(wanted, kept)
         added = narrow(self.meter, additions.grants, wanted, fixed=kept)
         by_operation: dict[Operation, list[Decision]] = {}
         for demand, decisions in sorted(self.denied.items(), key=lambda item: item[0].sort_key()):
@@ -407,9 +424,7 @@ class _ServiceCheck:
         current = self.meter.breadth(kept)
         for grant in kept:
             rest = tuple(g for g in kept if g != grant)
-            alternative = minimum_breadth_cover(
-                self.meter, preferred(self.allowed), self.universe, fixed=rest
-            )
+            alternative = self._cover(preferred(self.allowed), rest)
             replacement: tuple[Grant, ...] = ()
             if alternative.breadth < current and not alternative.unsatisfiable:
                 replacement = narrow(

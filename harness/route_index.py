@@ -101,7 +101,8 @@ class RouteIndex:
         self.rewrites = bool(self.base_paths)
         self._literal: dict[tuple[str, str], Operation] = {}
         self._root = _Node()
-        self._spanning: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
+        # templates with a `{+name}`, by method and first segment ("" when that is a parameter)
+        self._spanning: dict[tuple[str, str], list[tuple[re.Pattern[str], Operation]]] = {}
         self._segment_patterns: dict[str, re.Pattern[str]] = {}
         # A few templates per method are matched faster one regular expression at a time.
         self._few: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
@@ -116,8 +117,8 @@ class RouteIndex:
                     found.append((_spanning_regex(operation.path, self.insensitive), operation))
                 else:
                     self._add(method, operation)
-        for found in self._few.values():
-            found.sort(key=lambda item: order_key(item[1]))
+        for group in (*self._few.values(), *self._spanning.values()):
+            group.sort(key=lambda item: order_key(item[1]))
 
     def _fold(self, text: str) -> str:
         return text.lower() if self.insensitive else text
@@ -130,9 +131,10 @@ class RouteIndex:
             self._literal.setdefault(key, operation)
             return
         if any(plus for plus, _ in params):
-            found = self._spanning.setdefault(method, [])
+            first = path.strip("/").split("/")[0]
+            bucket = "" if "{" in first else self._fold(first)
+            found = self._spanning.setdefault((method, bucket), [])
             found.append((_spanning_regex(path, self.insensitive), operation))
-            found.sort(key=lambda item: order_key(item[1]))
             return
         node = self._root
         names: list[str | None] = []
@@ -243,16 +245,20 @@ class RouteIndex:
             candidate = Match(operation, params)
             if best is None or candidate.key < best.key:
                 best = candidate
-        for regex, operation in self._spanning.get(method, ()):
-            if best is not None and order_key(operation) > best.key:
-                break
-            matched = regex.fullmatch(path)
-            if matched:
-                params = {key: unquote(value) for key, value in matched.groupdict().items()}
-                candidate = Match(operation, params)
-                if best is None or candidate.key < best.key:
-                    best = candidate
-                break
+        if best is not None or not self._spanning:
+            return best  # a spanning template never wins over one without
+        first = self._fold(segments[0])
+        for bucket in (first, ""):
+            for regex, operation in self._spanning.get((method, bucket), ()):
+                if best is not None and order_key(operation) > best.key:
+                    break
+                matched = regex.fullmatch(path)
+                if matched:
+                    params = {key: unquote(value) for key, value in matched.groupdict().items()}
+                    candidate = Match(operation, params)
+                    if best is None or candidate.key < best.key:
+                        best = candidate
+                    break
         return best
 
     def _walk(

@@ -20,6 +20,9 @@ page accepts Mail.ReadWrite, the data lists only Mail.Read and Mail.ReadBasic): 
 the vendor's own description of `X.ReadWrite[.Y]` says it allows reading, it implies
 `X.Read[.Y]` in that model, citing the permissions reference.
 
+The data gives `/me/...` paths the Application scheme too, but `/me` is the signed-in user,
+which an app-only token does not have: they are delegated only.
+
 Paths: the data writes them lower-case with `{id}` for every key; the spec routes them
 case-insensitively under `/v1.0` and `/beta`, with OData key segments (`/users('x')`)
 and `/me` equivalent to `/users/{id}`. A key addressed by path (`root:/{path}:`) spans
@@ -77,6 +80,12 @@ def _sensitivity(scheme: dict[str, Any]) -> tuple[int, str]:
     words = f"privilegeLevel {level if level is not None else 'not given'}"
     words += ", admin consent required" if consent else ", user consent"
     return factor * (2 if consent else 1), words
+
+
+def _signed_in(path: str) -> bool:
+    """`/me/...`: "the signed-in user", which an app-only (application) token does not have
+    (https://learn.microsoft.com/en-us/graph/call-api: use /users/{id} without a user)."""
+    return path == "/me" or path.startswith("/me/")
 
 
 def _template(path: str) -> tuple[str, tuple[str, ...]]:
@@ -160,6 +169,8 @@ def import_msgraph(document: SourceDocument, settings: ImportSettings) -> Import
                     for model, model_keys, _ in MODELS:
                         if not scheme_keys & set(model_keys):
                             continue
+                        if model == "application" and _signed_in(template):
+                            continue  # /me is the signed-in user: app-only tokens have none
                         if not any(isinstance(schemes.get(k), dict) for k in model_keys):
                             continue
                         alternatives = per_model.setdefault(model, set())
