@@ -556,7 +556,7 @@ def _duties(workspace: Workspace) -> Iterator[LintFinding]:
         sources = workspace.binding_grants(binding)
         for conflict in policy.conflicting_scopes:
             held = [
-                (f"{service}:{scope}", _holders(workspace, sources, service, scope))
+                (f"{service}:{scope}", _holders(workspace, binding, sources, service, scope))
                 for service, scope in conflict.scopes
             ]
             held = [(scope, via) for scope, via in held if via]
@@ -574,10 +574,15 @@ def _duties(workspace: Workspace) -> Iterator[LintFinding]:
 
 
 def _holders(
-    workspace: Workspace, sources: tuple[GrantSource, ...], service: str, scope: str
+    workspace: Workspace,
+    binding: Binding,
+    sources: tuple[GrantSource, ...],
+    service: str,
+    scope: str,
 ) -> list[str]:
-    """The grants (`grant` of role `r`) among `sources` that satisfy `scope` of `service`."""
-    universe = workspace.service(service).universe
+    """The grants (`grant` of role `r`) among `sources` that satisfy `scope` of `service`, in
+    the permission model the binding's connector holds."""
+    universe = service_for(workspace, binding.connector, service).universe
     wanted = universe.expand(scope) or frozenset([scope])
     return sorted(
         {

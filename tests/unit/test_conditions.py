@@ -410,3 +410,37 @@ def test_a_requirement_that_could_expand_past_the_bound_is_refused_when_it_loads
     with pytest.raises(InputErrors) as raised:
         build([service], [])
     assert f"can expand to 1024 alternatives (at most {MAX_ALTERNATIVES})" in str(raised.value)
+
+
+# -- explore and the decision log use the same evaluated rule --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "least"),
+    [("/messages/m1?format=metadata", ("mail.metadata",)), ("/messages/m1", ("mail.readonly",))],
+)
+def test_explore_finds_the_grant_the_evaluated_rule_needs(url: str, least: tuple[str, ...]) -> None:
+    from harness.explore import explore
+
+    document = policy(["mail.readonly", "mail.metadata"], [("GET", url)], service_name="mail",
+                      host=MAIL, allowed_hosts=[MAIL])  # fmt: skip
+    workspace = build([mail_service()], [document])
+    found = explore(workspace, workspace.bindings[0])
+    assert found.least_broad is not None
+    assert tuple(grant for _, grant in found.least_broad.grants) == least
+
+
+def test_the_decision_log_records_the_requirement_and_the_condition(tmp_path: Any) -> None:
+    from harness.audit import verify_log, write_log
+
+    sandbox, token = _sandbox(mail_service(), ["mail.metadata"], MAIL)
+    _call(sandbox, token, "GET", f"https://{MAIL}/messages/m1")
+    log = tmp_path / "decisions.jsonl"
+    write_log(log, sandbox.decisions)
+    entry = json.loads(log.read_text("utf-8").splitlines()[0])["decision"]
+    assert (entry["requirement"], entry["condition"], entry["model"]) == (
+        [["mail.readonly"]],
+        "format=full (default)",
+        "",
+    )
+    assert verify_log(log).ok
