@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/plugin.py
 	$(BIN)/python bench/explore.py
 	$(BIN)/python bench/transports.py
+	$(BIN)/python bench/packs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

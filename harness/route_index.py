@@ -59,10 +59,7 @@ class _Node:
 class Match(NamedTuple):
     operation: Operation
     params: dict[str, str]
-
-    @property
-    def key(self) -> SortKey:
-        return order_key(self.operation)
+    key: SortKey = (0, 0, 0, 0, "")  # see order_key; a literal match needs none
 
 
 def _segment_regex(segment: str, insensitive: bool) -> re.Pattern[str]:
@@ -100,10 +97,12 @@ class RouteIndex:
         self.aliases = options.aliases
         self.rewrites = bool(self.base_paths)
         self._literal: dict[tuple[str, str], Operation] = {}
-        self._root = _Node()
-        # templates with a `{+name}`, by method and first segment ("" when that is a parameter)
-        self._spanning: dict[tuple[str, str], list[tuple[re.Pattern[str], Operation]]] = {}
+        self._roots: dict[str, _Node] = {}  # a segment tree per method
+        # templates with a `{+name}`, by method, first and last segment ("": a parameter)
+        self._spanning: dict[tuple[str, str, str], list[tuple[re.Pattern[str], Operation]]] = {}
         self._segment_patterns: dict[str, re.Pattern[str]] = {}
+        self._keys: dict[str, SortKey] = {}
+        self._prefixes: dict[str, str] = {}  # a spanning template's literal text before `{`
         # A few templates per method are matched faster one regular expression at a time.
         self._few: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
         counts: dict[str, int] = {}
@@ -118,7 +117,7 @@ class RouteIndex:
                 else:
                     self._add(method, operation)
         for group in (*self._few.values(), *self._spanning.values()):
-            group.sort(key=lambda item: order_key(item[1]))
+            group.sort(key=lambda item: self.key_of(item[1]))
 
     def _fold(self, text: str) -> str:
         return text.lower() if self.insensitive else text
@@ -131,12 +130,14 @@ class RouteIndex:
             self._literal.setdefault(key, operation)
             return
         if any(plus for plus, _ in params):
-            first = path.strip("/").split("/")[0]
-            bucket = "" if "{" in first else self._fold(first)
-            found = self._spanning.setdefault((method, bucket), [])
+            parts = path.strip("/").split("/")
+            first = "" if "{" in parts[0] else self._fold(parts[0])
+            last = "" if "{" in parts[-1] else self._fold(parts[-1])
+            found = self._spanning.setdefault((method, first, last), [])
             found.append((_spanning_regex(path, self.insensitive), operation))
+            self._prefixes[operation.id] = self._fold(path[: path.index("{")])
             return
-        node = self._root
+        node = self._roots.setdefault(method, _Node())
         names: list[str | None] = []
         for segment in path.strip("/").split("/"):
             whole = _PARAM.fullmatch(segment)
@@ -160,6 +161,13 @@ class RouteIndex:
                 node = node.literal.setdefault(self._fold(segment), _Node())
                 names.append(None)
         node.ends.setdefault(method, []).append((operation, tuple(names)))
+
+    def key_of(self, operation: Operation) -> SortKey:
+        """The operation's order_key, computed once."""
+        key = self._keys.get(operation.id)
+        if key is None:
+            key = self._keys[operation.id] = order_key(operation)
+        return key
 
     def normalise(self, path: str) -> str | None:
         """The path to match: base path stripped, key segments split; None if it cannot match."""
@@ -237,25 +245,31 @@ class RouteIndex:
         segments = (stripped[1:] if stripped.startswith("/") else stripped).split("/")
         folded = [self._fold(segment) for segment in segments]
         best: Match | None = None
-        for operation, names, captured in self._walk(self._root, method, segments, folded, 0, {}):
+        root = self._roots.get(method)
+        found = self._walk(root, method, segments, folded, 0, {}) if root is not None else ()
+        for operation, names, captured in found:
             params = dict(captured)
             for name, value in zip(names, segments, strict=True):
                 if name is not None:
                     params[name] = unquote(value)
-            candidate = Match(operation, params)
+            candidate = Match(operation, params, self.key_of(operation))
             if best is None or candidate.key < best.key:
                 best = candidate
         if best is not None or not self._spanning:
             return best  # a spanning template never wins over one without
-        first = self._fold(segments[0])
-        for bucket in (first, ""):
-            for regex, operation in self._spanning.get((method, bucket), ()):
-                if best is not None and order_key(operation) > best.key:
+        first, last = self._fold(segments[0]), self._fold(segments[-1])
+        folded_path = self._fold(path)
+        for bucket in ((first, last), (first, ""), ("", last), ("", "")):
+            for regex, operation in self._spanning.get((method, *bucket), ()):
+                key = self.key_of(operation)
+                if best is not None and key > best.key:
                     break
+                if not folded_path.startswith(self._prefixes[operation.id]):
+                    continue
                 matched = regex.fullmatch(path)
                 if matched:
                     params = {key: unquote(value) for key, value in matched.groupdict().items()}
-                    candidate = Match(operation, params)
+                    candidate = Match(operation, params, key)
                     if best is None or candidate.key < best.key:
                         best = candidate
                     break

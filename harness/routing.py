@@ -123,8 +123,11 @@ class Router:
             if normalised is None:
                 continue
             found = index.match(method, normalised)
-            if found is not None and (best_key is None or found.key < best_key):
-                best, best_key = Route(service, found.operation, found.params), found.key
+            if found is None:
+                continue
+            key = index.key_of(found.operation)
+            if best_key is None or key < best_key:
+                best, best_key = Route(service, found.operation, found.params), key
         return best
 
     def candidates(self, host: str) -> list[Operation]:
