@@ -203,3 +203,58 @@ def test_make_packs_check_mode_reports_stale_files(tmp_path: Path) -> None:
     (tmp_path / "slack.yaml").write_text("stale\n", "utf-8")
     assert main(["--check", "--output", str(tmp_path)]) == 1
     assert sys.modules["harness.importers.packs"] is not None
+
+
+def test_import_service_msgraph_writes_two_models_and_the_least_privileged_marks(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    scheme = {"adminDisplayName": "Read mail", "privilegeLevel": 2, "requiresAdminConsent": False}
+    document = {
+        "permissions": {
+            "Mail.Read": {
+                "schemes": {
+                    "DelegatedWork": scheme,
+                    "Application": {**scheme, "privilegeLevel": 3, "requiresAdminConsent": True},
+                },
+                "pathSets": [
+                    {
+                        "methods": ["GET"],
+                        "schemeKeys": ["DelegatedWork", "Application"],
+                        "paths": {
+                            "/me/messages": "",
+                            "/users/{id}/messages": "least=DelegatedWork",
+                        },
+                    }
+                ],
+            },
+            "Mail.ReadBasic": {
+                "schemes": {"DelegatedWork": {**scheme, "privilegeLevel": 1}},
+                "pathSets": [
+                    {
+                        "methods": ["GET"],
+                        "schemeKeys": ["DelegatedWork"],
+                        "paths": {
+                            "/users/{id}/messages": "",
+                            "/me/messages": "least=DelegatedWork",
+                        },
+                    }
+                ],
+            },
+        }
+    }
+    (tmp_path / "permissions.json").write_text(json.dumps(document), "utf-8")
+    result = run_cli("import-service", "msgraph", "permissions.json", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    spec = yaml.safe_load(result.stdout)
+    assert list(spec["models"]) == ["delegated", "application"]
+    assert spec["models"]["application"]["scopes"]["Mail.Read"]["sensitivity"] == 6
+    by_path = {op["path"]: op for op in spec["operations"]}
+    assert by_path["/me/messages"]["requires_in"] == {
+        "delegated": {"any_of": ["Mail.Read", "Mail.ReadBasic"]}
+    }  # /me is the signed-in user: no application permission
+    assert by_path["/me/messages"]["least_in"] == {"delegated": ["Mail.ReadBasic"]}
+    assert by_path["/users/{id}/messages"]["requires_in"]["application"] == "Mail.Read"
+    (tmp_path / "broken.json").write_text('{"value": []}', "utf-8")
+    bad = run_cli("import-service", "msgraph", "broken.json", cwd=tmp_path)
+    assert bad.code == 2
+    assert bad.stderr.startswith("broken.json:1:1: the document has no `permissions` map")
