@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.messages import CallContext, Decision, Request, Response
+from harness.scopes import Requirement
 
 PREFIX = "X-Connector-Harness-"
 FLOW = PREFIX + "Flow"  # the replayed flow's name
@@ -104,6 +105,8 @@ def encode_decision(decision: Decision) -> str:
     data: dict[str, Any] = {
         name: getattr(decision, name) for name in Decision.__slots__ if name != "sequence"
     }
+    if decision.requirement is not None:  # alternatives in order, each a sorted list
+        data["requirement"] = decision.requirement.to_data()
     return json.dumps(data, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -112,4 +115,6 @@ def decode_decision(text: str, sequence: int) -> Decision:
     data["scopes"] = tuple(data["scopes"])
     data["satisfied_by"] = tuple(data["satisfied_by"])
     data["resources"] = tuple(tuple(pair) for pair in data["resources"])
+    if data.get("requirement") is not None:
+        data["requirement"] = Requirement(tuple(frozenset(a) for a in data["requirement"]))
     return Decision(sequence=sequence, **data)

@@ -444,3 +444,13 @@ def test_the_decision_log_records_the_requirement_and_the_condition(tmp_path: An
         "",
     )
     assert verify_log(log).ok
+
+
+def test_a_decision_crosses_the_wire_with_its_requirement_and_condition() -> None:
+    from harness.transports.wire import decode_decision, encode_decision
+
+    sandbox, token = _sandbox(chat_service(), ["channels:read"], CHAT)
+    _call(sandbox, token, "GET", f"https://{CHAT}/api/conversations.list?types=im,mpim")
+    decision = sandbox.decisions[-1]
+    assert decision.requirement == Requirement((frozenset({"im:read", "mpim:read"}),))
+    assert decode_decision(encode_decision(decision), decision.sequence) == decision
