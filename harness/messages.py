@@ -55,6 +55,17 @@ ALLOWED, DENIED, BLOCKED = "allowed", "denied", "blocked"
 
 
 @dataclass(frozen=True, slots=True)
+class Judgement:
+    """What a call was judged by: its requirement with conditions evaluated, the argument
+    values and resource classes that decided it, and the permission model of the grants.
+    One object per operation serves every call of an operation without conditions."""
+
+    requirement: Requirement
+    condition: str = ""
+    model: str = ""  # "": the service has one permission model
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """One authorization outcome for one call, and the rule that decided it."""
 
@@ -79,13 +90,23 @@ class Decision:
     flow: str = ""
     step: int = -1
     step_name: str = ""
-    model: str = ""  # the permission model the grants were judged in ("": the only one)
-    requirement: Requirement | None = None  # what this call needed (conditions evaluated)
-    condition: str = ""  # the argument values and resources that decided the requirement
+    judged: Judgement | None = None  # None: not judged by a requirement (egress, no route)
 
     @property
     def allowed(self) -> bool:
         return self.outcome == ALLOWED
+
+    @property
+    def requirement(self) -> Requirement | None:
+        return None if self.judged is None else self.judged.requirement
+
+    @property
+    def condition(self) -> str:
+        return "" if self.judged is None else self.judged.condition
+
+    @property
+    def model(self) -> str:
+        return "" if self.judged is None else self.judged.model
 
     def to_data(self) -> dict[str, Any]:
         return {

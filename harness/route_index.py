@@ -192,6 +192,11 @@ class RouteIndex:
                 parts.append(segment)
         return "/".join(parts)
 
+    def literal(self, method: str, path: str) -> Operation | None:
+        """The operation whose template is exactly this path, if any."""
+        key = path.rstrip("/") or "/"
+        return self._literal.get((method, key.lower() if self.insensitive else key))
+
     def match(self, method: str, path: str) -> Match | None:
         """The best operation for `method` and the (normalised) path, or None."""
         key = path.rstrip("/") or "/"

@@ -61,16 +61,30 @@ class Route(NamedTuple):
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
+_NEEDS_CANONICAL = re.compile(r'[% <>"{}|^`\[\]]|[^\x00-\x7f]')
+
+
 def split_url(url: str) -> tuple[str, str, str]:
     """`https://Host:443/p?q` -> (host, path, query); the default port is dropped and the path
     put in one canonical encoding, so `<x>` sent raw and `%3Cx%3E` sent by a client route
     and log alike."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    netloc = parts.netloc
+    name, colon, port = netloc.partition(":")
+    if "@" not in netloc and "[" not in netloc and (not colon or port.isdigit()):
+        # the common netloc, read once (`hostname` and `port` would each parse it again)
+        number = int(port) if colon else 0
+        if number > 65535:
+            raise ValueError("Port out of range 0-65535")
+        host = name.lower()
+        if number and number not in (80, 443):
+            host = f"{host}:{number}"
+    else:
+        host = (parts.hostname or "").lower()
+        if parts.port and parts.port not in (80, 443):
+            host = f"{host}:{parts.port}"
     path = parts.path or "/"
-    if "%" in path or not path.isascii() or any(c in path for c in ' <>"{}|^`[]'):
+    if _NEEDS_CANONICAL.search(path):
         # An encoded slash stays encoded: it is part of a segment, not a separator.
         pieces = re.split("%2[fF]", path)
         path = "%2F".join(quote(unquote(piece), safe=_PATH_SAFE) for piece in pieces)
@@ -113,6 +127,9 @@ class Router:
                 if normalised is None:
                     return None
                 path = normalised
+            literal = index.literal(method, path)
+            if literal is not None:  # most calls: no parameter to read
+                return Route(service, literal, {})
             found = index.match(method, path)
             return None if found is None else Route(service, found[0], found[1])
         best: Route | None = None

@@ -20,7 +20,16 @@ from harness.call_requirements import (
     continued_session,
     effective_requirement,
 )
-from harness.messages import ALLOWED, BLOCKED, DENIED, CallContext, Decision, Request, Response
+from harness.messages import (
+    ALLOWED,
+    BLOCKED,
+    DENIED,
+    CallContext,
+    Decision,
+    Judgement,
+    Request,
+    Response,
+)
 from harness.model import Binding, Connector, Operation, Service, Workspace
 from harness.replay_state import ReplayState, UploadSession
 from harness.routing import Router, split_url
@@ -78,7 +87,9 @@ class Sandbox:
             for host in service.hosts
         )
         self._views: dict[tuple[str, str], dict[str, Operation]] = {}
-        self._texts: dict[int, str] = {}  # id(operation) -> "requires ..." (operations live on)
+        # id(operation) -> (its location, "requires ...", its judgement), made once: operations
+        # (one per permission model) live as long as the workspace
+        self._texts: dict[int, tuple[str, str, Judgement]] = {}
 
     def reset(self) -> None:
         """Fresh clock, collections and replay state for the next replay; the log is kept."""
@@ -141,7 +152,7 @@ class Sandbox:
             service, operation, params = session.service, session.operation, session.params
         else:
             assert route is not None
-            service, operation, params = route.service, route.operation, route.params
+            service, operation, params = route
         if token is None:
             token = _token_param(service, query, request)
         resources = (
@@ -188,9 +199,10 @@ class Sandbox:
                 )
         if service.models and claims is not None:
             service, operation = self._model_view(service, operation, claims.subject)
+        rule_location, requires_text, judged = self._texts_of(operation, service.model)
         if operation.conditional is None and session is None:  # the common path
-            requirement = call.requirement = operation.requires
-            call.model = service.model
+            requirement = operation.requires
+            call.judged = judged
             effective = None
         else:
             effective = self._effective(
@@ -198,10 +210,10 @@ class Sandbox:
             )
             requirement = call.judged_by(service, effective)
         if service.upload_sessions is not None or operation.creates is not None:
-            judged = effective or Effective(requirement)
+            outcome = effective or Effective(requirement)
             call.effects = lambda response, allowed: after_call(
                 self.state, service, operation, params, query, request, request.url, response,
-                judged, resources, allowed, session, context.recorded,
+                outcome, resources, allowed, session, context.recorded,
             )  # fmt: skip
         if effective is not None and effective.invalid:
             return call.finish(
@@ -209,7 +221,7 @@ class Sandbox:
                 operation,
                 DENIED,
                 "argument",
-                str(operation.location),
+                rule_location,
                 400,
                 effective.invalid,
                 Response(400, {"error": "invalid_arguments", "detail": effective.invalid}),
@@ -221,7 +233,7 @@ class Sandbox:
                 operation,
                 ALLOWED,
                 "public",
-                str(operation.location),
+                rule_location,
                 0,
                 "the operation is public",
                 None,
@@ -241,7 +253,8 @@ class Sandbox:
         granted = claims.grants.get(service.name, ())
         grant_set = self._grant_set(service, granted)
         index = grant_set.allows(requirement, resources)
-        rule_location = str(operation.location)
+        if requirement is not operation.requires:
+            requires_text = f"requires {requirement}"
         if index is None:
             return call.finish(
                 claims,
@@ -262,21 +275,24 @@ class Sandbox:
             "scope",
             rule_location,
             0,
-            self._requires_text(operation, requirement),
+            requires_text,
             None,
             params=params,
             resources=resources,
             satisfied_by=tuple(str(g) for g in used),
         )
 
-    def _requires_text(self, operation: Operation, requirement: Requirement) -> str:
-        """`requires ...` for the log; the text of an operation's own requirement is kept."""
-        if requirement is not operation.requires:
-            return f"requires {requirement}"
-        text = self._texts.get(id(operation))
-        if text is None:
-            text = self._texts[id(operation)] = f"requires {requirement}"
-        return text
+    def _texts_of(self, operation: Operation, model: str) -> tuple[str, str, Judgement]:
+        """The operation's location, `requires ...` and judgement as the log writes them."""
+        texts = self._texts.get(id(operation))
+        if texts is None:
+            texts = (
+                str(operation.location),
+                f"requires {operation.requires}",
+                Judgement(operation.requires, "", model),
+            )
+            self._texts[id(operation)] = texts
+        return texts
 
     def _model_view(
         self, service: Service, operation: Operation, subject: str
@@ -413,18 +429,20 @@ class Sandbox:
 class _Call:
     """Builds the Decision and the Response of one call."""
 
+    # Fields every call sets are slots; those a few calls set (a condition, effects, the
+    # service of an unroutable call) are class-level defaults, overridden per instance.
     __slots__ = (
-        "condition",
+        "__dict__",
         "context",
-        "effects",
         "host",
         "model",
         "path",
         "request",
         "requirement",
         "sandbox",
-        "service",
     )
+    service = ""  # the host's service, for a call no operation matches
+    effects: Callable[[Response, bool], Response] | None = None
 
     def __init__(
         self, sandbox: Sandbox, request: Request, context: CallContext, host: str, path: str
@@ -434,17 +452,11 @@ class _Call:
         self.context = context
         self.host = host
         self.path = path
-        self.requirement: Requirement | None = None
-        self.condition = ""
-        self.model = ""
-        self.service = ""  # the host's service, for a call no operation matches
-        self.effects: Callable[[Response, bool], Response] | None = None
+        self.judged: Judgement | None = None
 
     def judged_by(self, service: Service, effective: Effective) -> Requirement:
         """Record what the call is judged by (for its Decision) and return the requirement."""
-        self.requirement = effective.requirement
-        self.condition = effective.condition
-        self.model = service.model
+        self.judged = Judgement(effective.requirement, effective.condition, service.model)
         return effective.requirement
 
     def unroutable(self, claims: Claims | None, method: str, path: str) -> Response:
@@ -553,9 +565,7 @@ class _Call:
                 flow=context.flow,
                 step=context.step,
                 step_name=context.step_name,
-                model=self.model,
-                requirement=self.requirement,
-                condition=self.condition,
+                judged=self.judged,
             )
         )
 

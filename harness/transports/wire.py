@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from harness.messages import CallContext, Decision, Request, Response
+from harness.messages import CallContext, Decision, Judgement, Request, Response
 from harness.scopes import Requirement
 
 PREFIX = "X-Connector-Harness-"
@@ -103,10 +103,13 @@ def _without_default_type(
 
 def encode_decision(decision: Decision) -> str:
     data: dict[str, Any] = {
-        name: getattr(decision, name) for name in Decision.__slots__ if name != "sequence"
+        name: getattr(decision, name)
+        for name in Decision.__slots__
+        if name not in ("sequence", "judged")
     }
-    if decision.requirement is not None:  # alternatives in order, each a sorted list
-        data["requirement"] = decision.requirement.to_data()
+    judged = decision.judged
+    if judged is not None:  # alternatives in order, each a sorted list
+        data["judged"] = [judged.requirement.to_data(), judged.condition, judged.model]
     return json.dumps(data, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -115,6 +118,9 @@ def decode_decision(text: str, sequence: int) -> Decision:
     data["scopes"] = tuple(data["scopes"])
     data["satisfied_by"] = tuple(data["satisfied_by"])
     data["resources"] = tuple(tuple(pair) for pair in data["resources"])
-    if data.get("requirement") is not None:
-        data["requirement"] = Requirement(tuple(frozenset(a) for a in data["requirement"]))
+    if data.get("judged") is not None:
+        requirement, condition, model = data["judged"]
+        data["judged"] = Judgement(
+            Requirement(tuple(frozenset(a) for a in requirement)), condition, model
+        )
     return Decision(sequence=sequence, **data)
