@@ -98,11 +98,14 @@ class RouteIndex:
         self.rewrites = bool(self.base_paths)
         self._literal: dict[tuple[str, str], Operation] = {}
         self._roots: dict[str, _Node] = {}  # a segment tree per method
-        # templates with a `{+name}`, by method, first and last segment ("": a parameter)
-        self._spanning: dict[tuple[str, str, str], list[tuple[re.Pattern[str], Operation]]] = {}
+        # templates with a `{+name}`, by method and last segment ("": a parameter), then by
+        # their literal text before the first parameter
+        self._spanning: dict[
+            tuple[str, str], dict[str, list[tuple[re.Pattern[str], Operation]]]
+        ] = {}
+        self._chunks: dict[str, str] = {}  # a spanning template's longest literal after its prefix
         self._segment_patterns: dict[str, re.Pattern[str]] = {}
         self._keys: dict[str, SortKey] = {}
-        self._prefixes: dict[str, str] = {}  # a spanning template's literal text before `{`
         # A few templates per method are matched faster one regular expression at a time.
         self._few: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
         counts: dict[str, int] = {}
@@ -116,7 +119,11 @@ class RouteIndex:
                     found.append((_spanning_regex(operation.path, self.insensitive), operation))
                 else:
                     self._add(method, operation)
-        for group in (*self._few.values(), *self._spanning.values()):
+        groups = [*self._few.values()]
+        groups += [
+            entries for by_prefix in self._spanning.values() for entries in by_prefix.values()
+        ]
+        for group in groups:
             group.sort(key=lambda item: self.key_of(item[1]))
 
     def _fold(self, text: str) -> str:
@@ -130,12 +137,16 @@ class RouteIndex:
             self._literal.setdefault(key, operation)
             return
         if any(plus for plus, _ in params):
-            parts = path.strip("/").split("/")
-            first = "" if "{" in parts[0] else self._fold(parts[0])
-            last = "" if "{" in parts[-1] else self._fold(parts[-1])
-            found = self._spanning.setdefault((method, first, last), [])
-            found.append((_spanning_regex(path, self.insensitive), operation))
-            self._prefixes[operation.id] = self._fold(path[: path.index("{")])
+            last = path.strip("/").split("/")[-1]
+            bucket = self._spanning.setdefault(
+                (method, "" if "{" in last else self._fold(last)), {}
+            )
+            prefix = self._fold(path[: path.index("{")])
+            rest = [self._fold(chunk) for chunk in _PARAM.split(path[len(prefix) :])[::3]]
+            self._chunks[operation.id] = max(rest, key=len, default="")
+            bucket.setdefault(prefix, []).append(
+                (_spanning_regex(path, self.insensitive), operation)
+            )
             return
         node = self._roots.setdefault(method, _Node())
         names: list[str | None] = []
@@ -262,22 +273,22 @@ class RouteIndex:
                 best = candidate
         if best is not None or not self._spanning:
             return best  # a spanning template never wins over one without
-        first, last = self._fold(segments[0]), self._fold(segments[-1])
         folded_path = self._fold(path)
-        for bucket in ((first, last), (first, ""), ("", last), ("", "")):
-            for regex, operation in self._spanning.get((method, *bucket), ()):
-                key = self.key_of(operation)
-                if best is not None and key > best.key:
-                    break
-                if not folded_path.startswith(self._prefixes[operation.id]):
+        for last in (self._fold(segments[-1]), ""):
+            for prefix, entries in self._spanning.get((method, last), {}).items():
+                if not folded_path.startswith(prefix):
                     continue
-                matched = regex.fullmatch(path)
-                if matched:
-                    params = {key: unquote(value) for key, value in matched.groupdict().items()}
-                    candidate = Match(operation, params, key)
-                    if best is None or candidate.key < best.key:
-                        best = candidate
-                    break
+                for regex, operation in entries:  # sorted: the first match is the group's best
+                    key = self.key_of(operation)
+                    if best is not None and key > best.key:
+                        break
+                    if self._chunks[operation.id] not in folded_path:
+                        continue  # a literal part of the template is not in the path
+                    matched = regex.fullmatch(path)
+                    if matched:
+                        params = {k: unquote(v) for k, v in matched.groupdict().items()}
+                        best = Match(operation, params, key)
+                        break
         return best
 
     def _walk(
