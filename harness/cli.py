@@ -19,6 +19,7 @@ from harness.commands.import_flow import ImportFlowCommand
 from harness.commands.import_service import ImportServiceCommand
 from harness.commands.inventory import InventoryCommand
 from harness.commands.lint import LintCommand
+from harness.commands.packs import PacksCommand
 from harness.commands.reap import ReapCommand
 from harness.commands.serve import ServeCommand
 from harness.errors import HarnessError, InputError, InputErrors
@@ -33,6 +34,7 @@ COMMANDS: tuple[Command, ...] = (
     ExploreCommand(),
     ImportServiceCommand(),
     ImportFlowCommand(),
+    PacksCommand(),
     ReapCommand(),
 )
 

@@ -80,6 +80,7 @@ class _OpenApi:
             hosts=list(settings.hosts or hosts),
             exclude=settings.exclude_scopes,
             token_params=settings.token_params,
+            extra_methods=settings.extra_methods,
         )
         self.schemes: dict[str, str] = {}  # name -> type
         self.broken_schemes: dict[str, str] = {}

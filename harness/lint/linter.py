@@ -34,6 +34,7 @@ def lint_workspace(workspace: Workspace, root: Path, today: date) -> tuple[LintF
         *checks.duties(workspace),
         *secrets(texts),
         *checks.untested(workspace),
+        *checks.legacy(workspace),
     ]
 
     def disabled(finding: LintFinding) -> bool:

@@ -17,8 +17,10 @@ from typing import Any
 
 from harness.errors import InputError, InputErrors, Location
 from harness.model import Settings, Workspace
+from harness.permission_models import check_binding_models
 from harness.workspace import cache
 from harness.workspace.flows import FlowSection
+from harness.workspace.pack_loading import with_packs
 from harness.workspace.policy import PolicySection
 from harness.workspace.services import ServiceSection
 from harness.workspace.settings import load_settings
@@ -98,7 +100,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
     def load(self) -> Workspace:
         service_files = _yaml_files(self.root, self.settings.mocks)
         policy_files = _yaml_files(self.root, self.settings.scenarios)
-        if not service_files and not policy_files:
+        if not service_files and not policy_files and not self.settings.packs:
             raise InputError(
                 Location(str(self.root)),
                 "no workspace files found",
@@ -129,6 +131,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         self, service_documents: list[YamlDocument], documents: list[YamlDocument]
     ) -> Workspace:
         """The model from parsed documents; raise InputErrors listing every problem."""
+        service_documents = with_packs(self.settings, service_documents, self.errors)
         services = self._services(service_documents)
         connectors = self._connectors(documents, services)
         roles = self._roles(documents, services)
@@ -140,7 +143,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         policy = self._policy(documents, services)
         if self.errors:
             raise InputErrors(self.errors)
-        return Workspace(
+        workspace = Workspace(
             root=str(self.root),
             settings=self.settings,
             services=tuple(sorted(services.values(), key=lambda s: s.name)),
@@ -150,4 +153,9 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
             flows=tuple(sorted(flows, key=lambda f: (f.connector, f.name))),
             waivers=tuple(waivers),
             policy=policy,
+            model_views=tuple(self._model_views),
         )
+        errors = check_binding_models(workspace)
+        if errors:
+            raise InputErrors(errors)
+        return workspace

@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.errors import InputError, InputErrors
 from harness.model import Settings
+from harness.workspace.pack_catalog import parse_reference, reference_problem
 from harness.workspace.pyproject import (
     PYPROJECT_TABLE,
     SETTINGS_FILE,
@@ -49,6 +50,7 @@ def settings_from(document: YamlDocument | None, root: Path) -> Settings:
         if key in document.data
         for error in _check_directories(document, root, key)
     ]
+    errors.extend(_check_packs(document))
     if errors:
         raise InputErrors(errors)
     return settings
@@ -85,6 +87,16 @@ def _check_directories(document: YamlDocument, root: Path, key: str) -> list[Inp
                     f"create it, or list an existing one ({', '.join(present) or 'none yet'})",
                 )
             )
+    return errors
+
+
+def _check_packs(document: YamlDocument) -> list[InputError]:
+    """Every `packs` entry names a bundled pack, and a pinned version is the installed one."""
+    errors = []
+    for index, text in enumerate(document.data.get("packs", ())):
+        problem = reference_problem(text)
+        if problem is not None:
+            errors.append(InputError(document.location(("packs", index)), *problem))
     return errors
 
 
@@ -132,7 +144,12 @@ def _settings(document: YamlDocument) -> Settings:
                 f"`clock` is not a valid time: {err}",
                 'write e.g. clock: "2026-01-01T00:00:00Z"',
             ) from err
+    packs = tuple(
+        parsed for text in data.get("packs", ()) if (parsed := parse_reference(text)) is not None
+    )
     return Settings(
+        packs=packs,
+        packs_location=document.location(("packs",)) if "packs" in data else None,
         mocks=tuple(data.get("mocks", defaults.mocks)),
         scenarios=tuple(data.get("scenarios", defaults.scenarios)),
         clock=clock,

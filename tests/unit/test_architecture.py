@@ -31,6 +31,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "harness.tokens",
             "harness.secrets",
             "harness.findings",
+            "harness.arguments",
+            "harness.conditions",
+            "harness.permission_models",
+            "harness.breadth",
+            "harness.route_index",
             # plain text of values, which any layer may write
             "harness.render.style",
             "harness.render.suggestions",
@@ -42,6 +47,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "harness.decisions",
             "harness.authorization",
+            "harness.call_requirements",
+            "harness.replay_state",
             "harness.mock_answers",
             "harness.sandbox",
             "harness.replay",
