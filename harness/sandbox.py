@@ -74,7 +74,8 @@ class Sandbox:
         ] = {}  # (binding, flow) -> body bytes received
         self._connectors = {connector.name: connector for connector in workspace.connectors}
         self._services = {service.name: service for service in workspace.services}
-        self._grant_sets: dict[tuple[str, tuple[str, ...]], GrantSet] = {}
+        # (service, permission model, grants) -> the grants prepared in that model's universe
+        self._grant_sets: dict[tuple[str, str, tuple[str, ...]], GrantSet] = {}
         self.generation = 0  # counts resets, so a sandbox in a container can follow them
         self.database: Database | None = None  # a real server judging SQL statements
         # what the replay created, was given, and its upload sessions (harness.replay_state)
@@ -324,11 +325,12 @@ class Sandbox:
             return None, rejected
 
     def _grants(self, claims: Claims | None, service: Service | None) -> GrantSet | None:
-        """The token's grants on `service`, prepared once per distinct set of grants."""
+        """The token's grants on `service` (in its permission model), prepared once per
+        distinct set of grants."""
         if claims is None or service is None:
             return None
         granted = claims.grants.get(service.name, ())
-        key = (service.name, granted)
+        key = (service.name, service.model, granted)
         grant_set = self._grant_sets.get(key)
         if grant_set is None:
             grant_set = GrantSet.build((Grant.parse(text) for text in granted), service.universe)

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from workspaces import build, policy
 
+from harness.calls import Request
 from harness.engine import run_check
 from harness.errors import InputErrors
 from harness.lint.linter import lint_workspace
+from harness.sandbox import Sandbox
 
 HOST = "api.repo.example"
 
@@ -124,3 +126,33 @@ def test_lint_warns_of_a_legacy_scope_and_names_the_current_one() -> None:
         "`legacy_repo` in role `role` is a legacy repo scope, replaced by `repo`; held by bot@prod"
     )
     assert finding.fix == "grant `repo` instead of `legacy_repo`"
+
+
+def test_the_same_grants_in_two_models_are_judged_each_in_its_own_model() -> None:
+    """`write` implies `read` in the `app` model only: a sandbox serving connectors of both
+    models judges each token's grants in the model its connector holds, whichever is first."""
+    spec = {
+        "service": "repo",
+        "hosts": [HOST],
+        "models": {
+            "app": {"scopes": {"read": None, "write": {"implies": ["read"]}}},
+            "oauth": {"scopes": {"read": None, "write": None}},
+        },
+        "operations": [{"id": "items.list", "method": "GET", "path": "/items", "requires": "read"}],
+    }
+    app = _policy(["write"], [("GET", "/items")])
+    oauth = _policy(["write"], [("GET", "/items")], model="oauth")
+    renamed = {"bot": "oauth-bot", "role": "oauth-role"}
+    oauth["connectors"][0]["name"] = renamed["bot"]
+    oauth["roles"][0]["name"] = renamed["role"]
+    oauth["bindings"] = [{"connector": "oauth-bot", "env": "prod", "roles": ["oauth-role"]}]
+    oauth["flows"][0].update(name="oauth-flow", connector="oauth-bot")
+    workspace = build([spec], [app, oauth])
+    sandbox = Sandbox(workspace)
+    tokens = {b.connector: sandbox.issue_token(b) for b in workspace.bindings}
+    outcomes = []
+    for connector in ("bot", "oauth-bot", "bot"):
+        headers = {"Authorization": f"Bearer {tokens[connector]}"}
+        outcomes.append(sandbox.handle(Request("GET", f"https://{HOST}/items", headers)).status)
+    assert outcomes == [200, 403, 200]
+    assert [d.model for d in sandbox.decisions] == ["app", "oauth", "app"]
