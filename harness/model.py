@@ -291,6 +291,11 @@ class Settings:
     scenarios: tuple[str, ...] = ("scenarios",)
     clock: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     max_file_bytes: int = 2 * 1024 * 1024
+    # exported n8n workflows read as they are (harness/n8n/collect.py)
+    n8n_workflows: tuple[str, ...] = ()  # directories of exports, besides *.n8n.json files
+    n8n_credentials: str = ""  # an `n8n export:credentials` file (its scopes only)
+    n8n_scopes: str = ""  # the mapping file of credential scopes
+    n8n_envs: tuple[str, ...] = ("prod",)
     fail_on: tuple[str, ...] = (
         "missing",
         "excessive",
