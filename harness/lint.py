@@ -112,6 +112,14 @@ RULES: tuple[Rule, ...] = (
         "a prod binding whose connector has no flow, so nothing proves its least privilege",
         "record a flow for the connector, or remove the binding",
     ),
+    Rule(
+        "CH109",
+        "unconfirmed-value",
+        WARNING,
+        "a value in a policy document marked `# TODO` (import-n8n marks each connector's "
+        "owner and lifetime so until someone confirms them)",
+        "check the value, correct it if needed, and delete the `# TODO` mark",
+    ),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 UNDISABLEABLE = frozenset({"CH100"})
@@ -175,6 +183,7 @@ def lint_workspace(workspace: Workspace, root: Path, today: date) -> tuple[LintF
         *_duties(workspace),
         *_secrets(texts),
         *_untested(workspace),
+        *_todo_marks(texts, workspace_files(root, workspace.settings.scenarios)),
     ]
 
     def disabled(finding: LintFinding) -> bool:
@@ -567,16 +576,26 @@ _WORDS = re.compile(
 )
 
 
+# camelCase identifiers (`googleDriveOAuth2Api`): every segment after the first starts with a
+# capital or is a short number, and a lower-case run never follows a digit, as in a token.
+_CAMEL = re.compile(r"^[a-z]+(?:[A-Z][a-z]+|[A-Z]+(?=[A-Z][a-z]|[0-9]|$)|[0-9]{1,2}(?=[A-Z]|$))+$")
+
+
 def _harmless(kind: str, value: str, before: str) -> bool:
     """A high-entropy match that is a content hash or joined words, hiding no known token."""
     if kind != "high-entropy string" or any(p.search(value) for _, p in KNOWN_FORMATS):
         return False
-    return bool(_DIGEST_KEY.search(before) or _WORDS.match(value))
+    return bool(_DIGEST_KEY.search(before) or _WORDS.match(value) or _CAMEL.match(value))
 
 
 def _secrets(texts: dict[str, str]) -> Iterator[LintFinding]:
     for display, text in texts.items():
+        # An n8n export is full of random-looking ids (instances, documents, credentials);
+        # in it only known token formats are secrets.
+        export = display.endswith(".n8n.json")
         for kind, start, end in find_secrets(text):
+            if export and kind == "high-entropy string":
+                continue
             value = text[start:end]
             line_start = text.rfind("\n", 0, start) + 1
             if _harmless(kind, value, text[line_start:start]):
@@ -590,4 +609,30 @@ def _secrets(texts: dict[str, str]) -> Iterator[LintFinding]:
                 "delete it and rotate the credential at its issuer (treat it as leaked); "
                 "recordings keep `<secret-N>` handles instead, and a file of deliberate fake "
                 f"keys takes `{_EXAMPLE_DISABLE}`",
+            )
+
+
+# -- CH109 values marked `# TODO` ----------------------------------------------------------
+
+_TODO_MARK = re.compile(r"#\s*TODO\b(?P<note>.*)$")
+
+
+def _todo_marks(
+    texts: dict[str, str], policy_files: list[tuple[str, Path]]
+) -> Iterator[LintFinding]:
+    """A `# TODO` comment after a value in a policy document: the value awaits confirmation."""
+    for display, _ in policy_files:
+        if not _is_yaml(display):
+            continue
+        for number, line in enumerate(texts.get(display, "").splitlines(), start=1):
+            found = _TODO_MARK.search(line)
+            value = line[: found.start()].strip() if found else ""
+            if found is None or not value or value.startswith("#"):
+                continue
+            note = found["note"].strip(" :-")
+            yield _finding(
+                "CH109",
+                Location(display, number, found.start() + 1),
+                f"`{value[:60]}` is marked `# TODO`" + (f": {note[:100]}" if note else ""),
+                "confirm the value (correct it if needed), then delete the `# TODO` mark",
             )

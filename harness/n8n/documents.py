@@ -75,7 +75,7 @@ def connector_document(connector: ConnectorPlan, plan: Plan) -> Document:
     )
     base: tuple[str | int, ...] = ("connectors", 0)
     document.marks[base] = connector.location
-    document.todos[(*base, "owner")] = "TODO: the team or person accountable for this credential"
+    document.todos[(*base, "owner")] = "the team or person accountable for this credential"
     document.todos[(*base, "credential", "lifetime")] = "TODO: confirm how long its token lives"
     document.generated = {"allowed_hosts": sorted(connector.hosts), "grants": {}, "roles": []}
     if connector.unbound:

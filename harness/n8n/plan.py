@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 
 from harness.errors import Location
 from harness.loading.flows import TEMPLATE
@@ -30,7 +30,6 @@ from harness.n8n.grants import KnownScopes, ScopeSources
 from harness.n8n.importer import ImportRun
 from harness.n8n.runner import RecordedCall
 from harness.n8n.workflow import CredentialRef, Workflow, WorkflowNode
-from harness.recording import scrub_url
 from harness.routing import Router, split_url
 from harness.secrets import SecretScrubber
 
@@ -366,7 +365,7 @@ def _grants(connector: ConnectorPlan, sources: ScopeSources, services: dict[str,
 def step_data(step: StepPlan, scrubber: SecretScrubber, literals: dict[str, str]) -> dict[str, Any]:
     """One flow step: the call with its secrets replaced, named after its node."""
     call = step.call
-    url = _literal(scrub_url(call.url, scrubber), literals)
+    url = _literal(_scrub_url(call.url, scrubber), literals)
     request: dict[str, Any] = {"method": call.method, "url": url}
     headers = {
         _literal(key, literals): _literal(str(scrubber.value(key, value)), literals)
@@ -385,6 +384,23 @@ def step_data(step: StepPlan, scrubber: SecretScrubber, literals: dict[str, str]
     )
     name = f"{step.node.name} ({where}): {call.method} {path}"
     return {"name": name[:MAX_STEP_NAME], "request": request}
+
+
+def _scrub_url(url: str, scrubber: SecretScrubber) -> str:
+    """The URL with secrets replaced: ids in its path that look random, and the values of
+    query parameters that name a secret or hold a known token format. The rest of the query
+    keeps the encoding node code gave it."""
+    parts = urlsplit(url)
+    pairs = []
+    for pair in parts.query.split("&") if parts.query else []:
+        key, equals, value = pair.partition("=")
+        decoded = unquote_plus(value)
+        scrubbed = scrubber.value(unquote_plus(key), decoded)
+        if scrubbed != decoded:
+            value = quote(str(scrubbed), safe="<>-")
+        pairs.append(f"{key}{equals}{value}")
+    path = scrubber.text(parts.path)
+    return urlunsplit((parts.scheme, parts.netloc, path, "&".join(pairs), ""))
 
 
 def _body(call: RecordedCall) -> Any:
