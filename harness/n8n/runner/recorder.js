@@ -18,7 +18,10 @@ const TOKEN_ENDPOINTS = [
   /^https:\/\/github\.com\/login\/oauth\/access_token$/,
 ];
 // Keys a stand-in answers with "nothing": no next page, no error.
-const NOTHING = /^(next|nextpage|nextpagetoken|nextlink|@odata\.nextlink|@odata\.deltalink|next_cursor|nextcursor|cursor|has_more|hasmore|hasnextpage|more|continuation|continuationtoken|pagetoken|page_token|next_page|next_page_token|next_page_url|nextpageurl|scroll_id|after|before|paging|pagination|_links|links|error|errors|error_description|errormessage|error_message|fault|failure|warning|warnings|retry-after|retry_after|deleted|archived|is_archived|ratelimit|__isError|isLuxonDateTime|then|toJSON|asymmetricMatch|nodeType|\$\$typeof)$/i;
+const NOTHING = /^(more|after|before|offset|links|_links|paging|pagination|error|errors|error_description|errormessage|error_message|fault|failure|warning|warnings|retry-after|retry_after|deleted|archived|is_archived|ratelimit|__isError|isLuxonDateTime|then|toJSON|asymmetricMatch|nodeType|\$\$typeof)$/i;
+// Pagination of any spelling (nextPageToken, next_cursor, @odata.nextLink, nextRecordsUrl,
+// has_more, continuationToken, scroll_id): the first page is the last one.
+const PAGINATION = /next|cursor|continu|has_?more|more_?(results|pages)|page_?token|scroll/i;
 const TRUE_KEYS = /^(ok|success|successful)$/i;
 // Methods a stand-in lends from arrays and strings. Names that are as often data keys
 // (`values` of a Sheets range, `keys`, `entries`, `link`, `sub`) are left to the data.
@@ -98,7 +101,7 @@ function standIn(path, depth, empty) {
       if (key === '0') return empty || depth >= MAX_DEPTH ? undefined : standIn(`${path}.0`, depth + 1, false);
       if (key === 'toString' || key === 'valueOf' || key === 'toLocaleString') return () => text;
       if (key === 'constructor') return Object;
-      if (NOTHING.test(key)) return undefined;
+      if (NOTHING.test(key) || PAGINATION.test(key)) return undefined;
       if (TRUE_KEYS.test(key)) return true;
       if (!empty && Object.prototype.hasOwnProperty.call(LOOKUPS, key)) return LOOKUPS[key];
       if (ARRAY_METHODS.has(key)) return Array.prototype[key];
@@ -117,7 +120,7 @@ function standIn(path, depth, empty) {
       return true;
     },
     has(object, key) {
-      return typeof key === 'string' && !NOTHING.test(key);
+      return typeof key === 'string' && !NOTHING.test(key) && !PAGINATION.test(key);
     },
   });
   function receiver() {

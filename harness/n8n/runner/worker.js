@@ -119,6 +119,16 @@ async function run({ node, workflow, trace }) {
   return best;
 }
 
+function rootCause(error) {
+  let current = error;
+  for (let depth = 0; depth < 8 && current; depth++) {
+    if (current instanceof NotRunnable || current instanceof Bounded) return current;
+    current = current.cause || current.error || current.originalError;
+    if (current !== null && typeof current !== 'object') return error;
+  }
+  return error;
+}
+
 function better(attempt, best) {
   if ((attempt.status === 'ok') !== (best.status === 'ok')) return attempt.status === 'ok';
   return attempt.calls.length > best.calls.length;
@@ -139,15 +149,17 @@ async function attempt_(node, workflow, resolved, empty, trace) {
       await point.run.call(context);
     }
   } catch (error) {
-    if (error instanceof NotRunnable) {
+    // Node code often wraps what it catches (NodeApiError(node, error)): the cause decides.
+    const cause = rootCause(error);
+    if (cause instanceof NotRunnable) {
       status = 'not-runnable';
-      fix = error.fix;
-    } else if (error instanceof Bounded) {
+      fix = cause.fix;
+    } else if (cause instanceof Bounded) {
       status = 'bounded';
     } else {
       status = 'error';
     }
-    reason = message(error);
+    reason = message(cause instanceof NotRunnable || cause instanceof Bounded ? cause : error);
     if (trace) reason += ` | ${String(error && error.stack).split('\n').slice(1, 6).join(' | ')}`;
   }
   return { status, reason, fix, calls: boundedCalls(recorder.calls), findings: parameters.findings };
