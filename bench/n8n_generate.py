@@ -148,9 +148,9 @@ def _parameters(
     values: dict[str, Any] = {}
     properties = description.get("properties", [])
     for prop in properties:
-        if prop["name"] == "resource" and resource is not None:
-            if resource in [o.get("value") for o in prop.get("options", [])]:
-                values["resource"] = resource
+        options = [o.get("value") for o in prop.get("options", [])]
+        if prop["name"] == "resource" and resource is not None and resource in options:
+            values["resource"] = resource
     defaults = _defaults(description)
     for prop in properties:
         if prop["name"] == "operation" and _shown(prop, {**defaults, **values}):
