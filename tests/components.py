@@ -130,3 +130,17 @@ def wait_for(condition: Any, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+# -- n8n ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def n8n_packages() -> Path:
+    """n8n's pinned packages, fetched with npm (skips only when Node.js or npm is missing)."""
+    from harness.n8n.packages import NodeMissing, ensure_packages
+
+    try:
+        return ensure_packages(announce=False)
+    except NodeMissing as missing:
+        pytest.skip(f"no Node.js or npm to run n8n's node code: {missing}")

@@ -92,7 +92,7 @@ def run_nodes(
 ) -> ImportRun:
     """Run every node of `workflows` in one runner process."""
     result = ImportRun(workflows=list(workflows))
-    if not workflows:
+    if not any(w.nodes for w in workflows):
         return result
     root = packages or ensure_packages()
     total = sum(len(w.nodes) for w in workflows)

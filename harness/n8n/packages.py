@@ -7,9 +7,12 @@ code needs (`npm ci` checks every package against the lock's integrity), and the
 version and integrity of n8n-nodes-base, which is fetched without its hundreds of
 dependencies (`npm pack`, then its SHA-512 compared with the pin before it is unpacked).
 
-The result lives in `<cache>/n8n/<pins digest>/` (`<cache>` as in harness.cache):
+The result lives in `$CONNECTOR_HARNESS_N8N_CACHE/<pins digest>/`, else
+`$XDG_CACHE_HOME/connector-harness/n8n/<pins digest>/` (~/.cache by default):
 `node_modules/`, `n8n-nodes-base/` and a `complete.json` written last. A change of the
 pins is a new directory; a half-finished fetch is never used.
+
+`python -m harness.n8n.packages` fetches them ahead of time (`make` and CI do).
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.cache import cache_directory
 from harness.errors import HarnessError
 
 PINS = Path(__file__).resolve().parent / "npm"
@@ -109,15 +111,17 @@ def _npm() -> str:
     return found
 
 
+VARIABLE = "CONNECTOR_HARNESS_N8N_CACHE"
+
+
 def packages_directory(base: Path | None = None) -> Path:
-    """Where the pinned packages are (or will be) fetched."""
-    root = base if base is not None else cache_directory()
-    if root is None:
-        # The workspace cache may be switched off; fetched packages still need a home.
-        root = (
-            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "connector-harness"
-        )
-    return root / "n8n" / pins().digest
+    """Where the pinned packages are (or will be) fetched: their own directory, apart from
+    the workspace cache (which may be switched off, or be a test's temporary one)."""
+    if base is None:
+        configured = os.environ.get(VARIABLE)
+        home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        base = Path(configured) if configured else home / "connector-harness" / "n8n"
+    return base / pins().digest
 
 
 def fetched(base: Path | None = None) -> Path | None:
@@ -270,3 +274,21 @@ def _unpack(tarball: Path, destination: Path) -> None:
             if member.name:
                 members.append(member)
         archive.extractall(destination, members=members, filter="data")
+
+
+def main() -> int:
+    """Fetch the pinned packages now (make, CI); exit 2 with the install command when Node.js
+    or npm is missing, 1 when the fetch fails."""
+    try:
+        print(ensure_packages())
+    except NodeMissing as missing:
+        print(f"connector-harness: {missing}", file=sys.stderr)
+        return 2
+    except FetchFailed as failed:
+        print(f"connector-harness: {failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

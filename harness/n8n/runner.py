@@ -251,7 +251,7 @@ class Runner:
         return _node_run(answer)
 
     def restart(self) -> None:
-        self.kill()
+        self._discard()
         self.restarts += 1
         self.start()
 
@@ -259,6 +259,16 @@ class Runner:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=30)
+
+    def _discard(self) -> None:
+        """Kill the process if it still runs, and close its pipes."""
+        if self.process is None:
+            return
+        self.kill()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        self.process = None
 
     def close(self) -> None:
         if self.process is None:
@@ -268,8 +278,5 @@ class Runner:
                 self.request({"op": "shutdown"}, 10)
                 self.process.wait(timeout=10)
             except (RunnerFailed, subprocess.TimeoutExpired):
-                self.kill()
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
-        self.process = None
+                pass
+        self._discard()

@@ -113,8 +113,14 @@ def read_workflows(path: Path, shown: str | None = None) -> list[Workflow]:
             raise _not_a_workflow(document, "a list with no workflow in it")
         return workflows
     if not _looks(data):
-        kind = "credentials export" if _is_credentials(data) else _kind(data)
-        raise _not_a_workflow(document, kind)
+        if _is_credentials(data):
+            raise InputError(
+                document.location(),
+                "this is not an n8n workflow export: it is a credentials export",
+                "pass it with --credentials (its scopes are read, its secrets never), "
+                "and the workflows that use it as arguments",
+            )
+        raise _not_a_workflow(document, _kind(data))
     return [_workflow(document, data, ())]
 
 

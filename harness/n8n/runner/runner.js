@@ -75,6 +75,7 @@ async function inWorker(request, budgetMs) {
     await withTimeout(ready, START_BUDGET_MS, 'starting the runner took too long');
   } catch (error) {
     stop();
+    if (isOutOfMemory(error)) return outOfMemory();
     return { status: 'error', reason: `the runner could not start: ${error.message}`, calls: [] };
   }
   return await new Promise((resolve) => {
@@ -93,9 +94,8 @@ async function inWorker(request, budgetMs) {
     };
     const onError = (error) => {
       stop();
-      const memory = error && (error.code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory|heap/i.test(String(error.message)));
-      finish(memory
-        ? { status: 'memory', reason: `it used more than the ${memoryMb} MB memory budget`, calls: [] }
+      finish(isOutOfMemory(error)
+        ? outOfMemory()
         : { status: 'error', reason: `the node crashed the runner: ${String(error && error.message).slice(0, 300)}`, calls: [] });
     };
     const onExit = () => {
@@ -104,13 +104,22 @@ async function inWorker(request, budgetMs) {
     };
     const timer = setTimeout(() => {
       stop();
-      finish({ status: 'timeout', reason: `it did not finish within ${Math.round(budgetMs / 1000)} s (a loop, or a wait); it was stopped`, calls: [], elapsed: Date.now() - started });
+      const limit = budgetMs >= 1000 ? `${Math.round(budgetMs / 1000)} s` : `${budgetMs} ms`;
+      finish({ status: 'timeout', reason: `it did not finish within ${limit} (a loop, or a wait); it was stopped`, calls: [], elapsed: Date.now() - started });
     }, budgetMs);
     current.on('message', onMessage);
     current.once('error', onError);
     current.once('exit', onExit);
     current.postMessage(request);
   });
+}
+
+function isOutOfMemory(error) {
+  return Boolean(error) && (error.code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory|heap limit/i.test(String(error.message)));
+}
+
+function outOfMemory() {
+  return { status: 'memory', reason: `it needed more than the ${memoryMb} MB memory budget; it was stopped`, calls: [] };
 }
 
 function withTimeout(promise, ms, text) {
