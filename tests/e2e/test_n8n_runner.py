@@ -92,7 +92,8 @@ def test_the_same_node_gives_the_same_calls_every_time(runner: Runner) -> None:
         "credentials": {"googleDriveOAuth2Api": {"id": "c1", "name": "Drive"}},
     }
     first, second = runner.run(node, WORKFLOW), runner.run(node, WORKFLOW)
-    assert first.status == "ok" and first.calls
+    assert first.status == "ok"
+    assert first.calls
     assert first.calls == second.calls  # multipart boundaries, ids and dates included
 
 
@@ -130,7 +131,8 @@ def test_an_expression_that_reaches_for_the_host_gets_a_placeholder(
     result = runner.run(_http(**_query(expression)), WORKFLOW)
     (call,) = result.calls
     assert call.url.startswith("https://api.example.com/items?p0=")
-    assert "root" not in call.url and "/usr/bin" not in call.url
+    assert "root" not in call.url
+    assert "/usr/bin" not in call.url
 
 
 def test_a_vm_context_of_expressions_cannot_generate_code(n8n_packages: Path) -> None:
@@ -232,7 +234,8 @@ def test_a_node_past_its_time_budget_is_stopped_and_the_next_one_runs(runner: Ru
     assert looping.status == "timeout"
     assert looping.reason == "it did not finish within 500 ms (a loop, or a wait); it was stopped"
     after = runner.run(_http(), WORKFLOW)
-    assert after.status == "ok" and len(after.calls) == 1
+    assert after.status == "ok"
+    assert len(after.calls) == 1
     assert runner.process is process  # the same process: only its worker was replaced
 
 
@@ -285,7 +288,8 @@ def test_a_runner_that_dies_is_replaced_and_the_node_reported(n8n_packages: Path
         runner.process.kill()
         runner.process.wait()
         result = runner.run(_http(), WORKFLOW)
-        assert result.status == "error" and "the n8n runner" in result.reason
+        assert result.status == "error"
+        assert "the n8n runner" in result.reason
         assert runner.restarts == 1
         assert runner.run(_http(), WORKFLOW).status == "ok"
 

@@ -41,7 +41,7 @@ def _rules(root: Path, rule: str) -> list[str]:
 def test_a_value_marked_todo_is_reported_at_the_mark(tmp_path: Path) -> None:
     text = _policy_text().replace("lifetime: 1h", "lifetime: 1h  # TODO: confirm with the vendor")
     root = _workspace(tmp_path, text)
-    line = next(n for n, l in enumerate(text.splitlines(), 1) if "# TODO" in l)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "# TODO" in row)
     column = text.splitlines()[line - 1].index("#") + 1
     assert _rules(root, "CH109") == [
         f"{line}:{column} `lifetime: 1h` is marked `# TODO`: confirm with the vendor"

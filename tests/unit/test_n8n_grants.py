@@ -62,18 +62,22 @@ def test_the_granted_scope_wins_then_custom_scopes_then_the_scope_field(tmp_path
         ),
     )
     found = read_credentials_export(path, "credentials.json")
-    assert found["a"].scopes is not None and found["a"].scopes.scopes == ("repo", "read:org")
+    assert found["a"].scopes is not None
+    assert found["a"].scopes.scopes == ("repo", "read:org")
     assert "granted" in found["a"].scopes.source
-    assert found["b"].scopes is not None and found["b"].scopes.scopes == (
-        "https://mail.google.com/",
-    )
-    assert found["c"].scopes is not None and found["c"].scopes.scopes == (
+    assert found["b"].scopes is not None
+    assert found["b"].scopes.scopes == ("https://mail.google.com/",)
+    assert found["c"].scopes is not None
+    assert found["c"].scopes.scopes == (
         "files.read",
         "files.write",
     )
-    assert found["d"].scopes is not None and found["d"].scopes.scopes == ("chat:write",)
-    assert found["e"].scopes is None and not found["e"].encrypted
-    assert found["f"].scopes is None and found["f"].encrypted
+    assert found["d"].scopes is not None
+    assert found["d"].scopes.scopes == ("chat:write",)
+    assert found["e"].scopes is None
+    assert not found["e"].encrypted
+    assert found["f"].scopes is None
+    assert found["f"].encrypted
     for credential in found.values():
         assert not any(canary in repr(credential) for canary in CANARIES)
 
@@ -124,10 +128,13 @@ def test_a_mapping_file_names_credentials_by_name_or_id(tmp_path: Path) -> None:
     mapping = read_mapping(path, "n8n-scopes.yaml")
     sources = ScopeSources(mapping, {})
     by_name = sources.lookup("other-id", "GitHub (support bot)", "githubApi")
-    assert by_name is not None and by_name.scopes == ("public_repo",) and by_name.model == "oauth"
+    assert by_name is not None
+    assert by_name.scopes == ("public_repo",)
+    assert by_name.model == "oauth"
     assert by_name.source == "n8n-scopes.yaml:3"
     by_id = sources.lookup("Sl4ckB0tT0k3n002", "Slack bot", "slackApi")
-    assert by_id is not None and by_id.scopes == ("chat:write", "channels:read")
+    assert by_id is not None
+    assert by_id.scopes == ("chat:write", "channels:read")
     assert sources.lookup("nope", "nope", "slackApi") is None
 
 

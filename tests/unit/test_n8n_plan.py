@@ -101,10 +101,8 @@ def test_scopes_a_user_states_win_over_the_defaults() -> None:
         sources,
     )
     assert plan.connectors[0].grants == {"google-drive": [DRIVE], "google-sheets": [DRIVE]}
-    assert (
-        plan.connectors[0].held is not None
-        and plan.connectors[0].held.source == "n8n-scopes.yaml:2"
-    )
+    assert plan.connectors[0].held is not None
+    assert plan.connectors[0].held.source == "n8n-scopes.yaml:2"
 
 
 def test_a_model_no_pack_judges_leaves_the_credential_unbound_with_its_needs() -> None:
@@ -124,7 +122,8 @@ def test_a_model_no_pack_judges_leaves_the_credential_unbound_with_its_needs() -
     assert "`oauth` permission model" in github.unbound
     assert github.needs == {"github post:/repos/:owner/:repo/issues": {"issues:write"}}
     document = connector_document(github, plan)
-    assert "roles" not in document.data and "bindings" not in document.data
+    assert "roles" not in document.data
+    assert "bindings" not in document.data
 
 
 def test_a_token_whose_scopes_n8n_does_not_choose_needs_the_mapping_file() -> None:
@@ -159,7 +158,8 @@ def test_a_service_account_holds_what_its_token_requests_ask_for() -> None:
     plan = plan_workspace(run((workflow("W", read), read, "ok", calls)), NOTHING)
     (account,) = plan.connectors
     assert account.token_scopes == [f"{SCOPE}spreadsheets", f"{SCOPE}drive.file"]
-    assert account.held is not None and account.held.scopes == (
+    assert account.held is not None
+    assert account.held.scopes == (
         f"{SCOPE}spreadsheets",
         f"{SCOPE}drive.file",
     )
@@ -228,7 +228,9 @@ def test_flow_templates_and_secrets_in_calls_stay_data() -> None:
     assert flow["vars"] == {"n8n_literal_1": "{{ name }}"}
     assert request["json"]["values"] == [["{{ n8n_literal_1 }}", "Hi {{ $json.x }}"]]
     text = repr(document.data)
-    assert token not in text and "plain-key-value" not in text and "Authorization" not in text
+    assert token not in text
+    assert "plain-key-value" not in text
+    assert "Authorization" not in text
     assert "valueInputOption=RAW" in request["url"]
 
 

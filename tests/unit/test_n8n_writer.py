@@ -102,7 +102,8 @@ def test_the_users_owner_lifetime_grants_hosts_and_comments_survive(tmp_path: Pa
     assert "spreadsheets.readonly" in merged
     assert "env: staging" in merged
     detail = next(w.detail for w in writer.report.files if w.path == CONNECTOR)
-    assert "your extra allowed hosts" in detail and "your extra google-sheets grants" in detail
+    assert "your extra allowed hosts" in detail
+    assert "your extra google-sheets grants" in detail
     load_workspace(tmp_path)  # still a valid workspace
 
 
@@ -153,5 +154,6 @@ def test_settings_of_an_existing_workspace_are_merged_not_replaced(tmp_path: Pat
     writer = _write(tmp_path, _plan(SPREADSHEET))
     assert _actions(writer)["connector-harness.yaml"] == "merged"
     text = (tmp_path / "connector-harness.yaml").read_text()
-    assert "# our settings" in text and "clock: '2026-06-01'" in text
+    assert "# our settings" in text
+    assert "clock: '2026-06-01'" in text
     assert "scenarios: [policies, scenarios]" in text
