@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.commands._common import EXIT_INPUT, EXIT_PASS
-from harness.errors import InputErrors, UsageError
+from harness.errors import UsageError
 from harness.n8n.documents import plan_documents
 from harness.n8n.importer import Progress, no_workflow_error
 from harness.n8n.pipeline import import_exports, scope_sources
@@ -87,8 +87,10 @@ class ImportN8nCommand:
         )
         run, plan = imported.run, imported.plan
         if not run.workflows:
-            errors = run.errors or [no_workflow_error([])]
-            raise InputErrors([*errors, no_workflow_error(errors)])
+            for error in run.errors:
+                print(error.render(), file=sys.stderr)
+            print(no_workflow_error(run.errors, len(args.workflows)), file=sys.stderr)
+            return EXIT_INPUT
         for document in plan_documents(plan):
             writer.document(document, run.versions)
         writer.packs(plan.packs)

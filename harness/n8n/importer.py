@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from harness.errors import InputError, InputErrors, Location
+from harness.errors import InputError, InputErrors
 from harness.n8n.catalogue import CredentialType, credential_type
 from harness.n8n.packages import ensure_packages
 from harness.n8n.runner import NODE_BUDGET_MS, ExpressionNote, NodeRun, RecordedCall, Runner
@@ -132,9 +132,11 @@ def _result(workflow: Workflow, node: WorkflowNode, run: NodeRun) -> NodeResult:
     )
 
 
-def no_workflow_error(errors: Sequence[InputError]) -> InputError:
-    return InputError(
-        Location(errors[0].location.file if errors else "<none>"),
-        "nothing could be imported: no file holds an n8n workflow",
-        "pass files exported from n8n (`n8n export:workflow`), e.g. docs/examples/n8n/*.n8n.json",
+def no_workflow_error(errors: Sequence[InputError], files: int) -> str:
+    """The closing line when no file held a workflow."""
+    problems = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
+    return (
+        f"\nnothing could be imported: none of the {files} file(s) holds an n8n workflow "
+        f"({problems} above). Pass files exported from n8n (`n8n export:workflow`), "
+        "e.g. docs/examples/n8n/*.n8n.json, and run again."
     )

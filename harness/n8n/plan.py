@@ -233,10 +233,8 @@ class _Names:
         name = self.previous.get(key)
         if name is None or name in self.used:
             name, number = wanted, 2
-            while (
-                name in self.used
-                or (name in self.previous.values()
-                and self.previous.get(key) != name)
+            while name in self.used or (
+                name in self.previous.values() and self.previous.get(key) != name
             ):
                 name, number = f"{wanted}-{number}", number + 1
         self.used.add(name)

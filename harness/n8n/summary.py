@@ -22,6 +22,7 @@ from harness.secrets import SecretScrubber
 SUMMARY_SCHEMA = "connector-harness/n8n-import"
 SUMMARY_VERSION = 1
 _FAILED = {
+    "unknown-credential": "unknown credential type",
     "error": "failed",
     "timeout": "stopped",
     "memory": "stopped",
@@ -60,6 +61,22 @@ def problem_lines(run: ImportRun) -> list[Line]:
     scrubber = SecretScrubber()
     lines = []
     for result in run.results:
+        for reference in result.node.credentials:
+            known = run.credential_types.get(reference.type)
+            if known is not None and not known.known:
+                lines.append(
+                    Line(
+                        location=str(result.node.location),
+                        workflow=result.workflow.label,
+                        node=result.node.name,
+                        type=result.node.type,
+                        status="unknown-credential",
+                        reason=f"it uses credential type {reference.type[:80]}, which the pinned "
+                        "n8n-nodes-base does not define",
+                        fix="check the credential's type in the export, or pin the n8n version it "
+                        "was exported from",
+                    )
+                )
         if result.status in ("ok", "logic", "disabled"):
             continue
         lines.append(
@@ -109,12 +126,13 @@ def render_text(
             lines.append(style("skipped ", "yellow") + skip.render())
     if run.errors or any(w.skipped for w in run.workflows):
         lines.append("")
-    rows = [["workflow", "node", "result", "services"]]
+    rows = [["node", "at", "result", "services"]]
     for result in services:
+        where = result.node.location
         rows.append(
             [
-                result.workflow.label[:44],
-                result.node.name[:36],
+                result.node.name[:40],
+                f"{Path(where.file).name}:{where.line}",
                 _result_cell(result, style),
                 ", ".join(sorted(_services_of(result, plan))) or "-",
             ]
@@ -122,7 +140,8 @@ def render_text(
     lines += table(rows, indent="  ")
     problems = problem_lines(run)
     if problems:
-        lines += ["", f"{plural(len(problems), 'node')} without all their calls:"]
+        its = "its" if len(problems) == 1 else "their"
+        lines += ["", f"{plural(len(problems), 'node')} without all {its} calls:"]
         for problem in problems:
             label = _FAILED.get(problem.status, problem.status)
             lines.append(
@@ -173,6 +192,10 @@ def render_text(
     return "\n".join(lines) + "\n"
 
 
+def shown_file(path: str) -> str:
+    return Path(path).name
+
+
 def _result_cell(result: NodeResult, style: Style) -> str:
     calls = sum(1 for call in result.calls if not call.token)
     if result.status == "ok":
@@ -210,7 +233,9 @@ def _connector_notes(connector: ConnectorPlan, style: Style) -> list[str]:
                 f"      holds: {' '.join(connector.held.scopes)} ({connector.held.source})"
             )
         for operation, needs in sorted(connector.needs.items()):
-            notes.append(f"      its call {operation} needs: {' or '.join(sorted(needs))}")
+            shown = sorted(needs)[:3]
+            more = f" (or {len(needs) - 3} more)" if len(needs) > 3 else ""
+            notes.append(f"      its call {operation} needs: {' or '.join(shown)}{more}")
     elif connector.unjudged:
         notes.append(
             f"  {connector.name}: holds {len(connector.unjudged)} scope(s) no bundled pack knows, "
@@ -312,7 +337,3 @@ def render_json(run: ImportRun, plan: Plan, report: WriteReport | None, output: 
 
 def _error(error: InputError) -> dict[str, Any]:
     return {"location": str(error.location), "problem": error.problem, "fix": error.hint}
-
-
-def shown(path: Path) -> str:
-    return str(path)

@@ -103,8 +103,10 @@ class Workflow:
 
 def read_workflows(path: Path, shown: str | None = None) -> list[Workflow]:
     """The workflows of one export file; InputError when it is no workflow export at all."""
-    document = read_document(path, name=shown or str(path), max_bytes=MAX_WORKFLOW_BYTES)
+    document = _read(path, shown or str(path))
     data = document.data
+    if isinstance(data, list) and data and _is_credentials(data):
+        raise _credentials_export(document)
     if isinstance(data, list):
         workflows = [
             _workflow(document, item, (index,)) for index, item in enumerate(data) if _looks(item)
@@ -114,14 +116,35 @@ def read_workflows(path: Path, shown: str | None = None) -> list[Workflow]:
         return workflows
     if not _looks(data):
         if _is_credentials(data):
-            raise InputError(
-                document.location(),
-                "this is not an n8n workflow export: it is a credentials export",
-                "pass it with --credentials (its scopes are read, its secrets never), "
-                "and the workflows that use it as arguments",
-            )
+            raise _credentials_export(document)
         raise _not_a_workflow(document, _kind(data))
     return [_workflow(document, data, ())]
+
+
+def _read(path: Path, shown: str) -> SourceDocument:
+    """The export as JSON. A syntax error names its position only: an export may hold a
+    token typed into a parameter, and no text of the file is echoed."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return read_document(path, name=shown, max_bytes=MAX_WORKFLOW_BYTES)
+    try:
+        return read_document(path, name=shown, max_bytes=MAX_WORKFLOW_BYTES)
+    except InputError as error:
+        if "JSON" not in error.problem:
+            raise
+        raise InputError(
+            error.location,
+            error.problem.split(" (")[0],
+            "export the workflow again from n8n; the file is not complete, valid JSON",
+        ) from None
+
+
+def _credentials_export(document: SourceDocument) -> InputError:
+    return InputError(
+        document.location(),
+        "this is not an n8n workflow export: it is a credentials export",
+        "pass it with --credentials (its scopes are read, its secrets never), "
+        "and the workflows that use it as arguments",
+    )
 
 
 def _looks(data: Any) -> bool:
