@@ -5,6 +5,7 @@ These run n8n's real node code under Node.js (skipped only when Node.js or npm i
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -34,7 +35,7 @@ def examples(tmp_path: Path, n8n_packages: Path) -> Path:
 
 def _export(path: Path, nodes: list[dict[str, Any]], name: str = "Bad input") -> Path:
     connections = {}
-    for first, second in zip(nodes, nodes[1:], strict=False):
+    for first, second in itertools.pairwise(nodes):
         connections[first["name"]] = {
             "main": [[{"node": second["name"], "type": "main", "index": 0}]]
         }
