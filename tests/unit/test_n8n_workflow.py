@@ -117,7 +117,7 @@ def test_a_list_export_holds_several_workflows(tmp_path: Path) -> None:
         ('"text"', "a JSON string"),
         (
             '[{"type": "githubApi", "name": "GitHub", "id": "1", "data": "U2FsdGVkX1"}]',
-            "a list with no workflow",
+            "it is a credentials export",
         ),
         (
             '{"type": "githubApi", "name": "GitHub", "id": "1", "data": "U2FsdGVkX1"}',
