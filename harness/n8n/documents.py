@@ -46,7 +46,8 @@ def connector_document(connector: ConnectorPlan, plan: Plan) -> Document:
     reference = connector.credential
     kind, credential_type = connector.type.kind()
     credential: dict[str, Any] = {"type": credential_type, "lifetime": lifetime_for(reference.type)}
-    audience = sorted(connector.services | set(connector.grants))
+    granted = set() if connector.unbound else set(connector.grants)
+    audience = sorted(connector.services | granted)
     if audience:
         credential["audience"] = audience
     models = targets.credential_models(connector.models, audience)

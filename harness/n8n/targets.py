@@ -113,9 +113,12 @@ def judges(service: Service, model: str | None) -> bool:
 
 
 def settings_document(packs: Iterable[str]) -> dict[str, Any]:
-    """The generated workspace's connector-harness.yaml."""
+    """The generated workspace's connector-harness.yaml (a settings key only for what exists)."""
+    names = sorted(packs)
+    if not names:
+        return {"scenarios": ["scenarios"]}
     if settings_name_packs():
-        return {"packs": sorted(packs), "scenarios": ["scenarios"]}
+        return {"packs": names, "scenarios": ["scenarios"]}
     return {"mocks": ["mocks"], "scenarios": ["scenarios"]}
 
 
