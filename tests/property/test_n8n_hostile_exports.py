@@ -9,25 +9,21 @@ must answer any JSON with workflows or one InputError.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from n8n_builders import call, node, run, workflow
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-
-from n8n_builders import call, node, run, workflow  # noqa: E402
-
-from harness.errors import InputError  # noqa: E402
-from harness.loader import load_workspace  # noqa: E402
-from harness.n8n.documents import plan_documents  # noqa: E402
-from harness.n8n.grants import ScopeSources  # noqa: E402
-from harness.n8n.plan import plan_workspace, slug  # noqa: E402
-from harness.n8n.workflow import CredentialRef, read_workflows  # noqa: E402
-from harness.n8n.writer import WorkspaceWriter  # noqa: E402
+from harness.errors import InputError
+from harness.loader import load_workspace
+from harness.n8n.documents import plan_documents
+from harness.n8n.grants import ScopeSources
+from harness.n8n.plan import plan_workspace, slug
+from harness.n8n.workflow import CredentialRef, Workflow, read_workflows
+from harness.n8n.writer import WorkspaceWriter
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 NASTY = st.sampled_from(
@@ -55,7 +51,8 @@ def test_names_are_always_safe(text: str) -> None:
     name = slug(text, "fallback")
     assert name
     assert all(c.isascii() and (c.isalnum() or c == "-") for c in name)
-    assert not name.startswith("-") and len(name) <= 48
+    assert not name.startswith("-")
+    assert len(name) <= 48
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -111,19 +108,26 @@ def test_export_text_stays_data_in_the_generated_workspace(
             assert set(dict(flow.variables)) <= {f"n8n_literal_{i}" for i in range(1, 100)}
 
 
-@settings(max_examples=150, deadline=None)
-@given(JSON)
-def test_any_json_is_workflows_or_one_clear_error(data: Any) -> None:
+def _read(data: Any) -> list[Workflow] | InputError:
     with TemporaryDirectory() as scratch:
         path = Path(scratch) / "export.json"
         path.write_text(json.dumps(data))
         try:
-            workflows = read_workflows(path, "export.json")
+            return read_workflows(path, "export.json")
         except InputError as error:
-            assert error.location.file == "export.json"
-            assert error.hint
-        else:
-            assert workflows and all(w.source == "export.json" for w in workflows)
+            return error
+
+
+@settings(max_examples=150, deadline=None)
+@given(JSON)
+def test_any_json_is_workflows_or_one_clear_error(data: Any) -> None:
+    outcome = _read(data)
+    if isinstance(outcome, InputError):
+        assert outcome.location.file == "export.json"
+        assert outcome.hint
+    else:
+        assert outcome
+        assert all(w.source == "export.json" for w in outcome)
 
 
 @settings(max_examples=60, deadline=None)
