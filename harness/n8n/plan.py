@@ -431,5 +431,13 @@ def _literals_in(value: Any, literals: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [_literals_in(item, literals) for item in value]
     if isinstance(value, dict):
-        return {key: _literals_in(item, literals) for key, item in value.items()}
+        # A key is never a template at replay, but the loader reads `{{` in one as one: its
+        # braces are spaced apart.
+        return {_spaced(str(key)): _literals_in(item, literals) for key, item in value.items()}
     return value
+
+
+def _spaced(key: str) -> str:
+    while "{{" in key or "}}" in key:
+        key = key.replace("{{", "{ {").replace("}}", "} }")
+    return key
