@@ -343,3 +343,17 @@ def test_the_json_summary_is_versioned_and_complete(examples: Path, run_cli: Run
     assert summary["connectors"][0]["unbound_because"].startswith(
         "the scopes its token holds are not in the export"
     )
+
+
+def test_the_demo_imports_an_example_and_shows_its_verdict(
+    n8n_packages: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.demo import n8n_demo
+
+    assert n8n_demo(ROOT) == 0
+    out = capsys.readouterr().out
+    assert "Importing an n8n workflow" in out
+    assert "  Append sign-up  sheets-append.n8n.json:25  5 calls  google-sheets" in out
+    assert "FAIL  google-sheets-events-team@prod  0 missing  3 excessive  0 over-broad" in out
+    assert 'google-sheets: ["https://www.googleapis.com/auth/spreadsheets"]' in out
+    assert out.rstrip().endswith("let pytest collect them (docs/n8n.md).")
