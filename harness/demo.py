@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from harness.cli import EXIT_INPUT, main
+from harness.n8n.packages import NodeMissing, node_executable
 
 INTRO = """\
 connector-harness demo
@@ -65,6 +66,11 @@ def n8n_demo(root: Path) -> int:
     if not example.is_file():
         return 0
     print(N8N_INTRO.format(example=N8N_EXAMPLE))
+    try:
+        node_executable()
+    except NodeMissing as missing:
+        print(f"(skipped: {missing})")
+        return 0
     sys.stdout.flush()
     here = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="n8n-demo-") as scratch:
