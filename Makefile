@@ -33,9 +33,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check harness tests bench
 	$(BIN)/mypy
 
-# Regenerate the bundled connector packs in mocks/ from vendor data (see docs/packs.md).
+# Regenerate the bundled connector packs in harness/packs/ from vendor data (see docs/packs.md).
 packs: $(STAMP)
-	$(BIN)/python -m harness.importers.packs --vendor ../shared/data/vendor --output mocks
+	$(BIN)/python -m harness.importers.packs --vendor ../shared/data/vendor --output harness/packs
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from harness.cover import EXACT, GREEDY, BreadthMeter, Cover, Demand, minimum_breadth_cover
+from harness.cover import (
+    EXACT,
+    GREEDY,
+    BreadthMeter,
+    Cover,
+    Demand,
+    minimum_breadth_cover,
+    preferred,
+)
 from harness.findings import (
     CREDENTIAL,
     CROSS_REGION,
@@ -20,12 +28,14 @@ from harness.findings import (
     MISSING,
     OVER_BROAD,
     UNEXPECTED_ALLOW,
+    UNROUTABLE,
     Finding,
     WaiverStatus,
 )
 from harness.messages import ALLOWED, BLOCKED, DENIED, Decision
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
-from harness.scopes import Grant
+from harness.permission_models import service_for
+from harness.scopes import Grant, Requirement
 from harness.sql import grant_statements
 
 MAX_NARROWED_VALUES = 3
@@ -44,6 +54,7 @@ class ServiceAnalysis:
     suggested_breadth: int
     method: str  # exact | greedy
     needed_for: tuple[tuple[str, tuple[str, ...]], ...] = ()  # suggested grant -> operations
+    model: str = ""  # the permission model the grants are in ("": the service has one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +103,7 @@ def analyse_binding(
         {s.service for s in sources} | {d.service for d in decisions if d.operation}
     )
     for name in service_names:
-        service = workspace.service(name)
+        service = service_for(workspace, binding.connector, name)
         service_sources = [s for s in sources if s.service == name]
         service_decisions = [d for d in decisions if d.service == name and d.operation]
         analysis, service_findings = _ServiceCheck(
@@ -168,6 +179,19 @@ def _call_findings(
                 "",
                 evidence=(evidence,),
             )
+        elif decision.outcome == DENIED and decision.rule in ("route", "argument"):
+            key = (UNROUTABLE, decision.method + " " + decision.path, decision.reason)
+            finding = Finding(
+                UNROUTABLE,
+                binding.name,
+                decision.service or "-",
+                f"{decision.method} {decision.host}{decision.path}",
+                _unroutable_message(decision),
+                where,
+                "",
+                _nearest(decision.reason),
+                evidence=(evidence,),
+            )
         elif decision.outcome == ALLOWED and step is not None and step.expect == DENIED:
             key = (UNEXPECTED_ALLOW, decision.operation, "")
             finding = Finding(
@@ -202,6 +226,21 @@ def _call_findings(
     return list(found.values())
 
 
+def _unroutable_message(decision: Decision) -> str:
+    if decision.rule == "argument":
+        return (
+            f"{decision.service}:{decision.operation} cannot be judged: {decision.reason}; "
+            "the vendor refuses the call whatever the grants"
+        )
+    return f"{decision.reason}; the call cannot be judged, and the vendor would answer 404"
+
+
+def _nearest(reason: str) -> tuple[str, ...]:
+    """The nearest operations named in an unroutable call's reason."""
+    _, found, listed = reason.partition("; nearest: ")
+    return tuple(item.strip() for item in listed.split("; ")) if found and listed else ()
+
+
 class _ServiceCheck:
     """The analysis of one binding on one service."""
 
@@ -229,7 +268,9 @@ class _ServiceCheck:
             step = steps.get((decision.flow, decision.step))
             if step is not None and step.expect == DENIED:
                 continue
-            demand = Demand(operations[decision.operation], decision.resources)
+            demand = Demand(
+                operations[decision.operation], decision.resources, decision.requirement
+            )
             if decision.rule == "token":
                 # Refused for its credential, not its scopes: judge the scopes as the
                 # sandbox would have, so the grant it needs is neither excessive nor lost.
@@ -256,8 +297,8 @@ class _ServiceCheck:
         kept_cover = minimum_breadth_cover(self.meter, self.allowed, self.granted)
         kept = kept_cover.grants
         every_call = [*self.allowed, *self.denied]
-        suggested_cover = minimum_breadth_cover(self.meter, every_call, self.universe)
-        suggested = narrow(self.meter, suggested_cover.grants, every_call)
+        suggested_cover = minimum_breadth_cover(self.meter, preferred(every_call), self.universe)
+        suggested = narrow(self.meter, suggested_cover.grants, preferred(every_call))
         findings = [
             *self._missing(kept),
             *self._excessive(kept),
@@ -272,6 +313,7 @@ class _ServiceCheck:
             granted_breadth=self.meter.breadth(self.granted),
             suggested_breadth=self.meter.breadth(suggested),
             method=GREEDY if GREEDY in methods else EXACT,
+            model=self.service.model,
             needed_for=tuple(
                 (
                     str(grant),
@@ -304,8 +346,9 @@ class _ServiceCheck:
     def _missing(self, kept: tuple[Grant, ...]) -> list[Finding]:
         if not self.denied:
             return []
-        additions = minimum_breadth_cover(self.meter, self.denied, self.universe, fixed=kept)
-        added = narrow(self.meter, additions.grants, list(self.denied), fixed=kept)
+        wanted = preferred(self.denied)
+        additions = minimum_breadth_cover(self.meter, wanted, self.universe, fixed=kept)
+        added = narrow(self.meter, additions.grants, wanted, fixed=kept)
         by_operation: dict[Operation, list[Decision]] = {}
         for demand, decisions in sorted(self.denied.items(), key=lambda item: item[0].sort_key()):
             by_operation.setdefault(demand.operation, []).extend(decisions)
@@ -324,7 +367,8 @@ class _ServiceCheck:
                     self.binding.name,
                     self.service.name,
                     operation.qualified,
-                    f"{operation.qualified} was denied: it requires {operation.requires}"
+                    f"{operation.qualified} was denied: it requires "
+                    f"{_needs(operation, demands, decisions)}{self._in_model()}"
                     + (f"; grant {', '.join(map(str, needed))}" if needed else ""),
                     where,
                     self._grants_yaml(role, add=needed) if role else "",
@@ -363,10 +407,14 @@ class _ServiceCheck:
         current = self.meter.breadth(kept)
         for grant in kept:
             rest = tuple(g for g in kept if g != grant)
-            alternative = minimum_breadth_cover(self.meter, self.allowed, self.universe, fixed=rest)
+            alternative = minimum_breadth_cover(
+                self.meter, preferred(self.allowed), self.universe, fixed=rest
+            )
             replacement: tuple[Grant, ...] = ()
             if alternative.breadth < current and not alternative.unsatisfiable:
-                replacement = narrow(self.meter, alternative.grants, self.allowed, fixed=rest)
+                replacement = narrow(
+                    self.meter, alternative.grants, preferred(self.allowed), fixed=rest
+                )
                 why = (
                     f"breadth {self.meter.breadth([grant])}; "
                     f"{', '.join(map(str, replacement))} (breadth {self.meter.breadth(replacement)}) "
@@ -409,6 +457,12 @@ class _ServiceCheck:
             )
         return findings
 
+    def _in_model(self) -> str:
+        service = self.service
+        return (
+            f" (in {service.name}'s `{service.model}` permission model)" if service.models else ""
+        )
+
     # -- YAML to write instead -------------------------------------------------------------
 
     def _source(self, grant: Grant) -> GrantSource:
@@ -434,6 +488,23 @@ class _ServiceCheck:
             return header + f"  # remove the `{self.service.name}:` entry"
         listing = ", ".join(_yaml_scalar(str(g)) for g in result)
         return header + f"  {self.service.name}: [{listing}]"
+
+
+def _needs(operation: Operation, demands: list[Demand], decisions: list[Decision]) -> str:
+    """What the denied calls of an operation needed: its requirement, or for a conditional
+    one, each distinct evaluated requirement with the argument values that decided it."""
+    if operation.conditional is None:
+        return str(operation.requires)
+    seen: dict[Requirement, str] = {}
+    for decision in decisions:
+        if decision.requirement is not None and decision.requirement not in seen:
+            seen[decision.requirement] = decision.condition
+    if not seen:
+        return str(operation.requires)
+    return "; ".join(
+        f"{requirement}" + (f" (with {condition})" if condition else "")
+        for requirement, condition in seen.items()
+    )
 
 
 def narrow(

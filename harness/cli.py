@@ -20,6 +20,7 @@ from harness.commands.import_n8n import ImportN8nCommand
 from harness.commands.import_service import ImportServiceCommand
 from harness.commands.inventory import InventoryCommand
 from harness.commands.lint import LintCommand
+from harness.commands.packs import PacksCommand
 from harness.commands.reap import ReapCommand
 from harness.commands.serve import ServeCommand
 from harness.errors import HarnessError, InputError, InputErrors
@@ -35,6 +36,7 @@ COMMANDS: tuple[Command, ...] = (
     ImportServiceCommand(),
     ImportFlowCommand(),
     ImportN8nCommand(),
+    PacksCommand(),
     ReapCommand(),
 )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.errors import InputError, InputErrors, Location
 from harness.model import Settings
+from harness.pack_catalog import parse_reference, reference_problem
 from harness.units import parse_instant
 from harness.validation import validate
 from harness.yamlsource import YamlDocument, load_yaml
@@ -40,6 +41,7 @@ def load_settings(root: Path) -> Settings:
         for error in _check_directories(document, root, key)
     ]
     errors += _check_n8n(document, root)
+    errors.extend(_check_packs(document))
     if errors:
         raise InputErrors(errors)
     return settings
@@ -108,6 +110,16 @@ def _check_directories(document: YamlDocument, root: Path, key: str) -> list[Inp
                     f"create it, or list an existing one ({', '.join(present) or 'none yet'})",
                 )
             )
+    return errors
+
+
+def _check_packs(document: YamlDocument) -> list[InputError]:
+    """Every `packs` entry names a bundled pack, and a pinned version is the installed one."""
+    errors = []
+    for index, text in enumerate(document.data.get("packs", ())):
+        problem = reference_problem(text)
+        if problem is not None:
+            errors.append(InputError(document.location(("packs", index)), *problem))
     return errors
 
 
@@ -180,7 +192,12 @@ def _settings(document: YamlDocument) -> Settings:
                 'write e.g. clock: "2026-01-01T00:00:00Z"',
             ) from err
     n8n: dict[str, Any] = data.get("n8n", {})
+    packs = tuple(
+        parsed for text in data.get("packs", ()) if (parsed := parse_reference(text)) is not None
+    )
     return Settings(
+        packs=packs,
+        packs_location=document.location(("packs",)) if "packs" in data else None,
         mocks=tuple(data.get("mocks", defaults.mocks)),
         scenarios=tuple(data.get("scenarios", defaults.scenarios)),
         clock=clock,

@@ -17,6 +17,7 @@ ESCALATION = "escalation"  # a grant that is not in the binding's baseline
 TOKEN_LIFETIME = "token-lifetime"  # a flow passes only because tokens outlive the policy
 VOLUME = "volume"  # a flow moves more calls or data than the policy expects
 WAIVER = "waiver"  # a waiver that expired or was approved by the connector's own owner
+UNROUTABLE = "unroutable"  # a call no operation of the host's service accepts as sent
 
 KINDS = (
     MISSING,
@@ -30,6 +31,7 @@ KINDS = (
     TOKEN_LIFETIME,
     VOLUME,
     WAIVER,
+    UNROUTABLE,
 )
 ALERT_KINDS = (ESCALATION, EGRESS, CROSS_REGION, VOLUME)
 KIND_WIDTH = max(map(len, KINDS)) + 2  # the kind column of text reports, kinds aligned

@@ -17,7 +17,8 @@ from typing import Any
 
 from harness.errors import InputError, Location
 from harness.model import Binding, GrantSource, Workspace
-from harness.scopes import is_pattern
+from harness.permission_models import service_for
+from harness.scopes import ScopeUniverse, is_pattern
 from harness.secrets import KNOWN_FORMATS, find_secrets, mask
 from harness.units import format_duration
 from harness.yamlsource import parse_yaml
@@ -114,10 +115,18 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "CH109",
+        "legacy-scope",
+        WARNING,
+        "a binding holds a scope its service marks as legacy (Slack's pre-granular "
+        "`chat:write:bot`), which the vendor has replaced",
+        "grant the current scope the warning names instead",
+    ),
+    Rule(
+        "CH110",
         "unconfirmed-value",
         WARNING,
         "a value in a policy document marked `# TODO` (import-n8n marks each connector's "
-        "owner and lifetime so until someone confirms them)",
+        "lifetime so until someone confirms it)",
         "check the value, correct it if needed, and delete the `# TODO` mark",
     ),
 )
@@ -183,6 +192,7 @@ def lint_workspace(workspace: Workspace, root: Path, today: date) -> tuple[LintF
         *_duties(workspace),
         *_secrets(texts),
         *_untested(workspace),
+        *_legacy(workspace),
         *_todo_marks(texts, workspace_files(root, workspace.settings.scenarios)),
     ]
 
@@ -350,14 +360,17 @@ def _parse_disable(line: str, where: Location) -> tuple[Disable | None, LintFind
 
 def _wildcard_grants(workspace: Workspace) -> Iterator[LintFinding]:
     holders: dict[GrantSource, set[str]] = {}
+    universes: dict[GrantSource, ScopeUniverse] = {}
     for binding in workspace.bindings:
         connector = workspace.connector(binding.connector)
         if connector.kind not in SYSTEM_ACCOUNT_KINDS:
             continue
         for source in workspace.binding_grants(binding):
             holders.setdefault(source, set()).add(f"{binding.name} ({connector.kind})")
+            view = service_for(workspace, binding.connector, source.service)
+            universes.setdefault(source, view.universe)  # the model the grant is held in
     for source, bindings in holders.items():
-        universe = workspace.service(source.service).universe
+        universe = universes[source]
         scope = source.grant.scope
         everything = set(universe.names)
         if is_pattern(scope):
@@ -450,6 +463,28 @@ def _untested(workspace: Workspace) -> Iterator[LintFinding]:
                 f"`{binding.connector}` has none, so nothing shows its roles are least privilege",
                 f"record a flow with `connector: {binding.connector}`, or remove the binding",
             )
+
+
+# -- CH109 legacy scopes -------------------------------------------------------------------
+
+
+def _legacy(workspace: Workspace) -> Iterator[LintFinding]:
+    holders: dict[tuple[GrantSource, str], list[str]] = {}
+    for binding in workspace.bindings:
+        for source in workspace.binding_grants(binding):
+            view = service_for(workspace, binding.connector, source.service)
+            current = dict(view.legacy).get(source.grant.scope)
+            if current:
+                holders.setdefault((source, current), []).append(binding.name)
+    for (source, current), bindings in holders.items():
+        narrowed = "@" + str(source.grant).split("@", 1)[1] if source.grant.narrowing else ""
+        yield _finding(
+            "CH109",
+            source.location,
+            f"`{source.grant}` in role `{source.role}` is a legacy {source.service} scope, "
+            f"replaced by `{current}`; held by {', '.join(sorted(bindings))}",
+            f"grant `{current}{narrowed}` instead of `{source.grant}`",
+        )
 
 
 # -- CH104 owners ---------------------------------------------------------------------------
@@ -612,7 +647,7 @@ def _secrets(texts: dict[str, str]) -> Iterator[LintFinding]:
             )
 
 
-# -- CH109 values marked `# TODO` ----------------------------------------------------------
+# -- CH110 values marked `# TODO` ----------------------------------------------------------
 
 _TODO_MARK = re.compile(r"#\s*TODO\b(?P<note>.*)$")
 
@@ -631,7 +666,7 @@ def _todo_marks(
                 continue
             note = found["note"].strip(" :-")
             yield _finding(
-                "CH109",
+                "CH110",
                 Location(display, number, found.start() + 1),
                 f"`{value[:60]}` is marked `# TODO`" + (f": {note[:100]}" if note else ""),
                 "confirm the value (correct it if needed), then delete the `# TODO` mark",

@@ -23,6 +23,8 @@ from harness.loading.flows import FlowSection
 from harness.loading.policy import PolicySection
 from harness.loading.services import ServiceSection
 from harness.model import Service, Settings, Workspace
+from harness.pack_loading import with_packs
+from harness.permission_models import check_binding_models
 from harness.validation import validate
 from harness.yamlsource import YamlDocument
 
@@ -136,7 +138,8 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         service_files = _yaml_files(self.root, self.settings.mocks)
         policy_files = _yaml_files(self.root, self.settings.scenarios)
         self.workflow_files = _n8n().workflow_files(self.root, self.settings)
-        if not service_files and not policy_files and not self.workflow_files:
+        empty = not service_files and not policy_files and not self.workflow_files
+        if empty and not self.settings.packs:
             raise InputError(
                 Location(str(self.root)),
                 "no workspace files found",
@@ -168,6 +171,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         self, service_documents: list[YamlDocument], documents: list[YamlDocument]
     ) -> Workspace:
         """The model from parsed documents; raise InputErrors listing every problem."""
+        service_documents = with_packs(self.settings, service_documents, self.errors)
         services = self._services(service_documents)
         documents = [*documents, *self._workflow_documents(services, documents)]
         connectors = self._connectors(documents, services)
@@ -180,7 +184,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         policy = self._policy(documents, services)
         if self.errors:
             raise InputErrors(self.errors)
-        return Workspace(
+        workspace = Workspace(
             root=str(self.root),
             settings=self.settings,
             services=tuple(sorted(services.values(), key=lambda s: s.name)),
@@ -190,4 +194,9 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
             flows=tuple(sorted(flows, key=lambda f: (f.connector, f.name))),
             waivers=tuple(waivers),
             policy=policy,
+            model_views=tuple(self._model_views),
         )
+        errors = check_binding_models(workspace)
+        if errors:
+            raise InputErrors(errors)
+        return workspace

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from harness.scopes import Requirement
 from harness.units import format_instant
 
 
@@ -78,6 +79,9 @@ class Decision:
     flow: str = ""
     step: int = -1
     step_name: str = ""
+    model: str = ""  # the permission model the grants were judged in ("": the only one)
+    requirement: Requirement | None = None  # what this call needed (conditions evaluated)
+    condition: str = ""  # the argument values and resources that decided the requirement
 
     @property
     def allowed(self) -> bool:
@@ -106,4 +110,7 @@ class Decision:
             "flow": self.flow,
             "step": self.step,
             "step_name": self.step_name,
+            "model": self.model,
+            "requirement": None if self.requirement is None else self.requirement.to_data(),
+            "condition": self.condition,
         }

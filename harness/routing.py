@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from harness.model import Operation, Service
+from harness.route_index import RouteIndex, SortKey
 
 # `{name}` matches one path segment; `{+name}` (RFC 6570's reserved expansion, as Google's
 # discovery documents write it) matches one or more, e.g. a file path in GitHub's
@@ -25,34 +27,34 @@ def malformed_params(path: str) -> tuple[str, ...]:
     )
 
 
+_NOT_IN_A_PATH = re.compile(r"[?#\s\\^|\[\]<>\"`]")
+
+
+def path_problem(path: str) -> str:
+    """Why `path` is not a path template (a regular expression, a query), or ""."""
+    found = _NOT_IN_A_PATH.search(path)
+    if found is None:
+        return ""
+    character = found[0]
+    what = {"?": "it starts the query", "#": "it starts the fragment"}.get(
+        character, "a URL path cannot hold it unencoded"
+    )
+    looks = (
+        " (this looks like a regular expression)" if re.search(r"\(\?|\.\*|\\[dws]", path) else ""
+    )
+    shown = repr(character) if character.isspace() else f"`{character}`"
+    return f"`{path}` is not a path template: {shown} at column {found.start() + 1}, {what}{looks}"
+
+
 def spanning_params(path: str) -> tuple[str, ...]:
     """The parameters of `path` that may span several segments (`{+name}`)."""
     return tuple(name for plus, name in _PARAM.findall(path) if plus)
 
 
-def compile_template(path: str) -> re.Pattern[str]:
-    """`/v1/contacts/{id}` -> a regex where each `{name}` matches one path segment and each
-    `{+name}` one or more."""
-    pattern, position = "", 0
-    for match in _PARAM.finditer(path):
-        value = ".+" if match[1] else "[^/]+"
-        pattern += re.escape(path[position : match.start()]) + f"(?P<{match[2]}>{value})"
-        position = match.end()
-    return re.compile(pattern + re.escape(path[position:]) + "/?")
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     service: Service
     operation: Operation
     params: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    service: Service
-    operation: Operation
-    regex: re.Pattern[str] | None  # None: the template is a literal path
 
 
 # RFC 3986 pchar, less "%": what a path may hold unencoded.
@@ -75,35 +77,23 @@ def split_url(url: str) -> tuple[str, str, str]:
     return host, path, parts.query
 
 
+def route_index(service: Service) -> RouteIndex:
+    """The service's route index, built on first use and kept with the service."""
+    index = service.routes.value
+    if not isinstance(index, RouteIndex):
+        index = RouteIndex(service)
+        service.routes.value = index
+    return index
+
+
 class Router:
     """Finds the operation for a call; more literal templates win over parameterised ones."""
 
     def __init__(self, services: tuple[Service, ...]) -> None:
-        self._literal: dict[tuple[str, str, str], _Candidate] = {}
-        self._templates: dict[tuple[str, str], list[_Candidate]] = {}
         self._services_by_host: dict[str, list[Service]] = {}
         for service in services:
             for host in service.hosts:
                 self._services_by_host.setdefault(host.lower(), []).append(service)
-                for operation in service.operations:
-                    self._add(host.lower(), service, operation)
-        for candidates in self._templates.values():
-            candidates.sort(  # a parameter spanning segments matches last
-                key=lambda c: (
-                    len(spanning_params(c.operation.path)),
-                    len(template_params(c.operation.path)),
-                    -len(c.operation.path),
-                    c.operation.id,
-                )
-            )
-
-    def _add(self, host: str, service: Service, operation: Operation) -> None:
-        if not template_params(operation.path):
-            key = (host, operation.method, operation.path.rstrip("/") or "/")
-            self._literal.setdefault(key, _Candidate(service, operation, None))
-        else:
-            candidate = _Candidate(service, operation, compile_template(operation.path))
-            self._templates.setdefault((host, operation.method), []).append(candidate)
 
     def knows_host(self, host: str) -> bool:
         return host in self._services_by_host
@@ -112,17 +102,65 @@ class Router:
         return self._services_by_host.get(host, [])
 
     def route(self, method: str, host: str, path: str) -> Route | None:
-        literal = self._literal.get((host, method, path.rstrip("/") or "/"))
-        if literal is not None:
-            return Route(literal.service, literal.operation, {})
-        for candidate in self._templates.get((host, method), ()):
-            assert candidate.regex is not None
-            match = candidate.regex.fullmatch(path)
-            if match:
-                params = {key: unquote(value) for key, value in match.groupdict().items()}
-                return Route(candidate.service, candidate.operation, params)
-        return None
+        services = self._services_by_host.get(host, ())
+        if len(services) == 1:  # the common case: one service per host
+            service = services[0]
+            index = service.routes.value
+            if not isinstance(index, RouteIndex):
+                index = route_index(service)
+            if index.rewrites:
+                normalised = index.normalise(path)
+                if normalised is None:
+                    return None
+                path = normalised
+            found = index.match(method, path)
+            return None if found is None else Route(service, found[0], found[1])
+        best: Route | None = None
+        best_key: SortKey | None = None
+        for service in services:
+            index = route_index(service)
+            normalised = index.normalise(path)
+            if normalised is None:
+                continue
+            found = index.match(method, normalised)
+            if found is not None and (best_key is None or found.key < best_key):
+                best, best_key = Route(service, found.operation, found.params), found.key
+        return best
 
     def candidates(self, host: str) -> list[Operation]:
         """Every operation served on `host`, for "no operation matches" messages."""
         return [op for service in self.services_at(host) for op in service.operations]
+
+    def nearest(self, method: str, host: str, path: str, count: int = 3) -> list[Operation]:
+        """The operations on `host` whose method and template look most like the call."""
+        return nearest_operations(self.candidates(host), method, path, count)
+
+
+def nearest_operations(
+    operations: list[Operation], method: str, path: str, count: int = 3
+) -> list[Operation]:
+    """The `count` operations closest to `method path`: similar templates, same method first."""
+    if not operations:
+        return []
+    wanted = _shape(path)
+    words = set(re.split(r"[/._:-]+", wanted.lower())) - {"", "{}"}
+    scored = []
+    for operation in operations:
+        shape = _shape(operation.path)
+        shared = len(words & set(re.split(r"[/._:-]+", shape.lower())))
+        scored.append((-shared, abs(len(shape) - len(wanted)), operation))
+    scored.sort(key=lambda item: (item[0], item[1], item[2].id))
+    pool = [item[2] for item in scored[: max(count * 20, 60)]]
+    ranked = sorted(
+        pool,
+        key=lambda op: (
+            -difflib.SequenceMatcher(None, wanted.lower(), _shape(op.path).lower()).ratio()
+            - (0.25 if method in (op.method, *op.methods) else 0.0),
+            op.id,
+        ),
+    )
+    return ranked[:count]
+
+
+def _shape(path: str) -> str:
+    return _PARAM.sub("{}", path)

@@ -8,16 +8,23 @@ they all decide alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from harness.answers import CollectionStore, static_answer
+from harness.call_requirements import (
+    Effective,
+    after_call,
+    continued_session,
+    effective_requirement,
+)
 from harness.messages import ALLOWED, BLOCKED, DENIED, CallContext, Decision, Request, Response
 from harness.model import Binding, Connector, Operation, Service, Workspace
+from harness.replay_state import ReplayState, UploadSession
 from harness.routing import Router, split_url
-from harness.scopes import Grant, GrantSet
+from harness.scopes import Grant, GrantSet, Requirement
 from harness.tokens import Claims, TokenAuthority, TokenRejected
 
 
@@ -63,11 +70,21 @@ class Sandbox:
         self._grant_sets: dict[tuple[str, tuple[str, ...]], GrantSet] = {}
         self.generation = 0  # counts resets, so a sandbox in a container can follow them
         self.database: Database | None = None  # a real server judging SQL statements
+        self.state = ReplayState(workspace.flows)  # created resources, upload sessions
+        self._session_hosts = frozenset(
+            host
+            for service in workspace.services
+            if service.upload_sessions
+            for host in service.hosts
+        )
+        self._views: dict[tuple[str, str], dict[str, Operation]] = {}
+        self._texts: dict[int, str] = {}  # id(operation) -> "requires ..." (operations live on)
 
     def reset(self) -> None:
-        """Fresh clock and collections for the next replay; the decision log is kept."""
+        """Fresh clock, collections and replay state for the next replay; the log is kept."""
         self.clock.reset()
         self.collections.reset()
+        self.state.reset()
         self.generation += 1
 
     def issue_token(
@@ -105,8 +122,13 @@ class Sandbox:
         host, path, query = split_url(request.url)
         call = _Call(self, request, context, host, path)
         token = _bearer(request.headers)
-        route = self.router.route(request.method, host, path)
-        if route is None:
+        session = (
+            continued_session(self.state, self.router.services_at(host), query)
+            if host in self._session_hosts and query
+            else None
+        )
+        route = None if session else self.router.route(request.method, host, path)
+        if route is None and session is None:
             claims = self._peek(token)
             if not self.router.knows_host(host):
                 return call.block(
@@ -114,20 +136,19 @@ class Sandbox:
                     "egress.host",
                     f"no mocked service answers on {host}; the call was not sent",
                 )
-            return call.finish(
-                claims,
-                None,
-                DENIED,
-                "route",
-                "",
-                404,
-                f"no operation matches {request.method} {path}",
-                Response(404, {"error": "no_route", "detail": _no_route(self.router, host)}),
-            )
-        service, operation = route.service, route.operation
+            return call.unroutable(claims, request.method, path)
+        if session is not None:
+            service, operation, params = session.service, session.operation, session.params
+        else:
+            assert route is not None
+            service, operation, params = route.service, route.operation, route.params
         if token is None:
             token = _token_param(service, query, request)
-        resources = _resources(operation, route.params, query, request)
+        resources = (
+            session.resources
+            if session is not None
+            else _resources(operation, params, query, request)
+        )
         claims = None
         if token is not None:
             try:
@@ -165,7 +186,35 @@ class Sandbox:
                     "egress.region",
                     f"{host} is in region {region}, outside {', '.join(connector.regions)}",
                 )
-        requirement = operation.requires
+        if service.models and claims is not None:
+            service, operation = self._model_view(service, operation, claims.subject)
+        if operation.conditional is None and session is None:  # the common path
+            requirement = call.requirement = operation.requires
+            call.model = service.model
+            effective = None
+        else:
+            effective = self._effective(
+                service, operation, params, query, request, context, session
+            )
+            requirement = call.judged_by(service, effective)
+        if service.upload_sessions is not None or operation.creates is not None:
+            judged = effective or Effective(requirement)
+            call.effects = lambda response, allowed: after_call(
+                self.state, service, operation, params, query, request, request.url, response,
+                judged, resources, allowed, session, context.recorded,
+            )  # fmt: skip
+        if effective is not None and effective.invalid:
+            return call.finish(
+                claims,
+                operation,
+                DENIED,
+                "argument",
+                str(operation.location),
+                400,
+                effective.invalid,
+                Response(400, {"error": "invalid_arguments", "detail": effective.invalid}),
+                resources=resources,
+            )
         if requirement.is_public:
             return call.finish(
                 claims,
@@ -176,7 +225,7 @@ class Sandbox:
                 0,
                 "the operation is public",
                 None,
-                params=route.params,
+                params=params,
             )
         if claims is None:
             return call.finish(
@@ -202,7 +251,7 @@ class Sandbox:
                 rule_location,
                 403,
                 f"requires {requirement}; granted: {', '.join(granted) or 'nothing'}",
-                _forbidden(service, operation),
+                _forbidden(service, operation, requirement),
                 resources=resources,
             )
         used = grant_set.grants_for(requirement.any_of[index], resources)
@@ -213,11 +262,58 @@ class Sandbox:
             "scope",
             rule_location,
             0,
-            f"requires {requirement}",
+            self._requires_text(operation, requirement),
             None,
-            params=route.params,
+            params=params,
             resources=resources,
             satisfied_by=tuple(str(g) for g in used),
+        )
+
+    def _requires_text(self, operation: Operation, requirement: Requirement) -> str:
+        """`requires ...` for the log; the text of an operation's own requirement is kept."""
+        if requirement is not operation.requires:
+            return f"requires {requirement}"
+        text = self._texts.get(id(operation))
+        if text is None:
+            text = self._texts[id(operation)] = f"requires {requirement}"
+        return text
+
+    def _model_view(
+        self, service: Service, operation: Operation, subject: str
+    ) -> tuple[Service, Operation]:
+        """The service and operation in the permission model the caller's connector holds."""
+        connector = self._connectors.get(subject)
+        model = dict(connector.credential.models).get(service.name) if connector else None
+        if not model or model == service.model:
+            return service, operation
+        view = self.workspace.service(service.name, model)
+        operations = self._views.get((service.name, model))
+        if operations is None:
+            operations = {op.id: op for op in view.operations}
+            self._views[(service.name, model)] = operations
+        return view, operations[operation.id]
+
+    def _effective(
+        self,
+        service: Service,
+        operation: Operation,
+        params: dict[str, str],
+        query: str,
+        request: Request,
+        context: CallContext,
+        session: UploadSession | None,
+    ) -> Effective:
+        if session is not None:  # a call continuing an upload is judged as the one that opened it
+            opened = session.requirement or Requirement.unavailable()
+            if session.service.model != service.model:
+                opened = effective_requirement(
+                    self.state, service, operation, params, query, request, context.flow
+                ).requirement
+            return Effective(
+                opened, f"upload session opened by {operation.id}; {session.condition}".rstrip("; ")
+            )
+        return effective_requirement(
+            self.state, service, operation, params, query, request, context.flow
         )
 
     def handle_sql(self, request: Request, context: CallContext) -> Response:
@@ -317,7 +413,18 @@ class Sandbox:
 class _Call:
     """Builds the Decision and the Response of one call."""
 
-    __slots__ = ("context", "host", "path", "request", "sandbox")
+    __slots__ = (
+        "condition",
+        "context",
+        "effects",
+        "host",
+        "model",
+        "path",
+        "request",
+        "requirement",
+        "sandbox",
+        "service",
+    )
 
     def __init__(
         self, sandbox: Sandbox, request: Request, context: CallContext, host: str, path: str
@@ -327,6 +434,44 @@ class _Call:
         self.context = context
         self.host = host
         self.path = path
+        self.requirement: Requirement | None = None
+        self.condition = ""
+        self.model = ""
+        self.service = ""  # the host's service, for a call no operation matches
+        self.effects: Callable[[Response, bool], Response] | None = None
+
+    def judged_by(self, service: Service, effective: Effective) -> Requirement:
+        """Record what the call is judged by (for its Decision) and return the requirement."""
+        self.requirement = effective.requirement
+        self.condition = effective.condition
+        self.model = service.model
+        return effective.requirement
+
+    def unroutable(self, claims: Claims | None, method: str, path: str) -> Response:
+        """A call to a known host that no operation matches: a finding, never an abort."""
+        router = self.sandbox.router
+        services = router.services_at(self.host)
+        nearest = router.nearest(method, self.host, path)
+        listed = "; ".join(f"{op.method} {op.path} ({op.qualified})" for op in nearest)
+        self.service = services[0].name if services else ""
+        names = ", ".join(service.name for service in services)
+        return self.finish(
+            claims,
+            None,
+            DENIED,
+            "route",
+            "",
+            404,
+            f"no operation of {names} matches {method} {path}; nearest: {listed}",
+            Response(
+                404,
+                {
+                    "error": "no_route",
+                    "detail": f"no operation of {names} matches {method} {path}",
+                    "nearest": [f"{op.method} {op.path}" for op in nearest],
+                },
+            ),
+        )
 
     def block(self, claims: Claims | None, rule: str, reason: str) -> Response:
         services = self.sandbox.router.services_at(self.host)
@@ -353,7 +498,9 @@ class _Call:
         if response is None and operation is not None:
             response = self.sandbox.answer(operation, params or {}, self.request, self.context)
         assert response is not None
-        service = operation.service if operation else ""
+        if self.effects is not None:
+            response = self.effects(response, outcome == ALLOWED)
+        service = operation.service if operation else self.service
         self._record(
             claims,
             service,
@@ -406,6 +553,9 @@ class _Call:
                 flow=context.flow,
                 step=context.step,
                 step_name=context.step_name,
+                model=self.model,
+                requirement=self.requirement,
+                condition=self.condition,
             )
         )
 
@@ -492,10 +642,9 @@ def _unauthorized(error: str, description: str) -> Response:
     )
 
 
-def _forbidden(service: Service, operation: Operation) -> Response:
+def _forbidden(service: Service, operation: Operation, requirement: Requirement) -> Response:
     if service.opaque:
         return Response(403, None)
-    requirement = operation.requires
     scope_hint = " ".join(sorted(requirement.any_of[0]))
     header = f'Bearer error="insufficient_scope", scope="{scope_hint}"'
     body = {
@@ -505,8 +654,3 @@ def _forbidden(service: Service, operation: Operation) -> Response:
         "message": f"{operation.qualified} requires {requirement}",
     }
     return Response(403, body, (("WWW-Authenticate", header),))
-
-
-def _no_route(router: Router, host: str) -> str:
-    lines = [f"{op.method} {op.path} ({op.qualified})" for op in router.candidates(host)]
-    return "operations served on " + host + ": " + "; ".join(lines)

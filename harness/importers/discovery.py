@@ -120,6 +120,7 @@ def import_discovery(
         hosts=list(settings.hosts or [root.netloc.lower()]),
         exclude=settings.exclude_scopes,
         token_params=settings.token_params,
+        extra_methods=settings.extra_methods,
     )
     auth = data.get("auth", {}).get("oauth2", {}).get("scopes", {})
     draft.scopes.update(scope_descriptions(auth if isinstance(auth, dict) else {}))

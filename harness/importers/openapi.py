@@ -122,6 +122,7 @@ class _OpenApi:
             hosts=list(settings.hosts or hosts),
             exclude=settings.exclude_scopes,
             token_params=settings.token_params,
+            extra_methods=settings.extra_methods,
         )
         self.schemes: dict[str, tuple[str, PathKey]] = {}  # name -> (type, location path)
         self.broken_schemes: dict[str, str] = {}

@@ -19,7 +19,7 @@ from harness.n8n.documents import Document, plan_documents
 from harness.n8n.grants import ScopeSources, read_credentials_export, read_mapping
 from harness.n8n.importer import read_exports, run_nodes
 from harness.n8n.plan import plan_workspace
-from harness.yamlsource import YamlDocument
+from harness.n8n.targets import YamlDocument
 
 SUFFIX = ".n8n.json"
 

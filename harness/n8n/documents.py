@@ -50,7 +50,7 @@ def connector_document(connector: ConnectorPlan, plan: Plan) -> Document:
     audience = sorted(connector.services | granted)
     if audience:
         credential["audience"] = audience
-    models = targets.credential_models(connector.models, audience)
+    models = targets.credential_models(connector.models, audience, plan.services)
     if models:
         credential["models"] = models
     name_part = f"'{reference.name}'" if reference.name else "(unnamed)"

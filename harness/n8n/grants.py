@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.errors import InputError, Location
 from harness.n8n.catalogue import split_scopes
-from harness.yamlsource import load_yaml
+from harness.n8n.targets import load_yaml
 
 MAX_EXPORT_BYTES = 16 * 1024 * 1024
 MAX_SCOPES = 500

@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 
 from harness.errors import Location
-from harness.loading.flows import TEMPLATE
 from harness.model import Service
 from harness.n8n import targets
 from harness.n8n.catalogue import SIGN_IN_SCOPES, CredentialType
@@ -122,6 +121,7 @@ class Plan:
     packs: set[str] = field(default_factory=set)
     envs: tuple[str, ...] = ("prod",)
     names: dict[str, str] = field(default_factory=dict)  # credential key / workflow key -> name
+    services: dict[str, Service] = field(default_factory=dict)  # what calls were routed to
 
     def connector(self, name: str) -> ConnectorPlan:
         return next(c for c in self.connectors if c.name == name)
@@ -137,9 +137,10 @@ def plan_workspace(
     services: dict[str, Service] | None = None,
 ) -> Plan:
     """The workspace for `run`; `previous_names` keeps the names an earlier import chose."""
-    services = services if services is not None else targets.pack_services()
+    if services is None:
+        services = targets.pack_services(_host(c.url) for r in run.results for c in r.calls)
     router = Router(tuple(services.values()))
-    plan = Plan(envs=tuple(envs))
+    plan = Plan(envs=tuple(envs), services=services)
     names = _Names(previous_names or {}, set(taken))
     connectors: dict[str, ConnectorPlan] = {}
     flows: dict[tuple[str, str], FlowPlan] = {}
@@ -347,9 +348,10 @@ def _grants(connector: ConnectorPlan, sources: ScopeSources, services: dict[str,
     for name in sorted(connector.services | set(connector.grants)):
         model = connector.models.get(name)
         if not targets.judges(services[name], model):
+            has = ", ".join(targets.service_models(services[name])) or "one model"
             connector.unbound = (
-                f"it holds {name} grants in the `{model}` permission model, which the bundled "
-                f"{name} pack does not judge in this version of connector-harness"
+                f"it holds {name} grants in the `{model}` permission model, which the {name} "
+                f"pack does not have (it has {has})"
             )
             return
     connector.unjudged = [s for s in connector.unjudged if s not in SIGN_IN_SCOPES] + [
@@ -360,9 +362,11 @@ def _grants(connector: ConnectorPlan, sources: ScopeSources, services: dict[str,
 # -- steps as data ---------------------------------------------------------------------------
 
 
-def step_data(step: StepPlan, scrubber: SecretScrubber, literals: dict[str, str]) -> dict[str, Any]:
+def step_data(
+    step_plan: StepPlan, scrubber: SecretScrubber, literals: dict[str, str]
+) -> dict[str, Any]:
     """One flow step: the call with its secrets replaced, named after its node."""
-    call = step.call
+    call = step_plan.call
     url = _literal(_scrub_url(call.url, scrubber), literals)
     request: dict[str, Any] = {"method": call.method, "url": url}
     headers = {
@@ -376,11 +380,11 @@ def step_data(step: StepPlan, scrubber: SecretScrubber, literals: dict[str, str]
     if body is not None:
         request["json"] = _literals_in(scrubber.value("", body), literals)
     path = urlsplit(url).path
-    location = step.node.location
+    location = step_plan.node.location
     where = (
         f"{Path(location.file).name}:{location.line}" if location.line else Path(location.file).name
     )
-    name = f"{step.node.name} ({where}): {call.method} {path}"
+    name = f"{step_plan.node.name} ({where}): {call.method} {path}"
     return {"name": name[:MAX_STEP_NAME], "request": request}
 
 
@@ -422,7 +426,7 @@ def _literal(text: str, literals: dict[str, str]) -> str:
             literals[found] = match[0]
         return "{{ " + found + " }}"
 
-    return TEMPLATE.sub(keep, text)
+    return targets.FLOW_TEMPLATE.sub(keep, text)
 
 
 def _literals_in(value: Any, literals: dict[str, str]) -> Any:

@@ -1,140 +1,113 @@
-"""What a generated workspace may use of the engine: bundled packs and permission models.
+"""What a generated workspace uses of the engine: bundled packs and permission models.
 
-Every piece of the n8n import that depends on the workspace format's newer features
-lives here, so that one file changes when they do:
+Every piece of the n8n import that depends on the workspace format's pack and model
+features lives here, so that one file changes when they do:
 
-- bundled packs: a workspace names them in its settings (`packs: [slack, github]`) when
-  the settings schema has `packs`; until then the packs are written into the generated
-  workspace's `mocks/` from this repository's copies;
+- bundled packs: the generated settings name them (`packs: [slack, github]`); the
+  import routes calls and splits grants over the same packs;
 - permission models: a connector says which model its credential holds per service
-  (`credential.models: {github: oauth}`) when the policy schema has `models`; a
-  credential whose model a pack cannot judge is not bound (its grants are listed instead).
+  (`credential.models: {github: oauth}`); a credential whose model a pack does not
+  have is not bound (its grants are listed instead).
 
-It is also the one place the n8n import reaches into the engine's loader.
+It is also the one place the n8n import reaches into the workspace loader's modules
+(which may move): the other n8n modules take them from here.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-import harness
 from harness.loader import workspace_from_data
-from harness.model import Service, Workspace
+from harness.loading.flows import TEMPLATE as FLOW_TEMPLATE
+from harness.model import Service, Settings, Workspace
+from harness.pack_catalog import bundled_packs
+from harness.yamlsource import YamlDocument, load_yaml
 
+__all__ = [
+    "FLOW_TEMPLATE",
+    "PACK_SERVICES",
+    "YamlDocument",
+    "credential_models",
+    "judges",
+    "load_yaml",
+    "model_view",
+    "pack_services",
+    "service_models",
+    "settings_document",
+    "workspace_from_data",
+]
+
+# The packs whose services n8n's integrations call; the rest of the catalogue is loaded too.
 PACK_SERVICES = ("slack", "github", "gmail", "google-drive", "google-sheets", "msgraph")
-_PACKAGE = Path(harness.__file__).resolve().parent
-PACKAGED_PACKS = _PACKAGE / "packs"  # packs as package data
-SOURCE_PACKS = _PACKAGE.parent / "mocks"  # the repository's packs, before they were package data
-# The model a pack judges when it declares no `models:`; others judge every token alike.
-# GitHub's pack speaks fine-grained permissions only; Slack's mixes legacy bot and user
-# scopes (chat.postMessage wants `chat:write:bot` or `chat:write:user`, where Slack now
-# documents `chat:write` for both: https://api.slack.com/methods/chat.postMessage), so
-# neither judges an n8n credential until its pack declares `models:`.
-_SINGLE_MODEL = {"github": "app", "slack": "legacy"}
-
-
-def _schema(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (_PACKAGE / "schemas" / f"{name}.schema.json").read_text("utf-8")
-    )
-    return data
 
 
 @functools.cache
-def settings_name_packs() -> bool:
-    """Workspace settings accept `packs: [...]`."""
-    return "packs" in _schema("config").get("properties", {})
+def _pack_workspace(name: str) -> Workspace:
+    """One bundled pack, loaded as a workspace that names it (Graph's alone takes seconds)."""
+    return workspace_from_data([], [], Settings(packs=((name, ""),)))
 
 
-@functools.cache
-def connectors_name_models() -> bool:
-    """Connectors accept `credential.models: {service: model}`."""
-    connector = _schema("policy").get("$defs", {}).get("connector", {})
-    credential = connector.get("properties", {}).get("credential", {})
-    return "models" in credential.get("properties", {})
+def _family(host: str) -> str:
+    """The domain a vendor's hosts share: googleapis.com for Sheets, Drive and Gmail."""
+    return ".".join(host.lower().rsplit(".", 2)[-2:])
 
 
-def pack_files() -> dict[str, Path]:
-    """The bundled pack of each service this import targets, where it is installed."""
-    found: dict[str, Path] = {}
-    for directory in (PACKAGED_PACKS, SOURCE_PACKS):
-        for name in PACK_SERVICES:
-            candidate = directory / f"{name}.yaml"
-            if name not in found and candidate.is_file():
-                found[name] = candidate
+def pack_services(hosts: Iterable[str] | None = None) -> dict[str, Service]:
+    """The bundled packs (their default model) of the vendors whose hosts the calls reach,
+    all of them when `hosts` is None: a Sheets credential's Drive scopes are judged on the
+    Drive pack, which the calls never reach."""
+    families = None if hosts is None else {_family(host) for host in hosts if host}
+    found: dict[str, Service] = {}
+    for pack in bundled_packs():
+        if families is not None and not any(_family(h) in families for h in pack.hosts):
+            continue
+        for service in _pack_workspace(pack.name).services:
+            found[service.name] = service
     return found
 
 
-@functools.cache
-def _packs_workspace() -> Workspace:
-    data = [
-        yaml.load(path.read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        for path in pack_files().values()
-    ]
-    return workspace_from_data(data, [])
-
-
-def pack_services() -> dict[str, Service]:
-    """The bundled packs as services (their default model), to route calls against."""
-    return {service.name: service for service in _packs_workspace().services}
+def service_models(service: Service) -> tuple[str, ...]:
+    """The permission models a service has, its default first (() when it has one)."""
+    return tuple(service.models)
 
 
 def model_view(service: Service, model: str | None) -> Service:
     """The service as a credential of `model` sees it (its scopes and requirements there)."""
-    if not model or model not in service_models(service) or model == service_models(service)[0]:
+    if not model or model not in service.models or not service.pack:
         return service
     try:
-        view: Service = _packs_workspace().service(service.name, model)  # type: ignore[call-arg]  # views by model
-    except (TypeError, StopIteration):
+        return _pack_workspace(service.pack).service(service.name, model)
+    except StopIteration:
         return service
-    return view
-
-
-def service_models(service: Service) -> tuple[str, ...]:
-    """The permission models a pack judges, its default first."""
-    declared = getattr(service, "models", None)
-    if declared:
-        return tuple(str(model) for model in declared)
-    return (_SINGLE_MODEL.get(service.name, "default"),)
 
 
 def judges(service: Service, model: str | None) -> bool:
-    """Whether the pack can judge grants held in `model` (None: the service's only model)."""
-    if model is None:
-        return True
-    models = service_models(service)
-    return model in models or models == ("default",)
+    """Whether the service can judge grants held in `model` (None: the only model there is)."""
+    return model is None or not service.models or model in service.models
 
 
 def settings_document(packs: Iterable[str]) -> dict[str, Any]:
-    """The generated workspace's connector-harness.yaml (a settings key only for what exists)."""
+    """The generated workspace's connector-harness.yaml."""
     names = sorted(packs)
     if not names:
         return {"scenarios": ["scenarios"]}
-    if settings_name_packs():
-        return {"packs": names, "scenarios": ["scenarios"]}
-    return {"mocks": ["mocks"], "scenarios": ["scenarios"]}
+    return {"packs": names, "scenarios": ["scenarios"]}
 
 
 def copied_packs(packs: Iterable[str]) -> dict[str, bytes]:
-    """Files to write under mocks/ when settings cannot name packs: relative path -> bytes."""
-    if settings_name_packs():
-        return {}
-    files = pack_files()
-    return {
-        f"mocks/{name}.yaml": files[name].read_bytes() for name in sorted(packs) if name in files
+    """Files to write into the workspace for its packs: none, the settings name them."""
+    return {}
+
+
+def credential_models(
+    models: dict[str, str], services: Iterable[str], known: dict[str, Service]
+) -> dict[str, str] | None:
+    """`credential.models` for a connector: the services it reaches that have models."""
+    chosen = {
+        service: model
+        for service, model in sorted(models.items())
+        if service in set(services) and service in known and known[service].models
     }
-
-
-def credential_models(models: dict[str, str], services: Iterable[str]) -> dict[str, str] | None:
-    """`credential.models` for a connector, when connectors can name models."""
-    if not connectors_name_models():
-        return None
-    chosen = {service: model for service, model in models.items() if service in set(services)}
     return chosen or None

@@ -5,11 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from harness.analysis import BindingResult
-from harness.findings import EGRESS, EXCESSIVE, KIND_WIDTH, KINDS, MISSING, OVER_BROAD
+from harness.findings import (
+    EGRESS,
+    EXCESSIVE,
+    KIND_WIDTH,
+    KINDS,
+    MISSING,
+    OVER_BROAD,
+    UNROUTABLE,
+)
 from harness.render.style import Style, plural, table
 from harness.report import Report
 
-_KIND_STYLE = {MISSING: "red", EXCESSIVE: "yellow", OVER_BROAD: "yellow", EGRESS: "red"}
+_KIND_STYLE = {
+    MISSING: "red",
+    EXCESSIVE: "yellow",
+    OVER_BROAD: "yellow",
+    EGRESS: "red",
+    UNROUTABLE: "red",
+}
 
 
 def render_text(report: Report, style: Style) -> str:

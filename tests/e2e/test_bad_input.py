@@ -57,7 +57,6 @@ CASES: list[tuple[str, str, str]] = [
     ("binding-unknown-role", f"{SCENARIO}:20:13", "binding refers to role `crm-readr`"),
     ("binding-unknown-connector", f"{SCENARIO}:18:16", "refers to connector `crm-synk`"),
     ("flow-unknown-connector", f"{SCENARIO}:24:16", "flow refers to connector `crm-synk`"),
-    ("step-unknown-operation", f"{SCENARIO}:30:16", "no operation of crm matches GET /v1/contact"),
     ("role-undeclared-scope", f"{SCENARIO}:15:13", "`crm.contacts.raed` matches no scope"),
     ("role-unknown-service", f"{SCENARIO}:15:7", "grants scopes of `crmm`, which is not a service"),
     ("audience-unknown-service", f"{SCENARIO}:8:23", "audience `sheets` is not a service"),

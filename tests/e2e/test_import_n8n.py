@@ -99,17 +99,27 @@ def test_the_examples_become_a_workspace_whose_verdict_points_at_the_nodes(
     assert lines[-1].startswith("Next: set each connector's owner and confirm its lifetime")
     workspace = load_workspace(examples / "ws")
     assert {b.name for b in workspace.bindings} == {
+        "github-support-bot@prod",
         "gmail-finance-inbox@prod",
         "google-drive-finance@prod",
         "google-sheets-events-team@prod",
+        "outlook-reports-mailbox@prod",
+        "slack-ops-workspace@prod",
     }
+    github = run_cli("check", "ws", "--binding", "github-support-bot@prod", cwd=examples)
+    assert (
+        "            github: [repo]" in github.stdout
+    )  # not admin:org: creating issues needs repo
+    outlook = run_cli("check", "ws", "--binding", "outlook-reports-mailbox@prod", cwd=examples)
+    assert "            msgraph: [Mail.Send]" in outlook.stdout
     check = run_cli("check", "ws", "--binding", "google-sheets-events-team@prod", cwd=examples)
     assert check.code == 1
     assert 'google-sheets: ["https://www.googleapis.com/auth/spreadsheets"]' in check.stdout
+    drive = run_cli("check", "ws", "--binding", "google-drive-finance@prod", cwd=examples)
     assert (
-        "(Append sign-up (sheets-append.n8n.json:25): GET /v4/spreadsheets/<secret-1>)"
-        in check.stdout
-    )
+        "seen in file-invoice-attachments-in-the-finance-drive.google-drive-finance step 1 "
+        "(Upload to Invoices (gmail-attachments-to-drive.n8n.json:20): POST /upload/drive/v3/files)"
+    ) in drive.stdout
 
 
 def test_importing_again_gives_the_same_bytes(examples: Path, run_cli: RunCli) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples" / "n8n"
+PACKS = "packs: [gmail, google-drive, google-sheets]"
 SHEETS_ITEM = (
     "workflows/sheets-append.n8n.json::log-event-sign-ups-to-the-attendance-sheet."
     "google-sheets-events-team[google-sheets-events-team@{env}]"
@@ -29,13 +30,10 @@ GMAIL_ITEMS = [
 def workspace(pytester: pytest.Pytester, n8n_packages: Path) -> Path:
     """Two exported workflows and the Google packs, no YAML policy at all."""
     root = pytester.path
-    (root / "mocks").mkdir()
-    for pack in ("gmail", "google-drive", "google-sheets"):
-        shutil.copy(ROOT / "mocks" / f"{pack}.yaml", root / "mocks")
     (root / "workflows").mkdir()
     for name in ("sheets-append.n8n.json", "gmail-attachments-to-drive.n8n.json"):
         shutil.copy(EXAMPLES / name, root / "workflows")
-    (root / "connector-harness.yaml").write_text("mocks: [mocks]\nscenarios: [workflows]\n")
+    (root / "connector-harness.yaml").write_text(f"{PACKS}\nscenarios: [workflows]\n")
     return root
 
 
@@ -82,7 +80,7 @@ def test_scopes_from_the_settings_make_the_item_pass(
         'credentials:\n  "Google Sheets (events team)": [https://www.googleapis.com/auth/spreadsheets]\n'
     )
     (workspace / "connector-harness.yaml").write_text(
-        "mocks: [mocks]\nscenarios: [workflows]\nn8n: {scopes: n8n-scopes.yaml, envs: [staging]}\n"
+        f"{PACKS}\nscenarios: [workflows]\nn8n: {{scopes: n8n-scopes.yaml, envs: [staging]}}\n"
     )
     result = pytester.runpytest("-rA", "-p", "no:cacheprovider", "-k", "sheets")
     result.assert_outcomes(passed=1, deselected=2)
@@ -119,7 +117,7 @@ def test_a_configured_directory_of_exports_is_collected(
     (exports / "signups.json").write_text(json.dumps(data))
     (workspace / "workflows" / "sheets-append.n8n.json").unlink()
     (workspace / "connector-harness.yaml").write_text(
-        "mocks: [mocks]\nscenarios: [workflows]\nn8n: {workflows: [exports]}\n"
+        f"{PACKS}\nscenarios: [workflows]\nn8n: {{workflows: [exports]}}\n"
     )
     result = pytester.runpytest("--collect-only", "-q")
     result.stdout.fnmatch_lines(

@@ -1,4 +1,4 @@
-"""CH109 (values marked `# TODO`) and what the secrets rule leaves alone in n8n imports."""
+"""CH110 (values marked `# TODO`) and what the secrets rule leaves alone in n8n imports."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_a_value_marked_todo_is_reported_at_the_mark(tmp_path: Path) -> None:
     root = _workspace(tmp_path, text)
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "# TODO" in row)
     column = text.splitlines()[line - 1].index("#") + 1
-    assert _rules(root, "CH109") == [
+    assert _rules(root, "CH110") == [
         f"{line}:{column} `lifetime: 1h` is marked `# TODO`: confirm with the vendor"
     ]
 
@@ -52,13 +52,13 @@ def test_comment_lines_and_other_comments_are_not_marks(tmp_path: Path) -> None:
     text = "# TODO: split this file\n" + _policy_text().replace(
         "lifetime: 1h", "lifetime: 1h  # agreed with security"
     )
-    assert _rules(_workspace(tmp_path, text), "CH109") == []
+    assert _rules(_workspace(tmp_path, text), "CH110") == []
 
 
 def test_the_mark_is_gone_once_deleted_and_can_be_disabled(tmp_path: Path) -> None:
     text = _policy_text().replace("lifetime: 1h", "lifetime: 1h  # TODO")
-    disabled = '# connector-harness: disable=CH109 reason="a sandbox workspace"\n' + text
-    assert _rules(_workspace(tmp_path, disabled), "CH109") == []
+    disabled = '# connector-harness: disable=CH110 reason="a sandbox workspace"\n' + text
+    assert _rules(_workspace(tmp_path, disabled), "CH110") == []
 
 
 def test_type_names_and_n8n_exports_are_not_taken_for_secrets(tmp_path: Path) -> None:

@@ -105,22 +105,30 @@ def test_scopes_a_user_states_win_over_the_defaults() -> None:
     assert plan.connectors[0].held.source == "n8n-scopes.yaml:2"
 
 
-def test_a_model_no_pack_judges_leaves_the_credential_unbound_with_its_needs() -> None:
+def test_github_oauth_scopes_are_judged_in_the_oauth_model() -> None:
     issue = node("Open issue", 30, GITHUB, kind="n8n-nodes-base.github")
+    calls = (call("POST", "https://api.github.com/repos/o/r/issues", "githubOAuth2Api", {}),)
+    plan = plan_workspace(run((workflow("W", issue), issue, "ok", calls)), NOTHING)
+    (github,) = plan.connectors
+    assert not github.unbound
+    assert github.models == {"github": "oauth"}
+    assert github.grants == {"github": ["repo", "admin:org"]}
+    document = connector_document(github, plan)
+    assert document.data["connectors"][0]["credential"]["models"] == {"github": "oauth"}
+
+
+def test_a_model_the_pack_lacks_leaves_the_credential_unbound_with_its_needs() -> None:
+    issue = node("Open issue", 30, GITHUB, kind="n8n-nodes-base.github")
+    calls = (call("POST", "https://api.github.com/repos/o/r/issues", "githubOAuth2Api", {}),)
+    stated = KnownScopes(("repo",), "n8n-scopes.yaml:3", model="application")
     plan = plan_workspace(
-        run(
-            (
-                workflow("W", issue),
-                issue,
-                "ok",
-                (call("POST", "https://api.github.com/repos/o/r/issues", "githubOAuth2Api", {}),),
-            )
-        ),
-        NOTHING,
+        run((workflow("W", issue), issue, "ok", calls)), ScopeSources({"GitHub bot": stated}, {})
     )
     (github,) = plan.connectors
-    assert "`oauth` permission model" in github.unbound
-    assert github.needs == {"github post:/repos/:owner/:repo/issues": {"issues:write"}}
+    assert "`application` permission model" in github.unbound
+    assert github.needs == {
+        "github post:/repos/:owner/:repo/issues": {"issues:write"}
+    }  # the default model's
     document = connector_document(github, plan)
     assert "roles" not in document.data
     assert "bindings" not in document.data
