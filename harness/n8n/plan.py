@@ -379,13 +379,22 @@ def step_data(
     body = _body(call)
     if body is not None:
         request["json"] = _literals_in(scrubber.value("", body), literals)
+    if call.answer:
+        # What the node read of the answer (the id of a file it created, then updates): the
+        # replay answers the same, so that a later call on it is judged as on that resource.
+        answer = {"status": 200, "json": _literals_in(scrubber.value("", call.answer), literals)}
+    else:
+        answer = None
     path = urlsplit(url).path
     location = step_plan.node.location
     where = (
         f"{Path(location.file).name}:{location.line}" if location.line else Path(location.file).name
     )
     name = f"{step_plan.node.name} ({where}): {call.method} {path}"
-    return {"name": name[:MAX_STEP_NAME], "request": request}
+    step = {"name": name[:MAX_STEP_NAME], "request": request}
+    if answer is not None:
+        step["response"] = answer
+    return step
 
 
 def _scrub_url(url: str, scrubber: SecretScrubber) -> str:

@@ -49,6 +49,7 @@ class RecordedCall:
     content_type: str
     token: bool  # a call for an access token (a service account's JWT exchange)
     note: str = ""
+    answer: Any = None  # what node code read of the stand-in answer (ids it used later)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ def _call(data: dict[str, Any]) -> RecordedCall:
         content_type=str(body.get("contentType") or ""),
         token=bool(data.get("token")),
         note=str(data.get("truncated") or ""),
+        answer=data.get("answer") if isinstance(data.get("answer"), (dict, list)) else None,
     )
 
 

@@ -120,6 +120,9 @@ def test_the_examples_become_a_workspace_whose_verdict_points_at_the_nodes(
         "seen in file-invoice-attachments-in-the-finance-drive.google-drive-finance step 1 "
         "(Upload to Invoices (gmail-attachments-to-drive.n8n.json:20): POST /upload/drive/v3/files)"
     ) in drive.stdout
+    assert (
+        '            google-drive: ["https://www.googleapis.com/auth/drive.file"]' in drive.stdout
+    )
 
 
 def test_importing_again_gives_the_same_bytes(examples: Path, run_cli: RunCli) -> None:

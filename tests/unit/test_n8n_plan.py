@@ -254,3 +254,27 @@ def test_nodes_that_did_not_finish_mark_their_connector_incomplete() -> None:
         NOTHING,
     )
     assert plan.connectors[0].incomplete == ["Update row"]
+
+
+def test_what_a_node_read_of_an_answer_is_the_steps_recorded_answer() -> None:
+    upload = node("Upload", 4, SHEETS)
+    created = call(
+        "POST", "https://www.googleapis.com/upload/drive/v3/files", "googleSheetsOAuth2Api", {}
+    )
+    created = type(created)(
+        **{
+            **{f: getattr(created, f) for f in created.__slots__},
+            "answer": {"id": "n8n.response.id.*"},
+        }
+    )
+    moved = call(
+        "PATCH",
+        "https://www.googleapis.com/drive/v3/files/n8n.response.id.*",
+        "googleSheetsOAuth2Api",
+        {},
+    )
+    plan = plan_workspace(run((workflow("W", upload), upload, "ok", (created, moved))), NOTHING)
+    (document,) = flow_documents(plan)
+    first, second = document.data["flows"][0]["steps"]
+    assert first["response"] == {"status": 200, "json": {"id": "n8n.response.id.*"}}
+    assert "response" not in second

@@ -84,32 +84,39 @@ const LOOKUPS = {
 };
 
 // A stand-in answer. `empty`: the route was answered enough, every list is empty.
-function standIn(path, depth, empty) {
+// `reads` collects the values node code took from it (path -> value): they become the
+// step's recorded answer, so that an id a later call uses is the id this call answered.
+function standIn(path, depth, empty, reads = new Map(), at = []) {
   const overlay = new Map();
   const target = empty ? [] : [undefined];
   const text = placeholderText(path);
+  const read = (value) => {
+    if (at.length) reads.set(at.join('\u0000'), value);
+    return value;
+  };
+  const child = (key) => standIn(`${path}.${key}`, depth + 1, empty, reads, [...at, String(key)]);
   return new Proxy(target, {
     get(object, key) {
       if (overlay.has(key)) return overlay.get(key);
       if (typeof key === 'symbol') {
-        if (key === Symbol.toPrimitive) return (hint) => (hint === 'number' ? (empty ? 0 : 1) : text);
+        if (key === Symbol.toPrimitive) return (hint) => read(hint === 'number' ? (empty ? 0 : 1) : text);
         if (key === Symbol.iterator) return Array.prototype[Symbol.iterator].bind(receiver());
         if (key === Symbol.toStringTag) return undefined;
         return undefined;
       }
       if (key === 'length') return empty ? 0 : 1;
-      if (key === '0') return empty || depth >= MAX_DEPTH ? undefined : standIn(`${path}.0`, depth + 1, false);
-      if (key === 'toString' || key === 'valueOf' || key === 'toLocaleString') return () => text;
+      if (key === '0') return empty || depth >= MAX_DEPTH ? undefined : child('0');
+      if (key === 'toString' || key === 'valueOf' || key === 'toLocaleString') return () => read(text);
       if (key === 'constructor') return Object;
       if (NOTHING.test(key) || PAGINATION.test(key)) return undefined;
       if (TRUE_KEYS.test(key)) return true;
       if (!empty && Object.prototype.hasOwnProperty.call(LOOKUPS, key)) return LOOKUPS[key];
       if (ARRAY_METHODS.has(key)) return Array.prototype[key];
-      if (STRING_METHODS.has(key)) return String.prototype[key].bind(text);
+      if (STRING_METHODS.has(key)) return String.prototype[key].bind(read(text));
       if (depth >= MAX_DEPTH) return empty ? undefined : text;
-      const child = standIn(`${path}.${key}`, depth + 1, empty);
-      overlay.set(key, child);
-      return child;
+      const made = child(key);
+      overlay.set(key, made);
+      return made;
     },
     set(object, key, value) {
       overlay.set(key, value);
@@ -124,8 +131,31 @@ function standIn(path, depth, empty) {
     },
   });
   function receiver() {
-    return empty ? [] : [standIn(`${path}.0`, depth + 1, false)];
+    return empty ? [] : [child('0')];
   }
+}
+
+// The values node code read from a stand-in, as the JSON answer that holds them.
+function answered(reads) {
+  let root = null;
+  for (const [joined, value] of reads) {
+    const keys = joined.split('\u0000');
+    if (root === null) root = /^\d+$/.test(keys[0]) ? [] : {};
+    let node = root;
+    keys.forEach((key, index) => {
+      const last = index === keys.length - 1;
+      const slot = Array.isArray(node) ? Number(key) : key;
+      if (last) {
+        if (node[slot] === undefined || typeof node[slot] !== 'object') node[slot] = value;
+        return;
+      }
+      if (node[slot] === undefined || typeof node[slot] !== 'object' || node[slot] === null) {
+        node[slot] = /^\d+$/.test(keys[index + 1]) ? [] : {};
+      }
+      node = node[slot];
+    });
+  }
+  return root;
 }
 
 // -- normalising the options of each helper --------------------------------------------------
@@ -315,15 +345,24 @@ class Recorder {
     }
     const credential = credentialType || this.lastCredential;
     const token = TOKEN_ENDPOINTS.some((pattern) => pattern.test(url.split('?')[0]));
-    this.calls.push({ helper, credential, method, url, headers, body, token });
+    const reads = new Map();
+    this.calls.push({ helper, credential, method, url, headers, body, token, reads });
     const route = `${method} ${url.split('?')[0]}`;
     const count = (this.routes.get(route) || 0) + 1;
     this.routes.set(route, count);
     const empty = count > REPEATS_ANSWERED || this.empty.has(this.calls.length - 1);
-    return this.answer(options, style, token, empty, route);
+    return this.answer(options, style, token, empty, route, reads);
   }
 
-  answer(options, style, token, empty, route) {
+  // The calls as plain data, each with what node code read of its answer.
+  finished() {
+    return this.calls.map(({ reads, ...call }) => {
+      const answer = call.token ? null : answered(reads);
+      return answer === null ? call : { ...call, answer };
+    });
+  }
+
+  answer(options, style, token, empty, route, reads) {
     let body;
     if (token) {
       body = { access_token: 'n8n-harness-token', token_type: 'Bearer', expires_in: 3600 };
@@ -333,7 +372,7 @@ class Recorder {
       body = Readable.from([Buffer.from('n8n-harness placeholder content')]);
     } else {
       const path = route.split(' ')[1].replace(/^https?:\/\/[^/]+/, '').split('/').filter(Boolean).slice(-1)[0] || 'response';
-      body = standIn(`response.${path}`, 0, empty);
+      body = standIn(`response.${path}`, 0, empty, reads);
     }
     const full = style === 'request' ? options.resolveWithFullResponse : options.returnFullResponse;
     if (full) return { body, headers: {}, statusCode: 200, statusMessage: 'OK' };
@@ -341,4 +380,4 @@ class Recorder {
   }
 }
 
-module.exports = { Recorder, Bounded, standIn, placeholderText, MAX_CALLS };
+module.exports = { Recorder, Bounded, standIn, answered, placeholderText, MAX_CALLS };

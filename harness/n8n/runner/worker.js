@@ -162,7 +162,7 @@ async function attempt_(node, workflow, resolved, empty, trace) {
     reason = message(cause instanceof NotRunnable || cause instanceof Bounded ? cause : error);
     if (trace) reason += ` | ${String(error && error.stack).split('\n').slice(1, 6).join(' | ')}`;
   }
-  return { status, reason, fix, calls: boundedCalls(recorder.calls), findings: parameters.findings };
+  return { status, reason, fix, calls: boundedCalls(recorder.finished()), findings: parameters.findings };
 }
 
 function describe({ types }) {
