@@ -61,8 +61,9 @@ class ImportRun:
     def service_nodes(self) -> list[NodeResult]:
         return [r for r in self.results if r.service]
 
-    def share_with_calls(self) -> tuple[int, int]:
-        services = self.service_nodes()
+    def share_with_calls(self, workflow: Workflow | None = None) -> tuple[int, int]:
+        """Service nodes that produced calls, and service nodes (of one workflow, or all)."""
+        services = [r for r in self.service_nodes() if workflow is None or r.workflow is workflow]
         return sum(1 for r in services if r.produced_calls), len(services)
 
 

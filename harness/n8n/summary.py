@@ -138,6 +138,12 @@ def render_text(
             ]
         )
     lines += table(rows, indent="  ")
+    lines += ["", "workflows (service nodes that produced calls):"]
+    shares = []
+    for workflow in run.workflows:
+        done, of = run.share_with_calls(workflow)
+        shares.append([workflow.label[:60], Path(workflow.source).name, f"{done} of {of}"])
+    lines += table(shares, indent="  ", align_right=(2,))
     problems = problem_lines(run)
     if problems:
         its = "its" if len(problems) == 1 else "their"
@@ -282,6 +288,16 @@ def render_json(run: ImportRun, plan: Plan, report: WriteReport | None, output: 
         "packages": dict(sorted(run.versions.items())),
         "service_nodes": total,
         "service_nodes_with_calls": with_calls,
+        "workflows": [
+            {
+                "name": w.name,
+                "id": w.id,
+                "file": w.source,
+                "service_nodes": run.share_with_calls(w)[1],
+                "service_nodes_with_calls": run.share_with_calls(w)[0],
+            }
+            for w in run.workflows
+        ],
         "files_skipped": [_error(e) for e in run.errors],
         "nodes": [
             {

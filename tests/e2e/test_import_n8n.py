@@ -370,3 +370,33 @@ def test_the_demo_imports_an_example_and_shows_its_verdict(
     assert "FAIL  google-sheets-events-team@prod  0 missing  3 excessive  0 over-broad" in out
     assert 'google-sheets: ["https://www.googleapis.com/auth/spreadsheets"]' in out
     assert out.rstrip().endswith("let pytest collect them (docs/n8n.md).")
+
+
+def test_each_workflow_says_what_share_of_its_service_nodes_made_calls(
+    examples: Path, run_cli: RunCli
+) -> None:
+    result = run_cli(
+        "import-n8n", "code-node.n8n.json", "slack-notify.n8n.json", "-o", "ws", cwd=examples
+    )
+    assert (
+        "  Summarise failed deployments for the channel  code-node.n8n.json     1 of 2"
+        in result.stdout
+    )
+    assert (
+        "  Post the daily on-call reminder               slack-notify.n8n.json  1 of 1"
+        in result.stdout
+    )
+    summary = json.loads(
+        run_cli(
+            "import-n8n", "code-node.n8n.json", "-o", "ws2", "--format", "json", cwd=examples
+        ).stdout
+    )
+    assert summary["workflows"] == [
+        {
+            "name": "Summarise failed deployments for the channel",
+            "id": "C0d3N0d3D3pl0ys5",
+            "file": "code-node.n8n.json",
+            "service_nodes": 2,
+            "service_nodes_with_calls": 1,
+        }
+    ]
