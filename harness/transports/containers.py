@@ -101,7 +101,9 @@ def _package_files() -> list[Path]:
     return [
         p
         for p in _PACKAGE.rglob("*")
-        if p.is_file() and p.suffix in (".py", ".json", ".typed") and "__pycache__" not in p.parts
+        if p.is_file()
+        and p.suffix in (".py", ".json", ".typed", ".yaml")  # .yaml: the bundled packs
+        and "__pycache__" not in p.parts
     ]
 
 
