@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.messages import CallContext, Decision, Request, Response
+from harness.scopes import Requirement
 
 PREFIX = "X-Connector-Harness-"
 FLOW = PREFIX + "Flow"  # the replayed flow's name
@@ -104,6 +105,10 @@ def encode_decision(decision: Decision) -> str:
     data: dict[str, Any] = {
         name: getattr(decision, name) for name in Decision.__slots__ if name != "sequence"
     }
+    requirement = decision.requirement
+    data["requirement"] = (
+        None if requirement is None else [sorted(alternative) for alternative in requirement.any_of]
+    )
     return json.dumps(data, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -112,4 +117,6 @@ def decode_decision(text: str, sequence: int) -> Decision:
     data["scopes"] = tuple(data["scopes"])
     data["satisfied_by"] = tuple(data["satisfied_by"])
     data["resources"] = tuple(tuple(pair) for pair in data["resources"])
+    if data.get("requirement") is not None:
+        data["requirement"] = Requirement(tuple(frozenset(alt) for alt in data["requirement"]))
     return Decision(sequence=sequence, **data)
