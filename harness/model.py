@@ -365,6 +365,11 @@ class Settings:
     max_file_bytes: int = 2 * 1024 * 1024
     packs: tuple[tuple[str, str], ...] = ()  # bundled packs used: (name, pinned version or "")
     packs_location: Location | None = None
+    # exported n8n workflows read as they are (harness/n8n/collect.py)
+    n8n_workflows: tuple[str, ...] = ()  # directories of exports, besides *.n8n.json files
+    n8n_credentials: str = ""  # an `n8n export:credentials` file (its scopes only)
+    n8n_scopes: str = ""  # the mapping file of credential scopes
+    n8n_envs: tuple[str, ...] = ("prod",)
     fail_on: tuple[FindingKind, ...] = get_args(FindingKind)  # every kind fails the gate
 
 

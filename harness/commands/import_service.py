@@ -11,13 +11,13 @@ import yaml
 
 from harness.commands._common import EXIT_INPUT, EXIT_PASS, emit
 from harness.errors import HarnessError
-from harness.importers._source import read_document
 from harness.importers.discovery import import_discovery, packaged_source
 from harness.importers.github import import_github
 from harness.importers.msgraph import import_msgraph
 from harness.importers.openapi import import_openapi
 from harness.importers.spec import ImportedService, ImportSettings, render_service
 from harness.workspace.loader import workspace_from_data
+from harness.workspace.source_document import read_document
 
 FORMATS = ("openapi", "discovery", "github", "msgraph")
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from harness.calls import METHODS
 from harness.errors import InputError, Location
-from harness.importers._source import SourceDocument
 from harness.importers.github_oauth import SCOPES_PAGE, oauth_requirement, oauth_scopes
 from harness.importers.spec import (
     ImportedOperation,
@@ -28,6 +27,7 @@ from harness.importers.spec import (
     route_path,
 )
 from harness.routing import path_problem
+from harness.workspace.source_document import SourceDocument
 
 ACCESS = ("read", "write")
 ADMIN_PERMISSIONS = frozenset({"administration", "organization_administration"})

@@ -39,7 +39,6 @@ from typing import Any
 
 from harness.calls import METHODS
 from harness.errors import InputError, Location
-from harness.importers._source import SourceDocument
 from harness.importers.breadth import Alternatives
 from harness.importers.spec import (
     ImportedOperation,
@@ -51,6 +50,7 @@ from harness.importers.spec import (
     provenance,
     route_path,
 )
+from harness.workspace.source_document import SourceDocument
 
 MODELS = (
     ("delegated", ("DelegatedWork", "DelegatedPersonal"), "Delegated permissions: the app acts "

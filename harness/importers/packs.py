@@ -24,13 +24,13 @@ from typing import Any
 import yaml
 
 from harness.errors import HarnessError, InputError
-from harness.importers._source import read_document
 from harness.importers.discovery import import_discovery, packaged_documents, packaged_source
 from harness.importers.github import import_github
 from harness.importers.msgraph import import_msgraph
 from harness.importers.openapi import import_openapi
 from harness.importers.spec import ImportedService, ImportSettings, render_service
 from harness.workspace.pack_catalog import INDEX, PackInfo
+from harness.workspace.source_document import read_document
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 VENDOR = REPOSITORY.parent / "shared" / "data" / "vendor"

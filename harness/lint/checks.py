@@ -1,6 +1,7 @@
 """The lint checks that read the model: wildcard grants to system accounts (CH101), long-lived
 credentials (CH102), prod bindings without expiry (CH103) or without a flow (CH108),
-owners (CH104), overdue reviews (CH105) and separation of duties (CH106)."""
+owners (CH104), overdue reviews (CH105), separation of duties (CH106) and legacy scopes
+(CH109)."""
 
 from __future__ import annotations
 

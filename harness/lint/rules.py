@@ -102,6 +102,14 @@ RULES: tuple[Rule, ...] = (
         "`chat:write:bot`), which the vendor has replaced",
         "grant the current scope the warning names instead",
     ),
+    Rule(
+        "CH110",
+        "unconfirmed-value",
+        WARNING,
+        "a value in a policy document marked `# TODO` (import-n8n marks each connector's "
+        "lifetime so until someone confirms it)",
+        "check the value, correct it if needed, and delete the `# TODO` mark",
+    ),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 UNDISABLEABLE = frozenset({"CH100"})

@@ -52,7 +52,7 @@ def _harness_digest() -> str:
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".json", ".yaml"):
+        if path.suffix in (".py", ".json", ".yaml", ".js"):  # .js: the n8n runner
             digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -13,10 +13,11 @@ import gc
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from harness.errors import InputError, InputErrors, Location
-from harness.model import Settings, Workspace
+from harness.model import Service, Settings, Workspace
 from harness.permission_models import check_binding_models
 from harness.workspace import cache
 from harness.workspace.flows import FlowSection
@@ -77,10 +78,19 @@ def workspace_from_data(
     return loader.build(documents[0], documents[1])
 
 
+def _n8n() -> ModuleType:
+    """harness.n8n.collect, imported when a workspace is loaded: it imports the loader too."""
+    from harness.n8n import collect
+
+    return collect
+
+
 def scenario_files(root: Path | str, *, settings: Settings | None = None) -> list[Path]:
-    """The policy documents of the workspace at `root` (its configured scenario directories)."""
+    """The policy documents of the workspace at `root` (its configured scenario directories),
+    exported n8n workflows included."""
     root = Path(root)
-    return _yaml_files(root, (settings if settings is not None else load_settings(root)).scenarios)
+    settings = settings if settings is not None else load_settings(root)
+    return sorted({*_yaml_files(root, settings.scenarios), *_n8n().workflow_files(root, settings)})
 
 
 def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:
@@ -97,10 +107,40 @@ def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:
 class _Loader(ServiceSection, PolicySection, FlowSection):
     """A workspace's loader: each section (harness/workspace/) reads its part of the files."""
 
+    workflow_files: list[Path] = []  # noqa: RUF012 - set per loader by load()
+
+    def _workflow_documents(
+        self, services: dict[str, Service], documents: list[YamlDocument]
+    ) -> list[YamlDocument]:
+        """Policy documents derived from the workspace's exported n8n workflows (docs/n8n.md)."""
+        if not self.workflow_files:
+            return []
+        defined = {
+            entry["name"] for doc in documents for entry in (doc.data or {}).get("connectors", ())
+        }
+        derived, errors = _n8n().workflow_documents(
+            self.workflow_files,
+            [str(self._relative(p)) for p in self.workflow_files],
+            self.settings,
+            self.root,
+            services,
+            defined,
+        )
+        self.errors.extend(errors)
+        kept = []
+        for document in derived:
+            problems = validate(document, "policy", what="the policy derived from an n8n export")
+            self.errors.extend(problems)
+            if not problems:
+                kept.append(document)
+        return kept
+
     def load(self) -> Workspace:
         service_files = _yaml_files(self.root, self.settings.mocks)
         policy_files = _yaml_files(self.root, self.settings.scenarios)
-        if not service_files and not policy_files and not self.settings.packs:
+        self.workflow_files = _n8n().workflow_files(self.root, self.settings)
+        empty = not service_files and not policy_files and not self.workflow_files
+        if empty and not self.settings.packs:
             raise InputError(
                 Location(str(self.root)),
                 "no workspace files found",
@@ -125,6 +165,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         files = [self.root / name for name in ("connector-harness.yaml", "pyproject.toml")]
         for directory in (*self.settings.mocks, *self.settings.scenarios):
             files.extend((self.root / directory).rglob("*"))
+        files.extend(_n8n().extra_inputs(self.root, self.settings))
         return sorted({f for f in files if f.is_file()})
 
     def build(
@@ -133,6 +174,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         """The model from parsed documents; raise InputErrors listing every problem."""
         service_documents = with_packs(self.settings, service_documents, self.errors)
         services = self._services(service_documents)
+        documents = [*documents, *self._workflow_documents(services, documents)]
         connectors = self._connectors(documents, services)
         roles = self._roles(documents, services)
         bindings = self._bindings(documents, connectors, roles)

@@ -50,10 +50,43 @@ def settings_from(document: YamlDocument | None, root: Path) -> Settings:
         if key in document.data
         for error in _check_directories(document, root, key)
     ]
+    errors += _check_n8n(document, root)
     errors.extend(_check_packs(document))
     if errors:
         raise InputErrors(errors)
     return settings
+
+
+def _check_n8n(document: YamlDocument, root: Path) -> list[InputError]:
+    """`n8n:` names directories and files inside the workspace that exist."""
+    n8n = document.data.get("n8n") or {}
+    wanted: list[tuple[tuple[str | int, ...], str, bool]] = [
+        (("n8n", "workflows", index), name, True)
+        for index, name in enumerate(n8n.get("workflows", ()))
+    ]
+    wanted += [(("n8n", key), n8n[key], False) for key in ("credentials", "scopes") if key in n8n]
+    errors = []
+    for path, name, directory in wanted:
+        where = document.location(path)
+        key = ".".join(str(p) for p in path)
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            errors.append(
+                InputError(
+                    where,
+                    f"`{key}` must be inside the workspace, not {name!r}",
+                    "write a path relative to the workspace directory",
+                )
+            )
+        elif not ((root / name).is_dir() if directory else (root / name).is_file()):
+            kind = "directory" if directory else "file"
+            errors.append(
+                InputError(
+                    where,
+                    f"`{key}`: the {kind} {name!r} does not exist in the workspace",
+                    "create it, or correct the path",
+                )
+            )
+    return errors
 
 
 def _check_directories(document: YamlDocument, root: Path, key: str) -> list[InputError]:
@@ -144,6 +177,7 @@ def _settings(document: YamlDocument) -> Settings:
                 f"`clock` is not a valid time: {err}",
                 'write e.g. clock: "2026-01-01T00:00:00Z"',
             ) from err
+    n8n: dict[str, Any] = data.get("n8n", {})
     packs = tuple(
         parsed for text in data.get("packs", ()) if (parsed := parse_reference(text)) is not None
     )
@@ -154,5 +188,9 @@ def _settings(document: YamlDocument) -> Settings:
         scenarios=tuple(data.get("scenarios", defaults.scenarios)),
         clock=clock,
         max_file_bytes=int(data.get("max_file_bytes", defaults.max_file_bytes)),
+        n8n_workflows=tuple(n8n.get("workflows", defaults.n8n_workflows)),
+        n8n_credentials=str(n8n.get("credentials", defaults.n8n_credentials)),
+        n8n_scopes=str(n8n.get("scopes", defaults.n8n_scopes)),
+        n8n_envs=tuple(n8n.get("envs", defaults.n8n_envs)),
         fail_on=tuple(data.get("fail_on", defaults.fail_on)),
     )

@@ -41,7 +41,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "harness.render.suggestions",
         ),
     ),
-    ("workspace", ("harness.workspace",)),
+    # harness.n8n: exported n8n workflows are workspace files too, read into policy documents
+    # by the loader (import-n8n writes the same documents out)
+    ("workspace", ("harness.workspace", "harness.n8n")),
     (
         "sandbox",
         (

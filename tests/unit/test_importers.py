@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from harness.errors import InputError
-from harness.importers._source import read_document
 from harness.importers.breadth import ScopeReach
 from harness.importers.discovery import import_discovery, packaged_documents
 from harness.importers.github import import_github
@@ -19,6 +18,7 @@ from harness.importers.packs import VENDOR
 from harness.importers.spec import ImportedService, ImportSettings, render_service
 from harness.routing import Router
 from harness.workspace.loader import workspace_from_data
+from harness.workspace.source_document import read_document
 
 needs_vendor = pytest.mark.skipif(
     not VENDOR.is_dir(), reason=f"vendor data directory {VENDOR} is absent"

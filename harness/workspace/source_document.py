@@ -1,4 +1,5 @@
-"""Reading an input document (JSON or YAML) so that every later error can point at a line.
+"""Reading an input document (JSON or YAML) so that every later error can point at a line:
+the vendor documents and recordings the importers read, and exported n8n workflows.
 
 JSON is parsed with the standard library for speed; a position is only computed
 when a message needs one, by walking the text along the value's path and
