@@ -230,15 +230,19 @@ def authorize(access: AccessRequest) -> Verdict:
     )
 
 
+def unmatched(access: AccessRequest) -> str:
+    """`no operation of SERVICE matches METHOD PATH`, for a call to a mocked host."""
+    names = ", ".join(access.host_services)
+    return f"no operation {f'of {names} ' if names else ''}matches {access.method} {access.path}"
+
+
 def unroutable_reason(access: AccessRequest) -> str:
     """Why a call to a mocked host cannot be judged: no operation of its services matches;
     the nearest operations are named, so the step can be fixed."""
-    names = ", ".join(access.host_services)
-    reason = f"no operation {f'of {names} ' if names else ''}matches {access.method} {access.path}"
-    if access.nearest:
-        listed = "; ".join(f"{op.method} {op.path} ({op.qualified})" for op in access.nearest)
-        reason += f"; nearest: {listed}"
-    return reason
+    if not access.nearest:
+        return unmatched(access)
+    listed = "; ".join(f"{op.method} {op.path} ({op.qualified})" for op in access.nearest)
+    return f"{unmatched(access)}; nearest: {listed}"
 
 
 @functools.lru_cache(maxsize=4096)

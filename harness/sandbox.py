@@ -19,6 +19,7 @@ from harness.authorization import (
     call_arguments,
     judged_by_database,
     resources_of,
+    unmatched,
 )
 from harness.call_requirements import Effective, after_call, continued_session
 from harness.calls import CallContext, QueryParameters, Request, Response, body_fields
@@ -472,12 +473,11 @@ def _sql_refusal(verdict: Verdict, operation: Operation) -> Response:
 
 def _no_route(access: AccessRequest) -> Response:
     """The 404 of a call no operation matches, naming the operations most like it."""
-    names = ", ".join(access.host_services)
     return Response(
         404,
         {
             "error": "no_route",
-            "detail": f"no operation of {names} matches {access.method} {access.path}",
+            "detail": unmatched(access),
             "nearest": [f"{op.method} {op.path}" for op in access.nearest],
         },
     )

@@ -29,6 +29,7 @@ from harness.n8n.grants import KnownScopes, ScopeSources
 from harness.n8n.importer import ImportRun
 from harness.n8n.runner import RecordedCall
 from harness.n8n.workflow import CredentialRef, Workflow, WorkflowNode
+from harness.placeholders import PLACEHOLDER
 from harness.routing import Router, split_url
 from harness.secrets import SecretScrubber
 
@@ -435,7 +436,7 @@ def _literal(text: str, literals: dict[str, str]) -> str:
             literals[found] = match[0]
         return "{{ " + found + " }}"
 
-    return targets.FLOW_TEMPLATE.sub(keep, text)
+    return PLACEHOLDER.sub(keep, text)
 
 
 def _literals_in(value: Any, literals: dict[str, str]) -> Any:

@@ -20,13 +20,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness.model import Service, Settings, Workspace
-from harness.placeholders import PLACEHOLDER as FLOW_TEMPLATE
 from harness.workspace.loader import workspace_from_data
 from harness.workspace.pack_catalog import bundled_packs
 from harness.workspace.yaml_source import YamlDocument, load_yaml
 
 __all__ = [
-    "FLOW_TEMPLATE",
     "PACK_SERVICES",
     "YamlDocument",
     "credential_models",

@@ -65,28 +65,11 @@ def _check_n8n(document: YamlDocument, root: Path) -> list[InputError]:
         for index, name in enumerate(n8n.get("workflows", ()))
     ]
     wanted += [(("n8n", key), n8n[key], False) for key in ("credentials", "scopes") if key in n8n]
-    errors = []
-    for path, name, directory in wanted:
-        where = document.location(path)
-        key = ".".join(str(p) for p in path)
-        if Path(name).is_absolute() or ".." in Path(name).parts:
-            errors.append(
-                InputError(
-                    where,
-                    f"`{key}` must be inside the workspace, not {name!r}",
-                    "write a path relative to the workspace directory",
-                )
-            )
-        elif not ((root / name).is_dir() if directory else (root / name).is_file()):
-            kind = "directory" if directory else "file"
-            errors.append(
-                InputError(
-                    where,
-                    f"`{key}`: the {kind} {name!r} does not exist in the workspace",
-                    "create it, or correct the path",
-                )
-            )
-    return errors
+    found = (
+        _missing_path(document, path, name, root, directory=directory, example="exports/")
+        for path, name, directory in wanted
+    )
+    return [error for error in found if error is not None]
 
 
 def _check_directories(document: YamlDocument, root: Path, key: str) -> list[InputError]:
@@ -100,27 +83,51 @@ def _check_directories(document: YamlDocument, root: Path, key: str) -> list[Inp
                 f"list at least one directory, e.g. {key}: [{key}]",
             )
         ]
-    errors: list[InputError] = []
     present = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for index, name in enumerate(names):
-        where = document.location((key, index))
-        if Path(name).is_absolute() or ".." in Path(name).parts:
-            errors.append(
-                InputError(
-                    where,
-                    f"`{key}[{index}]` must be a directory inside the workspace, not {name!r}",
-                    f"write a path relative to the workspace directory, e.g. {key}: [{key}]",
-                )
-            )
-        elif not (root / name).is_dir():
-            errors.append(
-                InputError(
-                    where,
-                    f"`{key}[{index}]`: the directory {name!r} does not exist in the workspace",
-                    f"create it, or list an existing one ({', '.join(present) or 'none yet'})",
-                )
-            )
-    return errors
+    found = (
+        _missing_path(
+            document,
+            (key, index),
+            name,
+            root,
+            directory=True,
+            example=f"{key}: [{key}]",
+            present=present,
+        )
+        for index, name in enumerate(names)
+    )
+    return [error for error in found if error is not None]
+
+
+def _missing_path(
+    document: YamlDocument,
+    path: tuple[str | int, ...],
+    name: str,
+    root: Path,
+    *,
+    directory: bool,
+    example: str,
+    present: list[str] | None = None,
+) -> InputError | None:
+    """Why a configured path is not a directory (or file) inside the workspace, or None."""
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)[1:]
+    kind = "directory" if directory else "file"
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        return InputError(
+            document.location(path),
+            f"`{key}` must be a {kind} inside the workspace, not {name!r}",
+            f"write a path relative to the workspace directory, e.g. {example}",
+        )
+    if not ((root / name).is_dir() if directory else (root / name).is_file()):
+        listed = f" ({', '.join(present) or 'none yet'})" if present is not None else ""
+        return InputError(
+            document.location(path),
+            f"`{key}`: the {kind} {name!r} does not exist in the workspace",
+            f"create it, or list an existing one{listed}"
+            if present is not None
+            else "create it, or correct the path",
+        )
+    return None
 
 
 def _check_packs(document: YamlDocument) -> list[InputError]:
