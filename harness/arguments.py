@@ -14,10 +14,12 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl
 
-SOURCES = ("query", "body", "path", "header", "any")
+# Where an argument is read; `any`: the query string or the body (RPC-style APIs: Slack)
+ArgumentSource = Literal["query", "body", "path", "header", "any"]
+SOURCES: tuple[ArgumentSource, ...] = get_args(ArgumentSource)
 MAX_LIST_VALUES = 64  # more distinct values than this in one argument: the call is refused
 MAX_BODY_BYTES = (
     1024 * 1024
@@ -34,7 +36,7 @@ class Argument:
     """One argument an operation's requirement depends on."""
 
     name: str
-    source: str  # query | body | path | header | any
+    source: ArgumentSource
     default: tuple[str, ...] | None = None  # None: absent stays absent
     is_list: bool = False
     values: tuple[str, ...] = ()  # the values the vendor accepts (empty: any)

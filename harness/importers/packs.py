@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -32,6 +32,7 @@ from harness.importers.spec import ImportedService, ImportSettings, render_servi
 from harness.workspace.pack_catalog import INDEX, PackInfo
 from harness.workspace.source_document import read_document
 
+PackFormat = Literal["openapi", "github", "discovery", "msgraph"]
 REPOSITORY = Path(__file__).resolve().parents[2]
 VENDOR = REPOSITORY.parent / "shared" / "data" / "vendor"
 OUTPUT = Path(__file__).resolve().parents[1] / "packs"
@@ -44,7 +45,7 @@ class PackRecipe:
     """One bundled pack: its file in mocks/, the importer and the vendor document it reads."""
 
     file: str
-    format: str  # openapi | github | discovery | msgraph
+    format: PackFormat  # the importer that reads `document`
     document: str  # a file name in the vendor directory, or of a packaged Discovery document
     settings: ImportSettings
     context: tuple[str, ...] = ()  # other Discovery documents, for breadth

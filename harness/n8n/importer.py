@@ -11,11 +11,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from harness.errors import InputError, InputErrors
 from harness.n8n.catalogue import CredentialType, credential_type
 from harness.n8n.packages import ensure_packages
-from harness.n8n.runner import NODE_BUDGET_MS, ExpressionNote, NodeRun, RecordedCall, Runner
+from harness.n8n.runner import (
+    NODE_BUDGET_MS,
+    ExpressionNote,
+    NodeRun,
+    RecordedCall,
+    Runner,
+    RunStatus,
+)
 from harness.n8n.workflow import Workflow, WorkflowNode, read_workflows
 
 # Statuses of a node that is no service node: it makes no call with a credential.
@@ -30,7 +38,7 @@ class NodeResult:
 
     workflow: Workflow
     node: WorkflowNode
-    status: str
+    status: RunStatus | Literal["disabled"]  # disabled: the export turns the node off
     calls: tuple[RecordedCall, ...] = ()
     reason: str = ""
     fix: str = ""

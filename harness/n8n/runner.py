@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, TypeVar, get_args
 
 from harness.errors import HarnessError
 from harness.n8n.packages import node_executable
@@ -29,6 +29,34 @@ MEMORY_MB = 256  # per node operation (the worker's heap)
 _GRACE_SECONDS = 30.0  # beyond the node budget, before the whole runner is declared stuck
 _START_SECONDS = 120.0
 _MAX_LINE = 64 * 1024 * 1024
+
+
+# How a recorded call's body came: JSON, a form, text, bytes, or none
+BodyKind = Literal["json", "form", "text", "binary", "none"]
+# What an expression of a node's parameters was: only known at run time (dynamic), broken
+# (problem), or an error n8n itself would swallow (swallowed)
+NoteKind = Literal["dynamic", "problem", "swallowed"]
+# What running one node operation gave (docs/n8n.md, "The runner" and "The summary")
+RunStatus = Literal[
+    "ok",
+    "logic",
+    "error",
+    "bounded",
+    "not-runnable",
+    "unknown-type",
+    "unknown-version",
+    "timeout",
+    "memory",
+]
+BODY_KINDS: tuple[BodyKind, ...] = get_args(BodyKind)
+NOTE_KINDS: tuple[NoteKind, ...] = get_args(NoteKind)
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+_Known = TypeVar("_Known", bound=str)
+
+
+def _known(value: Any, known: tuple[_Known, ...], otherwise: _Known) -> _Known:
+    """`value` if the runner answered one of the `known` values, else `otherwise`."""
+    return next((item for item in known if item == value), otherwise)
 
 
 class RunnerFailed(HarnessError):
@@ -44,7 +72,7 @@ class RecordedCall:
     method: str
     url: str
     headers: tuple[tuple[str, str], ...]
-    body_kind: str  # json | form | text | binary | none
+    body_kind: BodyKind
     body: Any  # the JSON value, the text, or bytes for binary
     content_type: str
     token: bool  # a call for an access token (a service account's JWT exchange)
@@ -55,7 +83,7 @@ class RecordedCall:
 @dataclass(frozen=True, slots=True)
 class ExpressionNote:
     parameter: str
-    kind: str  # dynamic | problem | swallowed
+    kind: NoteKind
     detail: str
 
 
@@ -63,7 +91,7 @@ class ExpressionNote:
 class NodeRun:
     """What running one node operation gave."""
 
-    status: str  # ok | logic | error | bounded | not-runnable | unknown-type | unknown-version | timeout | memory
+    status: RunStatus
     calls: tuple[RecordedCall, ...] = ()
     reason: str = ""
     fix: str = ""
@@ -72,7 +100,7 @@ class NodeRun:
 
 def _call(data: dict[str, Any]) -> RecordedCall:
     body = data.get("body") or {}
-    kind = str(body.get("kind", "none"))
+    kind = _known(body.get("kind"), BODY_KINDS, "none")
     value: Any = None
     if kind == "binary":
         import base64
@@ -98,16 +126,14 @@ def _call(data: dict[str, Any]) -> RecordedCall:
 
 def _node_run(answer: dict[str, Any]) -> NodeRun:
     return NodeRun(
-        status=str(answer.get("status", "error")),
+        status=_known(answer.get("status"), RUN_STATUSES, "error"),
         calls=tuple(_call(c) for c in answer.get("calls") or () if isinstance(c, dict)),
         reason=str(answer.get("reason") or ""),
         fix=str(answer.get("fix") or ""),
         expressions=tuple(
-            ExpressionNote(
-                str(f.get("parameter", "")), str(f.get("kind", "")), str(f.get("detail", ""))
-            )
+            ExpressionNote(str(f.get("parameter", "")), f["kind"], str(f.get("detail", "")))
             for f in answer.get("findings") or ()
-            if isinstance(f, dict)
+            if isinstance(f, dict) and f.get("kind") in NOTE_KINDS
         ),
     )
 

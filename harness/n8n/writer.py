@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -35,10 +35,14 @@ NEW_SUFFIX = ".n8n-new"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+# What the import did with one file of the workspace it writes
+WriteAction = Literal["created", "updated", "merged", "unchanged", "conflict", "kept"]
+
+
 @dataclass(frozen=True, slots=True)
 class Written:
     path: str
-    action: str  # created | updated | merged | unchanged | conflict | kept
+    action: WriteAction
     detail: str = ""
 
 
@@ -46,10 +50,10 @@ class Written:
 class WriteReport:
     files: list[Written] = field(default_factory=list)
 
-    def add(self, path: str, action: str, detail: str = "") -> None:
+    def add(self, path: str, action: WriteAction, detail: str = "") -> None:
         self.files.append(Written(path, action, detail))
 
-    def count(self, action: str) -> int:
+    def count(self, action: WriteAction) -> int:
         return sum(1 for f in self.files if f.action == action)
 
 
