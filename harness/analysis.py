@@ -19,6 +19,7 @@ from harness.cover import (
     CoverMethod,
     Demand,
     minimum_breadth_cover,
+    preferred,
 )
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision
 from harness.findings import (
@@ -29,13 +30,15 @@ from harness.findings import (
     MISSING,
     OVER_BROAD,
     UNEXPECTED_ALLOW,
+    UNROUTABLE,
     Finding,
     FindingKind,
     WaiverStatus,
 )
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
+from harness.permission_models import service_for
 from harness.render.suggestions import grants_yaml, suggested_role
-from harness.scopes import Grant
+from harness.scopes import Grant, Requirement
 
 MAX_NARROWED_VALUES = 3
 _GLOB = frozenset("*?[")
@@ -53,6 +56,7 @@ class ServiceAnalysis:
     suggested_breadth: int
     method: CoverMethod
     needed_for: tuple[tuple[str, tuple[str, ...]], ...] = ()  # suggested grant -> operations
+    model: str = ""  # the permission model the grants are in ("": the service has one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +105,17 @@ def analyse_binding(
         {s.service for s in sources} | {d.service for d in decisions if d.operation}
     )
     for name in service_names:
-        service = workspace.service(name)
+        service = service_for(workspace, binding.connector, name)
         service_sources = [s for s in sources if s.service == name]
         service_decisions = [d for d in decisions if d.service == name and d.operation]
+        # A call that cannot be judged might need any grant: judge none of them unused.
+        unjudged = any(
+            d.service == name and d.rule in ("route", "argument") and d.outcome == DENIED
+            for d in decisions
+        )
         analysis, service_findings = _ServiceCheck(
             workspace, binding, service, service_sources, service_decisions, steps
-        ).run()
+        ).run(judge_excess=not unjudged)
         analyses.append(analysis)
         findings.extend(service_findings)
     findings.extend(_call_findings(binding, decisions, steps))
@@ -181,6 +190,19 @@ def _call_findings(
                 "",
                 evidence=(evidence,),
             )
+        elif decision.outcome == DENIED and decision.rule in ("route", "argument"):
+            key = (UNROUTABLE, decision.method + " " + decision.path, decision.reason)
+            finding = Finding(
+                UNROUTABLE,
+                binding.name,
+                decision.service or "-",
+                f"{decision.method} {decision.host}{decision.path}",
+                _unroutable_message(decision),
+                where,
+                "",
+                _nearest(decision.reason),
+                evidence=(evidence,),
+            )
         elif decision.outcome == ALLOWED and step is not None and step.expect == DENIED:
             key = (UNEXPECTED_ALLOW, decision.operation, "")
             finding = Finding(
@@ -215,6 +237,25 @@ def _call_findings(
     return list(found.values())
 
 
+def _unroutable_message(decision: Decision) -> str:
+    if decision.rule == "argument":
+        return (
+            f"{decision.service}:{decision.operation} cannot be judged: {decision.reason}; "
+            "the vendor refuses the call whatever the grants (and the excess of the binding's "
+            f"{decision.service} grants is not judged until it is fixed)"
+        )
+    return (
+        f"{decision.reason}; the call cannot be judged (the vendor would answer 404), nor "
+        f"can the excess of the binding's {decision.service} grants until it routes"
+    )
+
+
+def _nearest(reason: str) -> tuple[str, ...]:
+    """The nearest operations named in an unroutable call's reason."""
+    _, found, listed = reason.partition("; nearest: ")
+    return tuple(item.strip() for item in listed.split("; ")) if found and listed else ()
+
+
 class _ServiceCheck:
     """The analysis of one binding on one service."""
 
@@ -233,7 +274,10 @@ class _ServiceCheck:
         self.sources = sources
         self.steps = steps
         self.meter = BreadthMeter(service)
-        self.universe = tuple(Grant(name) for name in service.universe.names)
+        # What to suggest: never a scope the vendor replaced (legacy), unless nothing else will do.
+        legacy = dict(service.legacy)
+        self.everything = tuple(Grant(name) for name in service.universe.names)
+        self.universe = tuple(grant for grant in self.everything if grant.scope not in legacy)
         self.granted = tuple(sorted({source.grant for source in sources}))
         operations = {op.id: op for op in (*service.operations, *service.statements)}
         allowed: dict[Demand, None] = {}  # distinct calls, in order: repeats add no information
@@ -242,7 +286,9 @@ class _ServiceCheck:
             step = steps.get((decision.flow, decision.step))
             if step is not None and step.expect == DENIED:
                 continue
-            demand = Demand(operations[decision.operation], decision.resources)
+            demand = Demand(
+                operations[decision.operation], decision.resources, decision.requirement
+            )
             if decision.rule == "token":
                 # Refused for its credential, not its scopes: judge the scopes as the
                 # sandbox would have, so the grant it needs is neither excessive nor lost.
@@ -265,17 +311,15 @@ class _ServiceCheck:
                 if evidence not in uses:
                     uses.append(evidence)
 
-    def run(self) -> tuple[ServiceAnalysis, list[Finding]]:
+    def run(self, *, judge_excess: bool = True) -> tuple[ServiceAnalysis, list[Finding]]:
         kept_cover = minimum_breadth_cover(self.meter, self.allowed, self.granted)
         kept = kept_cover.grants
         every_call = [*self.allowed, *self.denied]
-        suggested_cover = minimum_breadth_cover(self.meter, every_call, self.universe)
-        suggested = narrow(self.meter, suggested_cover.grants, every_call)
-        findings = [
-            *self._missing(kept),
-            *self._excessive(kept),
-            *self._over_broad(kept),
-        ]
+        suggested_cover = self._cover(preferred(every_call))
+        suggested = narrow(self.meter, suggested_cover.grants, preferred(every_call))
+        findings = [*self._missing(kept)]
+        if judge_excess:
+            findings.extend([*self._excessive(kept), *self._over_broad(kept)])
         methods = {kept_cover.method, suggested_cover.method}
         analysis = ServiceAnalysis(
             service=self.service.name,
@@ -285,6 +329,7 @@ class _ServiceCheck:
             granted_breadth=self.meter.breadth(self.granted),
             suggested_breadth=self.meter.breadth(suggested),
             method=GREEDY if GREEDY in methods else EXACT,
+            model=self.service.model,
             needed_for=tuple(
                 (
                     str(grant),
@@ -303,6 +348,13 @@ class _ServiceCheck:
         )
         return analysis, findings
 
+    def _cover(self, demands: Sequence[Demand], fixed: Sequence[Grant] = ()) -> Cover:
+        """The least broad cover from the current scopes; legacy ones only if it needs them."""
+        cover = minimum_breadth_cover(self.meter, demands, self.universe, fixed=fixed)
+        if cover.unsatisfiable and len(self.universe) < len(self.everything):
+            return minimum_breadth_cover(self.meter, demands, self.everything, fixed=fixed)
+        return cover
+
     def _serves(self, grant: Grant, grants: Sequence[Grant], demand: Demand) -> bool:
         """True when `grant` takes part in allowing `demand` under `grants`."""
         alternative = self.meter.satisfied_alternative(grants, demand)
@@ -317,8 +369,9 @@ class _ServiceCheck:
     def _missing(self, kept: tuple[Grant, ...]) -> list[Finding]:
         if not self.denied:
             return []
-        additions = minimum_breadth_cover(self.meter, self.denied, self.universe, fixed=kept)
-        added = narrow(self.meter, additions.grants, list(self.denied), fixed=kept)
+        wanted = preferred(self.denied)
+        additions = self._cover(wanted, kept)
+        added = narrow(self.meter, additions.grants, wanted, fixed=kept)
         by_operation: dict[Operation, list[Decision]] = {}
         for demand, decisions in sorted(self.denied.items(), key=lambda item: item[0].sort_key()):
             by_operation.setdefault(demand.operation, []).extend(decisions)
@@ -337,7 +390,8 @@ class _ServiceCheck:
                     self.binding.name,
                     self.service.name,
                     operation.qualified,
-                    f"{operation.qualified} was denied: it requires {operation.requires}"
+                    f"{operation.qualified} was denied: it requires "
+                    f"{_needs(operation, demands, decisions)}{self._in_model()}"
                     + (f"; grant {', '.join(map(str, needed))}" if needed else ""),
                     where,
                     self._grants_yaml(role, add=needed) if role else "",
@@ -376,10 +430,12 @@ class _ServiceCheck:
         current = self.meter.breadth(kept)
         for grant in kept:
             rest = tuple(g for g in kept if g != grant)
-            alternative = minimum_breadth_cover(self.meter, self.allowed, self.universe, fixed=rest)
+            alternative = self._cover(preferred(self.allowed), rest)
             replacement: tuple[Grant, ...] = ()
             if alternative.breadth < current and not alternative.unsatisfiable:
-                replacement = narrow(self.meter, alternative.grants, self.allowed, fixed=rest)
+                replacement = narrow(
+                    self.meter, alternative.grants, preferred(self.allowed), fixed=rest
+                )
                 why = (
                     f"breadth {self.meter.breadth([grant])}; "
                     f"{', '.join(map(str, replacement))} (breadth {self.meter.breadth(replacement)}) "
@@ -422,6 +478,12 @@ class _ServiceCheck:
             )
         return findings
 
+    def _in_model(self) -> str:
+        service = self.service
+        return (
+            f" (in {service.name}'s `{service.model}` permission model)" if service.models else ""
+        )
+
     # -- YAML to write instead -------------------------------------------------------------
 
     def _source(self, grant: Grant) -> GrantSource:
@@ -443,6 +505,23 @@ class _ServiceCheck:
         result = [g for g in own if g not in removed]
         result.extend(g for g in add if g not in result)
         return grants_yaml(role, self.service.name, result)
+
+
+def _needs(operation: Operation, demands: list[Demand], decisions: list[Decision]) -> str:
+    """What the denied calls of an operation needed: its requirement, or for a conditional
+    one, each distinct evaluated requirement with the argument values that decided it."""
+    if operation.conditional is None:
+        return str(operation.requires)
+    seen: dict[Requirement, str] = {}
+    for decision in decisions:
+        if decision.requirement is not None and decision.requirement not in seen:
+            seen[decision.requirement] = decision.condition
+    if not seen:
+        return str(operation.requires)
+    return "; ".join(
+        f"{requirement}" + (f" (with {condition})" if condition else "")
+        for requirement, condition in seen.items()
+    )
 
 
 def narrow(

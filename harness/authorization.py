@@ -8,40 +8,39 @@ route    no operation matches: blocked when no mocked service answers on the hos
 token    a token was sent that does not verify (expired, revoked, another audience,
          another signer): denied (401)
 egress   the connector may not call this host, or this host's region: blocked
+argument the call's arguments decide its requirement and hold a value the vendor refuses
+         (too many list values, a value not in the operation's `values:`): denied (400)
 public   the operation needs no token at all: allowed
 token    no token was sent: denied (401)
-scope    the requirement of the call (`call_requirement`) against the token's grants on
-         the service, under implication and resource narrowing: allowed, or denied (403)
+scope    the requirement of the call (`effective_requirement`) against the token's grants
+         on the service, under implication and resource narrowing: allowed, or denied (403)
 
-The sandbox verifies the token, builds the AccessRequest, and turns the Verdict into a
-Decision and a response; HTTP calls and SQL statements are decided here alike.
+The requirement of a call is decided in one place, `effective_requirement`: the
+operation's requirement, or for a conditional one (harness.conditions) its expression
+evaluated on the call's arguments and what the replay did before (ReplayState); a call
+continuing an upload session is judged as the call that opened it.
+
+The sandbox verifies the token, routes the call in the permission model of the caller's
+connector, builds the AccessRequest, and turns the Verdict into a Decision and a
+response; HTTP calls and SQL statements are decided here alike.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 
+from harness.arguments import Argument, CallArguments
+from harness.call_requirements import Effective
+from harness.conditions import evaluate
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Outcome, Rule
 from harness.model import Connector, Operation, Service
+from harness.replay_state import ReplayState, UploadSession, dig
 from harness.routing import Route
 from harness.scopes import GrantSet, Requirement
 from harness.tokens import Claims, TokenRejected
-
-
-@dataclass(slots=True)
-class ReplayState:
-    """What the current replay has done so far that a requirement may depend on.
-
-    `created` holds the resources the replay created through the mocks, as (service,
-    collection, id): a grant that reaches only what the app itself created (Google's
-    `drive.file`) is judged against it. The sandbox empties it on every reset.
-    """
-
-    created: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 class AccessRequest(NamedTuple):
@@ -54,7 +53,9 @@ class AccessRequest(NamedTuple):
     method: str
     host: str
     path: str
-    route: Route | None  # the operation and its path parameters; None: no operation matches
+    # the operation (in the permission model of the caller's connector) and its path
+    # parameters; None: no operation matches
+    route: Route | None
     host_served: bool  # a mocked service answers on `host` (only read when `route` is None)
     query: Mapping[str, str]  # the query string's parameters (QueryParameters: parsed lazily)
     body: Any  # the JSON body, or a form body's fields; None when neither
@@ -65,6 +66,14 @@ class AccessRequest(NamedTuple):
     grants: GrantSet | None  # the token's grants on the route's service
     replay: ReplayState
     checks_egress: bool = True  # False for a SQL statement: a database is not a host
+    query_text: str = ""  # the query string as sent (a list argument may repeat a parameter)
+    content: bytes | None = None  # a body that is not JSON, as sent (form, multipart)
+    flow: str = ""  # the replayed flow (its `given:` resources), "" for a live call
+    session: UploadSession | None = None  # the upload session the call continues
+    # for a call no operation matches: the services on the host and the operations on it
+    # most like the call, which its reason names
+    host_services: tuple[str, ...] = ()
+    nearest: tuple[Operation, ...] = ()
 
 
 class Verdict(NamedTuple):
@@ -79,15 +88,51 @@ class Verdict(NamedTuple):
     resources: tuple[tuple[str, str], ...] = ()  # the resources the call touches, sorted
     requirement: Requirement | None = None  # the requirement judged, when one was
     error: str = ""  # the OAuth error code of a 401 (RFC 6750 3.1)
+    condition: str = ""  # the argument values and resource classes that decided `requirement`
 
     @property
     def allowed(self) -> bool:
         return self.outcome == ALLOWED
 
 
-def call_requirement(access: AccessRequest, operation: Operation) -> Requirement:
-    """What this call needs: its operation's requirement, whatever the call's arguments."""
-    return operation.requires
+def effective_requirement(access: AccessRequest, operation: Operation) -> Effective:
+    """What this call needs: its operation's requirement, or for a conditional one its
+    expression evaluated on the call's arguments and on what the replay created or was
+    given (resource classes); a call continuing an upload session needs what the call
+    that opened it needed. `invalid` says why the vendor refuses the call's arguments."""
+    session = access.session
+    if session is not None:
+        opened = session.requirement or Requirement.unavailable()
+        if session.service.model != operation_model(access):
+            # the session was opened in another permission model: judge it in this one
+            opened = effective_requirement(access._replace(session=None), operation).requirement
+        condition = f"upload session opened by {operation.id}; {session.condition}"
+        return Effective(opened, condition.rstrip("; "))
+    conditional = operation.conditional
+    if conditional is None:
+        return Effective(operation.requires)
+    state, flow = access.replay, access.flow
+
+    def classes(argument: Argument, value: str) -> frozenset[str]:
+        return state.classes(argument.resource, value, flow)
+
+    found = evaluate(conditional, call_arguments(access), classes)
+    if found.invalid:
+        return Effective(operation.requires, found.condition, found.invalid)
+    requirement = found.requirement if found.requirement is not None else Requirement.unavailable()
+    return Effective(requirement, found.condition)
+
+
+def operation_model(access: AccessRequest) -> str:
+    """The permission model the call is judged in ("": its service has one)."""
+    return access.route.service.model if access.route is not None else ""
+
+
+def call_arguments(access: AccessRequest) -> CallArguments:
+    """The call's arguments, parsed on first read (only conditional operations read them)."""
+    params = access.route.params if access.route is not None else {}
+    body = access.body if access.content is None else None  # a form is parsed from `content`
+    return CallArguments(access.query_text, params, access.headers, body, access.content)
 
 
 def authorize(access: AccessRequest) -> Verdict:
@@ -97,9 +142,7 @@ def authorize(access: AccessRequest) -> Verdict:
         if not access.host_served:
             reason = f"no mocked service answers on {access.host}; the call was not sent"
             return Verdict(BLOCKED, "egress.host", "", 0, reason)
-        return Verdict(
-            DENIED, "route", "", 404, f"no operation matches {access.method} {access.path}"
-        )
+        return Verdict(DENIED, "route", "", 404, unroutable_reason(access))
     service, operation = route.service, route.operation
     if access.rejection is not None:
         return Verdict(
@@ -108,7 +151,7 @@ def authorize(access: AccessRequest) -> Verdict:
             "",
             401,
             access.rejection.reason,
-            resources=_sorted(call_resources(access, operation)),
+            resources=_sorted(resources_of(access, operation)),
             error=access.rejection.error,
         )
     if access.claims is not None and access.checks_egress:
@@ -116,13 +159,41 @@ def authorize(access: AccessRequest) -> Verdict:
         if refused is not None:
             return refused
     location = str(operation.location)
-    requirement = call_requirement(access, operation)
+    requirement, condition, invalid = effective_requirement(access, operation)
+    if invalid:
+        return Verdict(
+            DENIED,
+            "argument",
+            location,
+            400,
+            invalid,
+            resources=_sorted(resources_of(access, operation)),
+            requirement=requirement,
+            condition=condition,
+        )
     if requirement.is_public:
-        return Verdict(ALLOWED, "public", location, 0, "the operation is public")
+        return Verdict(
+            ALLOWED,
+            "public",
+            location,
+            0,
+            "the operation is public",
+            requirement=requirement,
+            condition=condition,
+        )
     if access.claims is None or access.grants is None:
         sent = "no bearer token was sent" if access.checks_egress else "no credential was presented"
-        return Verdict(DENIED, "token", "", 401, sent, error="invalid_request")
-    resources = call_resources(access, operation)
+        return Verdict(
+            DENIED,
+            "token",
+            "",
+            401,
+            sent,
+            requirement=requirement,
+            error="invalid_request",
+            condition=condition,
+        )
+    resources = resources_of(access, operation)
     grants = access.grants
     index = grants.allows(requirement, resources)
     if index is None:
@@ -136,14 +207,42 @@ def authorize(access: AccessRequest) -> Verdict:
             resources=_sorted(resources),
             requirement=requirement,
             error="insufficient_scope",
+            condition=condition,
         )
     used = grants.grants_for(requirement.any_of[index], resources)
     satisfied_by = tuple(str(grant) for grant in used)
     touched = tuple(sorted(resources.items())) if resources else ()
+    if condition:
+        return Verdict(
+            ALLOWED,
+            "scope",
+            location,
+            0,
+            _requires(requirement),
+            satisfied_by,
+            touched,
+            requirement,
+            condition=condition,
+        )
     # positional: the verdict of most calls (outcome, rule, location, status, reason, ...)
     return Verdict(
         ALLOWED, "scope", location, 0, _requires(requirement), satisfied_by, touched, requirement
     )
+
+
+def unmatched(access: AccessRequest) -> str:
+    """`no operation of SERVICE matches METHOD PATH`, for a call to a mocked host."""
+    names = ", ".join(access.host_services)
+    return f"no operation {f'of {names} ' if names else ''}matches {access.method} {access.path}"
+
+
+def unroutable_reason(access: AccessRequest) -> str:
+    """Why a call to a mocked host cannot be judged: no operation of its services matches;
+    the nearest operations are named, so the step can be fixed."""
+    if not access.nearest:
+        return unmatched(access)
+    listed = "; ".join(f"{op.method} {op.path} ({op.qualified})" for op in access.nearest)
+    return f"{unmatched(access)}; nearest: {listed}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -195,9 +294,12 @@ def _host_allowed(allowed_hosts: tuple[str, ...], host: str) -> bool:
     return any(host == allowed or fnmatchcase(host, allowed) for allowed in allowed_hosts)
 
 
-def call_resources(access: AccessRequest, operation: Operation) -> dict[str, str]:
-    """The resources the call touches, by the operation's locators (`path.channel`,
-    `query.q`, `header.X-Bucket`, `body.channel`)."""
+def resources_of(access: AccessRequest, operation: Operation) -> dict[str, str]:
+    """The resources the call touches: those of the upload session it continues, or those
+    the operation's locators read from the call (`path.channel`, `query.q`,
+    `header.X-Bucket`, `body.channel`)."""
+    if access.session is not None:
+        return access.session.resources
     if not operation.resources:
         return {}
     params = access.route.params if access.route is not None else {}
@@ -213,21 +315,10 @@ def call_resources(access: AccessRequest, operation: Operation) -> dict[str, str
             lowered = name.lower()
             value = next((v for k, v in access.headers.items() if k.lower() == lowered), None)
         else:
-            value = _dig(access.body, name)
+            value = dig(access.body, name.split("."))
         if value is not None and not isinstance(value, (dict, list)):
             found[key] = str(value)
     return found
-
-
-def _dig(data: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if isinstance(data, dict):
-            data = data.get(part)
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return None
-    return data
 
 
 def _sorted(resources: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

@@ -16,9 +16,11 @@ from harness.commands.baseline import BaselineCommand
 from harness.commands.check import CheckCommand
 from harness.commands.explore import ExploreCommand
 from harness.commands.import_flow import ImportFlowCommand
+from harness.commands.import_n8n import ImportN8nCommand
 from harness.commands.import_service import ImportServiceCommand
 from harness.commands.inventory import InventoryCommand
 from harness.commands.lint import LintCommand
+from harness.commands.packs import PacksCommand
 from harness.commands.reap import ReapCommand
 from harness.commands.serve import ServeCommand
 from harness.errors import HarnessError, InputError, InputErrors
@@ -33,6 +35,8 @@ COMMANDS: tuple[Command, ...] = (
     ExploreCommand(),
     ImportServiceCommand(),
     ImportFlowCommand(),
+    ImportN8nCommand(),
+    PacksCommand(),
     ReapCommand(),
 )
 

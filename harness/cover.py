@@ -19,8 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from harness.breadth import BreadthIndex
 from harness.model import Operation, Service
-from harness.scopes import Grant
+from harness.scopes import Grant, Requirement
 
 NODE_BUDGET = 20_000
 CoverMethod = Literal["exact", "greedy"]  # solved exactly, or by the greedy fallback
@@ -31,17 +32,47 @@ OrderKey = tuple[int, int, int, int, tuple[str, ...]]
 
 @dataclass(frozen=True, slots=True)
 class Demand:
-    """One distinct call to authorize: an operation touching some resources."""
+    """One distinct call to authorize: an operation touching some resources, and what this
+    call of it needs (its conditions evaluated; the operation's requirement by default)."""
 
     operation: Operation
     resources: tuple[tuple[str, str], ...] = ()
+    requirement: Requirement | None = None  # None: the operation's; set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.requirement is None:
+            object.__setattr__(self, "requirement", self.operation.requires)
+
+    @property
+    def needs(self) -> Requirement:
+        """What this call needs."""
+        return self.requirement or self.operation.requires
+
+    def preferring(self) -> Demand:
+        """The demand for what to suggest: only the alternatives the vendor calls least
+        privileged, where it says (Graph's `least=`); the demand itself otherwise."""
+        least = self.operation.least
+        if not least or self.needs is not self.operation.requires:
+            return self
+        kept = tuple(alternative for alternative in self.needs.any_of if alternative in least)
+        return Demand(self.operation, self.resources, Requirement(kept)) if kept else self
 
     @property
     def resource_map(self) -> dict[str, str]:
         return dict(self.resources)
 
-    def sort_key(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-        return (self.operation.service, self.operation.id, self.resources)
+    def sort_key(self) -> tuple[str, str, tuple[tuple[str, str], ...], list[list[str]]]:
+        return (
+            self.operation.service,
+            self.operation.id,
+            self.resources,
+            self.needs.to_data(),
+        )
+
+
+def preferred(demands: Iterable[Demand]) -> list[Demand]:
+    """The demands as the suggestion sees them (see `Demand.preferring`)."""
+    return [demand.preferring() for demand in demands]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,26 +90,20 @@ class BreadthMeter:
         self.service = service
         self.universe = service.universe
         self._cache: dict[frozenset[Grant], int] = {}
+        self._index: BreadthIndex | None = None
 
     def closure(self, grant: Grant) -> frozenset[str]:
         return self.universe.closure(grant.scope)
 
     def breadth(self, grants: Iterable[Grant]) -> int:
+        """The weighted count of operation cases the grants allow (see harness.breadth)."""
         key = frozenset(grants)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        total = 0
-        for operation in self.service.operations:
-            if operation.requires.needs_no_scope:
-                continue
-            keys = operation.resource_keys
-            usable: set[str] = set()
-            for grant in key:
-                if all(name in keys for name, _ in grant.narrowing):
-                    usable |= self.closure(grant)
-            if any(alternative <= usable for alternative in operation.requires.any_of):
-                total += operation.weight
+        if self._index is None:
+            self._index = BreadthIndex(self.service)
+        total = self._index.breadth(key)
         self._cache[key] = total
         return total
 
@@ -94,7 +119,7 @@ class BreadthMeter:
         self, grants: Iterable[Grant], demand: Demand
     ) -> frozenset[str] | None:
         usable = self.usable(grants, demand)
-        for alternative in demand.operation.requires.any_of:
+        for alternative in demand.needs.any_of:
             if alternative <= usable:
                 return alternative
         return None
@@ -136,7 +161,7 @@ def minimum_breadth_cover(
     impossible: list[Demand] = []
     everything = (*fixed_grants, *pool)
     for demand in sorted(set(demands), key=Demand.sort_key):
-        if demand.operation.requires.needs_no_scope:
+        if demand.needs.needs_no_scope:
             continue
         (
             wanted if meter.satisfied_alternative(everything, demand) is not None else impossible
@@ -191,7 +216,7 @@ class _Search:
             return
         usable = self.meter.usable(current, unsatisfied)
         resources = unsatisfied.resource_map
-        for alternative in unsatisfied.operation.requires.any_of:
+        for alternative in unsatisfied.needs.any_of:
             lacking = sorted(alternative - usable)
             if not lacking:
                 continue
@@ -217,7 +242,7 @@ class _Search:
             if self.meter.satisfied_alternative(current, demand) is not None:
                 continue
             options = []
-            for alternative in demand.operation.requires.any_of:
+            for alternative in demand.needs.any_of:
                 added = self._complete(alternative, demand, [*chosen])
                 if added is not None:
                     options.append((self._key(tuple(added)), added))

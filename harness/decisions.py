@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from harness.calls import Request, Response
+from harness.scopes import Requirement
 from harness.workspace.units import format_instant
 
 Outcome = Literal["allowed", "denied", "blocked"]
@@ -15,7 +16,20 @@ DENIED: Final = "denied"
 BLOCKED: Final = "blocked"  # the sandbox refused to let the call leave (egress)
 
 # The rule that decided a call (harness.authorization says when each applies).
-Rule = Literal["route", "token", "egress.host", "egress.region", "public", "scope", "database"]
+Rule = Literal[
+    "route", "argument", "token", "egress.host", "egress.region", "public", "scope", "database"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What a call was judged by: its requirement with conditions evaluated, the argument
+    values and resource classes that decided it, and the permission model of the grants.
+    One object per operation serves every call of an operation without conditions."""
+
+    requirement: Requirement
+    condition: str = ""
+    model: str = ""  # "": the service has one permission model
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +57,23 @@ class Decision:
     flow: str = ""
     step: int = -1
     step_name: str = ""
+    judged: Judgement | None = None  # None: not judged by a requirement (egress, no route)
 
     @property
     def allowed(self) -> bool:
         return self.outcome == ALLOWED
+
+    @property
+    def requirement(self) -> Requirement | None:
+        return None if self.judged is None else self.judged.requirement
+
+    @property
+    def condition(self) -> str:
+        return "" if self.judged is None else self.judged.condition
+
+    @property
+    def model(self) -> str:
+        return "" if self.judged is None else self.judged.model
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -71,6 +98,9 @@ class Decision:
             "flow": self.flow,
             "step": self.step,
             "step_name": self.step_name,
+            "model": self.model,
+            "requirement": None if self.requirement is None else self.requirement.to_data(),
+            "condition": self.condition,
         }
 
 

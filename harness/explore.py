@@ -19,6 +19,7 @@ from harness.cover import BreadthMeter
 from harness.decisions import BLOCKED, DENIED, Decision
 from harness.engine import replay_binding
 from harness.model import Binding, Workspace
+from harness.permission_models import service_for
 from harness.sandbox import Sandbox
 from harness.scopes import Grant
 
@@ -186,7 +187,10 @@ def explore(workspace: Workspace, binding: Binding, *, max_sets: int = MAX_SETS)
     started = time.perf_counter()
     oracle = Oracle(workspace, binding)
     granted = sorted({(s.service, str(s.grant)) for s in workspace.binding_grants(binding)})
-    meters = {service.name: BreadthMeter(service) for service in workspace.services}
+    meters = {  # breadth in the permission model the binding's connector holds
+        service.name: BreadthMeter(service_for(workspace, binding.connector, service.name))
+        for service in workspace.services
+    }
 
     def breadth(elements: tuple[Element, ...] | list[Element]) -> int:
         by_service: dict[str, list[Grant]] = {}

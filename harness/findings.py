@@ -19,6 +19,7 @@ FindingKind = Literal[
     "token-lifetime",
     "volume",
     "waiver",
+    "unroutable",
 ]
 
 MISSING: Final = "missing"
@@ -32,6 +33,7 @@ ESCALATION: Final = "escalation"  # a grant that is not in the binding's baselin
 TOKEN_LIFETIME: Final = "token-lifetime"  # a flow passes only because tokens outlive the policy
 VOLUME: Final = "volume"  # a flow moves more calls or data than the policy expects
 WAIVER: Final = "waiver"  # a waiver that expired or was approved by the connector's own owner
+UNROUTABLE: Final = "unroutable"  # a call no operation of the host's service accepts as sent
 
 # A waiver as the gate judges it on the day of the check.
 WaiverState = Literal["active", "expired", "rejected"]

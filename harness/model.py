@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
+from harness.conditions import ConditionalRequirement, CreatesRule
 from harness.errors import Location
 from harness.findings import FindingKind
 from harness.pickling import pickled_by_fields
@@ -57,6 +58,12 @@ class Operation:
     resources: tuple[tuple[str, str], ...]  # resource key -> locator
     answer: Answer
     location: Location
+    methods: tuple[str, ...] = ()  # further HTTP methods it answers (Slack: GET and POST)
+    # When the requirement depends on the call (docs/workspace.md, "Conditional requirements"):
+    # `requires` then lists every alternative any call may need, for display only.
+    conditional: ConditionalRequirement | None = None
+    creates: CreatesRule | None = None  # the resource an allowed call creates, for later calls
+    least: tuple[frozenset[str], ...] = ()  # alternatives the vendor calls least privileged
 
     @property
     def weight(self) -> int:
@@ -107,6 +114,38 @@ class ContainerSpec:
     location: Location
 
 
+class LazyIndex:
+    """A slot for an index built from a frozen value on first use (the route index of a
+    service); never pickled, so a cached workspace rebuilds it only if it is needed."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: Any = None
+
+    def __reduce__(self) -> tuple[type[LazyIndex], tuple[()]]:
+        return LazyIndex, ()
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingOptions:
+    """How request paths map to a service's templates (`routing:` in a service spec)."""
+
+    case_insensitive: bool = False  # Microsoft Graph: paths match whatever their case
+    base_paths: tuple[str, ...] = ()  # a path must start with one of these (/v1.0, /beta)
+    key_segments: bool = False  # OData: `/users('x')` is the same as `/users/x`
+    aliases: tuple[tuple[str, str], ...] = ()  # equivalent path prefixes (/me, /users/{id})
+
+
+@dataclass(frozen=True, slots=True)
+class UploadSessions:
+    """Resumable uploads: a call with `opens` query values opens a session whose later calls
+    (`PUT` of the bytes) name it in query parameter `param` and inherit its requirement."""
+
+    param: str
+    opens: tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Service:
     """A mocked downstream API built from a service spec."""
@@ -128,6 +167,15 @@ class Service:
     statements: tuple[Operation, ...] = ()  # a postgres service: one per recorded statement
     # query or form parameters that may carry the token instead of the Authorization header
     token_params: tuple[str, ...] = ("access_token",)  # RFC 6750 2.2, 2.3
+    routing: RoutingOptions = RoutingOptions()
+    upload_sessions: UploadSessions | None = None
+    model: str = ""  # the permission model of this view ("": the service has one model)
+    models: tuple[str, ...] = ()  # every model of the service, the default first
+    sensitivity: tuple[tuple[str, int], ...] = ()  # scope -> breadth factor (vendor classes)
+    legacy: tuple[tuple[str, str], ...] = ()  # legacy scope -> the scope that replaces it
+    version: str = ""  # a bundled pack's version
+    pack: str = ""  # the bundled pack this service comes from ("": the workspace's own)
+    routes: LazyIndex = field(default_factory=LazyIndex, init=False, compare=False, repr=False)
 
     def region_of(self, host: str) -> str | None:
         return dict(self.regions).get(host)
@@ -144,6 +192,8 @@ class Credential:
     rotation_seconds: int | None
     lifetime_location: Location | None = None  # the `lifetime:` value
     rotation_location: Location | None = None  # `rotation:`, else the `credential:` mapping
+    models: tuple[tuple[str, str], ...] = ()  # service -> the permission model it holds grants in
+    models_location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +308,10 @@ class Flow:
     variables: tuple[tuple[str, Any], ...]
     steps: tuple[Step, ...]
     location: Location
+    # what the flow's pre-existing resources are to the app: (service, kind, id, class), class
+    # `given` (a file opened with the app: Drive's drive.file reaches it) or another the
+    # vendor distinguishes (a `public` GitHub repository: public_repo reaches it)
+    given: tuple[tuple[str, str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +363,13 @@ class Settings:
     scenarios: tuple[str, ...] = ("scenarios",)
     clock: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     max_file_bytes: int = 2 * 1024 * 1024
+    packs: tuple[tuple[str, str], ...] = ()  # bundled packs used: (name, pinned version or "")
+    packs_location: Location | None = None
+    # exported n8n workflows read as they are (harness/n8n/collect.py)
+    n8n_workflows: tuple[str, ...] = ()  # directories of exports, besides *.n8n.json files
+    n8n_credentials: str = ""  # an `n8n export:credentials` file (its scopes only)
+    n8n_scopes: str = ""  # the mapping file of credential scopes
+    n8n_envs: tuple[str, ...] = ("prod",)
     fail_on: tuple[FindingKind, ...] = get_args(FindingKind)  # every kind fails the gate
 
 
@@ -325,9 +386,14 @@ class Workspace:
     flows: tuple[Flow, ...]
     waivers: tuple[Waiver, ...] = ()
     policy: Policy = Policy()
+    model_views: tuple[Service, ...] = ()  # services in their other permission models
 
-    def service(self, name: str) -> Service:
-        return next(service for service in self.services if service.name == name)
+    def service(self, name: str, model: str = "") -> Service:
+        """The service in `model` (default: its default permission model)."""
+        default = next(service for service in self.services if service.name == name)
+        if not model or model == default.model:
+            return default
+        return next(s for s in self.model_views if s.name == name and s.model == model)
 
     def connector(self, name: str) -> Connector:
         return next(connector for connector in self.connectors if connector.name == name)

@@ -95,6 +95,7 @@ def _binding_data(result: BindingResult) -> dict[str, Any]:
         "services": [
             {
                 "service": s.service,
+                "model": s.model,
                 "granted": list(s.granted),
                 "kept": list(s.kept),
                 "suggested": list(s.suggested),

@@ -1,18 +1,20 @@
 """Routing a method + URL to the operation of a service spec.
 
 Hand-written rather than a web framework's router: a literal path is one dict look-up,
-templates are tried per host and method in the order of specificity services need, and
-no request object is built, on the path of every replayed call (bench/run.py).
+templates are found through a per-service index (harness.route_index), and no request
+object is built, on the path of every replayed call (bench/run.py).
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from harness.model import Operation, Service
+from harness.route_index import RouteIndex, SortKey
 
 # `{name}` matches one path segment; `{+name}` (RFC 6570's reserved expansion, as Google's
 # discovery documents write it) matches one or more, e.g. a file path in GitHub's
@@ -31,38 +33,41 @@ def malformed_params(path: str) -> tuple[str, ...]:
     )
 
 
+_NOT_IN_A_PATH = re.compile(r"[?#\s\\^|\[\]<>\"`]")
+
+
+def path_problem(path: str) -> str:
+    """Why `path` is not a path template (a regular expression, a query), or ""."""
+    found = _NOT_IN_A_PATH.search(path)
+    if found is None:
+        return ""
+    character = found[0]
+    what = {"?": "it starts the query", "#": "it starts the fragment"}.get(
+        character, "a URL path cannot hold it unencoded"
+    )
+    looks = (
+        " (this looks like a regular expression)" if re.search(r"\(\?|\.\*|\\[dws]", path) else ""
+    )
+    shown = repr(character) if character.isspace() else f"`{character}`"
+    return f"`{path}` is not a path template: {shown} at column {found.start() + 1}, {what}{looks}"
+
+
 def spanning_params(path: str) -> tuple[str, ...]:
     """The parameters of `path` that may span several segments (`{+name}`)."""
     return tuple(name for plus, name in _PARAM.findall(path) if plus)
 
 
-def compile_template(path: str) -> re.Pattern[str]:
-    """`/v1/contacts/{id}` -> a regex where each `{name}` matches one path segment and each
-    `{+name}` one or more."""
-    pattern, position = "", 0
-    for match in _PARAM.finditer(path):
-        value = ".+" if match[1] else "[^/]+"
-        pattern += re.escape(path[position : match.start()]) + f"(?P<{match[2]}>{value})"
-        position = match.end()
-    return re.compile(pattern + re.escape(path[position:]) + "/?")
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     service: Service
     operation: Operation
     params: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    service: Service
-    operation: Operation
-    regex: re.Pattern[str] | None  # None: the template is a literal path
-
-
 # RFC 3986 pchar, less "%": what a path may hold unencoded.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+_NEEDS_CANONICAL = re.compile(r'[% <>"{}|^`\[\]]|[^\x00-\x7f]')
 
 
 MEMO_URL_LENGTH = 2048  # longer URLs are split every time, so the memo stays small
@@ -86,46 +91,45 @@ def _split_memo(url: str) -> tuple[str, str, str]:
 
 def _split(url: str) -> tuple[str, str, str]:
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    netloc = parts.netloc
+    name, colon, port = netloc.partition(":")
+    if "@" not in netloc and "[" not in netloc and (not colon or port.isdigit()):
+        # the common netloc, read once (`hostname` and `port` would each parse it again)
+        number = int(port) if colon else 0
+        if number > 65535:
+            raise ValueError("Port out of range 0-65535")
+        host = name.lower()
+        if number and number not in (80, 443):
+            host = f"{host}:{number}"
+    else:
+        host = (parts.hostname or "").lower()
+        if parts.port and parts.port not in (80, 443):
+            host = f"{host}:{parts.port}"
     path = parts.path or "/"
-    if "%" in path or not path.isascii() or any(c in path for c in ' <>"{}|^`[]'):
+    if _NEEDS_CANONICAL.search(path):
         # An encoded slash stays encoded: it is part of a segment, not a separator.
         pieces = re.split("%2[fF]", path)
         path = "%2F".join(quote(unquote(piece), safe=_PATH_SAFE) for piece in pieces)
     return host, path, parts.query
 
 
+def route_index(service: Service) -> RouteIndex:
+    """The service's route index, built on first use and kept with the service."""
+    index = service.routes.value
+    if not isinstance(index, RouteIndex):
+        index = RouteIndex(service)
+        service.routes.value = index
+    return index
+
+
 class Router:
     """Finds the operation for a call; more literal templates win over parameterised ones."""
 
     def __init__(self, services: tuple[Service, ...]) -> None:
-        self._literal: dict[tuple[str, str, str], _Candidate] = {}
-        self._templates: dict[tuple[str, str], list[_Candidate]] = {}
         self._services_by_host: dict[str, list[Service]] = {}
         for service in services:
             for host in service.hosts:
                 self._services_by_host.setdefault(host.lower(), []).append(service)
-                for operation in service.operations:
-                    self._add(host.lower(), service, operation)
-        for candidates in self._templates.values():
-            candidates.sort(  # a parameter spanning segments matches last
-                key=lambda c: (
-                    len(spanning_params(c.operation.path)),
-                    len(template_params(c.operation.path)),
-                    -len(c.operation.path),
-                    c.operation.id,
-                )
-            )
-
-    def _add(self, host: str, service: Service, operation: Operation) -> None:
-        if not template_params(operation.path):
-            key = (host, operation.method, operation.path.rstrip("/") or "/")
-            self._literal.setdefault(key, _Candidate(service, operation, None))
-        else:
-            candidate = _Candidate(service, operation, compile_template(operation.path))
-            self._templates.setdefault((host, operation.method), []).append(candidate)
 
     def knows_host(self, host: str) -> bool:
         return host in self._services_by_host
@@ -134,17 +138,71 @@ class Router:
         return self._services_by_host.get(host, [])
 
     def route(self, method: str, host: str, path: str) -> Route | None:
-        literal = self._literal.get((host, method, path.rstrip("/") or "/"))
-        if literal is not None:
-            return Route(literal.service, literal.operation, {})
-        for candidate in self._templates.get((host, method), ()):
-            assert candidate.regex is not None
-            match = candidate.regex.fullmatch(path)
-            if match:
-                params = {key: unquote(value) for key, value in match.groupdict().items()}
-                return Route(candidate.service, candidate.operation, params)
-        return None
+        services = self._services_by_host.get(host, ())
+        if len(services) == 1:  # the common case: one service per host
+            service = services[0]
+            index = service.routes.value
+            if not isinstance(index, RouteIndex):
+                index = route_index(service)
+            if index.rewrites:
+                normalised = index.normalise(path)
+                if normalised is None:
+                    return None
+                path = normalised
+            literal = index.literal(method, path)
+            if literal is not None:  # most calls: no parameter to read
+                return Route(service, literal, {})
+            found = index.match(method, path)
+            return None if found is None else Route(service, found[0], found[1])
+        best: Route | None = None
+        best_key: SortKey | None = None
+        for service in services:
+            index = route_index(service)
+            normalised = index.normalise(path)
+            if normalised is None:
+                continue
+            found = index.match(method, normalised)
+            if found is None:
+                continue
+            key = index.key_of(found.operation)
+            if best_key is None or key < best_key:
+                best, best_key = Route(service, found.operation, found.params), key
+        return best
 
     def candidates(self, host: str) -> list[Operation]:
         """Every operation served on `host`, for "no operation matches" messages."""
         return [op for service in self.services_at(host) for op in service.operations]
+
+    def nearest(self, method: str, host: str, path: str, count: int = 3) -> list[Operation]:
+        """The operations on `host` whose method and template look most like the call."""
+        return nearest_operations(self.candidates(host), method, path, count)
+
+
+def nearest_operations(
+    operations: list[Operation], method: str, path: str, count: int = 3
+) -> list[Operation]:
+    """The `count` operations closest to `method path`: similar templates, same method first."""
+    if not operations:
+        return []
+    wanted = _shape(path)
+    words = set(re.split(r"[/._:-]+", wanted.lower())) - {"", "{}"}
+    scored = []
+    for operation in operations:
+        shape = _shape(operation.path)
+        shared = len(words & set(re.split(r"[/._:-]+", shape.lower())))
+        scored.append((-shared, abs(len(shape) - len(wanted)), operation))
+    scored.sort(key=lambda item: (item[0], item[1], item[2].id))
+    pool = [item[2] for item in scored[: max(count * 20, 60)]]
+    ranked = sorted(
+        pool,
+        key=lambda op: (
+            -difflib.SequenceMatcher(None, wanted.lower(), _shape(op.path).lower()).ratio()
+            - (0.25 if method in (op.method, *op.methods) else 0.0),
+            op.id,
+        ),
+    )
+    return ranked[:count]
+
+
+def _shape(path: str) -> str:
+    return _PARAM.sub("{}", path)

@@ -14,15 +14,19 @@ from typing import Any, Protocol
 
 from harness.authorization import (
     AccessRequest,
-    ReplayState,
     Verdict,
     authorize,
+    call_arguments,
     judged_by_database,
+    resources_of,
+    unmatched,
 )
+from harness.call_requirements import Effective, after_call, continued_session
 from harness.calls import CallContext, QueryParameters, Request, Response, body_fields
-from harness.decisions import ALLOWED, BLOCKED, Decision
+from harness.decisions import ALLOWED, BLOCKED, Decision, Judgement
 from harness.mock_answers import CollectionStore, static_answer
 from harness.model import Binding, Operation, Service, Workspace
+from harness.replay_state import ReplayState, UploadSession
 from harness.routing import Route, Router, split_url
 from harness.scopes import Grant, GrantSet, Requirement
 from harness.sql import tables_of
@@ -71,17 +75,30 @@ class Sandbox:
         ] = {}  # (binding, flow) -> body bytes received
         self._connectors = {connector.name: connector for connector in workspace.connectors}
         self._services = {service.name: service for service in workspace.services}
-        self._grant_sets: dict[tuple[str, tuple[str, ...]], GrantSet] = {}
+        # (service, permission model, grants) -> the grants prepared in that model's universe
+        self._grant_sets: dict[tuple[str, str, tuple[str, ...]], GrantSet] = {}
         self.generation = 0  # counts resets, so a sandbox in a container can follow them
         self.database: Database | None = None  # a real server judging SQL statements
-        self.replay_state = ReplayState()
+        # what the replay created, was given, and its upload sessions (harness.replay_state)
+        self.replay_state = ReplayState(workspace.flows)
         self._statement_routes: dict[tuple[str, str], Route] = {}
+        self._session_hosts = frozenset(
+            host
+            for service in workspace.services
+            if service.upload_sessions
+            for host in service.hosts
+        )
+        # (service, model) -> its operations in that permission model, by id
+        self._views: dict[tuple[str, str], dict[str, Operation]] = {}
+        # id(operation) -> the judgement of its calls that no condition decided: one object
+        # per operation (they live as long as the workspace)
+        self._judgements: dict[int, Judgement] = {}
 
     def reset(self) -> None:
-        """Fresh clock and collections for the next replay; the decision log is kept."""
+        """Fresh clock, collections and replay state for the next replay; the log is kept."""
         self.clock.reset()
         self.collections.reset()
-        self.replay_state = ReplayState()
+        self.replay_state.reset()
         self.generation += 1
 
     def issue_token(
@@ -117,7 +134,16 @@ class Sandbox:
         if request.method == "SQL":
             return self.handle_sql(request, context)
         host, path, query = split_url(request.url)
-        route = self.router.route(request.method, host, path)
+        # a call continuing an upload session goes where the session was opened
+        session = (
+            continued_session(self.replay_state, self.router.services_at(host), query)
+            if query and host in self._session_hosts
+            else None
+        )
+        if session is not None:
+            route: Route | None = Route(session.service, session.operation, session.params)
+        else:
+            route = self.router.route(request.method, host, path)
         service = route.service if route is not None else None
         token = _bearer(request.headers)
         body = request.json
@@ -127,7 +153,15 @@ class Sandbox:
         if token is None and service is not None and service.token_params:
             token = _token_param(service, fields, request, body)
         served = route is not None or self.router.knows_host(host)
-        access = self._access(request, host, path, route, served, fields, body, token, True)
+        access = self._access(
+            request, host, path, route, served, fields, body, token, True, query, context, session
+        )
+        if route is None and served:
+            at_host = self.router.services_at(host)
+            access = access._replace(
+                host_services=tuple(s.name for s in at_host),
+                nearest=tuple(self.router.nearest(request.method, host, path)),
+            )
         verdict = authorize(access)
         caller = access.claims if access.claims is not None else self._peek(token)
         if verdict.outcome == BLOCKED:
@@ -135,14 +169,37 @@ class Sandbox:
             name = at_host[0].name if at_host else ""
             self._record(verdict, caller, request, host, path, context, None, 0, name)
             return Response(0, blocked=True)
+        route = access.route  # in the permission model of the caller's connector
         if route is None:
-            response = Response(404, {"error": "no_route", "detail": _no_route(self.router, host)})
-        elif verdict.outcome == ALLOWED:
-            response = self.answer(route.operation, route.params, request, context)
+            name = access.host_services[0] if access.host_services else ""
+            response = _no_route(access)
+            self._record(verdict, caller, request, host, path, context, None, 404, name)
+            return response
+        operation = route.operation
+        if verdict.outcome == ALLOWED:
+            response = self.answer(operation, route.params, request, context)
         else:
-            response = _http_refusal(verdict, route.service, route.operation)
-        operation = route.operation if route is not None else None
-        self._record(verdict, caller, request, host, path, context, operation, response.status)
+            response = _http_refusal(verdict, route.service, operation)
+        if verdict.requirement is not None and (
+            route.service.upload_sessions is not None or operation.creates is not None
+        ):
+            response = after_call(
+                self.replay_state, route.service, operation, route.params, query,
+                call_arguments(access), request.url, response,
+                Effective(verdict.requirement, verdict.condition),
+                resources_of(access, operation), verdict.allowed, session, context.recorded,
+            )  # fmt: skip
+        self._record(
+            verdict,
+            caller,
+            request,
+            host,
+            path,
+            context,
+            operation,
+            response.status,
+            model=route.service.model,
+        )
         return response
 
     def handle_sql(self, request: Request, context: CallContext) -> Response:
@@ -188,11 +245,18 @@ class Sandbox:
         body: Any,
         token: str | None,
         checks_egress: bool,
+        query_text: str = "",
+        context: CallContext = _NO_CONTEXT,
+        session: UploadSession | None = None,
     ) -> AccessRequest:
-        """What the call presents to authorization, its token verified for the route's service."""
+        """What the call presents to authorization, its token verified for the route's service
+        and the route in the permission model the caller's connector holds grants in."""
         service = route.service if route is not None else None
         claims, rejection = self._verify(token, service)
         connector = self._connectors.get(claims.subject) if claims is not None else None
+        if route is not None and connector is not None and route.service.models:
+            route = self._model_view(route, connector.credential.models)
+            service = route.service
         grants = self._grants(claims, service)
         # positional, in AccessRequest's field order: this is on the path of every call
         return AccessRequest(
@@ -210,6 +274,10 @@ class Sandbox:
             grants,
             self.replay_state,
             checks_egress,
+            query_text,
+            request.content,
+            context.flow,
+            session,
         )
 
     def answer(
@@ -219,12 +287,22 @@ class Sandbox:
         if answer.kind == "static":
             return static_answer(answer)
         if answer.kind == "collection":
-            response = self.collections.answer(operation.service, answer, params, request.json)
-            if answer.action == "create" and response.status == 201:
-                created = (operation.service, answer.collection, str(response.json["id"]))
-                self.replay_state.created.add(created)
-            return response
+            return self.collections.answer(operation.service, answer, params, request.json)
         return context.recorded or Response(200, {})
+
+    def _model_view(self, route: Route, models: tuple[tuple[str, str], ...]) -> Route:
+        """The route in the permission model the connector's credential holds (`models:`)."""
+        service = route.service
+        model = dict(models).get(service.name)
+        if not model or model == service.model:
+            return route
+        operations = self._views.get((service.name, model))
+        if operations is None:
+            view = self.workspace.service(service.name, model)
+            operations = {op.id: op for op in view.operations}
+            self._views[(service.name, model)] = operations
+        operation = operations[route.operation.id]
+        return Route(self.workspace.service(service.name, model), operation, route.params)
 
     def _statement_route(self, database: str, statement: str) -> Route:
         """The route of a recorded statement on a postgres service, found once."""
@@ -248,11 +326,12 @@ class Sandbox:
             return None, rejected
 
     def _grants(self, claims: Claims | None, service: Service | None) -> GrantSet | None:
-        """The token's grants on `service`, prepared once per distinct set of grants."""
+        """The token's grants on `service` (in its permission model), prepared once per
+        distinct set of grants."""
         if claims is None or service is None:
             return None
         granted = claims.grants.get(service.name, ())
-        key = (service.name, granted)
+        key = (service.name, service.model, granted)
         grant_set = self._grant_sets.get(key)
         if grant_set is None:
             grant_set = GrantSet.build((Grant.parse(text) for text in granted), service.universe)
@@ -270,10 +349,15 @@ class Sandbox:
         operation: Operation | None,
         answered: int,
         service: str = "",
+        model: str = "",
     ) -> None:
-        """Append the call's Decision; `service` names it when no operation was found."""
+        """Append the call's Decision; `service` names it when no operation was found, `model`
+        is the permission model the call was judged in."""
+        judged: Judgement | None = None
         if operation is not None:
             service = operation.service
+            if verdict.requirement is not None:
+                judged = self._judgement(verdict, operation, model)
         log = self.decisions
         log.append(
             Decision(
@@ -298,8 +382,20 @@ class Sandbox:
                 flow=context.flow,
                 step=context.step,
                 step_name=context.step_name,
+                judged=judged,
             )
         )
+
+    def _judgement(self, verdict: Verdict, operation: Operation, model: str) -> Judgement:
+        """What the call was judged by; one object serves every plain call of an operation
+        (an operation in another permission model is another object)."""
+        assert verdict.requirement is not None
+        if verdict.condition or verdict.requirement is not operation.requires:
+            return Judgement(verdict.requirement, verdict.condition, model)
+        judged = self._judgements.get(id(operation))
+        if judged is None:
+            judged = self._judgements[id(operation)] = Judgement(operation.requires, "", model)
+        return judged
 
     def _peek(self, token: str | None) -> Claims | None:
         """Identify the caller of a call that fails before authorization (signature still checked)."""
@@ -338,6 +434,8 @@ def _http_refusal(verdict: Verdict, service: Service, operation: Operation) -> R
         if verdict.error == "invalid_request":
             return _unauthorized("invalid_request", "a bearer token is required")
         return _unauthorized(verdict.error, verdict.reason)
+    if verdict.rule == "argument":
+        return Response(400, {"error": "invalid_arguments", "detail": verdict.reason})
     return _forbidden(service, operation, verdict.requirement or operation.requires)
 
 
@@ -373,6 +471,13 @@ def _sql_refusal(verdict: Verdict, operation: Operation) -> Response:
     return Response(403, {"error": f"permission denied for table {tables}"})
 
 
-def _no_route(router: Router, host: str) -> str:
-    lines = [f"{op.method} {op.path} ({op.qualified})" for op in router.candidates(host)]
-    return "operations served on " + host + ": " + "; ".join(lines)
+def _no_route(access: AccessRequest) -> Response:
+    """The 404 of a call no operation matches, naming the operations most like it."""
+    return Response(
+        404,
+        {
+            "error": "no_route",
+            "detail": unmatched(access),
+            "nearest": [f"{op.method} {op.path}" for op in access.nearest],
+        },
+    )

@@ -15,6 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+# What an operation needs in a permission model that cannot call it: a "scope" no grant can
+# hold (scope names have no spaces), so every judgement treats it as any other requirement.
+UNAVAILABLE = "(not available in this permission model)"
+
 _NARROWING = re.compile(
     r"^(?P<scope>.+?)@(?P<constraints>[A-Za-z_][\w.-]*=[^,]+(,[A-Za-z_][\w.-]*=[^,]+)*)$"
 )
@@ -78,6 +82,11 @@ class Requirement:
     def authenticated(cls) -> Requirement:
         """Any valid token for the service, whatever its scopes: one empty alternative."""
         return cls((frozenset(),))
+
+    @classmethod
+    def unavailable(cls) -> Requirement:
+        """Nothing in the permission model allows the operation."""
+        return cls((frozenset([UNAVAILABLE]),))
 
     @property
     def is_public(self) -> bool:

@@ -130,3 +130,27 @@ def wait_for(condition: Any, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+# -- n8n ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def n8n_packages() -> Iterator[Path]:
+    """n8n's pinned packages, fetched with npm (skips only when Node.js or npm is missing).
+
+    Their directory is exported for the session, so that pytester runs (which move HOME)
+    and subprocesses find them instead of fetching them again."""
+    from harness.n8n.packages import VARIABLE, NodeMissing, ensure_packages
+
+    try:
+        directory = ensure_packages(announce=False)
+    except NodeMissing as missing:
+        pytest.skip(f"no Node.js or npm to run n8n's node code: {missing}")
+    previous = os.environ.get(VARIABLE)
+    os.environ[VARIABLE] = str(directory.parent)
+    yield directory
+    if previous is None:
+        os.environ.pop(VARIABLE, None)
+    else:
+        os.environ[VARIABLE] = previous

@@ -10,12 +10,12 @@ from typing import Any
 
 from harness.commands._common import EXIT_INPUT, EXIT_PASS, emit
 from harness.errors import HarnessError, InputError, Location
-from harness.importers._source import read_document
 from harness.importers.har import har_calls
 from harness.importers.spec import Skipped
 from harness.importers.traffic import FlowImport, RecordedCall, import_calls, render_flow
 from harness.importers.vcr import vcr_calls
 from harness.workspace.loader import load_workspace
+from harness.workspace.source_document import read_document
 
 
 def detect_format(path: Path) -> str:

@@ -11,14 +11,15 @@ import yaml
 
 from harness.commands._common import EXIT_INPUT, EXIT_PASS, emit
 from harness.errors import HarnessError
-from harness.importers._source import read_document
 from harness.importers.discovery import import_discovery, packaged_source
 from harness.importers.github import import_github
+from harness.importers.msgraph import import_msgraph
 from harness.importers.openapi import import_openapi
 from harness.importers.spec import ImportedService, ImportSettings, render_service
 from harness.workspace.loader import workspace_from_data
+from harness.workspace.source_document import read_document
 
-FORMATS = ("openapi", "discovery", "github")
+FORMATS = ("openapi", "discovery", "github", "msgraph")
 
 
 def import_service(
@@ -36,6 +37,8 @@ def import_service(
         raise HarnessError("--context is only for `discovery` imports")
     if format == "github":
         return import_github(document, settings)
+    if format == "msgraph":
+        return import_msgraph(document, settings)
     return import_openapi(document, settings)
 
 
@@ -46,7 +49,10 @@ def check_loads(service: ImportedService, text: str) -> None:
 
 class ImportServiceCommand:
     name = "import-service"
-    help = "write a service spec (mocks/ format) from OpenAPI, Discovery or GitHub permission data"
+    help = (
+        "write a service spec (mocks/ format) from OpenAPI, Discovery, GitHub or Microsoft "
+        "Graph permission data"
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("format", choices=FORMATS, help="the kind of vendor document")
@@ -104,6 +110,21 @@ class ImportServiceCommand:
             help="a query or form parameter the API accepts the token in, instead of the "
             "Authorization header (repeat; default: access_token, as RFC 6750)",
         )
+        parser.add_argument(
+            "--oauth-model",
+            action="store_true",
+            help="github: also write the classic OAuth App scopes (repo, admin:org, ...) as "
+            "permission model `oauth`, beside the app permissions (model `app`)",
+        )
+        parser.add_argument(
+            "--also-method",
+            action="append",
+            default=[],
+            metavar="METHOD",
+            choices=("GET", "POST", "PUT", "PATCH", "DELETE"),
+            help="every operation also answers this HTTP method (RPC-style APIs such as Slack's, "
+            "whose every method accepts GET and POST; repeat)",
+        )
         parser.add_argument("--source", help="provenance: where the document came from")
         parser.add_argument("--version", dest="source_version", help="provenance: its version")
         parser.add_argument("--commit", help="provenance: the commit it was taken from")
@@ -128,6 +149,8 @@ class ImportServiceCommand:
             exclude_scopes=tuple(args.exclude_scope),
             spanning=tuple(args.spanning_param),
             token_params=tuple(args.token_param) if args.token_param else None,
+            extra_methods=tuple(args.also_method),
+            oauth_model=args.oauth_model,
         )
         service = import_service(
             args.format, Path(args.file), settings, tuple(Path(p) for p in args.context)

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from harness.calls import METHODS
 from harness.errors import InputError
-from harness.importers._source import PathKey, SourceDocument
 from harness.importers.breadth import Alternatives
 from harness.importers.spec import (
     ImportedOperation,
@@ -30,6 +29,7 @@ from harness.importers.spec import (
     route_path,
     scope_descriptions,
 )
+from harness.workspace.source_document import PathKey, SourceDocument
 
 PACKAGE = "google-api-python-client"
 DOCUMENTS = "googleapiclient/discovery_cache/documents"
@@ -120,6 +120,7 @@ def import_discovery(
         hosts=list(settings.hosts or [root.netloc.lower()]),
         exclude=settings.exclude_scopes,
         token_params=settings.token_params,
+        extra_methods=settings.extra_methods,
     )
     auth = data.get("auth", {}).get("oauth2", {}).get("scopes", {})
     draft.scopes.update(scope_descriptions(auth if isinstance(auth, dict) else {}))

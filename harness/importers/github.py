@@ -10,11 +10,12 @@ the union of both. Scopes are spelled `PERMISSION:ACCESS`; `write` implies
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from harness.calls import METHODS
-from harness.errors import InputError
-from harness.importers._source import SourceDocument
+from harness.errors import InputError, Location
+from harness.importers.github_oauth import SCOPES_PAGE, oauth_requirement, oauth_scopes
 from harness.importers.spec import (
     ImportedOperation,
     ImportedService,
@@ -25,9 +26,21 @@ from harness.importers.spec import (
     provenance,
     route_path,
 )
+from harness.routing import path_problem
+from harness.workspace.source_document import SourceDocument
 
 ACCESS = ("read", "write")
 ADMIN_PERMISSIONS = frozenset({"administration", "organization_administration"})
+
+# Paths the data writes as regular expressions, and the templates GitHub documents for them.
+REGEX_PATHS: dict[str, tuple[str, ...]] = {
+    # https://docs.github.com/en/rest/repos/contents#get-a-repository-readme and
+    # #get-a-repository-readme-for-a-directory: `readme` and `readme/{dir}` (dir may be nested)
+    "/repos/{owner}/{repo}/readme(?:/(.*))?": (
+        "/repos/{owner}/{repo}/readme",
+        "/repos/{owner}/{repo}/readme/{+dir}",
+    ),
+}
 
 
 def _scope(permission: str, access: str) -> str:
@@ -49,6 +62,7 @@ def import_github(document: SourceDocument, settings: ImportSettings) -> Importe
         hosts=list(settings.hosts or ["api.github.com"]),
         exclude=settings.exclude_scopes,
         token_params=settings.token_params,
+        extra_methods=settings.extra_methods,
     )
     alternatives: dict[tuple[str, str], set[tuple[str, str]]] = {}
     where: dict[tuple[str, str], Any] = {}
@@ -97,28 +111,112 @@ def import_github(document: SourceDocument, settings: ImportSettings) -> Importe
         permission, _, access = scope.rpartition(":")
         if access == "write":
             draft.declared_implies[scope] = [_scope(permission, "read")]
-    for (method, raw_path), pairs in sorted(alternatives.items()):
-        path, _ = route_path(raw_path, settings.spanning)
-        writes = [permission for permission, access in pairs if access == "write"]
-        risk = None
-        if not writes:
-            risk = "read"
-        elif all(permission in ADMIN_PERMISSIONS for permission in writes):
-            risk = "admin"
-        draft.operations.append(
-            ImportedOperation(
-                id=path_id(method, raw_path),
-                method=method,
-                path=path,
-                requires=tuple((_scope(p, a),) for p, a in sorted(pairs)),
-                location=where[(method, raw_path)],
-                risk=risk,
-            )
-        )
+    for (method, written_path), pairs in sorted(alternatives.items()):
+        problem = path_problem(written_path)
+        if problem and written_path not in REGEX_PATHS:
+            draft.skip(where[(method, written_path)], f"{method} {written_path}", problem)
+            continue
+        for raw_path in REGEX_PATHS.get(written_path, (written_path,)):
+            _add_operation(draft, method, raw_path, pairs, where[(method, written_path)], settings)
     draft.provenance = provenance(
         settings,
         source=document.name.rsplit("/", 1)[-1],
         format="GitHub app permissions",
         sha256=document.sha256,
     )
-    return assemble(draft, document.name)
+    service = assemble(draft, document.name)
+    return with_oauth_model(service, alternatives) if settings.oauth_model else service
+
+
+def with_oauth_model(
+    service: ImportedService, alternatives: dict[tuple[str, str], set[tuple[str, str]]]
+) -> ImportedService:
+    """The service with two models: `app` (the data's permissions) and `oauth` (classic OAuth
+    App scopes, harness.importers.github_oauth); an operation no rule covers is not
+    available to OAuth tokens, and is listed in the header."""
+    implies = dict(service.implies)
+    app = tuple(
+        (
+            name,
+            {
+                **({"description": d} if d else {}),
+                **({"implies": list(implies[name])} if name in implies else {}),
+            },
+        )
+        for name, d in service.scopes
+    )
+    permissions: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for (method, raw_path), pairs in alternatives.items():
+        for written in REGEX_PATHS.get(raw_path, (raw_path,)):
+            path, _ = route_path(written)
+            permissions[(method, path.replace("{+", "{"))] = sorted(pairs)
+    operations = []
+    uncovered = []
+    for operation in service.operations:
+        key = (operation.method, operation.path.replace("{+", "{"))
+        found = oauth_requirement(operation.method, key[1], permissions.get(key, []))
+        extra: tuple[tuple[str, Any], ...] = ()
+        if found is None:
+            uncovered.append(f"{operation.method} {operation.path}")
+        else:
+            requirement, arguments, source = found
+            extra = (
+                ("requires_in", {"oauth": requirement}),
+                *((("arguments", arguments),) if arguments else ()),
+                ("source", source),
+            )
+        operations.append(replace(operation, extra=extra))
+    notes = list(service.notes)
+    notes.append(
+        "model `oauth`: classic OAuth App scopes, from the app permission each operation needs, "
+        f"by the rules of {SCOPES_PAGE} (harness/importers/github_oauth.py)"
+    )
+    if uncovered:
+        notes.append(
+            f"model `oauth`: no rule of that page covers {len(uncovered)} operation(s), not "
+            f"available to OAuth tokens here: {', '.join(uncovered[:8])}"
+            + (", ..." if len(uncovered) > 8 else "")
+        )
+    return replace(
+        service,
+        scopes=(),
+        implies=(),
+        operations=tuple(operations),
+        notes=tuple(notes),
+        models=(
+            ("app", "GitHub App and fine-grained token permissions (PERMISSION:read|write)", app),
+            (
+                "oauth",
+                "Classic OAuth App and personal access token (classic) scopes",
+                tuple(oauth_scopes().items()),
+            ),
+        ),
+    )
+
+
+def _add_operation(
+    draft: ServiceDraft,
+    method: str,
+    raw_path: str,
+    pairs: set[tuple[str, str]],
+    location: Location,
+    settings: ImportSettings,
+) -> None:
+    """One operation of `method` on `raw_path`, allowed by any of the (permission, access)."""
+    path, _ = route_path(raw_path, settings.spanning)
+    writes = [permission for permission, access in pairs if access == "write"]
+    risk = None
+    if not writes:
+        risk = "read"
+    elif all(permission in ADMIN_PERMISSIONS for permission in writes):
+        risk = "admin"
+    draft.operations.append(
+        ImportedOperation(
+            id=path_id(method, raw_path),
+            method=method,
+            path=path,
+            requires=tuple((_scope(p, a),) for p, a in sorted(pairs)),
+            location=location,
+            risk=risk,
+        )
+    )

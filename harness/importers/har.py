@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from harness.errors import InputError
-from harness.importers._source import PathKey, SourceDocument
 from harness.importers.spec import Skipped
 from harness.importers.traffic import RecordedCall, RecordedResponse
+from harness.workspace.source_document import PathKey, SourceDocument
 
 
 def _headers(raw: Any) -> tuple[tuple[str, str], ...]:

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.errors import InputError, Location
-from harness.importers._source import PathKey, SourceDocument, describe_path
 from harness.importers.references import BrokenReference, Located, References
 from harness.importers.spec import (
     ImportedOperation,
@@ -32,6 +31,7 @@ from harness.importers.spec import (
     scope_descriptions,
     service_name,
 )
+from harness.workspace.source_document import PathKey, SourceDocument, describe_path
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SCOPED_TYPES = frozenset({"oauth2", "openIdConnect"})
@@ -80,6 +80,7 @@ class _OpenApi:
             hosts=list(settings.hosts or hosts),
             exclude=settings.exclude_scopes,
             token_params=settings.token_params,
+            extra_methods=settings.extra_methods,
         )
         self.schemes: dict[str, str] = {}  # name -> type
         self.broken_schemes: dict[str, str] = {}

@@ -1,28 +1,42 @@
-"""The bundled connector packs: how each file of `mocks/` is generated from vendor data.
+"""The bundled connector packs: how each file of `harness/packs/` is generated.
 
-`make packs` runs `python -m harness.importers.packs`, which regenerates them;
-`--check` only compares and lists the stale ones (the test suite does the same).
-Vendor files are read from `../shared/data/vendor/` beside the repository, the
-Google Discovery documents from the installed google-api-python-client.
+`make packs` runs `python -m harness.importers.packs`, which regenerates them and
+their `index.json`; `--check` only compares and lists the stale ones (the test
+suite does the same). Vendor files are read from `../shared/data/vendor/` beside
+the repository, the Google Discovery documents from the installed
+google-api-python-client. A pack's hand-written rules (permission models, current
+scopes, conditions, each citing its vendor page) live in
+`harness/importers/overlays/NAME.yaml` and are merged into what the data gives.
+A pack's version is YEAR.MONTH of its newest input: the vendor data's date, or the
+date its overlay was last `reviewed`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, Literal
+
+import yaml
 
 from harness.errors import HarnessError, InputError
-from harness.importers._source import read_document
 from harness.importers.discovery import import_discovery, packaged_documents, packaged_source
 from harness.importers.github import import_github
+from harness.importers.msgraph import import_msgraph
 from harness.importers.openapi import import_openapi
 from harness.importers.spec import ImportedService, ImportSettings, render_service
+from harness.workspace.pack_catalog import INDEX, PackInfo
+from harness.workspace.source_document import read_document
 
+PackFormat = Literal["openapi", "github", "discovery", "msgraph"]
 REPOSITORY = Path(__file__).resolve().parents[2]
 VENDOR = REPOSITORY.parent / "shared" / "data" / "vendor"
+OUTPUT = Path(__file__).resolve().parents[1] / "packs"
+OVERLAYS = Path(__file__).resolve().parent / "overlays"
 REGENERATE = "make packs"
 
 
@@ -31,10 +45,22 @@ class PackRecipe:
     """One bundled pack: its file in mocks/, the importer and the vendor document it reads."""
 
     file: str
-    format: str  # openapi | github | discovery
+    format: PackFormat  # the importer that reads `document`
     document: str  # a file name in the vendor directory, or of a packaged Discovery document
     settings: ImportSettings
     context: tuple[str, ...] = ()  # other Discovery documents, for breadth
+
+    @property
+    def name(self) -> str:
+        return self.file.removesuffix(".yaml")
+
+    def overlay(self) -> dict[str, Any]:
+        """The pack's hand-written rules (empty when it has none)."""
+        path = OVERLAYS / self.file
+        if not path.is_file():
+            return {}
+        data = yaml.safe_load(path.read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
 
 
 GOOGLE = ("sheets.v4.json", "gmail.v1.json", "drive.v3.json")
@@ -50,6 +76,8 @@ PACKS: tuple[PackRecipe, ...] = (
             scopes="any-of",
             operation_ids="path",
             token_params=("token",),  # Slack takes the token as a `token` argument too
+            # every method takes GET or POST (form-encoded or JSON): https://api.slack.com/web
+            extra_methods=("GET", "POST"),
             source="slackapi/slack-api-specs: web-api/slack_web_openapi_v2_without_examples.json",
             commit="bc08db4",
             date="2021-09-03",
@@ -64,9 +92,20 @@ PACKS: tuple[PackRecipe, ...] = (
             title="GitHub REST API",
             # a file path (contents API) and a Git ref (heads/main) hold slashes
             spanning=("path", "ref"),
+            oauth_model=True,
             source="octokit/app-permissions: generated/api.github.com.json",
             commit="2449f19",
             date="2026-03-17",
+        ),
+    ),
+    PackRecipe(
+        "msgraph.yaml",
+        "msgraph",
+        "msgraph_permissions.json",
+        ImportSettings(
+            source="microsoftgraph/microsoft-graph-devx-content: permissions/new/permissions.json",
+            commit="6cbd6bb",
+            date="2026-08-07",
         ),
     ),
     PackRecipe(
@@ -121,22 +160,80 @@ def build_pack(recipe: PackRecipe, vendor: Path = VENDOR) -> ImportedService:
     document = read_document(vendor / recipe.document, name=f"vendor/{recipe.document}")
     if recipe.format == "github":
         return import_github(document, recipe.settings)
+    if recipe.format == "msgraph":
+        return import_msgraph(document, recipe.settings)
     return import_openapi(document, recipe.settings)
 
 
+def pack_version(service: ImportedService, overlay: dict[str, Any]) -> str:
+    """YEAR.MONTH of the newest input: the vendor data's date or the overlay's review."""
+    dates = [str(dict(service.provenance).get("date", ""))]
+    if overlay.get("reviewed"):
+        dates.append(str(overlay["reviewed"]))
+    newest = max(date for date in dates if date) if any(dates) else "1970-01"
+    return newest[:4] + "." + newest[5:7]
+
+
 def render_pack(recipe: PackRecipe, vendor: Path = VENDOR) -> str:
-    """The text of the recipe's file in mocks/."""
-    return render_service(build_pack(recipe, vendor), command=REGENERATE)
+    """The text of the recipe's file in harness/packs/."""
+    return _render(recipe, build_pack(recipe, vendor))[0]
+
+
+def _render(recipe: PackRecipe, service: ImportedService) -> tuple[str, PackInfo]:
+    overlay = recipe.overlay()
+    version = pack_version(service, overlay)
+    text = render_service(
+        service,
+        command=REGENERATE,
+        overlay=overlay,
+        overlay_name=f"harness/importers/overlays/{recipe.file}" if overlay else "",
+        version=version,
+    )
+    data = yaml.safe_load(text)
+    scopes = set(data.get("scopes") or {})
+    for model in (data.get("models") or {}).values():
+        scopes |= set((model or {}).get("scopes") or {})
+    provenance = data.get("provenance", {})
+    info = PackInfo(
+        name=recipe.name,
+        file=recipe.file,
+        version=version,
+        title=str(data.get("title", recipe.name)),
+        source=str(provenance.get("source", "")),
+        date=str(provenance.get("date", "")),
+        operations=len(data["operations"]),
+        scopes=len(scopes),
+        models=tuple(data.get("models") or ()),
+        hosts=tuple(data.get("hosts", ())),
+    )
+    return text, info
+
+
+def render_index(infos: list[PackInfo]) -> str:
+    """`index.json`: what `connector-harness packs` lists, without reading the packs."""
+    data = {"packs": [info.to_data() for info in sorted(infos, key=lambda i: i.name)]}
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def generate(vendor: Path = VENDOR) -> dict[str, str]:
+    """Every file of harness/packs/: file name -> text."""
+    files: dict[str, str] = {}
+    infos = []
+    for recipe in PACKS:
+        text, info = _render(recipe, build_pack(recipe, vendor))
+        files[recipe.file] = text
+        infos.append(info)
+    files[INDEX] = render_index(infos)
+    return files
 
 
 def stale_packs(output: Path, vendor: Path = VENDOR) -> list[str]:
-    """Files of `output` that differ from what their recipe generates now."""
-    stale = []
-    for recipe in PACKS:
-        target = output / recipe.file
-        if not target.is_file() or target.read_text("utf-8") != render_pack(recipe, vendor):
-            stale.append(recipe.file)
-    return stale
+    """Files of `output` that differ from what their recipes generate now."""
+    return [
+        name
+        for name, text in generate(vendor).items()
+        if not (output / name).is_file() or (output / name).read_text("utf-8") != text
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Regenerate the bundled connector packs from vendor data.",
     )
     parser.add_argument("--vendor", default=str(VENDOR), help="the vendor data directory")
-    parser.add_argument("--output", default=str(REPOSITORY / "mocks"), help="where packs go")
+    parser.add_argument("--output", default=str(OUTPUT), help="where packs go")
     parser.add_argument("--check", action="store_true", help="only list stale packs (exit 1)")
     args = parser.parse_args(argv)
     vendor, output = Path(args.vendor), Path(args.output)
@@ -155,12 +252,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name in stale:
                 print(f"{output / name} is out of date; run `{REGENERATE}`", file=sys.stderr)
             return 1 if stale else 0
-        for recipe in PACKS:
-            service = build_pack(recipe, vendor)
-            (output / recipe.file).write_text(render_service(service, command=REGENERATE), "utf-8")
+        files = generate(vendor)
+        for name, text in files.items():
+            (output / name).write_text(text, "utf-8")
+        for info in bundled_from(files[INDEX]):
             print(
-                f"{output / recipe.file}: {len(service.operations)} operations, "
-                f"{len(service.scopes)} scopes",
+                f"{output / info.file}: {info.operations} operations, {info.scopes} scopes, "
+                f"version {info.version}",
                 file=sys.stderr,
             )
     except InputError as error:
@@ -170,6 +268,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def bundled_from(index: str) -> list[PackInfo]:
+    return [PackInfo.from_data(item) for item in json.loads(index)["packs"]]
 
 
 if __name__ == "__main__":

@@ -21,7 +21,12 @@ from referencing import Registry, Resource
 from referencing.exceptions import PointerToNowhere, Unresolvable, Unretrievable
 
 from harness.errors import InputError, Location
-from harness.importers._source import MAX_SOURCE_BYTES, PathKey, SourceDocument, read_document
+from harness.workspace.source_document import (
+    MAX_SOURCE_BYTES,
+    PathKey,
+    SourceDocument,
+    read_document,
+)
 
 IN_MEMORY = "urn:connector-harness:document"  # the base of a document read from no file
 

@@ -19,6 +19,7 @@ import yaml
 from harness.calls import METHODS
 from harness.errors import InputError, Location
 from harness.importers.breadth import ANY_CREDENTIAL, Alternatives, ScopeReach
+from harness.importers.overlay import apply_overlay
 from harness.model import METHOD_RISK
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -38,6 +39,9 @@ class ImportedOperation:
     requires: Alternatives  # any-of alternatives, each all-of; () is public
     location: Location
     risk: str | None = None  # None: inferred from the method and the scopes
+    requires_in: tuple[tuple[str, Alternatives], ...] = ()  # per permission model, when set
+    least_in: tuple[tuple[str, Alternatives], ...] = ()  # the vendor's least privileged ones
+    extra: tuple[tuple[str, Any], ...] = ()  # further keys of the operation, written as given
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +70,26 @@ class ImportedService:
     skipped: tuple[Skipped, ...] = ()
     notes: tuple[str, ...] = ()
     token_params: tuple[str, ...] | None = None  # None: the default (access_token)
+    # permission models: (name, description, ((scope, entry), ...)); then `scopes` is unused
+    models: tuple[tuple[str, str, tuple[tuple[str, dict[str, Any]], ...]], ...] = ()
+    routing: tuple[tuple[str, Any], ...] = ()
+    extra_methods: tuple[str, ...] = ()  # every operation also answers these methods
 
     def to_data(self) -> dict[str, Any]:
         """The spec as plain data, in the order it is written."""
+        if self.models:
+            return {
+                "service": self.name,
+                "title": self.title,
+                "provenance": dict(self.provenance),
+                "hosts": list(self.hosts),
+                **({"routing": dict(self.routing)} if self.routing else {}),
+                "models": {
+                    name: {"description": description, "scopes": dict(scopes)}
+                    for name, description, scopes in self.models
+                },
+                "operations": [_operation_data(op, self.extra_methods) for op in self.operations],
+            }
         implies = dict(self.implies)
         scopes: dict[str, Any] = {}
         for name, description in self.scopes:
@@ -86,30 +107,44 @@ class ImportedService:
             "hosts": list(self.hosts),
             **token,
             "scopes": scopes,
-            "operations": [_operation_data(op) for op in self.operations],
+            "operations": [_operation_data(op, self.extra_methods) for op in self.operations],
         }
 
 
-def _operation_data(operation: ImportedOperation) -> dict[str, Any]:
-    requires: Any
-    if not operation.requires:
-        requires = "none"
-    elif operation.requires == ANY_CREDENTIAL:
-        requires = "authenticated"
-    elif len(operation.requires) == 1 and len(operation.requires[0]) == 1:
-        requires = operation.requires[0][0]
-    elif len(operation.requires) == 1:
-        requires = {"all_of": list(operation.requires[0])}
-    else:
-        requires = {
-            "any_of": [alt[0] if len(alt) == 1 else list(alt) for alt in operation.requires]
-        }
+def requirement_data(requires: Alternatives) -> Any:
+    """Alternatives in the spec's YAML form."""
+    if not requires:
+        return "none"
+    if requires == ANY_CREDENTIAL:
+        return "authenticated"
+    if len(requires) == 1 and len(requires[0]) == 1:
+        return requires[0][0]
+    if len(requires) == 1:
+        return {"all_of": list(requires[0])}
+    return {"any_of": [alt[0] if len(alt) == 1 else list(alt) for alt in requires]}
+
+
+def _operation_data(
+    operation: ImportedOperation, extra_methods: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    methods = [operation.method, *(m for m in extra_methods if m != operation.method)]
     data: dict[str, Any] = {
         "id": operation.id,
-        "method": operation.method,
+        "method": methods[0] if len(methods) == 1 else methods,
         "path": operation.path,
-        "requires": requires,
     }
+    if operation.requires_in:
+        data["requires_in"] = {
+            model: requirement_data(requires) for model, requires in operation.requires_in
+        }
+    else:
+        data["requires"] = requirement_data(operation.requires)
+    data.update(operation.extra)
+    if operation.least_in:
+        data["least_in"] = {
+            model: [alt[0] if len(alt) == 1 else list(alt) for alt in alternatives]
+            for model, alternatives in operation.least_in
+        }
     if operation.risk is not None and operation.risk != METHOD_RISK.get(operation.method, "write"):
         data["risk"] = operation.risk
     return data
@@ -193,6 +228,7 @@ class ServiceDraft:
     context: list[Alternatives] = field(default_factory=list)  # other APIs' requirements
     exclude: tuple[str, ...] = ()  # glob patterns of scopes a connector cannot hold
     token_params: tuple[str, ...] | None = None  # None: the default (access_token)
+    extra_methods: tuple[str, ...] = ()  # every operation also answers these methods
 
     def skip(self, location: Location, what: str, reason: str) -> None:
         self.skipped.append(Skipped(location, what, reason))
@@ -297,6 +333,7 @@ def assemble(draft: ServiceDraft, source: str) -> ImportedService:
         skipped=tuple(draft.skipped),
         notes=tuple(sorted(set(draft.notes))),
         token_params=draft.token_params,
+        extra_methods=draft.extra_methods,
     )
 
 
@@ -368,53 +405,111 @@ def _flow_lists(value: Any) -> Any:
     return value
 
 
-def render_service(service: ImportedService, *, command: str = "") -> str:
-    """The service spec as YAML text: a header saying where it came from, then the data."""
+def render_service(
+    service: ImportedService,
+    *,
+    command: str = "",
+    overlay: Mapping[str, Any] | None = None,
+    overlay_name: str = "",
+    version: str = "",
+) -> str:
+    """The service spec as YAML text: a header saying where it came from, then the data.
+
+    `overlay` (a pack's hand-written rules, each citing its vendor page) is merged into
+    the imported data before it is written (harness.workspace.spec_merge)."""
     data = service.to_data()
+    if overlay:
+        data = apply_overlay(data, overlay)
+    if version:
+        data = {"service": data["service"], "title": data["title"], "version": version, **data}
     lines = [f"# {service.title}: generated by connector-harness import-service; do not edit."]
     if command:
         lines.append(f"# Regenerate with: {command}")
     lines.append(
-        f"# {len(service.operations)} operations, {len(service.scopes)} scopes; "
-        "`implies` lists the scopes each one is strictly broader than (inferred from the data)."
+        f"# {len(data['operations'])} operations, {_scope_count(data)} scopes"
+        + (
+            "; `implies` lists the scopes each one is strictly broader than (inferred from "
+            "the data)."
+            if service.implies
+            else "."
+        )
     )
+    if overlay_name:
+        lines.append(
+            f"# Hand-written rules from {overlay_name} are merged in: each carries `source:`, the "
+            "vendor page it follows."
+        )
     for item in service.skipped:
         lines.append(f"# {item.render()}")
     for note in service.notes:
         lines.append(f"# note: {note}")
-    head = {key: data[key] for key in ("service", "title", "provenance")}
-    body = yaml.dump(
-        head, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=10_000
-    ) + yaml.dump(
-        {
-            "hosts": _FlowList(data["hosts"]),
-            **({"token_params": _FlowList(data["token_params"])} if "token_params" in data else {}),
-            "scopes": {
-                name: (
-                    {
-                        key: _FlowList(value) if isinstance(value, list) else value
-                        for key, value in entry.items()
-                    }
-                    if entry
-                    else None
-                )
-                for name, entry in data["scopes"].items()
-            },
-        },
-        Dumper=_SpecDumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=10_000,
-    )
+    return "\n".join(lines) + "\n" + render_data(data)
+
+
+_HEAD = ("service", "title", "version", "provenance")
+_ORDER = (
+    "hosts",
+    "token_params",
+    "routing",
+    "upload_sessions",
+    "models",
+    "scopes",
+    "value_maps",
+)
+
+
+def _scope_count(data: Mapping[str, Any]) -> int:
+    names = set(data.get("scopes") or {})
+    for model in (data.get("models") or {}).values():
+        names |= set((model or {}).get("scopes") or {})
+    return len(names)
+
+
+def _dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=10_000)
+
+
+def _scopes_block(scopes: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: ({key: _flow_lists(value) for key, value in entry.items()} if entry else None)
+        for name, entry in scopes.items()
+    }
+
+
+def render_data(data: Mapping[str, Any]) -> str:
+    """A service spec's data as YAML: the head and scopes in block style, each operation on
+    one line."""
+    head = {key: data[key] for key in _HEAD if key in data}
+    body: dict[str, Any] = {}
+    for key in _ORDER:
+        if key not in data:
+            continue
+        value = data[key]
+        if key == "hosts" or key == "token_params":
+            body[key] = _FlowList(value)
+        elif key == "scopes":
+            body[key] = _scopes_block(value)
+        elif key == "models":
+            body[key] = {
+                name: {
+                    part: _scopes_block(part_value) if part == "scopes" else part_value
+                    for part, part_value in (model or {}).items()
+                }
+                for name, model in value.items()
+            }
+        elif key == "value_maps":
+            body[key] = {name: _flow_lists(entry) for name, entry in value.items()}
+        else:
+            body[key] = _flow_lists(value)
+    rest = {
+        key: value
+        for key, value in data.items()
+        if key not in _HEAD and key not in _ORDER and key != "operations"
+    }
     operations = "operations:\n" + "".join(
-        "  - "
-        + yaml.dump(
-            _flow_lists(op), Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=10_000
-        ).rstrip("\n")
-        + "\n"
-        for op in data["operations"]
+        "  - " + _dump(_flow_lists(op)).rstrip("\n") + "\n" for op in data["operations"]
     )
-    return "\n".join(lines) + "\n" + body + operations
+    return _dump(head) + (_dump(body) if body else "") + (_dump(rest) if rest else "") + operations
 
 
 def scope_descriptions(scopes: Mapping[str, Any]) -> dict[str, str]:
@@ -443,7 +538,9 @@ class ImportSettings:
     date: str | None = None
     exclude_scopes: tuple[str, ...] = ()  # globs: scopes a connector cannot hold (add-on only)
     spanning: tuple[str, ...] = ()  # path parameters that may hold slashes: `{name}` -> `{+name}`
+    oauth_model: bool = False  # GitHub: also the classic OAuth App scopes, as model `oauth`
     token_params: tuple[str, ...] | None = None  # parameters carrying the token (None: default)
+    extra_methods: tuple[str, ...] = ()  # every operation also answers these methods (Slack)
 
 
 def provenance(

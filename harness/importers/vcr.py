@@ -14,9 +14,9 @@ from typing import Any
 import yaml
 
 from harness.errors import InputError, Location
-from harness.importers._source import MAX_SOURCE_BYTES, parse_json
 from harness.importers.spec import Skipped
 from harness.importers.traffic import RecordedCall, RecordedResponse, decode_body
+from harness.workspace.source_document import MAX_SOURCE_BYTES, parse_json
 
 _LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
     yaml, "CSafeLoader", yaml.SafeLoader

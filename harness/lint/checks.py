@@ -1,6 +1,7 @@
 """The lint checks that read the model: wildcard grants to system accounts (CH101), long-lived
 credentials (CH102), prod bindings without expiry (CH103) or without a flow (CH108),
-owners (CH104), overdue reviews (CH105) and separation of duties (CH106)."""
+owners (CH104), overdue reviews (CH105), separation of duties (CH106) and legacy scopes
+(CH109)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from datetime import date, timedelta
 from harness.errors import Location
 from harness.lint.rules import LintFinding, finding
 from harness.model import Binding, GrantSource, Workspace
-from harness.scopes import is_pattern
+from harness.permission_models import service_for
+from harness.scopes import ScopeUniverse, is_pattern
 from harness.workspace.units import format_duration
 
 SYSTEM_ACCOUNT_KINDS = ("service-account", "bot", "api-key", "oauth-app")
@@ -27,14 +29,17 @@ _PLACEHOLDER_PREFIX = re.compile(r"(?i)^(todo|tbd|fixme)\b")
 
 def wildcard_grants(workspace: Workspace) -> Iterator[LintFinding]:
     holders: dict[GrantSource, set[str]] = {}
+    universes: dict[GrantSource, ScopeUniverse] = {}
     for binding in workspace.bindings:
         connector = workspace.connector(binding.connector)
         if connector.kind not in SYSTEM_ACCOUNT_KINDS:
             continue
         for source in workspace.binding_grants(binding):
             holders.setdefault(source, set()).add(f"{binding.name} ({connector.kind})")
+            view = service_for(workspace, binding.connector, source.service)
+            universes.setdefault(source, view.universe)  # the model the grant is held in
     for source, bindings in holders.items():
-        universe = workspace.service(source.service).universe
+        universe = universes[source]
         scope = source.grant.scope
         everything = set(universe.names)
         if is_pattern(scope):
@@ -129,6 +134,28 @@ def untested(workspace: Workspace) -> Iterator[LintFinding]:
             )
 
 
+# -- CH109 legacy scopes -------------------------------------------------------------------
+
+
+def legacy(workspace: Workspace) -> Iterator[LintFinding]:
+    holders: dict[tuple[GrantSource, str], list[str]] = {}
+    for binding in workspace.bindings:
+        for source in workspace.binding_grants(binding):
+            view = service_for(workspace, binding.connector, source.service)
+            current = dict(view.legacy).get(source.grant.scope)
+            if current:
+                holders.setdefault((source, current), []).append(binding.name)
+    for (source, current), bindings in holders.items():
+        narrowed = "@" + str(source.grant).split("@", 1)[1] if source.grant.narrowing else ""
+        yield finding(
+            "CH109",
+            source.location,
+            f"`{source.grant}` in role `{source.role}` is a legacy {source.service} scope, "
+            f"replaced by `{current}`; held by {', '.join(sorted(bindings))}",
+            f"grant `{current}{narrowed}` instead of `{source.grant}`",
+        )
+
+
 # -- CH104 owners ---------------------------------------------------------------------------
 
 
@@ -207,7 +234,7 @@ def duties(workspace: Workspace) -> Iterator[LintFinding]:
         sources = workspace.binding_grants(binding)
         for conflict in policy.conflicting_scopes:
             held = [
-                (f"{service}:{scope}", _holders(workspace, sources, service, scope))
+                (f"{service}:{scope}", _holders(workspace, binding, sources, service, scope))
                 for service, scope in conflict.scopes
             ]
             held = [(scope, via) for scope, via in held if via]
@@ -225,10 +252,15 @@ def duties(workspace: Workspace) -> Iterator[LintFinding]:
 
 
 def _holders(
-    workspace: Workspace, sources: tuple[GrantSource, ...], service: str, scope: str
+    workspace: Workspace,
+    binding: Binding,
+    sources: tuple[GrantSource, ...],
+    service: str,
+    scope: str,
 ) -> list[str]:
-    """The grants (`grant` of role `r`) among `sources` that satisfy `scope` of `service`."""
-    universe = workspace.service(service).universe
+    """The grants (`grant` of role `r`) among `sources` that satisfy `scope` of `service`, in
+    the permission model the binding's connector holds."""
+    universe = service_for(workspace, binding.connector, service).universe
     wanted = universe.expand(scope) or frozenset([scope])
     return sorted(
         {

@@ -1,8 +1,9 @@
 """lint_workspace: the classic privilege mistakes of a loaded workspace, found before any replay.
 
 Each rule has a stable id (`CH101`), a name and a severity. Most rules read the
-model; the secrets rule (CH107) and the disable comments read the workspace
-files themselves, because comments and sidecar bodies never reach the model.
+model; the secrets rule (CH107), the `# TODO` marks (CH110) and the disable comments
+read the workspace files themselves, because comments and sidecar bodies never reach
+the model.
 A finding never carries a secret: the secrets rule prints `harness.secrets.mask`.
 """
 
@@ -16,6 +17,7 @@ from harness.lint.disables import disable_comments
 from harness.lint.files import read_text, sidecar_owners, workspace_files
 from harness.lint.rules import LintFinding
 from harness.lint.secret_scan import secrets
+from harness.lint.todo_marks import todo_marks
 from harness.model import Workspace
 
 
@@ -34,6 +36,8 @@ def lint_workspace(workspace: Workspace, root: Path, today: date) -> tuple[LintF
         *checks.duties(workspace),
         *secrets(texts),
         *checks.untested(workspace),
+        *checks.legacy(workspace),
+        *todo_marks(texts, workspace_files(root, workspace.settings.scenarios)),
     ]
 
     def disabled(finding: LintFinding) -> bool:

@@ -94,6 +94,22 @@ RULES: tuple[Rule, ...] = (
         "a prod binding whose connector has no flow, so nothing proves its least privilege",
         "record a flow for the connector, or remove the binding",
     ),
+    Rule(
+        "CH109",
+        "legacy-scope",
+        WARNING,
+        "a binding holds a scope its service marks as legacy (Slack's pre-granular "
+        "`chat:write:bot`), which the vendor has replaced",
+        "grant the current scope the warning names instead",
+    ),
+    Rule(
+        "CH110",
+        "unconfirmed-value",
+        WARNING,
+        "a value in a policy document marked `# TODO` (import-n8n marks each connector's "
+        "lifetime so until someone confirms it)",
+        "check the value, correct it if needed, and delete the `# TODO` mark",
+    ),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 UNDISABLEABLE = frozenset({"CH100"})

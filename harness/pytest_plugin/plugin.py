@@ -59,7 +59,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFi
     session = harness_session(parent.config)
     if not session.active():
         return None
-    if file_path.suffix in (".yaml", ".yml") and file_path.resolve() in session.scenario_paths():
+    if (
+        file_path.suffix in (".yaml", ".yml", ".json")
+        and file_path.resolve() in session.scenario_paths()
+    ):
         return ScenarioFile.from_parent(parent, path=file_path)
     if session.errors and file_path.resolve() == session.error_file():
         return ScenarioFile.from_parent(parent, path=file_path)  # e.g. connector-harness.yaml

@@ -30,6 +30,7 @@ from harness.findings import (
     OVER_BROAD,
     TOKEN_LIFETIME,
     UNEXPECTED_ALLOW,
+    UNROUTABLE,
     VOLUME,
     WAIVER,
     Finding,
@@ -110,6 +111,13 @@ RULES: dict[str, tuple[str, str, str]] = {
         "A waiver that expired, or that the connector's own owner approved.",
         "Remove the excess the waiver covered, or renew the waiver with a new expiry "
         "approved by someone other than the connector's owner.",
+    ),
+    UNROUTABLE: (
+        "UnroutableCall",
+        "A call that no operation of the host's service accepts as sent.",
+        "No operation of the service matches the step's method and path (the nearest are "
+        "named in the result), or an argument has a value the vendor refuses. Fix the "
+        "recorded step, or add the operation to the service spec; the call cannot be judged.",
     ),
 }
 

@@ -12,12 +12,19 @@ from harness.findings import (
     KINDS,
     MISSING,
     OVER_BROAD,
+    UNROUTABLE,
     Finding,
 )
 from harness.render.style import Style, plural, table
 from harness.report import Report
 
-_KIND_STYLE = {MISSING: "red", EXCESSIVE: "yellow", OVER_BROAD: "yellow", EGRESS: "red"}
+_KIND_STYLE = {
+    MISSING: "red",
+    EXCESSIVE: "yellow",
+    OVER_BROAD: "yellow",
+    EGRESS: "red",
+    UNROUTABLE: "red",
+}
 
 
 def render_text(report: Report, style: Style) -> str:

@@ -22,7 +22,8 @@ from harness.transports.reaping import LABEL
 
 MOCK_IMAGE_REPOSITORY = "connector-harness/mock-server"
 IMAGE_SOURCE = "/opt/connector-harness"  # where the mock-server image holds the harness
-PACKAGE_SUFFIXES = (".py", ".json", ".typed")  # the files of the harness the image holds
+# the files of the harness the image holds: its source, schemas and bundled packs (.yaml)
+PACKAGE_SUFFIXES = (".py", ".json", ".typed", ".yaml")
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 

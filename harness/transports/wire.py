@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from harness.calls import CallContext, Request, Response, header
-from harness.decisions import BLOCKED, Decision
+from harness.decisions import BLOCKED, Decision, Judgement
+from harness.scopes import Requirement
 
 PREFIX = "X-Connector-Harness-"
 FLOW = PREFIX + "Flow"  # the replayed flow's name
@@ -88,8 +89,13 @@ def _without_default_type(
 
 def encode_decision(decision: Decision) -> str:
     data: dict[str, Any] = {
-        name: getattr(decision, name) for name in Decision.__slots__ if name != "sequence"
+        name: getattr(decision, name)
+        for name in Decision.__slots__
+        if name not in ("sequence", "judged")
     }
+    judged = decision.judged
+    if judged is not None:  # alternatives in order, each a sorted list
+        data["judged"] = [judged.requirement.to_data(), judged.condition, judged.model]
     return json.dumps(data, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -98,4 +104,9 @@ def decode_decision(text: str, sequence: int) -> Decision:
     data["scopes"] = tuple(data["scopes"])
     data["satisfied_by"] = tuple(data["satisfied_by"])
     data["resources"] = tuple(tuple(pair) for pair in data["resources"])
+    if data.get("judged") is not None:
+        requirement, condition, model = data["judged"]
+        data["judged"] = Judgement(
+            Requirement(tuple(frozenset(a) for a in requirement)), condition, model
+        )
     return Decision(sequence=sequence, **data)

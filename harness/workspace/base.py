@@ -37,6 +37,7 @@ class LoaderBase:
         # seems undefined may be defined there, so dangling references are not reported.
         self.unreadable: set[str] = set()
         self._all_services: dict[str, Service] = {}
+        self._model_views: list[Service] = []  # services in their other permission models
         self._statements: dict[str, dict[str, Operation]] = {}  # database -> id -> statement
 
     def _relative(self, path: Path) -> Path:

@@ -48,11 +48,11 @@ def cache_directory() -> Path | None:
 
 @functools.cache
 def _harness_digest() -> str:
-    """The harness's own code and schemas: a changed loader must not reuse old models."""
+    """The harness's own code, schemas and bundled packs: a change must not reuse old models."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".json"):
+        if path.suffix in (".py", ".json", ".yaml", ".js"):  # .js: the n8n runner
             digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 
 from harness.errors import Location
 from harness.model import Answer, Connector, Flow, Mark, Operation, Service, Step
+from harness.permission_models import resource_kinds
 from harness.placeholders import PLACEHOLDER, bind_parameters, placeholder_names
-from harness.routing import Router, split_url
+from harness.routing import split_url
 from harness.sql import RISK as SQL_RISK
 from harness.sql import SqlProblem, statement_needs
 from harness.workspace.base import LoaderBase, suggest
@@ -26,7 +27,6 @@ class FlowSection(LoaderBase):
         connectors: dict[str, Connector],
         services: dict[str, Service],
     ) -> list[Flow]:
-        router = Router(tuple(services.values()))
         self._all_services = services
         flows: list[Flow] = []
         seen: dict[str, Location] = {}
@@ -46,9 +46,7 @@ class FlowSection(LoaderBase):
             known = set(variables)
             steps = []
             for position, step_data in enumerate(data["steps"]):
-                step = self._step(
-                    doc, (*base, "steps", position), position, step_data, known, router
-                )
+                step = self._step(doc, (*base, "steps", position), position, step_data, known)
                 if step is not None:
                     steps.append(step)
                 known.update(step_data.get("capture", {}))
@@ -61,9 +59,47 @@ class FlowSection(LoaderBase):
                     variables=tuple(sorted(variables.items())),
                     steps=tuple(steps),
                     location=doc.location(base),
+                    given=self._given(doc, base, data.get("given", {}), services),
                 )
             )
         return flows
+
+    def _given(
+        self,
+        doc: YamlDocument,
+        base: tuple[str | int, ...],
+        data: dict[str, dict[str, Any]],
+        services: dict[str, Service],
+    ) -> tuple[tuple[str, str, str, str], ...]:
+        """`given: {service: {kind: [id, ...] | {class: [id, ...]}}}`: what the resources the
+        flow starts with are to the app (a list: given to it)."""
+        found: list[tuple[str, str, str, str]] = []
+        for service_name, kinds in data.items():
+            service = services.get(service_name)
+            if service is None:
+                self._dangling(
+                    "service",
+                    doc.location((*base, "given", service_name), key=True),
+                    f"`given` names `{service_name}`, which is not a service",
+                    suggest(service_name, services),
+                )
+                continue
+            declared = resource_kinds(service)
+            for kind, identifiers in kinds.items():
+                if kind not in declared:
+                    self._fail(
+                        doc.location((*base, "given", service_name, kind), key=True),
+                        f"no operation of `{service_name}` names a resource of kind `{kind}`",
+                        f"kinds named by its arguments: {', '.join(sorted(declared)) or 'none'}",
+                    )
+                    continue
+                by_class = identifiers if isinstance(identifiers, dict) else {"given": identifiers}
+                found.extend(
+                    (service_name, kind, str(identifier), name)
+                    for name, listed in by_class.items()
+                    for identifier in listed
+                )
+        return tuple(sorted(set(found)))
 
     def _sidecar(
         self, doc: YamlDocument, path: tuple[str | int, ...], name: str | None
@@ -164,7 +200,6 @@ class FlowSection(LoaderBase):
         index: int,
         data: dict[str, Any],
         known: set[str],
-        router: Router,
     ) -> Step | None:
         if "action" in data:
             return Step(
@@ -204,7 +239,7 @@ class FlowSection(LoaderBase):
                     )
         url = PLACEHOLDER.sub("placeholder", request["url"])
         try:
-            host, path, _ = split_url(url)
+            split_url(url)
         except ValueError as err:  # a bad port or an unclosed [IPv6] bracket
             self._fail(
                 doc.location((*base, "request", "url")),
@@ -218,17 +253,6 @@ class FlowSection(LoaderBase):
                 doc.location((*base, "request", "url")),
                 "the URL has no host",
                 "write an absolute URL such as https://api.crm.example/v1/contacts",
-            )
-        elif router.knows_host(host) and router.route(request["method"], host, path) is None:
-            ok = False
-            candidates = "\n".join(
-                f"  {op.method} {op.path}  ({op.qualified})" for op in router.candidates(host)
-            )
-            self._fail(
-                doc.location((*base, "request", "url")),
-                f"no operation of {', '.join(s.name for s in router.services_at(host))} matches "
-                f"{request['method']} {path}",
-                f"use one of the operations served on {host}:\n{candidates}",
             )
         before = len(self.errors)
         content = self._sidecar(doc, (*base, "request", "body_file"), request.get("body_file"))

@@ -13,12 +13,15 @@ import gc
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from harness.errors import InputError, InputErrors, Location
-from harness.model import Settings, Workspace
+from harness.model import Service, Settings, Workspace
+from harness.permission_models import check_binding_models
 from harness.workspace import cache
 from harness.workspace.flows import FlowSection
+from harness.workspace.pack_loading import with_packs
 from harness.workspace.policy import PolicySection
 from harness.workspace.services import ServiceSection
 from harness.workspace.settings import load_settings
@@ -75,10 +78,19 @@ def workspace_from_data(
     return loader.build(documents[0], documents[1])
 
 
+def _n8n() -> ModuleType:
+    """harness.n8n.collect, imported when a workspace is loaded: it imports the loader too."""
+    from harness.n8n import collect
+
+    return collect
+
+
 def scenario_files(root: Path | str, *, settings: Settings | None = None) -> list[Path]:
-    """The policy documents of the workspace at `root` (its configured scenario directories)."""
+    """The policy documents of the workspace at `root` (its configured scenario directories),
+    exported n8n workflows included."""
     root = Path(root)
-    return _yaml_files(root, (settings if settings is not None else load_settings(root)).scenarios)
+    settings = settings if settings is not None else load_settings(root)
+    return sorted({*_yaml_files(root, settings.scenarios), *_n8n().workflow_files(root, settings)})
 
 
 def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:
@@ -95,10 +107,40 @@ def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:
 class _Loader(ServiceSection, PolicySection, FlowSection):
     """A workspace's loader: each section (harness/workspace/) reads its part of the files."""
 
+    workflow_files: list[Path] = []  # noqa: RUF012 - set per loader by load()
+
+    def _workflow_documents(
+        self, services: dict[str, Service], documents: list[YamlDocument]
+    ) -> list[YamlDocument]:
+        """Policy documents derived from the workspace's exported n8n workflows (docs/n8n.md)."""
+        if not self.workflow_files:
+            return []
+        defined = {
+            entry["name"] for doc in documents for entry in (doc.data or {}).get("connectors", ())
+        }
+        derived, errors = _n8n().workflow_documents(
+            self.workflow_files,
+            [str(self._relative(p)) for p in self.workflow_files],
+            self.settings,
+            self.root,
+            services,
+            defined,
+        )
+        self.errors.extend(errors)
+        kept = []
+        for document in derived:
+            problems = validate(document, "policy", what="the policy derived from an n8n export")
+            self.errors.extend(problems)
+            if not problems:
+                kept.append(document)
+        return kept
+
     def load(self) -> Workspace:
         service_files = _yaml_files(self.root, self.settings.mocks)
         policy_files = _yaml_files(self.root, self.settings.scenarios)
-        if not service_files and not policy_files:
+        self.workflow_files = _n8n().workflow_files(self.root, self.settings)
+        empty = not service_files and not policy_files and not self.workflow_files
+        if empty and not self.settings.packs:
             raise InputError(
                 Location(str(self.root)),
                 "no workspace files found",
@@ -123,13 +165,16 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         files = [self.root / name for name in ("connector-harness.yaml", "pyproject.toml")]
         for directory in (*self.settings.mocks, *self.settings.scenarios):
             files.extend((self.root / directory).rglob("*"))
+        files.extend(_n8n().extra_inputs(self.root, self.settings))
         return sorted({f for f in files if f.is_file()})
 
     def build(
         self, service_documents: list[YamlDocument], documents: list[YamlDocument]
     ) -> Workspace:
         """The model from parsed documents; raise InputErrors listing every problem."""
+        service_documents = with_packs(self.settings, service_documents, self.errors)
         services = self._services(service_documents)
+        documents = [*documents, *self._workflow_documents(services, documents)]
         connectors = self._connectors(documents, services)
         roles = self._roles(documents, services)
         bindings = self._bindings(documents, connectors, roles)
@@ -140,7 +185,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         policy = self._policy(documents, services)
         if self.errors:
             raise InputErrors(self.errors)
-        return Workspace(
+        workspace = Workspace(
             root=str(self.root),
             settings=self.settings,
             services=tuple(sorted(services.values(), key=lambda s: s.name)),
@@ -150,4 +195,9 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
             flows=tuple(sorted(flows, key=lambda f: (f.connector, f.name))),
             waivers=tuple(waivers),
             policy=policy,
+            model_views=tuple(self._model_views),
         )
+        errors = check_binding_models(workspace)
+        if errors:
+            raise InputErrors(errors)
+        return workspace

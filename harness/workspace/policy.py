@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from harness.errors import Location
@@ -17,11 +18,16 @@ from harness.model import (
     Service,
     Waiver,
 )
+from harness.permission_models import check_credential_models, grant_in_some_model
 from harness.scopes import Grant, is_pattern
 from harness.sql import SqlProblem, expand_grant
 from harness.workspace.base import LoaderBase, suggest
 from harness.workspace.units import parse_duration
 from harness.workspace.yaml_source import YamlDocument
+
+
+def _key_location(doc: YamlDocument, base: tuple[str | int, ...], key: str) -> Location:
+    return doc.location((*base, key), key=True)
 
 
 class PolicySection(LoaderBase):
@@ -58,7 +64,8 @@ class PolicySection(LoaderBase):
                     found.extend((service_name, Grant(scope), where) for scope in expanded)
                     continue
                 grant = Grant.parse(text)
-                if service.universe.undeclared(grant.scope):
+                views = [service, *(v for v in self._model_views if v.name == service_name)]
+                if not grant_in_some_model(views, grant):
                     kind = "pattern" if is_pattern(grant.scope) else "scope"
                     self._fail(
                         where,
@@ -185,6 +192,14 @@ class PolicySection(LoaderBase):
                         f"audience `{audience}` is not a service of this workspace",
                         suggest(audience, services),
                     )
+            models = credential.get("models", {})
+            if "service" not in self.unreadable:
+                models_at = (*base, "credential", "models")
+                self.errors.extend(
+                    check_credential_models(
+                        models, services, partial(_key_location, doc, models_at)
+                    )
+                )
             connectors[data["name"]] = Connector(
                 name=data["name"],
                 description=data.get("description", ""),
@@ -201,6 +216,10 @@ class PolicySection(LoaderBase):
                     rotation_location=doc.location((*base, "credential", "rotation"))
                     if "rotation" in credential
                     else doc.location((*base, "credential"), key=True),
+                    models=tuple(sorted(models.items())),
+                    models_location=doc.location((*base, "credential", "models"))
+                    if models
+                    else None,
                 ),
                 allowed_hosts=tuple(host.lower() for host in data["allowed_hosts"]),
                 regions=tuple(data.get("regions", ())),

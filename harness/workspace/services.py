@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from harness.model import (
@@ -14,10 +15,14 @@ from harness.model import (
     Operation,
     Service,
 )
-from harness.routing import malformed_params, template_params
+from harness.permission_models import ModelSpec, read_models, service_views
+from harness.routing import malformed_params, path_problem, template_params
 from harness.scopes import Requirement, ScopeUniverse
 from harness.sql import Table, privilege_operations, scope_universe
 from harness.workspace.base import LoaderBase, suggest
+from harness.workspace.operation_requirements import read_operation_requirements
+from harness.workspace.pack_loading import pack_of
+from harness.workspace.service_options import read_routing, read_upload_sessions
 from harness.workspace.units import parse_duration
 from harness.workspace.yaml_source import YamlDocument
 
@@ -47,20 +52,11 @@ class ServiceSection(LoaderBase):
         if data.get("kind") == "postgres":
             return self._postgres_service(doc, data)
         name = data["service"]
-        scope_data: dict[str, Any] = data["scopes"]
-        implies = {
-            scope: tuple((spec or {}).get("implies", ())) for scope, spec in scope_data.items()
-        }
-        universe = ScopeUniverse(implies)
         before = len(self.errors)
-        for scope, targets in implies.items():
-            for index, target in enumerate(targets):
-                if universe.undeclared(target):
-                    self._fail(
-                        doc.location(("scopes", scope, "implies", index)),
-                        f"scope `{scope}` implies `{target}`, which is not declared in `scopes`",
-                        suggest(target, universe.names),
-                    )
+        models, problems = read_models(data, lambda path, key: doc.location(path, key=key))
+        for where, problem, hint in problems:
+            self._fail(where, problem, hint)
+        universe = models[0].universe
         hosts = tuple(host.lower() for host in data["hosts"])
         regions = tuple(
             sorted((host.lower(), region) for host, region in data.get("regions", {}).items())
@@ -76,13 +72,16 @@ class ServiceSection(LoaderBase):
             cname: Collection(spec.get("id_prefix", f"{cname[:1]}_"), tuple(spec.get("seed", ())))
             for cname, spec in data.get("collections", {}).items()
         }
-        operations: list[Operation] = []
+        operations: list[tuple[Operation, dict[str, Operation]]] = []
         seen_ids: dict[str, int] = {}
         seen_routes: dict[tuple[str, str], str] = {}
+        routing = read_routing(data)
+        value_maps = data.get("value_maps", {})
         for index, op_data in enumerate(data["operations"]):
-            operation = self._operation(doc, name, index, op_data, universe, collections)
-            if operation is None:
+            built = self._operation(doc, name, index, op_data, models, collections, value_maps)
+            if built is None:
                 continue
+            operation = built[0]
             if operation.id in seen_ids:
                 self._fail(
                     doc.location(("operations", index, "id")),
@@ -91,42 +90,51 @@ class ServiceSection(LoaderBase):
                 )
                 continue
             # `{a}` and `{b}` are the same route; `{+a}` (spanning segments) is another
-            route = (operation.method, re.sub(r"\{(\+?)[^}]+\}", r"{\1}", operation.path))
-            if route in seen_routes:
+            shape = re.sub(r"\{(\+?)[^}]+\}", r"{\1}", operation.path)
+            if routing.case_insensitive:
+                shape = shape.lower()
+            clash = next(
+                (
+                    seen_routes[(method, shape)]
+                    for method in (operation.method, *operation.methods)
+                    if (method, shape) in seen_routes
+                ),
+                None,
+            )
+            if clash is not None:
                 self._fail(
                     doc.location(("operations", index, "path")),
-                    f"{operation.method} {operation.path} is already served by operation "
-                    f"`{seen_routes[route]}`",
+                    f"{operation.method} {operation.path} is already served by operation `{clash}`",
                     "two operations cannot share a method and path template",
                 )
                 continue
             seen_ids[operation.id] = index
-            seen_routes[route] = operation.id
-            operations.append(operation)
+            for method in (operation.method, *operation.methods):
+                seen_routes[(method, shape)] = operation.id
+            operations.append(built)
         if len(self.errors) > before:
             return None
-        return Service(
+        base = Service(
             name=name,
             title=data.get("title", name),
             hosts=hosts,
             regions=regions,
             opaque=bool(data.get("opaque", False)),
-            scopes=tuple(
-                sorted(
-                    (scope, (spec or {}).get("description", ""))
-                    for scope, spec in scope_data.items()
-                )
-            ),
-            operations=tuple(operations),
+            scopes=(),
+            operations=(),
             collections=tuple(sorted(collections.items())),
             location=doc.location(("service",)),
             universe=universe,
-            scope_locations=tuple(
-                sorted((scope, doc.location(("scopes", scope), key=True)) for scope in scope_data)
-            ),
             container=_container(doc, data["container"]) if "container" in data else None,
             token_params=tuple(data.get("token_params", ("access_token",))),
+            routing=routing,
+            upload_sessions=read_upload_sessions(data),
+            version=str(data.get("version", "")),
+            pack=pack_of(doc),
         )
+        views = service_views(base, models, operations)
+        self._model_views.extend(views[1:])
+        return views[0]
 
     def _postgres_service(self, doc: YamlDocument, data: dict[str, Any]) -> Service | None:
         """A database whose privileges are scopes: see harness.sql."""
@@ -185,20 +193,22 @@ class ServiceSection(LoaderBase):
         service: str,
         index: int,
         data: dict[str, Any],
-        universe: ScopeUniverse,
+        models: tuple[ModelSpec, ...],
         collections: dict[str, Collection],
-    ) -> Operation | None:
+        value_maps: dict[str, Any],
+    ) -> tuple[Operation, dict[str, Operation]] | None:
+        """The operation in the default model, and in each model by name."""
         base = ("operations", index)
-        requires = _requirement(data["requires"])
         ok = True
-        for scope in sorted(requires.scopes()):
-            if scope not in universe:
-                ok = False
-                self._fail(
-                    doc.location((*base, "requires")),
-                    f"operation `{data['id']}` requires `{scope}`, which is not declared in `scopes`",
-                    suggest(scope, [*universe.names, *SPECIAL_REQUIREMENTS]),
-                )
+        problem = path_problem(data["path"])
+        if problem:
+            ok = False
+            self._fail(
+                doc.location((*base, "path")),
+                problem,
+                "write a template: literal segments, `{name}` for one segment and `{+name}` "
+                "for several (e.g. `/repos/{owner}/{repo}/readme/{+dir}`), without the query",
+            )
         for written in malformed_params(data["path"]):
             ok = False
             self._fail(
@@ -216,6 +226,16 @@ class ServiceSection(LoaderBase):
                 f"path parameter `{{{repeated[0]}}}` appears more than once in `{data['path']}`",
                 "give each path parameter its own name",
             )
+        requirements = read_operation_requirements(
+            str(data["id"]),
+            data,
+            params,
+            models,
+            value_maps,
+            lambda path, problem, hint: self._fail(doc.location((*base, *path)), problem, hint),
+        )
+        if requirements is None:
+            ok = False
         resources = tuple(sorted(data.get("resources", {}).items()))
         for key, locator in resources:
             if locator.startswith("path.") and locator[5:] not in params:
@@ -242,38 +262,41 @@ class ServiceSection(LoaderBase):
                     f"action `{answer.action}` needs `id:` naming a path parameter",
                     f"path parameters here: {', '.join(params) or 'none'}",
                 )
-        if not ok:
+        if not ok or requirements is None:
             return None
-        method = data["method"]
-        return Operation(
+        written = data["method"]
+        methods = tuple(dict.fromkeys([written] if isinstance(written, str) else written))
+        default = requirements.default
+        operation = Operation(
             service=service,
             id=data["id"],
-            method=method,
+            method=methods[0],
             path=data["path"],
-            requires=requires,
-            risk=data.get("risk", METHOD_RISK.get(method, "write")),
+            requires=default.requires,
+            risk=data.get("risk", METHOD_RISK.get(methods[0], "write")),
             resources=resources,
             answer=answer,
             location=doc.location(base),
+            methods=methods[1:],
+            conditional=default.conditional,
+            creates=requirements.creates,
+            least=default.least,
         )
+        per_model = {
+            model: replace(
+                operation,
+                requires=found.requires,
+                conditional=found.conditional,
+                least=found.least,
+            )
+            for model, found in requirements.by_model[1:]
+        }
+        return operation, per_model
 
     # -- policy ---------------------------------------------------------------------------
 
 
 SPECIAL_REQUIREMENTS = {"none": Requirement.public(), "authenticated": Requirement.authenticated()}
-
-
-def _requirement(data: Any) -> Requirement:
-    if isinstance(data, str):
-        if data in SPECIAL_REQUIREMENTS:
-            return SPECIAL_REQUIREMENTS[data]
-        return Requirement.single(data)
-    if "all_of" in data:
-        return Requirement((frozenset(data["all_of"]),))
-    alternatives = tuple(
-        frozenset([item]) if isinstance(item, str) else frozenset(item) for item in data["any_of"]
-    )
-    return Requirement(tuple(dict.fromkeys(alternatives)))
 
 
 def _answer(data: Any) -> Answer:

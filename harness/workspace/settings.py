@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.errors import InputError, InputErrors
 from harness.model import Settings
+from harness.workspace.pack_catalog import parse_reference, reference_problem
 from harness.workspace.pyproject import (
     PYPROJECT_TABLE,
     SETTINGS_FILE,
@@ -49,9 +50,26 @@ def settings_from(document: YamlDocument | None, root: Path) -> Settings:
         if key in document.data
         for error in _check_directories(document, root, key)
     ]
+    errors += _check_n8n(document, root)
+    errors.extend(_check_packs(document))
     if errors:
         raise InputErrors(errors)
     return settings
+
+
+def _check_n8n(document: YamlDocument, root: Path) -> list[InputError]:
+    """`n8n:` names directories and files inside the workspace that exist."""
+    n8n = document.data.get("n8n") or {}
+    wanted: list[tuple[tuple[str | int, ...], str, bool]] = [
+        (("n8n", "workflows", index), name, True)
+        for index, name in enumerate(n8n.get("workflows", ()))
+    ]
+    wanted += [(("n8n", key), n8n[key], False) for key in ("credentials", "scopes") if key in n8n]
+    found = (
+        _missing_path(document, path, name, root, directory=directory, example="exports/")
+        for path, name, directory in wanted
+    )
+    return [error for error in found if error is not None]
 
 
 def _check_directories(document: YamlDocument, root: Path, key: str) -> list[InputError]:
@@ -65,26 +83,60 @@ def _check_directories(document: YamlDocument, root: Path, key: str) -> list[Inp
                 f"list at least one directory, e.g. {key}: [{key}]",
             )
         ]
-    errors: list[InputError] = []
     present = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for index, name in enumerate(names):
-        where = document.location((key, index))
-        if Path(name).is_absolute() or ".." in Path(name).parts:
-            errors.append(
-                InputError(
-                    where,
-                    f"`{key}[{index}]` must be a directory inside the workspace, not {name!r}",
-                    f"write a path relative to the workspace directory, e.g. {key}: [{key}]",
-                )
-            )
-        elif not (root / name).is_dir():
-            errors.append(
-                InputError(
-                    where,
-                    f"`{key}[{index}]`: the directory {name!r} does not exist in the workspace",
-                    f"create it, or list an existing one ({', '.join(present) or 'none yet'})",
-                )
-            )
+    found = (
+        _missing_path(
+            document,
+            (key, index),
+            name,
+            root,
+            directory=True,
+            example=f"{key}: [{key}]",
+            present=present,
+        )
+        for index, name in enumerate(names)
+    )
+    return [error for error in found if error is not None]
+
+
+def _missing_path(
+    document: YamlDocument,
+    path: tuple[str | int, ...],
+    name: str,
+    root: Path,
+    *,
+    directory: bool,
+    example: str,
+    present: list[str] | None = None,
+) -> InputError | None:
+    """Why a configured path is not a directory (or file) inside the workspace, or None."""
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)[1:]
+    kind = "directory" if directory else "file"
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        return InputError(
+            document.location(path),
+            f"`{key}` must be a {kind} inside the workspace, not {name!r}",
+            f"write a path relative to the workspace directory, e.g. {example}",
+        )
+    if not ((root / name).is_dir() if directory else (root / name).is_file()):
+        listed = f" ({', '.join(present) or 'none yet'})" if present is not None else ""
+        return InputError(
+            document.location(path),
+            f"`{key}`: the {kind} {name!r} does not exist in the workspace",
+            f"create it, or list an existing one{listed}"
+            if present is not None
+            else "create it, or correct the path",
+        )
+    return None
+
+
+def _check_packs(document: YamlDocument) -> list[InputError]:
+    """Every `packs` entry names a bundled pack, and a pinned version is the installed one."""
+    errors = []
+    for index, text in enumerate(document.data.get("packs", ())):
+        problem = reference_problem(text)
+        if problem is not None:
+            errors.append(InputError(document.location(("packs", index)), *problem))
     return errors
 
 
@@ -132,10 +184,20 @@ def _settings(document: YamlDocument) -> Settings:
                 f"`clock` is not a valid time: {err}",
                 'write e.g. clock: "2026-01-01T00:00:00Z"',
             ) from err
+    n8n: dict[str, Any] = data.get("n8n", {})
+    packs = tuple(
+        parsed for text in data.get("packs", ()) if (parsed := parse_reference(text)) is not None
+    )
     return Settings(
+        packs=packs,
+        packs_location=document.location(("packs",)) if "packs" in data else None,
         mocks=tuple(data.get("mocks", defaults.mocks)),
         scenarios=tuple(data.get("scenarios", defaults.scenarios)),
         clock=clock,
         max_file_bytes=int(data.get("max_file_bytes", defaults.max_file_bytes)),
+        n8n_workflows=tuple(n8n.get("workflows", defaults.n8n_workflows)),
+        n8n_credentials=str(n8n.get("credentials", defaults.n8n_credentials)),
+        n8n_scopes=str(n8n.get("scopes", defaults.n8n_scopes)),
+        n8n_envs=tuple(n8n.get("envs", defaults.n8n_envs)),
         fail_on=tuple(data.get("fail_on", defaults.fail_on)),
     )

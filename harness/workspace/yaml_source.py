@@ -44,7 +44,7 @@ _PLAIN_TAGS = frozenset(
 
 def _pack(line: int, column: int) -> int:
     """A position as one int: 20 bits of column (1,048,575 at most), the line above."""
-    return (line << 20) | min(column, 0xFFFFF)
+    return (line << 20) | (column if column < 0xFFFFF else 0xFFFFF)
 
 
 def _unpack(mark: int) -> tuple[int, int]:

@@ -90,3 +90,21 @@ def test_bench_quick_run_prints_aligned_tables(
     assert [row.split()[0] for row in rows] == ["1", "2"]
     assert all(len(row) <= len(rule) for row in rows)
     assert "Summary" in out
+
+
+def test_the_pack_bench_calls_real_graph_urls_and_a_spec_of_only_those_operations(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))
+    packs = importlib.import_module("packs")
+    graph = packs.workspace(tmp_path / "graph", "msgraph", "graph.microsoft.com", "delegated",
+                            "Mail.ReadWrite", packs.GRAPH_CALLS)  # fmt: skip
+    small = load_workspace(
+        packs.workspace(tmp_path / "small", "msgraph", "graph.microsoft.com", "delegated",
+                        "Mail.ReadWrite", packs.GRAPH_CALLS, own_spec=packs.only_used(graph))
+    )  # fmt: skip
+    (service,) = small.services
+    assert service.pack == ""
+    assert 0 < len(service.operations) <= len(packs.GRAPH_CALLS)
+    report = run_check(load_workspace(graph))
+    assert [f.kind for f in report.results[0].findings if f.kind == "unroutable"] == []

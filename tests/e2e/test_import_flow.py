@@ -138,6 +138,9 @@ def test_unknown_hosts_are_reported_and_left_out_unless_kept(
 def _workspace(tmp_path: Path) -> Path:
     """A workspace with the bundled packs, and nothing else."""
     shutil.copytree(ROOT / "mocks", tmp_path / "mocks")
+    (tmp_path / "connector-harness.yaml").write_text(
+        "packs: [slack, github, gmail, google-drive, google-sheets]\n", "utf-8"
+    )
     return tmp_path
 
 

@@ -12,38 +12,57 @@ import yaml
 from workspaces import build, policy
 
 from harness.engine import run_check
-from harness.importers.packs import PACKS, VENDOR, render_pack
-from harness.workspace.yaml_source import DEFAULT_MAX_FILE_BYTES
+from harness.importers.packs import PACKS, VENDOR, generate, render_pack
+from harness.workspace.pack_catalog import INDEX, MAX_PACK_BYTES, bundled_packs
 
 ROOT = Path(__file__).resolve().parents[2]
-MOCKS = ROOT / "mocks"
+MOCKS = ROOT / "harness" / "packs"
 G = "https://www.googleapis.com/auth/"
 SHEET = "/v4/spreadsheets/S1"
 
 RunCli = Any  # the run_cli fixture of conftest.py
 
 
+@pytest.fixture(scope="module")
+def generated() -> dict[str, str]:
+    """Every file `make packs` writes, generated once for this module."""
+    if not VENDOR.is_dir():
+        pytest.skip(f"vendor data directory {VENDOR} is absent")
+    return generate()
+
+
+@pytest.mark.parametrize("name", [*(recipe.file for recipe in PACKS), INDEX])
+def test_committed_packs_are_what_make_packs_generates(
+    name: str, generated: dict[str, str]
+) -> None:
+    committed = (MOCKS / name).read_text("utf-8")
+    assert committed == generated[name], f"harness/packs/{name} is stale: run `make packs`"
+
+
 @pytest.mark.skipif(not VENDOR.is_dir(), reason=f"vendor data directory {VENDOR} is absent")
-@pytest.mark.parametrize("recipe", PACKS, ids=lambda recipe: recipe.file)
-def test_committed_packs_are_what_make_packs_generates(recipe: Any) -> None:
-    committed = (MOCKS / recipe.file).read_text("utf-8")
-    assert committed == render_pack(recipe), f"mocks/{recipe.file} is stale: run `make packs`"
+def test_render_pack_writes_one_recipe_as_make_packs_does(generated: dict[str, str]) -> None:
+    (recipe,) = [recipe for recipe in PACKS if recipe.file == "google-sheets.yaml"]
+    assert render_pack(recipe) == generated[recipe.file]
 
 
 @pytest.mark.parametrize("recipe", PACKS, ids=lambda recipe: recipe.file)
-def test_packs_fit_the_default_file_limit_and_say_where_they_came_from(recipe: Any) -> None:
+def test_packs_fit_their_file_limit_and_say_where_they_came_from(recipe: Any) -> None:
     path = MOCKS / recipe.file
-    assert path.stat().st_size < DEFAULT_MAX_FILE_BYTES
+    assert path.stat().st_size < MAX_PACK_BYTES
     data = yaml.safe_load(path.read_text("utf-8"))
     assert {"source", "format", "date", "sha256"} <= set(data["provenance"])
+    (info,) = [pack for pack in bundled_packs() if pack.file == recipe.file]
+    assert data["version"] == info.version
 
 
-def _suggested(pack: str, host: str, grants: list[str], calls: list[tuple[str, str]]) -> Any:
+def _suggested(
+    pack: str, host: str, grants: list[str], calls: list[tuple[str, str]], model: str = ""
+) -> Any:
     spec = yaml.safe_load((MOCKS / pack).read_text("utf-8"))
-    workspace = build(
-        [spec],
-        [policy(grants, calls, service_name=spec["service"], host=host, allowed_hosts=[host])],
-    )
+    document = policy(grants, calls, service_name=spec["service"], host=host, allowed_hosts=[host])
+    if model:
+        document["connectors"][0]["credential"]["models"] = {spec["service"]: model}
+    workspace = build([spec], [document])
     (result,) = run_check(workspace).results
     (service,) = result.services
     return service.suggested, sorted({finding.kind for finding in result.findings})
@@ -83,13 +102,11 @@ def test_github_and_slack_packs_suggest_the_permission_the_calls_need() -> None:
         [("GET", "/repos/o/r/issues/7"), ("POST", "/repos/o/r/issues/7/comments")],
     )
     assert suggested == ("issues:write",)
-    suggested, _ = _suggested(
-        "slack.yaml",
-        "slack.com",
-        ["admin"],
-        [("POST", "/api/chat.postMessage"), ("GET", "/api/conversations.list")],
-    )
-    assert suggested == ("channels:read", "chat:write:bot")
+    calls = [("POST", "/api/chat.postMessage"), ("GET", "/api/conversations.list")]
+    suggested, kinds = _suggested("slack.yaml", "slack.com", ["chat:write", "channels:read"], calls)
+    assert (suggested, kinds) == (("channels:read", "chat:write"), [])  # a bot token
+    suggested, kinds = _suggested("slack.yaml", "slack.com", ["admin"], calls, model="user")
+    assert suggested == ("channels:read", "chat:write")  # not the legacy chat:write:bot
 
 
 def test_github_file_paths_and_refs_with_slashes_route_to_their_operation() -> None:
@@ -186,3 +203,58 @@ def test_make_packs_check_mode_reports_stale_files(tmp_path: Path) -> None:
     (tmp_path / "slack.yaml").write_text("stale\n", "utf-8")
     assert main(["--check", "--output", str(tmp_path)]) == 1
     assert sys.modules["harness.importers.packs"] is not None
+
+
+def test_import_service_msgraph_writes_two_models_and_the_least_privileged_marks(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    scheme = {"adminDisplayName": "Read mail", "privilegeLevel": 2, "requiresAdminConsent": False}
+    document = {
+        "permissions": {
+            "Mail.Read": {
+                "schemes": {
+                    "DelegatedWork": scheme,
+                    "Application": {**scheme, "privilegeLevel": 3, "requiresAdminConsent": True},
+                },
+                "pathSets": [
+                    {
+                        "methods": ["GET"],
+                        "schemeKeys": ["DelegatedWork", "Application"],
+                        "paths": {
+                            "/me/messages": "",
+                            "/users/{id}/messages": "least=DelegatedWork",
+                        },
+                    }
+                ],
+            },
+            "Mail.ReadBasic": {
+                "schemes": {"DelegatedWork": {**scheme, "privilegeLevel": 1}},
+                "pathSets": [
+                    {
+                        "methods": ["GET"],
+                        "schemeKeys": ["DelegatedWork"],
+                        "paths": {
+                            "/users/{id}/messages": "",
+                            "/me/messages": "least=DelegatedWork",
+                        },
+                    }
+                ],
+            },
+        }
+    }
+    (tmp_path / "permissions.json").write_text(json.dumps(document), "utf-8")
+    result = run_cli("import-service", "msgraph", "permissions.json", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    spec = yaml.safe_load(result.stdout)
+    assert list(spec["models"]) == ["delegated", "application"]
+    assert spec["models"]["application"]["scopes"]["Mail.Read"]["sensitivity"] == 6
+    by_path = {op["path"]: op for op in spec["operations"]}
+    assert by_path["/me/messages"]["requires_in"] == {
+        "delegated": {"any_of": ["Mail.Read", "Mail.ReadBasic"]}
+    }  # /me is the signed-in user: no application permission
+    assert by_path["/me/messages"]["least_in"] == {"delegated": ["Mail.ReadBasic"]}
+    assert by_path["/users/{id}/messages"]["requires_in"]["application"] == "Mail.Read"
+    (tmp_path / "broken.json").write_text('{"value": []}', "utf-8")
+    bad = run_cli("import-service", "msgraph", "broken.json", cwd=tmp_path)
+    assert bad.code == 2
+    assert bad.stderr.startswith("broken.json:1:1: the document has no `permissions` map")

@@ -24,6 +24,9 @@ def test_a_failing_example_shrinks_to_the_smallest_set_and_names_the_step(
     root = Path(__file__).resolve().parents[2]
     for name in ("mocks", "scenarios"):
         shutil.copytree(root / name, pytester.path / name)
+    (pytester.path / "connector-harness.yaml").write_text(
+        "packs: [slack, github, gmail, google-drive, google-sheets]\n", "utf-8"
+    )
     pytester.makeini("[pytest]\nmarkers =\n    nightly\n    daily\n    weekly\n    realtime\n")
     pytester.makepyfile(test_subsets=TEST)
     result = pytester.runpytest_subprocess("test_subsets.py", "-p", "no:cacheprovider")

@@ -17,12 +17,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.importers._source import read_document
 from harness.importers.discovery import import_discovery
 from harness.importers.github import import_github
 from harness.importers.openapi import import_openapi
 from harness.importers.spec import ImportSettings, render_service
 from harness.workspace.loader import workspace_from_data
+from harness.workspace.source_document import read_document
 
 # What names the input text itself: its digest, and positions in it (notes on merged routes).
 _TEXTUAL = re.compile(r"^  sha256: [0-9a-f]{64}$|doc\.json:\d+:\d+", re.MULTILINE)

@@ -31,17 +31,26 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "harness.tokens",
             "harness.secrets",
             "harness.findings",
+            "harness.arguments",
+            "harness.conditions",
+            "harness.permission_models",
+            "harness.breadth",
+            "harness.route_index",
             # plain text of values, which any layer may write
             "harness.render.style",
             "harness.render.suggestions",
         ),
     ),
-    ("workspace", ("harness.workspace",)),
+    # harness.n8n: exported n8n workflows are workspace files too, read into policy documents
+    # by the loader (import-n8n writes the same documents out)
+    ("workspace", ("harness.workspace", "harness.n8n")),
     (
         "sandbox",
         (
             "harness.decisions",
             "harness.authorization",
+            "harness.call_requirements",
+            "harness.replay_state",
             "harness.mock_answers",
             "harness.sandbox",
             "harness.replay",

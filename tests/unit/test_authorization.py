@@ -9,15 +9,11 @@ from typing import Any
 import pytest
 from workspaces import HOST, build, policy, service
 
-from harness.authorization import (
-    AccessRequest,
-    ReplayState,
-    Verdict,
-    authorize,
-    judged_by_database,
-)
+from harness.authorization import AccessRequest, Verdict, authorize, judged_by_database
 from harness.calls import Request
+from harness.conditions import CREATED
 from harness.model import Workspace
+from harness.replay_state import ReplayState
 from harness.routing import Router
 from harness.sandbox import Sandbox
 from harness.scopes import Grant, GrantSet, Requirement
@@ -153,6 +149,7 @@ def test_the_replay_state_holds_what_the_replay_created_until_the_sandbox_resets
             "path": "/items",
             "requires": "svc.write",
             "answer": {"collection": "items", "action": "create"},
+            "creates": {"resource": "item", "id": "response.json.id"},
         }
     ]
     spec = service(operations=operations, collections={"items": {"id_prefix": "i"}})
@@ -162,5 +159,5 @@ def test_the_replay_state_holds_what_the_replay_created_until_the_sandbox_resets
     assert sandbox.handle(Request("POST", f"https://{HOST}/items", headers, {"a": 1})).status == 201
     if reset:
         sandbox.reset()
-    expected = set() if reset else {("svc", "items", "i1")}
-    assert sandbox.replay_state.created == expected
+    expected = frozenset() if reset else frozenset({CREATED})
+    assert sandbox.replay_state.classes("item", "i1", "") == expected

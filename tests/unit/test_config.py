@@ -42,3 +42,41 @@ def test_pyproject_table_is_read_and_validated(tmp_path: Path) -> None:
     assert str(error.location) == f"{pyproject}:2:1"
     assert error.problem == "unknown key `scenario` in the document"
     assert error.hint.startswith("did you mean `scenarios`?")
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem", "hint"),
+    [
+        (
+            "mocks: [mocks, ../elsewhere]\n",
+            "`mocks[1]` must be a directory inside the workspace, not '../elsewhere'",
+            "write a path relative to the workspace directory, e.g. mocks: [mocks]",
+        ),
+        (
+            "mocks: [mocks, vendor]\n",
+            "`mocks[1]`: the directory 'vendor' does not exist in the workspace",
+            "create it, or list an existing one (exports, mocks)",
+        ),
+        (
+            "n8n: {workflows: [exports, /srv/n8n]}\n",
+            "`n8n.workflows[1]` must be a directory inside the workspace, not '/srv/n8n'",
+            "write a path relative to the workspace directory, e.g. exports/",
+        ),
+        (
+            "n8n: {credentials: exports}\n",
+            "`n8n.credentials`: the file 'exports' does not exist in the workspace",
+            "create it, or correct the path",
+        ),
+    ],
+)
+def test_configured_paths_are_inside_the_workspace_and_exist(
+    tmp_path: Path, settings: str, problem: str, hint: str
+) -> None:
+    for name in ("mocks", "exports"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "connector-harness.yaml").write_text(settings, "utf-8")
+    with pytest.raises(InputErrors) as caught:
+        load_settings(tmp_path)
+    (error,) = caught.value.errors
+    assert (error.problem, error.hint) == (problem, hint)
+    assert str(error.location).startswith(f"{tmp_path / 'connector-harness.yaml'}:1:")

@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from harness.errors import InputError
-from harness.importers._source import read_document
 from harness.importers.breadth import ScopeReach
 from harness.importers.discovery import import_discovery, packaged_documents
 from harness.importers.github import import_github
@@ -19,6 +18,7 @@ from harness.importers.packs import VENDOR
 from harness.importers.spec import ImportedService, ImportSettings, render_service
 from harness.routing import Router
 from harness.workspace.loader import workspace_from_data
+from harness.workspace.source_document import read_document
 
 needs_vendor = pytest.mark.skipif(
     not VENDOR.is_dir(), reason=f"vendor data directory {VENDOR} is absent"
@@ -68,7 +68,10 @@ def test_slack_scopes_are_any_of_and_none_means_any_token() -> None:
 @needs_vendor
 def test_github_write_implies_read_and_alternatives_come_from_both_views() -> None:
     github = import_github(read_document(VENDOR / "github_app_permissions.json"), ImportSettings())
-    assert len(github.operations) == 437  # 440 in the data, 3 spelled twice ({name}, {secret_name})
+    # 440 in the data, 3 spelled twice ({name}, {secret_name}); the readme regex is two templates
+    assert len(github.operations) == 438
+    readme = [op.path for op in github.operations if "/readme" in op.path]
+    assert readme == ["/repos/{owner}/{repo}/readme", "/repos/{owner}/{repo}/readme/{+dir}"]
     implies = dict(github.implies)
     assert "issues:read" in implies["issues:write"]
     comment = _operation(github, "post:/repos/:owner/:repo/issues/:issue_number/comments")
