@@ -22,7 +22,7 @@ from typing import Self
 from harness.analysis import analyse_binding
 from harness.calls import CallContext
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision, Exchange
-from harness.findings import EGRESS, EXCESSIVE, MISSING, OVER_BROAD
+from harness.findings import CREDENTIAL, EGRESS, EXCESSIVE, MISSING, OVER_BROAD
 from harness.interception import Interceptor
 from harness.model import Binding, Workspace
 from harness.render.style import Style
@@ -31,7 +31,7 @@ from harness.replay import replay
 from harness.sandbox import Sandbox
 from harness.transports.loopback import LoopbackServer
 
-DEFAULT_KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS)
+DEFAULT_KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS, CREDENTIAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,30 +130,27 @@ class LiveSandbox:
         """Every call made so far with its outcome and why, one per line."""
         if not self.exchanges:
             return "  (no calls were made)"
-        lines = []
-        for number, exchange in enumerate(self.exchanges, start=1):
-            decision = exchange.decision
-            what = (
-                f"{decision.service}:{decision.operation}" if decision.operation else decision.host
-            )
-            lines.append(
-                f"  {number}. {decision.method} {decision.host}{decision.path} -> "
-                f"{decision.outcome} ({what}: {decision.reason})"
-            )
-        return "\n".join(lines)
+        return "\n".join(
+            _call_line(number, exchange.decision)
+            for number, exchange in enumerate(self.exchanges, start=1)
+        )
 
     def assert_least_privilege(
         self, binding: str | None = None, kinds: Iterable[str] = DEFAULT_KINDS
     ) -> None:
-        """Fail when the calls so far were denied or blocked, or the binding holds more than
-        they needed; the message lists each finding and each call."""
+        """Fail when the binding holds more than its calls needed, or when any call was
+        denied or blocked, whatever refused it (a missing scope, no token, an expired,
+        revoked or foreign one, egress): the message lists each finding, each refused
+        call that no finding names, and every call."""
         wanted = set(kinds)
         names = [binding] if binding else sorted(self.bindings_used)
         if not names:
-            raise AssertionError(
-                "assert_least_privilege: no binding was used; call binding(...) first"
-            )
+            lines = ["assert_least_privilege: no binding was used; call binding(...) first"]
+            if self.exchanges:
+                lines += ["calls made:", self.calls_text()]
+            raise AssertionError("\n".join(lines))
         problems: list[str] = []
+        explained: set[int] = set()  # the refused calls a finding names, by sequence
         for name in names:
             target = self.bindings_used.get(name) or next(
                 b for b in self.workspace.bindings if b.name == name
@@ -168,6 +165,19 @@ class LiveSandbox:
             if findings:
                 problems.append(f"binding {target.name}:")
                 problems.extend(finding_lines(findings, Style(False)))
+                named = {evidence for finding in findings for evidence in finding.evidence}
+                explained.update(d.sequence for d in decisions if _evidence(d) in named)
+        # A refused call fails the assertion even when no finding of `kinds` names it: one
+        # no binding can be blamed for (no token, a foreign one), or one a kind left out.
+        refused = [
+            _call_line(number, d)
+            for number, d in enumerate(self.decisions, start=1)
+            if d.outcome != ALLOWED
+            and (not d.binding or d.binding in names)
+            and d.sequence not in explained
+        ]
+        if refused:
+            problems += ["refused calls:", *refused]
         if problems:
             raise AssertionError(
                 "\n".join(
@@ -234,6 +244,20 @@ class LiveSandbox:
         self.sandbox.reset()
         self.interceptor.exchanges.clear()
         self.bindings_used.clear()
+
+
+def _call_line(number: int, decision: Decision) -> str:
+    """One call of `calls_text`: what was called, its outcome, and the rule's reason."""
+    what = f"{decision.service}:{decision.operation}" if decision.operation else decision.host
+    return (
+        f"  {number}. {decision.method} {decision.host}{decision.path} -> "
+        f"{decision.outcome} ({what}: {decision.reason})"
+    )
+
+
+def _evidence(decision: Decision) -> str:
+    """How a finding names the call that shows it (harness.analysis words it alike)."""
+    return f"{decision.flow} step {decision.step + 1} ({decision.step_name})"
 
 
 class HttpSandbox(LiveSandbox):

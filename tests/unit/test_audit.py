@@ -280,7 +280,8 @@ def test_the_workspace_digest_covers_every_file_and_reads_nothing_outside(
 
     first, second = make(tmp_path / "a"), make(tmp_path / "b")
     digest = workspace_digest(first, Settings())
-    assert digest.startswith("sha256:") and digest == workspace_digest(second, Settings())
+    assert digest.startswith("sha256:")
+    assert digest == workspace_digest(second, Settings())
     (second / "scenarios" / "bodies" / "1.bin").write_bytes(b"\x00\x02")  # a sidecar body
     assert workspace_digest(second, Settings()) != digest
     outside = tmp_path / "secret.txt"
