@@ -15,7 +15,21 @@ DENIED: Final = "denied"
 BLOCKED: Final = "blocked"  # the sandbox refused to let the call leave (egress)
 
 # The rule that decided a call (harness.authorization says when each applies).
-Rule = Literal["route", "token", "egress.host", "egress.region", "public", "scope", "database"]
+Rule = Literal[
+    "route",
+    "token",
+    "egress.host",
+    "egress.region",
+    "public",
+    "scope",
+    "database",
+    # a way out that is not an HTTP call, by its channel (harness.egress_guard)
+    "egress.dns",
+    "egress.tcp",
+    "egress.udp",
+    "egress.raw",
+    "egress.process",
+]
 
 
 @dataclass(frozen=True, slots=True)

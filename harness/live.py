@@ -7,7 +7,8 @@ framework or a plain script, and the assertions on the calls made inside it.
         sandbox.assert_least_privilege()
 
 While it is active, `requests` (through responses) and `httpx` calls reach the mocks and
-any other network connection fails, naming the host. HttpSandbox serves the mocks on
+every other way out of the process (a name lookup, a socket, a child process) is refused
+and recorded as a blocked decision (harness.egress_guard). HttpSandbox serves the mocks on
 loopback ports instead, for flow code in any language. The pytest fixtures (`sandbox`,
 `http_sandbox`) are thin wrappers of these. See docs/api.md.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Self
 
 from harness.analysis import analyse_binding
@@ -66,6 +68,7 @@ class LiveSandbox:
         self.name = name
         self.bindings_used: dict[str, Binding] = {}
         self._numbers = itertools.count()
+        self._asserted: set[int] = set()  # decisions (by sequence) an assertion named
         self.interceptor = Interceptor(self.sandbox, self._context)
 
     def _context(self) -> CallContext:
@@ -203,6 +206,7 @@ class LiveSandbox:
         found = [d for d in self.decisions if matches(d)]
         refused = [d for d in found if d.outcome != ALLOWED]
         if refused:
+            self._asserted.update(d.sequence for d in refused)
             return refused[0]
         wanted = " ".join(part for part in (method, url, operation) if part)
         problem = "was allowed" if found else "was never made"
@@ -239,20 +243,59 @@ class LiveSandbox:
                 "\n".join([f"flow {flow} fails under {binding} with {held}:", *refused])
             )
 
+    def assert_blocked(self, host: str | None = None, *, channel: str | None = None) -> Decision:
+        """Fail unless an attempt to leave the sandbox matching `host` (a name, an address
+        or a program; globs allowed) and `channel` (dns, tcp, udp, raw, process, host,
+        region) was blocked; return its decision. A test that expects its code to try
+        to leave says so with this, or the `sandbox` fixture fails it."""
+        rule = f"egress.{channel}" if channel else None
+        blocked = [
+            d
+            for d in self.decisions
+            if d.outcome == BLOCKED
+            and (host is None or d.host == host or fnmatchcase(d.host, host))
+            and (rule is None or d.rule == rule)
+        ]
+        if blocked:
+            self._asserted.update(d.sequence for d in blocked)
+            return blocked[0]
+        wanted = " ".join(part for part in (host, f"({channel})" if channel else None) if part)
+        raise AssertionError(
+            f"expected a blocked attempt to leave the sandbox{' matching ' + wanted if wanted else ''}"
+            f", but none was made. Calls made:\n{self.calls_text()}"
+        )
+
+    def unasserted_blocks(self) -> list[Decision]:
+        """The attempts to leave the sandbox that no assert_blocked or assert_denied named."""
+        return [
+            d for d in self.decisions if d.outcome == BLOCKED and d.sequence not in self._asserted
+        ]
+
+    def blocked_text(self) -> str:
+        """The attempts of `unasserted_blocks`, one per line, numbered as in `calls_text`."""
+        unasserted = {d.sequence for d in self.unasserted_blocks()}
+        return "\n".join(
+            _call_line(number, exchange.decision)
+            for number, exchange in enumerate(self.exchanges, start=1)
+            if exchange.decision.sequence in unasserted
+        )
+
     def reset(self) -> None:
         """Forget the calls so far and restart the clock and collections (e.g. per Hypothesis example)."""
         self.sandbox.reset()
         self.interceptor.exchanges.clear()
         self.bindings_used.clear()
+        self._asserted.clear()
 
 
 def _call_line(number: int, decision: Decision) -> str:
     """One call of `calls_text`: what was called, its outcome, and the rule's reason."""
-    what = f"{decision.service}:{decision.operation}" if decision.operation else decision.host
-    return (
-        f"  {number}. {decision.method} {decision.host}{decision.path} -> "
-        f"{decision.outcome} ({what}: {decision.reason})"
+    why = (
+        f"{decision.service}:{decision.operation}: {decision.reason}"
+        if decision.operation
+        else decision.reason  # which names the host
     )
+    return f"  {number}. {decision.method} {decision.host}{decision.path} -> {decision.outcome} ({why})"
 
 
 def _evidence(decision: Decision) -> str:
