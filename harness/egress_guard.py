@@ -77,6 +77,11 @@ def guarded(reporter: Reporter) -> Iterator[None]:
             _active = tuple(remaining)
 
 
+def hook_added() -> bool:
+    """The audit hook is in this process (it stays once a guard has been used)."""
+    return _hook_added
+
+
 def is_loopback(host: str) -> bool:
     """`host` is this machine: a loopback or unspecified address, or a local name."""
     if host.lower().rstrip(".") in LOCAL_NAMES or host == "":
