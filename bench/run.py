@@ -5,6 +5,9 @@
    bundled mocks, single process pinned to one core; beside it the reference, the
    same calls made with `requests` against `responses` callback mocks that only
    compare the bearer token. Targets: >= 50,000 calls/s and >= 20x the reference.
+1b. The egress guard (harness/egress_guard.py) on the direct path: the same calls with no
+   audit hook in the process, with the guard's hook added, and inside an active guard.
+   Target: throughput at least 0.95 of the first.
 2. Scale: a full `check --format json` of synthetic workspaces (bench/generate.py)
    with N = 50, 100, 200 connectors, each in a fresh interpreter, with wall time and
    peak RSS. Target at N = 200: under 20 s and under 500 MB.
@@ -40,6 +43,7 @@ import requests
 import responses
 from generate import generate_workspace
 
+from harness import egress_guard
 from harness.calls import CallContext, Request
 from harness.decisions import ALLOWED, DENIED
 from harness.engine import run_check
@@ -51,6 +55,7 @@ BENCH = Path(__file__).resolve().parent
 
 DIRECT_TARGET = 50_000  # calls/s
 RATIO_TARGET = 20.0  # direct / reference
+GUARD_TARGET = 0.95  # direct throughput with the egress guard / without it
 SCALE_TARGET_N = 200
 SCALE_TARGET_SECONDS = 20.0
 SCALE_TARGET_MB = 500.0  # 10^6 bytes
@@ -426,7 +431,50 @@ def bench_direct(args: argparse.Namespace) -> list[tuple[str, str, str, bool]]:
     return [
         ("direct transport throughput", f"{direct_rate:,.0f} calls/s", f">= {DIRECT_TARGET:,}/s", direct_rate >= DIRECT_TARGET),
         ("direct / reference", f"{ratio:.1f}x", f">= {RATIO_TARGET:.0f}x", ratio >= RATIO_TARGET),
+        *bench_guard(setup, direct_cycles, args.runs),
     ]  # fmt: skip
+
+
+def bench_guard(setup: DirectSetup, cycles: int, runs: int) -> list[tuple[str, str, str, bool]]:
+    """The direct calls with no audit hook in the process, with the egress guard's hook
+    added but no guard active (every process after its first LiveSandbox), and inside
+    an active guard (a LiveSandbox's code replaying flows)."""
+    heading("1b. The egress guard on the direct path")
+    calls = cycles * len(MIX)
+    earlier = egress_guard.hook_added()
+    with one_core():
+        time_direct(setup, max(1, cycles // 10))
+        bare, _ = best_of(runs, lambda: time_direct(setup, cycles))
+        with egress_guard.guarded(_no_attempt):
+            pass  # adds the audit hook, for the rest of the process
+        added, _ = best_of(runs, lambda: time_direct(setup, cycles))
+        with egress_guard.guarded(_no_attempt):
+            active, _ = best_of(runs, lambda: time_direct(setup, cycles))
+    first = "audit hook already added before the run" if earlier else "no audit hook"
+    rows = [
+        (label, f"{calls:,}", f"{best:.3f}", f"{calls / best:,.0f}", f"{bare / best:.3f}")
+        for label, best in (
+            (f"direct calls, {first}", bare),
+            ("guard's hook added, no guard active", added),
+            ("inside an active guard", active),
+        )
+    ]
+    print(f"  best of {runs} runs each, in this order, in one process pinned to one CPU")
+    print()
+    print(table(("direct calls", "calls", "best s", "calls/s", "throughput vs first"), rows))
+    ratio = min(bare / added, bare / active)
+    return [
+        (
+            "guard on the direct path",
+            f"{ratio:.3f}x throughput",
+            f">= {GUARD_TARGET:.2f}x",
+            ratio >= GUARD_TARGET,
+        )
+    ]
+
+
+def _no_attempt(method: str, host: str, path: str) -> BaseException:
+    raise AssertionError(f"the bench's direct calls tried to leave: {method} {host}{path}")
 
 
 def profile_direct(setup: DirectSetup, cycles: int) -> None:

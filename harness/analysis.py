@@ -158,13 +158,26 @@ def _call_findings(
 ) -> list[Finding]:
     """Egress, credential and unexpected-allow findings, one per distinct problem."""
     found: dict[tuple[str, str, str], Finding] = {}
+    key: tuple[str, str, str]
     for decision in decisions:
         step = steps.get((decision.flow, decision.step))
         where, evidence = _evidence(decision, steps)
-        if decision.outcome == BLOCKED:
+        if decision.outcome == BLOCKED and decision.rule not in ("egress.host", "egress.region"):
+            # a way out that is not an HTTP call (harness.egress_guard): no allowlist opens it
+            key = (EGRESS, decision.host, decision.rule)
+            finding = Finding(
+                EGRESS,
+                binding.name,
+                decision.service or "-",
+                decision.host,
+                f"blocked {decision.reason}",
+                where,
+                evidence=(evidence,),
+            )
+        elif decision.outcome == BLOCKED:
             region = decision.rule == "egress.region"
             kind: FindingKind = CROSS_REGION if region else EGRESS
-            key: tuple[str, str, str] = (kind, decision.host, decision.rule)
+            key = (kind, decision.host, decision.rule)
             finding = Finding(
                 kind,
                 binding.name,

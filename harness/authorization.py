@@ -3,6 +3,8 @@ everything the call presents (an AccessRequest) to a Verdict.
 
 The rules, in the order they are tried; the first that refuses decides:
 
+channel  a way out that is not an HTTP call (a DNS lookup, a socket, a child process:
+         its method names the channel, CHANNELS): blocked, by the channel's rule
 route    no operation matches: blocked when no mocked service answers on the host
          (egress), else denied (404)
 token    a token was sent that does not verify (expired, revoked, another audience,
@@ -135,10 +137,37 @@ def call_arguments(access: AccessRequest) -> CallArguments:
     return CallArguments(access.query_text, params, access.headers, body, access.content)
 
 
+# The ways out that are not HTTP calls, by the method an attempt is presented with
+# (harness.egress_guard, harness.boundary): the rule that blocks it and why, worded
+# from the attempt's host and path (`:PORT`).
+CHANNELS: Mapping[str, tuple[Rule, str]] = {
+    "RESOLVE": (
+        "egress.dns",
+        "a DNS lookup of {host}: the sandbox resolves no names; its services are reached "
+        "through requests, httpx or its loopback servers",
+    ),
+    "CONNECT": (
+        "egress.tcp",
+        "a TCP connection to {host}{path}: no route leads out of the sandbox",
+    ),
+    "SEND": ("egress.udp", "a UDP datagram to {host}{path}: no route leads out of the sandbox"),
+    "RAW": ("egress.raw", "a raw network socket ({host}): no packet leaves the sandbox"),
+    "EXEC": (
+        "egress.process",
+        "a child process ({host}): the in-process sandbox cannot see what it sends; run it "
+        "inside the network boundary (docs/security.md)",
+    ),
+}
+
+
 def authorize(access: AccessRequest) -> Verdict:
     """The verdict on one call; see the module's docstring for the order of the rules."""
     route = access.route
     if route is None:
+        channel = CHANNELS.get(access.method)
+        if channel is not None:
+            rule, reason = channel
+            return Verdict(BLOCKED, rule, "", 0, reason.format(host=access.host, path=access.path))
         if not access.host_served:
             reason = f"no mocked service answers on {access.host}; the call was not sent"
             return Verdict(BLOCKED, "egress.host", "", 0, reason)

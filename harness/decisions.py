@@ -17,7 +17,20 @@ BLOCKED: Final = "blocked"  # the sandbox refused to let the call leave (egress)
 
 # The rule that decided a call (harness.authorization says when each applies).
 Rule = Literal[
-    "route", "argument", "token", "egress.host", "egress.region", "public", "scope", "database"
+    "route",
+    "argument",
+    "token",
+    "egress.host",
+    "egress.region",
+    "public",
+    "scope",
+    "database",
+    # a way out that is not an HTTP call, by its channel (harness.egress_guard)
+    "egress.dns",
+    "egress.tcp",
+    "egress.udp",
+    "egress.raw",
+    "egress.process",
 ]
 
 

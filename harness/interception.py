@@ -1,46 +1,32 @@
 """Live flow code inside the sandbox: `requests` through responses, `httpx` through its
-transports, and every other socket connection to a non-loopback address refused.
+transports, and every other way out of the process refused (harness.egress_guard).
 
 This is the `responses` / `httpx` transport of the design: a live call becomes a
 harness Request, goes through `Sandbox.handle` like a replayed step, and its
 Response goes back to the client. A call the sandbox blocks (an unknown host, a
 host outside the connector's allowlist) raises EgressBlocked, which is a
-ConnectionError, naming the host.
+ConnectionError, naming the host. Any other way out (a name lookup, a socket, a
+child process) is refused by the guard, judged by `Sandbox.judge_attempt` into a
+blocked Decision, and raises EgressBlocked too.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
 from unittest import mock
 
 from harness.calls import METHODS, CallContext, Request, Response, response_headers, to_request
 from harness.decisions import Exchange
+from harness.egress_guard import guarded
 from harness.errors import HarnessError, SandboxError
 from harness.sandbox import Sandbox
 
 
 class EgressBlocked(HarnessError, ConnectionError):
     """A live call tried to leave the sandbox; nothing was sent."""
-
-
-def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The IP address `host` spells, or None for a name (one that needs a lookup)."""
-    try:
-        return ipaddress.ip_address(host.split("%")[0])
-    except ValueError:
-        return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
-    address = _address(host)
-    return address is not None and address.is_loopback
 
 
 class Interceptor:
@@ -51,22 +37,33 @@ class Interceptor:
         self.context = context or CallContext
         self.exchanges: list[Exchange] = []
         self._stack = ExitStack()
+        self._lock = threading.RLock()  # calls come from the flow code's threads too
 
     def handle(self, request: Request) -> Response:
         """Send one live call through the sandbox; raise EgressBlocked when it may not leave."""
-        response = self.sandbox.handle(request, self.context())
-        decision = self.sandbox.decisions[-1]
-        self.exchanges.append(Exchange(request, response, decision))
+        with self._lock:
+            response = self.sandbox.handle(request, self.context())
+            decision = self.sandbox.decisions[-1]
+            self.exchanges.append(Exchange(request, response, decision))
         if response.blocked:
             raise EgressBlocked(
                 f"connector-harness sandbox blocked a call to {decision.host}: {decision.reason}"
             )
         return response
 
+    def refuse(self, method: str, host: str, path: str) -> EgressBlocked:
+        """Record a way out the guard refused (harness.egress_guard) as a blocked Decision;
+        the error the refused call raises."""
+        with self._lock:
+            decision = self.sandbox.judge_attempt(method, host, path, self.context())
+            request = Request(method, f"{host}{path}")
+            self.exchanges.append(Exchange(request, Response(0, blocked=True), decision))
+        return EgressBlocked(f"connector-harness sandbox blocked {decision.reason}")
+
     def __enter__(self) -> Interceptor:
         self._stack.__enter__()
         try:
-            self._stack.enter_context(_guard_sockets())
+            self._stack.enter_context(guarded(self.refuse))
             self._stack.enter_context(_intercept_requests(self))
             self._stack.enter_context(_intercept_httpx(self))
         except BaseException:
@@ -76,49 +73,6 @@ class Interceptor:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stack.close()
-
-
-@contextmanager
-def _guard_sockets() -> Iterator[None]:
-    """Refuse socket connections to anything but loopback: the sandbox never reaches a network."""
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-
-    def check(sock: socket.socket, address: Any) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            host, port = str(address[0]), address[1]
-            if not _is_loopback(host):
-                raise EgressBlocked(
-                    f"connector-harness sandbox blocked a real network connection to {host}:{port}; "
-                    "only calls through requests or httpx reach the mocked services"
-                )
-
-    def connect(sock: socket.socket, address: Any) -> None:
-        check(sock, address)
-        real_connect(sock, address)
-
-    def connect_ex(sock: socket.socket, address: Any) -> int:
-        check(sock, address)
-        return real_connect_ex(sock, address)
-
-    real_getaddrinfo = socket.getaddrinfo
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        # A name lookup is itself a network call (and tells a resolver where the flow goes).
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is not None and not _is_loopback(name) and _address(name) is None:
-            raise EgressBlocked(
-                f"connector-harness sandbox blocked a DNS lookup of {name}; "
-                "only calls through requests or httpx reach the mocked services"
-            )
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    with (
-        mock.patch.object(socket.socket, "connect", connect),
-        mock.patch.object(socket.socket, "connect_ex", connect_ex),
-        mock.patch.object(socket, "getaddrinfo", getaddrinfo),
-    ):
-        yield
 
 
 @contextmanager

@@ -7,7 +7,8 @@ framework or a plain script, and the assertions on the calls made inside it.
         sandbox.assert_least_privilege()
 
 While it is active, `requests` (through responses) and `httpx` calls reach the mocks and
-any other network connection fails, naming the host. HttpSandbox serves the mocks on
+every other way out of the process (a name lookup, a socket, a child process) is refused
+and recorded as a blocked decision (harness.egress_guard). HttpSandbox serves the mocks on
 loopback ports instead, for flow code in any language. The pytest fixtures (`sandbox`,
 `http_sandbox`) are thin wrappers of these. See docs/api.md.
 """
@@ -17,12 +18,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Self
 
 from harness.analysis import analyse_binding
 from harness.calls import CallContext
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision, Exchange
-from harness.findings import EGRESS, EXCESSIVE, MISSING, OVER_BROAD
+from harness.findings import CREDENTIAL, EGRESS, EXCESSIVE, MISSING, OVER_BROAD
 from harness.interception import Interceptor
 from harness.model import Binding, Workspace
 from harness.render.style import Style
@@ -31,7 +33,7 @@ from harness.replay import replay
 from harness.sandbox import Sandbox
 from harness.transports.loopback import LoopbackServer
 
-DEFAULT_KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS)
+DEFAULT_KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS, CREDENTIAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ class LiveSandbox:
         self.name = name
         self.bindings_used: dict[str, Binding] = {}
         self._numbers = itertools.count()
+        self._asserted: set[int] = set()  # decisions (by sequence) an assertion named
         self.interceptor = Interceptor(self.sandbox, self._context)
 
     def _context(self) -> CallContext:
@@ -130,30 +133,27 @@ class LiveSandbox:
         """Every call made so far with its outcome and why, one per line."""
         if not self.exchanges:
             return "  (no calls were made)"
-        lines = []
-        for number, exchange in enumerate(self.exchanges, start=1):
-            decision = exchange.decision
-            what = (
-                f"{decision.service}:{decision.operation}" if decision.operation else decision.host
-            )
-            lines.append(
-                f"  {number}. {decision.method} {decision.host}{decision.path} -> "
-                f"{decision.outcome} ({what}: {decision.reason})"
-            )
-        return "\n".join(lines)
+        return "\n".join(
+            _call_line(number, exchange.decision)
+            for number, exchange in enumerate(self.exchanges, start=1)
+        )
 
     def assert_least_privilege(
         self, binding: str | None = None, kinds: Iterable[str] = DEFAULT_KINDS
     ) -> None:
-        """Fail when the calls so far were denied or blocked, or the binding holds more than
-        they needed; the message lists each finding and each call."""
+        """Fail when the binding holds more than its calls needed, or when any call was
+        denied or blocked, whatever refused it (a missing scope, no token, an expired,
+        revoked or foreign one, egress): the message lists each finding, each refused
+        call that no finding names, and every call."""
         wanted = set(kinds)
         names = [binding] if binding else sorted(self.bindings_used)
         if not names:
-            raise AssertionError(
-                "assert_least_privilege: no binding was used; call binding(...) first"
-            )
+            lines = ["assert_least_privilege: no binding was used; call binding(...) first"]
+            if self.exchanges:
+                lines += ["calls made:", self.calls_text()]
+            raise AssertionError("\n".join(lines))
         problems: list[str] = []
+        explained: set[int] = set()  # the refused calls a finding names, by sequence
         for name in names:
             target = self.bindings_used.get(name) or next(
                 b for b in self.workspace.bindings if b.name == name
@@ -168,6 +168,19 @@ class LiveSandbox:
             if findings:
                 problems.append(f"binding {target.name}:")
                 problems.extend(finding_lines(findings, Style(False)))
+                named = {evidence for finding in findings for evidence in finding.evidence}
+                explained.update(d.sequence for d in decisions if _evidence(d) in named)
+        # A refused call fails the assertion even when no finding of `kinds` names it: one
+        # no binding can be blamed for (no token, a foreign one), or one a kind left out.
+        refused = [
+            _call_line(number, d)
+            for number, d in enumerate(self.decisions, start=1)
+            if d.outcome != ALLOWED
+            and (not d.binding or d.binding in names)
+            and d.sequence not in explained
+        ]
+        if refused:
+            problems += ["refused calls:", *refused]
         if problems:
             raise AssertionError(
                 "\n".join(
@@ -193,6 +206,7 @@ class LiveSandbox:
         found = [d for d in self.decisions if matches(d)]
         refused = [d for d in found if d.outcome != ALLOWED]
         if refused:
+            self._asserted.update(d.sequence for d in refused)
             return refused[0]
         wanted = " ".join(part for part in (method, url, operation) if part)
         problem = "was allowed" if found else "was never made"
@@ -229,11 +243,64 @@ class LiveSandbox:
                 "\n".join([f"flow {flow} fails under {binding} with {held}:", *refused])
             )
 
+    def assert_blocked(self, host: str | None = None, *, channel: str | None = None) -> Decision:
+        """Fail unless an attempt to leave the sandbox matching `host` (a name, an address
+        or a program; globs allowed) and `channel` (dns, tcp, udp, raw, process, host,
+        region) was blocked; return its decision. A test that expects its code to try
+        to leave says so with this, or the `sandbox` fixture fails it."""
+        rule = f"egress.{channel}" if channel else None
+        blocked = [
+            d
+            for d in self.decisions
+            if d.outcome == BLOCKED
+            and (host is None or d.host == host or fnmatchcase(d.host, host))
+            and (rule is None or d.rule == rule)
+        ]
+        if blocked:
+            self._asserted.update(d.sequence for d in blocked)
+            return blocked[0]
+        wanted = " ".join(part for part in (host, f"({channel})" if channel else None) if part)
+        raise AssertionError(
+            f"expected a blocked attempt to leave the sandbox{' matching ' + wanted if wanted else ''}"
+            f", but none was made. Calls made:\n{self.calls_text()}"
+        )
+
+    def unasserted_blocks(self) -> list[Decision]:
+        """The attempts to leave the sandbox that no assert_blocked or assert_denied named."""
+        return [
+            d for d in self.decisions if d.outcome == BLOCKED and d.sequence not in self._asserted
+        ]
+
+    def blocked_text(self) -> str:
+        """The attempts of `unasserted_blocks`, one per line, numbered as in `calls_text`."""
+        unasserted = {d.sequence for d in self.unasserted_blocks()}
+        return "\n".join(
+            _call_line(number, exchange.decision)
+            for number, exchange in enumerate(self.exchanges, start=1)
+            if exchange.decision.sequence in unasserted
+        )
+
     def reset(self) -> None:
         """Forget the calls so far and restart the clock and collections (e.g. per Hypothesis example)."""
         self.sandbox.reset()
         self.interceptor.exchanges.clear()
         self.bindings_used.clear()
+        self._asserted.clear()
+
+
+def _call_line(number: int, decision: Decision) -> str:
+    """One call of `calls_text`: what was called, its outcome, and the rule's reason."""
+    why = (
+        f"{decision.service}:{decision.operation}: {decision.reason}"
+        if decision.operation
+        else decision.reason  # which names the host
+    )
+    return f"  {number}. {decision.method} {decision.host}{decision.path} -> {decision.outcome} ({why})"
+
+
+def _evidence(decision: Decision) -> str:
+    """How a finding names the call that shows it (harness.analysis words it alike)."""
+    return f"{decision.flow} step {decision.step + 1} ({decision.step_name})"
 
 
 class HttpSandbox(LiveSandbox):

@@ -192,6 +192,13 @@ OPTIONS: tuple[Option, ...] = (
         metavar="FILE",
         commands=("check",),
     ),
+    Option(
+        "anchor",
+        "with --log: also write the log's final hash to FILE, to store outside the log "
+        "(`audit verify LOG --anchor FILE` checks it)",
+        metavar="FILE",
+        commands=("check",),
+    ),
 )
 
 FORMAT_OPTIONS = {
@@ -242,6 +249,7 @@ class RunOptions:
     today: date = field(default_factory=date.today)
     transport: str = "direct"
     log: str | None = None
+    anchor: str | None = None
     format: str = "text"
     configured: bool = False  # a layer set some option (the plugin collects only then)
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
-from harness.calls import Request, Response
+from harness.calls import METHODS, Request, Response
 from harness.decisions import Exchange
 from harness.secrets import SecretScrubber
 
@@ -121,8 +121,10 @@ def flow_from_exchanges(
     scrubber: SecretScrubber,
     sidecar_dir: str,
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """A flow document and its sidecar bodies (relative path -> bytes) from live exchanges."""
+    """A flow document and its sidecar bodies (relative path -> bytes) from live exchanges;
+    the ways out the guard refused (a name lookup, a socket, a process) are no steps."""
     sidecars: dict[str, bytes] = {}
+    calls = [exchange for exchange in exchanges if exchange.request.method in METHODS]
     steps = [
         recorded_step(
             number,
@@ -132,7 +134,7 @@ def flow_from_exchanges(
             sidecar_dir=sidecar_dir,
             sidecars=sidecars,
         )
-        for number, exchange in enumerate(exchanges, start=1)
+        for number, exchange in enumerate(calls, start=1)
     ]
     flow = {"name": name, "connector": connector, "description": description, "steps": steps}
     return flow, sidecars

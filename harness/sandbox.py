@@ -202,6 +202,23 @@ class Sandbox:
         )
         return response
 
+    def judge_attempt(
+        self, method: str, host: str, path: str, context: CallContext | None = None
+    ) -> Decision:
+        """Judge a way out that is not an HTTP call (`method` names its channel:
+        harness.authorization.CHANNELS): authorization blocks it, and its Decision joins
+        the log like any call's. `path` is `:PORT`, or empty."""
+        access = AccessRequest(
+            method, host, path, None, self.router.knows_host(host), _NO_FIELDS, None, {},
+            None, None, None, None, self.replay_state,
+        )  # fmt: skip
+        verdict = authorize(access)
+        at_host = self.router.services_at(host)
+        name = at_host[0].name if at_host else ""
+        request = Request(method, f"{host}{path}")
+        self._record(verdict, None, request, host, path, context or _NO_CONTEXT, None, 0, name)
+        return self.decisions[-1]
+
     def handle_sql(self, request: Request, context: CallContext) -> Response:
         """Judge one recorded SQL statement on a postgres service.
 

