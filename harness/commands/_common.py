@@ -50,6 +50,19 @@ def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) ->
         )
 
 
+def seconds(text: str) -> float:
+    """An argument that is a number of seconds, more than 0 and at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds between 0 and 86400, e.g. 30 or 0.5"
+        )
+    return value
+
+
 def command_options(args: argparse.Namespace, command: str) -> RunOptions:
     """The options of `command` from its command line, parsed by the option table."""
     given = {name: value for name, value in vars(args).items() if value is not None}

