@@ -124,7 +124,8 @@ def test_a_way_out_fails_is_recorded_and_the_mocked_call_succeeds(
     assert (mocked.returncode, mocked.stdout.startswith("{")) == (0, True), mocked.stderr
     left = bounded.run(argv, binding=bot, timeout=30)
     assert left.returncode != 0, left.stdout
-    assert [(d.outcome, d.rule, d.method, d.operation) for d in bounded.decisions][0] == (
+    first = bounded.decisions[0]
+    assert (first.outcome, first.rule, first.method, first.operation) == (
         "allowed",
         "scope",
         "GET",
@@ -211,7 +212,8 @@ def test_proxy_settings_do_not_reach_the_program(
     monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
     monkeypatch.setenv("CUSTOM_SETTING", "kept")
     variables = bounded.environment(bounded.binding("bot@prod"))
-    assert "HTTPS_PROXY" not in variables and "http_proxy" not in variables
+    assert "HTTPS_PROXY" not in variables
+    assert "http_proxy" not in variables
     assert variables["CUSTOM_SETTING"] == "kept"
     assert variables["SVC_BASE_URL"] == bounded.base_urls["svc"]
     assert variables["SVC_BASE_URL"].startswith("http://127.0.0.1:")
