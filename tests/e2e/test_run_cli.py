@@ -1,0 +1,122 @@
+"""`connector-harness run`: a flow program in any language, run as a binding behind the
+network boundary, then judged. Exit 0 when the binding holds least privilege for what it
+did, 1 when not (a way out it tried, a denied call, an unused grant, a failing program),
+2 on a usage error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from workspaces import policy, service
+
+pytestmark = pytest.mark.usefixtures("network_boundary")
+
+CALL = 'curl -sS -m 5 -H "Authorization: Bearer $HARNESS_TOKEN" "$SVC_BASE_URL/items"'
+
+
+def _workspace(root: Path) -> Path:
+    (root / "mocks").mkdir(parents=True)
+    (root / "scenarios").mkdir()
+    (root / "mocks" / "svc.yaml").write_text(yaml.safe_dump(service()), "utf-8")
+    document = policy(["svc.read"], [("GET", "/items")])
+    (root / "scenarios" / "bot.yaml").write_text(yaml.safe_dump(document), "utf-8")
+    return root
+
+
+def _run(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "--workspace", str(workspace), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def test_a_program_that_does_only_what_its_binding_needs_passes(tmp_path: Path) -> None:
+    program = f"{CALL}; echo"
+    finished = _run(_workspace(tmp_path), "--binding", "bot@prod", "--", "sh", "-c", program)
+    assert finished.returncode == 0, finished.stderr
+    lines = finished.stdout.splitlines()
+    assert lines[0] == "{}"  # the program's own output, the mock's answer
+    assert lines[1:] == [
+        "calls made by sh as bot@prod behind the network boundary:",
+        "  1. GET api.svc.example/items -> allowed (svc:items.list: requires svc.read)",
+        "bot@prod holds least privilege for what sh did",
+    ]
+
+
+def test_a_way_out_fails_the_run_and_is_named(tmp_path: Path) -> None:
+    program = f"{CALL} >/dev/null; curl -sS -m 5 https://api.real-vendor.example/v1/me"
+    finished = _run(_workspace(tmp_path), "--binding", "bot", "--", "sh", "-c", program)
+    assert finished.returncode == 1
+    assert "curl: (6) Could not resolve host: api.real-vendor.example" in finished.stderr
+    lookup = (
+        "a DNS lookup of api.real-vendor.example: the sandbox resolves no names; its services "
+        "are reached through requests, httpx or its loopback servers"
+    )
+    assert finished.stdout.splitlines() == [
+        "calls made by sh as bot@prod behind the network boundary:",
+        "  1. GET api.svc.example/items -> allowed (svc:items.list: requires svc.read)",
+        f"  2. RESOLVE api.real-vendor.example -> blocked ({lookup})",
+        "binding bot@prod:",
+        "  egress            sh step 2 (call 2)",
+        f"                    blocked {lookup}",
+        "sh exited with status 6",
+        "FAILED; 1 attempt(s) to leave were blocked: fix the program or the binding's grants "
+        "as shown, and run again",
+    ]
+
+
+def test_an_unused_grant_fails_the_run(tmp_path: Path) -> None:
+    finished = _run(_workspace(tmp_path), "--binding", "bot@prod", "--", "true")
+    assert finished.returncode == 1
+    lines = finished.stdout.splitlines()
+    assert lines[:2] == [
+        "calls made by true as bot@prod behind the network boundary:",
+        "  (no calls were made)",
+    ]
+    assert lines[3].startswith("  excessive ")
+    assert "`svc.read` (role `role`) is unused" in lines[4]
+    assert lines[-1] == ("FAILED: fix the program or the binding's grants as shown, and run again")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--binding", "bot@prod"],
+            "connector-harness: error: name the program to run after --, e.g. "
+            "connector-harness run --binding crm-sync@prod -- ./sync.sh",
+        ),
+        (
+            ["--binding", "nobody@prod", "--", "true"],
+            "connector-harness: error: --binding nobody@prod: no binding matches 'nobody@prod' "
+            "(env 'prod'); bindings: bot@prod",
+        ),
+        (
+            ["--binding", "bot@prod", "--", "no-such-program-anywhere"],
+            "connector-harness: error: no program 'no-such-program-anywhere' to run: No such "
+            "file or directory; give its path or a name on PATH",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_saying_what_to_write(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    finished = _run(_workspace(tmp_path), *args)
+    assert (finished.returncode, finished.stderr.splitlines()) == (2, [message])
+
+
+def test_a_program_past_its_timeout_is_stopped_and_fails(tmp_path: Path) -> None:
+    finished = _run(
+        _workspace(tmp_path), "--binding", "bot@prod", "--timeout", "0.5", "--", "sleep", "30"
+    )
+    assert finished.returncode == 1
+    assert "sleep did not finish within 0.5 s and was stopped" in finished.stdout.splitlines()
