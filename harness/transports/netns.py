@@ -37,6 +37,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from harness.egress_guard import Attempt
 from harness.errors import SandboxError
 from harness.transports.packets import attempt_of
 
@@ -52,6 +53,7 @@ _ETH_P_ALL, _SOL_PACKET, _PACKET_STATISTICS, _PACKET_OUTGOING = 0x0003, 263, 6, 
 _SO_RCVBUFFORCE = 33
 _RECEIVE_BUFFER = 32 * 1024 * 1024
 _SNAPSHOT = 2048  # bytes read of each packet: the headers and a DNS question fit
+_BATCH = 512  # packets read before the loop serves its connections again
 # The address the flush marker is sent to (TEST-NET-1, local inside the namespace).
 _MARKER_ADDRESS = ("192.0.2.1", 9)
 FLUSH_TIMEOUT = 10.0
@@ -156,9 +158,10 @@ class PacketObserver:
     """Every packet sent on the namespace's loopback, read into attempts and reported.
 
     Made on the namespace's thread (`NetworkNamespace.call(lambda: PacketObserver(r))`);
-    `socket` and `on_readable` are handed to the server loop that reads it. A DNS name is
-    reported once between two `begin()` calls: one lookup sends several queries (A and
-    AAAA, to each name server, again on failure).
+    `socket` and `on_readable` are handed to the server loop that reads it. Each distinct
+    attempt is reported once between two `begin()` calls: one lookup sends several
+    queries (A and AAAA, to each name server, again on failure), and a program that
+    retries, or floods, one destination has made one attempt, not thousands.
     """
 
     def __init__(self, report: Report) -> None:
@@ -170,22 +173,25 @@ class PacketObserver:
                 self.socket.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RECEIVE_BUFFER)
             except OSError:
                 self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+            _attach_filter(self.socket)
             self.socket.bind(("lo", _ETH_P_ALL))
             self.socket.setblocking(False)
         except BaseException:
             self.close()
             raise
-        self._lookups: set[str] = set()
+        self._attempts: set[Attempt] = set()
+        self._read = 0  # packets read so far: how a flush knows the loop is still at work
         self._awaited: bytes | None = None
         self._seen = threading.Event()
 
     def begin(self) -> None:
-        """Start a new run: names looked up before are reported again."""
-        self._lookups = set()
+        """Start a new run: attempts made before are reported again."""
+        self._attempts = set()
 
     def on_readable(self) -> None:
-        """Read every packet waiting (on the server loop's thread)."""
-        while True:
+        """Read the packets waiting (on the server loop's thread), at most a batch at a time
+        so that a program flooding the interface does not keep the loop from its calls."""
+        for _ in range(_BATCH):
             try:
                 packet, address = self.socket.recvfrom(_SNAPSHOT)
             except (BlockingIOError, InterruptedError):
@@ -198,13 +204,11 @@ class PacketObserver:
             if awaited is not None and packet.endswith(awaited):
                 self._seen.set()
                 continue
+            self._read += 1
             attempt = attempt_of(packet)
-            if attempt is None:
+            if attempt is None or attempt in self._attempts:
                 continue
-            if attempt[0] == "RESOLVE":
-                if attempt[1] in self._lookups:
-                    continue
-                self._lookups.add(attempt[1])
+            self._attempts.add(attempt)
             self.report(*attempt)
 
     def flush(self, timeout: float = FLUSH_TIMEOUT) -> None:
@@ -213,11 +217,14 @@ class PacketObserver:
         self._seen.clear()
         self._awaited = marker
         self._marker.sendto(marker, _MARKER_ADDRESS)
-        if not self._seen.wait(timeout):
-            raise SandboxError(
-                f"the network boundary did not read its own packets within {timeout:g} s; "
-                "its server loop is not running"
-            )
+        progress = self._read
+        while not self._seen.wait(timeout):
+            if self._read == progress:  # a backlog is being read: wait while it shrinks
+                raise SandboxError(
+                    f"the network boundary read none of its packets for {timeout:g} s; "
+                    "its server loop is not running"
+                )
+            progress = self._read
         self._awaited = None
         lost = self.lost_packets()
         if lost:
@@ -226,6 +233,11 @@ class PacketObserver:
                 "some attempts to leave may be unrecorded; the run cannot be judged. Send less "
                 "traffic per run"
             )
+
+    @property
+    def packets_read(self) -> int:
+        """Packets the kernel's filter let through and this observer read (not its markers)."""
+        return self._read
 
     def lost_packets(self) -> int:
         """Packets dropped since last asked (the kernel resets its count when read)."""
@@ -236,3 +248,37 @@ class PacketObserver:
         for sock in (self.socket, self._marker):
             with contextlib.suppress(OSError):
                 sock.close()
+
+
+# The kernel's filter of the observer's socket (classic BPF, run on each packet before it
+# is queued): keep each packet as sent, not its second copy as received, and never TCP
+# to 127.0.0.0/8 (the calls to the mocks, the bulk of the traffic); cut each to
+# _SNAPSHOT bytes. The offsets are from the IP header (a SOCK_DGRAM packet socket).
+_BPF_LD_W_ABS, _BPF_LD_B_ABS, _BPF_JEQ_K, _BPF_AND_K, _BPF_RET_K = 0x20, 0x30, 0x15, 0x54, 0x06
+_SKF_AD_PKTTYPE = 0xFFFFF000 + 4  # SKF_AD_OFF + SKF_AD_PKTTYPE: the packet's direction
+_FILTER = (
+    (_BPF_LD_W_ABS, 0, 0, _SKF_AD_PKTTYPE),  # 0
+    (_BPF_JEQ_K, 0, 8, _PACKET_OUTGOING),  # 1: a received copy: drop (10)
+    (_BPF_LD_B_ABS, 0, 0, 0),  # 2: version and header length
+    (_BPF_AND_K, 0, 0, 0xF0),  # 3
+    (_BPF_JEQ_K, 0, 4, 0x40),  # 4: not IPv4: keep (9)
+    (_BPF_LD_B_ABS, 0, 0, 9),  # 5: protocol
+    (_BPF_JEQ_K, 0, 2, 6),  # 6: not TCP: keep (9)
+    (_BPF_LD_B_ABS, 0, 0, 16),  # 7: the destination's first byte
+    (_BPF_JEQ_K, 1, 0, 127),  # 8: TCP to loopback: drop (10), else keep (9)
+    (_BPF_RET_K, 0, 0, _SNAPSHOT),  # 9: keep
+    (_BPF_RET_K, 0, 0, 0),  # 10: drop
+)
+_SO_ATTACH_FILTER = 26
+
+
+def _attach_filter(sock: socket.socket) -> None:
+    program = b"".join(struct.pack("HBBI", *instruction) for instruction in _FILTER)
+    buffer = ctypes.create_string_buffer(program, len(program))
+    # struct sock_fprog {unsigned short len; struct sock_filter *filter;}; the kernel
+    # copies the program, so the buffer need only outlive this call.
+    sock.setsockopt(
+        socket.SOL_SOCKET,
+        _SO_ATTACH_FILTER,
+        struct.pack("HL", len(_FILTER), ctypes.addressof(buffer)),
+    )

@@ -184,6 +184,31 @@ def test_every_packet_before_run_returns_is_judged(bounded: BoundarySandbox) -> 
     assert [d.host for d in bounded.decisions] == hosts
 
 
+def test_calls_to_the_mocks_never_reach_the_observer(bounded: BoundarySandbox) -> None:
+    bot = bounded.binding("bot@prod")
+    calls = "; ".join([MOCK_CALL] * 20)
+    assert bounded.run(["sh", "-c", calls], binding=bot).returncode == 0
+    assert bounded.observer is not None
+    assert bounded.observer.packets_read == 0  # the kernel's filter keeps loopback TCP out
+    assert [d.outcome for d in bounded.decisions] == ["allowed"] * 20
+
+
+def test_a_flood_to_one_destination_is_one_attempt(bounded: BoundarySandbox) -> None:
+    finished = bounded.run(
+        python("""
+            import socket
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                for _ in range(5_000):  # well within the receive buffer, however slow the reader
+                    udp.sendto(b"x" * 512, ("198.51.100.7", 9))
+        """),
+        timeout=60,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert [(d.rule, d.host, d.path) for d in bounded.decisions] == [
+        ("egress.udp", "198.51.100.7", ":9")
+    ]
+
+
 def test_a_lookup_is_one_decision_however_many_queries_it_sends(bounded: BoundarySandbox) -> None:
     for _ in range(2):
         bounded.run(["getent", "ahosts", "api.real-vendor.example"])
