@@ -23,6 +23,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from typing import Self
 
+from harness.audit import KEY_VARIABLE
 from harness.calls import CallContext, Request, Response
 from harness.decisions import Exchange
 from harness.errors import SandboxError
@@ -30,12 +31,16 @@ from harness.live import BindingHandle, HttpSandbox
 from harness.model import Workspace
 from harness.transports.loopback import LoopbackServer
 from harness.transports.netns import NetworkNamespace, PacketObserver, boundary_unavailable
+from harness.transports.wire import SIGNING_KEY_VARIABLE
 
-__all__ = ["PROXY_VARIABLES", "BoundarySandbox", "boundary_unavailable"]
+__all__ = ["HARNESS_KEYS", "PROXY_VARIABLES", "BoundarySandbox", "boundary_unavailable"]
 
 # Proxy settings are dropped from a program's environment: no proxy is reachable from the
 # boundary, and a client told to use one would send even its calls to the mocks there.
 PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy"})
+# The harness's own keys are dropped too: a program that held the decision log's key could
+# write a log that verifies, and one that held the token key could mint its own grants.
+HARNESS_KEYS = frozenset({KEY_VARIABLE, SIGNING_KEY_VARIABLE})
 
 
 class BoundarySandbox(HttpSandbox):
@@ -86,9 +91,14 @@ class BoundarySandbox(HttpSandbox):
     def environment(
         self, binding: BindingHandle | None = None, extra: Mapping[str, str] | None = None
     ) -> dict[str, str]:
-        """A program's environment: this process's, without proxy settings, with the
-        binding's token and base URLs (harness.live.BindingHandle.environ), then `extra`."""
-        variables = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+        """A program's environment: this process's, without proxy settings and the
+        harness's keys, with the binding's token and base URLs
+        (harness.live.BindingHandle.environ), then `extra`."""
+        variables = {
+            name: value
+            for name, value in os.environ.items()
+            if name.lower() not in PROXY_VARIABLES and name not in HARNESS_KEYS
+        }
         if binding is not None:
             variables.update(binding.environ)
         else:

@@ -230,13 +230,17 @@ def test_a_program_that_outlives_its_timeout_is_stopped_with_its_children(
     assert not marker.exists()
 
 
-def test_proxy_settings_do_not_reach_the_program(
+def test_proxy_settings_and_the_harness_keys_do_not_reach_the_program(
     bounded: BoundarySandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
     monkeypatch.setenv("CUSTOM_SETTING", "kept")
+    monkeypatch.setenv("CONNECTOR_HARNESS_LOG_KEY", "the-log-key")
+    monkeypatch.setenv("CONNECTOR_HARNESS_SIGNING_KEY", "00" * 32)
     variables = bounded.environment(bounded.binding("bot@prod"))
+    assert "CONNECTOR_HARNESS_LOG_KEY" not in variables
+    assert "CONNECTOR_HARNESS_SIGNING_KEY" not in variables
     assert "HTTPS_PROXY" not in variables
     assert "http_proxy" not in variables
     assert variables["CUSTOM_SETTING"] == "kept"
