@@ -15,8 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness.audit import log_key, run_header
 from harness.boundary import BoundarySandbox
-from harness.commands._common import EXIT_FINDINGS, EXIT_PASS, seconds
+from harness.commands._common import EXIT_FINDINGS, EXIT_PASS, seconds, write_decision_log
 from harness.errors import UsageError
 from harness.workspace.loader import load_workspace
 
@@ -46,6 +47,17 @@ class RunCommand:
             help="stop the program after this long (default: 300)",
         )
         parser.add_argument(
+            "--log",
+            metavar="FILE",
+            help="write every decision to FILE as a hash-chained JSON-lines log "
+            "(check it with `connector-harness audit verify FILE`)",
+        )
+        parser.add_argument(
+            "--anchor",
+            metavar="FILE",
+            help="with --log: also write the log's final hash to FILE",
+        )
+        parser.add_argument(
             "program",
             nargs=argparse.REMAINDER,
             metavar="-- PROGRAM [ARG ...]",
@@ -61,6 +73,10 @@ class RunCommand:
                 "name the program to run after --, e.g. "
                 "connector-harness run --binding crm-sync@prod -- ./sync.sh"
             )
+        if args.anchor is not None and args.log is None:
+            raise UsageError("--anchor FILE stores the final hash of --log: give --log FILE too")
+        if args.log is not None:
+            log_key()  # a blank key is refused before the run, not after
         workspace = load_workspace(Path(args.workspace))
         with BoundarySandbox(workspace, name=Path(program[0]).name) as sandbox:
             try:
@@ -86,6 +102,10 @@ class RunCommand:
                 failure = f"{program[0]} exited with status {code}" if code else ""
             problems = sandbox.least_privilege_problems([handle.name])
             blocked = sum(1 for d in sandbox.decisions if d.outcome == "blocked")
+            if args.log is not None:
+                selection = (("binding", handle.name), ("program", Path(program[0]).name))
+                header = run_header(workspace, selection)
+                write_decision_log(args.log, args.anchor, sandbox.decisions, header)
             lines = [
                 f"calls made by {program[0]} as {handle.name} behind the network boundary:",
                 sandbox.calls_text(),

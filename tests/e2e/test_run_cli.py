@@ -5,6 +5,7 @@ did, 1 when not (a way out it tried, a denied call, an unused grant, a failing p
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -87,6 +88,31 @@ def test_an_unused_grant_fails_the_run(tmp_path: Path) -> None:
     assert lines[-1] == ("FAILED: fix the program or the binding's grants as shown, and run again")
 
 
+def test_the_runs_decisions_go_to_an_anchored_log(tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path / "ws")
+    log, anchor = tmp_path / "decisions.jsonl", tmp_path / "decisions.anchor"
+    program = f"{CALL}; curl -s -m 5 http://203.0.113.9:8080/"
+    finished = _run(
+        workspace, "--binding", "bot@prod", "--log", str(log), "--anchor", str(anchor),
+        "--", "sh", "-c", program,
+    )  # fmt: skip
+    assert finished.returncode == 1
+    stored = anchor.read_text("ascii").strip()
+    assert f"decision log anchor: {stored}" in finished.stderr.splitlines()
+    entries = [json.loads(line) for line in log.read_text("utf-8").splitlines()]
+    assert entries[0]["run"]["selection"] == {"binding": "bot@prod", "program": "sh"}
+    assert [(e["decision"]["outcome"], e["decision"]["rule"]) for e in entries[1:-1]] == [
+        ("allowed", "scope"),
+        ("blocked", "egress.tcp"),
+    ]
+    verified = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "audit", "verify", str(log), "--anchor", str(anchor),
+         "--workspace", str(workspace)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -99,6 +125,11 @@ def test_an_unused_grant_fails_the_run(tmp_path: Path) -> None:
             ["--binding", "nobody@prod", "--", "true"],
             "connector-harness: error: --binding nobody@prod: no binding matches 'nobody@prod' "
             "(env 'prod'); bindings: bot@prod",
+        ),
+        (
+            ["--binding", "bot@prod", "--anchor", "a.txt", "--", "true"],
+            "connector-harness: error: --anchor FILE stores the final hash of --log: give "
+            "--log FILE too",
         ),
         (
             ["--binding", "bot@prod", "--", "no-such-program-anywhere"],
