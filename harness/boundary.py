@@ -124,20 +124,8 @@ class BoundarySandbox(HttpSandbox):
         if namespace is None or observer is None:
             raise SandboxError("BoundarySandbox.run works only inside `with BoundarySandbox(...)`")
         observer.begin()
-        output = subprocess.PIPE if capture_output else None
         variables = self.environment(binding, env)
-        process = namespace.call(
-            lambda: subprocess.Popen(
-                list(argv),
-                env=variables,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-                text=True,
-                start_new_session=True,  # its own process group: stopped whole at the end
-            )
-        )
+        process = namespace.start(argv, env=variables, cwd=cwd, capture_output=capture_output)
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -29,11 +29,13 @@ import fcntl
 import functools
 import os
 import secrets
+import shutil
 import socket
 import struct
+import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -93,8 +95,88 @@ class NetworkNamespace:
         """`function()` run on the namespace's thread: its sockets and processes are inside."""
         return self._thread.submit(function).result()
 
+    def start(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: str | None = None,
+        capture_output: bool = True,
+    ) -> subprocess.Popen[str]:
+        """Start `argv` inside the namespace, in a process group of its own, holding no
+        capabilities (`_UNPRIVILEGED_EXEC`). A program that is not there, or not
+        executable, raises FileNotFoundError or PermissionError here, as Popen would."""
+        executable = _program_path(argv[0], env.get("PATH", os.defpath), cwd)
+        output = subprocess.PIPE if capture_output else None
+        command = [sys.executable, "-I", "-S", "-c", _UNPRIVILEGED_EXEC, executable, *argv]
+        return self.call(
+            lambda: subprocess.Popen(
+                command,
+                env=dict(env),
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                text=True,
+                start_new_session=True,  # its own process group: stopped whole at the end
+            )
+        )
+
     def close(self) -> None:
         self._thread.shutdown(wait=True)
+
+
+def _program_path(program: str, path: str, cwd: str | None) -> str:
+    """The file `program` names: a path (relative to `cwd`), or a name found on `path`."""
+    if os.sep in program:
+        candidate = os.path.join(cwd or os.getcwd(), program)
+        if not os.path.isfile(candidate):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+        if not os.access(candidate, os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), program)
+        return candidate
+    found = shutil.which(program, path=path)
+    if found is None:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+    return found
+
+
+# Run in the child before the program (python -I -S -c THIS EXECUTABLE ARGV...). A process
+# inside the namespace must hold no capability that would let it leave: CAP_SYS_ADMIN
+# enters another network namespace (this process's own, through /proc), CAP_NET_ADMIN
+# reconfigures the interfaces, CAP_NET_RAW sends raw packets. Every capability leaves the
+# bounding, inheritable and ambient sets and no_new_privs is set, so that after exec the
+# program holds none, even as root, and no set-user-ID program gives one back.
+_UNPRIVILEGED_EXEC = r"""
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def fail(what):
+    reason = os.strerror(ctypes.get_errno())
+    os.write(2, f"connector-harness: cannot {what}: {reason}\n".encode())
+    os._exit(126)
+with open("/proc/sys/kernel/cap_last_cap") as last:
+    highest = int(last.read())
+for capability in range(highest + 1):
+    if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+        fail(f"drop capability {capability}")
+if libc.prctl(47, 4, 0, 0, 0) != 0:  # PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL
+    fail("clear the ambient capabilities")
+header = ctypes.create_string_buffer(struct.pack("Ii", 0x20080522, 0), 8)
+sets = ctypes.create_string_buffer(24)  # effective, permitted, inheritable; twice (64 bits)
+if libc.capget(header, sets) != 0:
+    fail("read the capabilities")
+effective, permitted, _, effective_high, permitted_high, _ = struct.unpack("6I", sets.raw)
+cleared = struct.pack("6I", effective, permitted, 0, effective_high, permitted_high, 0)
+if libc.capset(header, ctypes.create_string_buffer(cleared, 24)) != 0:
+    fail("clear the inheritable capabilities")
+if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+    fail("set no_new_privs")
+try:
+    os.execv(sys.argv[1], sys.argv[2:])
+except OSError as error:
+    os.write(2, f"connector-harness: cannot run {sys.argv[2]}: {error.strerror}\n".encode())
+    os._exit(126)
+"""
 
 
 def _enter() -> bool:
