@@ -116,16 +116,20 @@ class BoundarySandbox(HttpSandbox):
         timeout: float = 60.0,
         capture_output: bool = True,
         cwd: str | None = None,
+        user: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run `argv` inside the boundary and wait for it (raising subprocess.TimeoutExpired
-        after `timeout` seconds, the program stopped); when it returns, every packet the
-        program (and any process it started) sent has been judged."""
+        """Run `argv` inside the boundary, as `user` when given, and wait for it (raising
+        subprocess.TimeoutExpired after `timeout` seconds, the program stopped); when it
+        returns, every packet the program (and any process it started) sent has been
+        judged. The program holds no capability, whoever it runs as."""
         namespace, observer = self.namespace, self.observer
         if namespace is None or observer is None:
             raise SandboxError("BoundarySandbox.run works only inside `with BoundarySandbox(...)`")
         observer.begin()
         variables = self.environment(binding, env)
-        process = namespace.start(argv, env=variables, cwd=cwd, capture_output=capture_output)
+        process = namespace.start(
+            argv, env=variables, cwd=cwd, capture_output=capture_output, user=user
+        )
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

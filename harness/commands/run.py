@@ -47,6 +47,12 @@ class RunCommand:
             help="stop the program after this long (default: 300)",
         )
         parser.add_argument(
+            "--user",
+            metavar="NAME",
+            help="run the program as this user (a name or a uid), not as the one running "
+            "the harness: it then opens only what that user may",
+        )
+        parser.add_argument(
             "--log",
             metavar="FILE",
             help="write every decision to FILE as a hash-chained JSON-lines log "
@@ -86,7 +92,11 @@ class RunCommand:
             sys.stdout.flush()
             try:
                 finished = sandbox.run(
-                    program, binding=handle, timeout=args.timeout, capture_output=False
+                    program,
+                    binding=handle,
+                    timeout=args.timeout,
+                    capture_output=False,
+                    user=args.user,
                 )
             except FileNotFoundError as err:
                 raise UsageError(

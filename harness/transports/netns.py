@@ -28,6 +28,7 @@ import errno
 import fcntl
 import functools
 import os
+import pwd
 import secrets
 import shutil
 import socket
@@ -102,13 +103,18 @@ class NetworkNamespace:
         env: Mapping[str, str],
         cwd: str | None = None,
         capture_output: bool = True,
+        user: str | None = None,
     ) -> subprocess.Popen[str]:
         """Start `argv` inside the namespace, in a process group of its own, holding no
-        capabilities (`_UNPRIVILEGED_EXEC`). A program that is not there, or not
-        executable, raises FileNotFoundError or PermissionError here, as Popen would."""
+        capabilities (`_UNPRIVILEGED_EXEC`), as `user` (a name or a number) when given. A
+        program that is not there, or not executable, raises FileNotFoundError or
+        PermissionError here, as Popen would; an unknown user, SandboxError."""
         executable = _program_path(argv[0], env.get("PATH", os.defpath), cwd)
+        identity = _identity(user) if user is not None else ""
         output = subprocess.PIPE if capture_output else None
-        command = [sys.executable, "-I", "-S", "-c", _UNPRIVILEGED_EXEC, executable, *argv]
+        command = [
+            sys.executable, "-I", "-S", "-c", _UNPRIVILEGED_EXEC, identity, executable, *argv,
+        ]  # fmt: skip
         return self.call(
             lambda: subprocess.Popen(
                 command,
@@ -126,6 +132,17 @@ class NetworkNamespace:
         self._thread.shutdown(wait=True)
 
 
+def _identity(user: str) -> str:
+    """`UID:GID` of a user named by name or number, for the program to run as."""
+    try:
+        entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+    except (KeyError, OverflowError):
+        raise SandboxError(
+            f"no user {user!r} on this machine; name an existing user (e.g. nobody) or a uid"
+        ) from None
+    return f"{entry.pw_uid}:{entry.pw_gid}"
+
+
 def _program_path(program: str, path: str, cwd: str | None) -> str:
     """The file `program` names: a path (relative to `cwd`), or a name found on `path`."""
     if os.sep in program:
@@ -141,7 +158,7 @@ def _program_path(program: str, path: str, cwd: str | None) -> str:
     return found
 
 
-# Run in the child before the program (python -I -S -c THIS EXECUTABLE ARGV...). A process
+# Run in the child before the program (python -I -S -c THIS UID:GID EXECUTABLE ARGV...). A process
 # inside the namespace must hold no capability that would let it leave: CAP_SYS_ADMIN
 # enters another network namespace (this process's own, through /proc), CAP_NET_ADMIN
 # reconfigures the interfaces, CAP_NET_RAW sends raw packets. Every capability leaves the
@@ -169,12 +186,20 @@ effective, permitted, _, effective_high, permitted_high, _ = struct.unpack("6I",
 cleared = struct.pack("6I", effective, permitted, 0, effective_high, permitted_high, 0)
 if libc.capset(header, ctypes.create_string_buffer(cleared, 24)) != 0:
     fail("clear the inheritable capabilities")
+if sys.argv[1]:  # UID:GID to run as; leaving root drops the permitted set too
+    uid, gid = (int(part) for part in sys.argv[1].split(":"))
+    try:
+        os.setgroups([gid])
+        os.setgid(gid)
+        os.setuid(uid)
+    except OSError:
+        fail(f"become user {uid}")
 if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
     fail("set no_new_privs")
 try:
-    os.execv(sys.argv[1], sys.argv[2:])
+    os.execv(sys.argv[2], sys.argv[3:])
 except OSError as error:
-    os.write(2, f"connector-harness: cannot run {sys.argv[2]}: {error.strerror}\n".encode())
+    os.write(2, f"connector-harness: cannot run {sys.argv[3]}: {error.strerror}\n".encode())
     os._exit(126)
 """
 

@@ -20,6 +20,7 @@ from workspaces import build, policy, service
 
 from harness.boundary import BoundarySandbox
 from harness.decisions import BLOCKED
+from harness.errors import SandboxError
 
 pytestmark = pytest.mark.usefixtures("network_boundary")
 
@@ -199,6 +200,27 @@ def test_a_program_holds_no_capability_that_would_let_it_leave(
         "open a raw socket -> refused",
     ], finished.stderr
     assert bounded.decisions == []
+
+
+@NEEDS_CURL  # a client `nobody` may run (this interpreter may sit in root's home)
+def test_a_program_runs_as_the_user_named_and_opens_only_what_it_may(
+    bounded: BoundarySandbox, tmp_path: Path
+) -> None:
+    secret = tmp_path / "root-only"
+    secret.write_text("not for flow code", "utf-8")
+    secret.chmod(0o600)
+    tmp_path.chmod(0o755)
+    bot = bounded.binding("bot@prod")
+    call = 'curl -sS -m 5 -H "Authorization: Bearer $HARNESS_TOKEN" "$SVC_BASE_URL/items"'
+    program = f"id -u; cat {secret} 2>/dev/null || echo refused; {call}"
+    finished = bounded.run(["sh", "-c", program], binding=bot, user="nobody")
+    assert finished.stdout.splitlines() == ["65534", "refused", "{}"], finished.stderr
+    assert [d.outcome for d in bounded.decisions] == ["allowed"]
+
+
+def test_an_unknown_user_is_refused_before_anything_runs(bounded: BoundarySandbox) -> None:
+    with pytest.raises(SandboxError, match=r"no user 'no-such-user' on this machine"):
+        bounded.run(["true"], user="no-such-user")
 
 
 def test_a_clean_program_holds_least_privilege(bounded: BoundarySandbox) -> None:

@@ -150,6 +150,11 @@ def test_the_runs_decisions_go_to_an_anchored_log(tmp_path: Path) -> None:
             "--log FILE too",
         ),
         (
+            ["--binding", "bot@prod", "--user", "no-such-user", "--", "true"],
+            "connector-harness: error: no user 'no-such-user' on this machine; name an "
+            "existing user (e.g. nobody) or a uid",
+        ),
+        (
             ["--binding", "bot@prod", "--", "no-such-program-anywhere"],
             "connector-harness: error: no program 'no-such-program-anywhere' to run: No such "
             "file or directory; give its path or a name on PATH",
