@@ -10,6 +10,8 @@ cheap (a pytest run pays for none of it until a test asks):
     LiveSandbox(workspace)                mock services for live flow code (a context
                                           manager): .binding(...), .assert_least_privilege()
     HttpSandbox(workspace)                the same on loopback HTTP ports, for any language
+    BoundarySandbox(workspace)            the same inside a network namespace with no route
+                                          out: .run([...]) judges any program (root only)
     BindingHandle                         a binding's token, headers and service URLs
     HarnessError                          the base of every error raised on purpose
 """
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from harness.boundary import BoundarySandbox
     from harness.engine import Selection, run_check
     from harness.errors import HarnessError
     from harness.live import BindingHandle, HttpSandbox, LiveSandbox
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "BindingHandle": "harness.live",
+    "BoundarySandbox": "harness.boundary",
     "HarnessError": "harness.errors",
     "HttpSandbox": "harness.live",
     "LiveSandbox": "harness.live",
@@ -43,6 +47,7 @@ _WHERE = {
 
 __all__ = [
     "BindingHandle",
+    "BoundarySandbox",
     "HarnessError",
     "HttpSandbox",
     "LiveSandbox",

@@ -22,6 +22,7 @@ from harness.commands.inventory import InventoryCommand
 from harness.commands.lint import LintCommand
 from harness.commands.packs import PacksCommand
 from harness.commands.reap import ReapCommand
+from harness.commands.run import RunCommand
 from harness.commands.serve import ServeCommand
 from harness.errors import HarnessError, InputError, InputErrors
 
@@ -32,6 +33,7 @@ COMMANDS: tuple[Command, ...] = (
     BaselineCommand(),
     AuditCommand(),
     ServeCommand(),
+    RunCommand(),
     ExploreCommand(),
     ImportServiceCommand(),
     ImportFlowCommand(),

@@ -145,13 +145,27 @@ class LiveSandbox:
         denied or blocked, whatever refused it (a missing scope, no token, an expired,
         revoked or foreign one, egress): the message lists each finding, each refused
         call that no finding names, and every call."""
-        wanted = set(kinds)
         names = [binding] if binding else sorted(self.bindings_used)
         if not names:
             lines = ["assert_least_privilege: no binding was used; call binding(...) first"]
             if self.exchanges:
                 lines += ["calls made:", self.calls_text()]
             raise AssertionError("\n".join(lines))
+        problems = self.least_privilege_problems(names, kinds)
+        if problems:
+            raise AssertionError(
+                "\n".join(
+                    ["least privilege does not hold:", *problems, "calls made:", self.calls_text()]
+                )
+            )
+
+    def least_privilege_problems(
+        self, names: Iterable[str], kinds: Iterable[str] = DEFAULT_KINDS
+    ) -> list[str]:
+        """The lines of what breaks least privilege for the bindings `names`: each binding's
+        findings of `kinds`, then each refused call no finding names; empty when it holds."""
+        wanted = set(kinds)
+        names = list(names)
         problems: list[str] = []
         explained: set[int] = set()  # the refused calls a finding names, by sequence
         for name in names:
@@ -181,12 +195,7 @@ class LiveSandbox:
         ]
         if refused:
             problems += ["refused calls:", *refused]
-        if problems:
-            raise AssertionError(
-                "\n".join(
-                    ["least privilege does not hold:", *problems, "calls made:", self.calls_text()]
-                )
-            )
+        return problems
 
     def assert_denied(
         self, method: str | None = None, url: str | None = None, *, operation: str | None = None

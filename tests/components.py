@@ -154,3 +154,17 @@ def n8n_packages() -> Iterator[Path]:
         os.environ.pop(VARIABLE, None)
     else:
         os.environ[VARIABLE] = previous
+
+
+# -- a network namespace ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def network_boundary() -> None:
+    """Skips, saying why, when this machine cannot make a network namespace (not Linux, not
+    root); a namespace that can be made but not set up fails the test instead."""
+    from harness.transports.netns import boundary_unavailable
+
+    reason = boundary_unavailable()
+    if reason is not None:
+        pytest.skip(f"no network boundary: {reason}")

@@ -13,7 +13,13 @@ from harness.workspace import cache
 # loaded at start-up, which tests/plugin/conftest.py is not when the whole suite runs.
 pytest_plugins = ["pytester"]
 
-from components import docker_engine, mock_image, n8n_packages, postgres_dsn  # noqa: E402, F401  # fixtures
+from components import (  # noqa: E402, F401  # fixtures
+    docker_engine,
+    mock_image,
+    n8n_packages,
+    network_boundary,
+    postgres_dsn,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from harness.audit import ANCHOR_LABEL, RunHeader, write_log
 from harness.baseline import load_baseline
+from harness.decisions import Decision
 from harness.engine import Progress, Selection, run_check
-from harness.errors import HarnessError
+from harness.errors import HarnessError, UsageError
 from harness.gate import GateContext
 from harness.model import Binding
 from harness.options import OPTIONS, Option, RunOptions, flag_layer, options_for, resolve_options
@@ -48,6 +51,40 @@ def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) ->
             choices=option.choices or None,
             metavar=option.metavar,
         )
+
+
+def seconds(text: str) -> float:
+    """An argument that is a number of seconds, more than 0 and at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds between 0 and 86400, e.g. 30 or 0.5"
+        )
+    return value
+
+
+def write_decision_log(
+    path: str, anchor: str | None, decisions: Sequence[Decision], header: RunHeader
+) -> None:
+    """Write the decision log, print its anchor on standard error (and write it to the
+    anchor file when one is named)."""
+    try:
+        log = write_log(Path(path), decisions, header)
+    except OSError as err:
+        raise UsageError(
+            f"cannot write the decision log {path}: {err.strerror or err}; "
+            "name a file in an existing, writable directory"
+        ) from err
+    print(f"decision log written to {path}: {log.count} decisions", file=sys.stderr)
+    print(f"{ANCHOR_LABEL} {log.anchor}", file=sys.stderr)
+    if anchor is not None:
+        try:
+            Path(anchor).write_text(log.anchor + "\n", "ascii")
+        except OSError as err:
+            raise UsageError(f"cannot write the anchor {anchor}: {err.strerror or err}") from err
 
 
 def command_options(args: argparse.Namespace, command: str) -> RunOptions:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from harness.audit import ANCHOR_LABEL, log_key, run_header, write_log
+from harness.audit import log_key, run_header
 from harness.commands._common import (
     EXIT_FINDINGS,
     EXIT_PASS,
@@ -16,6 +15,7 @@ from harness.commands._common import (
     command_options,
     emit,
     run_workspace_check,
+    write_decision_log,
 )
 from harness.errors import UsageError
 from harness.options import RunOptions, options_for
@@ -58,19 +58,4 @@ def _write_log(options: RunOptions, path: str, checked: CheckRun) -> None:
     """Write the decision log, print its anchor (and write it to --anchor FILE)."""
     selection = (("env", options.env or "*"), ("binding", options.binding or "*"))
     header = run_header(checked.sandbox.workspace, selection)
-    try:
-        log = write_log(Path(path), checked.sandbox.decisions, header)
-    except OSError as err:
-        raise UsageError(
-            f"cannot write the decision log {path}: {err.strerror or err}; "
-            "name a file in an existing, writable directory"
-        ) from err
-    print(f"decision log written to {path}: {log.count} decisions", file=sys.stderr)
-    print(f"{ANCHOR_LABEL} {log.anchor}", file=sys.stderr)
-    if options.anchor is not None:
-        try:
-            Path(options.anchor).write_text(log.anchor + "\n", "ascii")
-        except OSError as err:
-            raise UsageError(
-                f"cannot write the anchor {options.anchor}: {err.strerror or err}"
-            ) from err
+    write_decision_log(path, options.anchor, checked.sandbox.decisions, header)

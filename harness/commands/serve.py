@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from harness.audit import ANCHOR_LABEL, LogWriter, RunHeader, run_header
-from harness.commands._common import EXIT_INPUT, EXIT_PASS, add_workspace_argument
+from harness.commands._common import EXIT_INPUT, EXIT_PASS, add_workspace_argument, seconds
 from harness.decisions import Exchange
 from harness.errors import UsageError
 from harness.sandbox import Sandbox
@@ -70,7 +70,7 @@ class ServeCommand:
         )
         parser.add_argument(
             "--read-timeout",
-            type=_seconds,
+            type=seconds,
             default=30.0,
             metavar="SECONDS",
             help="close a connection silent this long, idle or mid-request (default: 30)",
@@ -180,18 +180,6 @@ class _DecisionLog:
             self.failure = self.failure or (
                 f"sealing the decision log {self.path} failed: {err.strerror or err}"
             )
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 86400:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of seconds between 0 and 86400, e.g. 30 or 0.5"
-        )
-    return value
 
 
 def _signing_key() -> bytes | None:

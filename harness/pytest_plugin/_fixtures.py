@@ -15,6 +15,7 @@ import pytest
 from harness.pytest_plugin._items import harness_session
 
 if TYPE_CHECKING:
+    from harness.boundary import BoundarySandbox
     from harness.decisions import Decision
     from harness.live import BindingHandle, HttpSandbox, LiveSandbox
     from harness.model import Workspace
@@ -42,7 +43,7 @@ def harness_workspace(pytestconfig: pytest.Config) -> Workspace:
 def sandbox(request: pytest.FixtureRequest, harness_workspace: Workspace) -> Iterator[LiveSandbox]:
     """Mock services up for this test: requests and httpx reach them, any other way out fails."""
     from harness.live import LiveSandbox
-    from harness.pytest_plugin._recording import CALL_REPORT, RecordMark, finish_recording
+    from harness.pytest_plugin._recording import RecordMark, finish_recording
 
     try:
         RecordMark.of(request.node)  # a misspelled argument fails before the test runs
@@ -50,9 +51,17 @@ def sandbox(request: pytest.FixtureRequest, harness_workspace: Workspace) -> Ite
         pytest.fail(str(wrong), pytrace=False)
     with LiveSandbox(harness_workspace, name=request.node.nodeid) as live:
         yield live
+    _fail_on_unasserted_blocks(request, live)
+    finish_recording(request, live)
+
+
+def _fail_on_unasserted_blocks(request: pytest.FixtureRequest, live: LiveSandbox) -> None:
+    """Fail a passing test whose code tried to leave the sandbox unless it said it expects
+    that: flow code that swallowed the refusal must not pass for it."""
+    from harness.pytest_plugin._recording import CALL_REPORT
+
     report = request.node.stash.get(CALL_REPORT, None)
     if report is not None and report.passed and live.unasserted_blocks():
-        # flow code that swallowed the refusal must not pass for it
         pytest.fail(
             "\n".join(
                 [
@@ -64,7 +73,6 @@ def sandbox(request: pytest.FixtureRequest, harness_workspace: Workspace) -> Ite
             ),
             pytrace=False,
         )
-    finish_recording(request, live)
 
 
 @pytest.fixture
@@ -100,3 +108,18 @@ def http_sandbox(
 
     with HttpSandbox(harness_workspace, name=request.node.nodeid) as served:
         yield served
+
+
+@pytest.fixture
+def boundary_sandbox(
+    request: pytest.FixtureRequest, harness_workspace: Workspace
+) -> Iterator[BoundarySandbox]:
+    """Mock services in a network namespace with no route out; run(...) starts programs there."""
+    from harness.boundary import BoundarySandbox, boundary_unavailable
+
+    unavailable = boundary_unavailable()
+    if unavailable is not None:
+        pytest.skip(f"no network boundary on this machine: {unavailable}")
+    with BoundarySandbox(harness_workspace, name=request.node.nodeid) as bounded:
+        yield bounded
+    _fail_on_unasserted_blocks(request, bounded)

@@ -251,7 +251,9 @@ class LoopbackServer:
     `ports` maps service names to fixed ports (0 or absent: any free port);
     `base_urls` maps each service to `http://127.0.0.1:PORT` once started.
     `read_timeout` closes connections silent that long (idle, or mid-request: 408);
-    `retain` bounds the decisions kept in the sandbox (see `Gateway`).
+    `retain` bounds the decisions kept in the sandbox (see `Gateway`); `readers` are
+    other sockets the server's loop reads, with what to call when one has data (their
+    callbacks may call the sandbox: the loop's thread is the only one that does).
     """
 
     def __init__(
@@ -267,6 +269,7 @@ class LoopbackServer:
         read_timeout: float = 30.0,
         limits: Limits | None = None,
         retain: int | None = None,
+        readers: tuple[tuple[socket.socket, Callable[[], None]], ...] = (),
     ) -> None:
         if not inside_container:  # in a container, 0.0.0.0 is the container's own network
             check_loopback(address)
@@ -294,6 +297,7 @@ class LoopbackServer:
         self._ports = dict(ports or {})
         self._addresses: dict[str, tuple[str, int]] = {}
         self._server: HttpServer | None = None
+        self._readers = readers
 
     @property
     def base_urls(self) -> dict[str, str]:
@@ -319,6 +323,8 @@ class LoopbackServer:
                 address, port = sock.getsockname()[:2]
                 self._addresses[service.name] = (str(address), int(port))
                 server.add(sock, self._responder(service.hosts[0]))
+            for sock, on_readable in self._readers:
+                server.add_reader(sock, on_readable)
             server.start()
         except BaseException:
             server.stop()

@@ -69,6 +69,13 @@ class _Listener:
         self.respond = respond
 
 
+class _Reader:
+    __slots__ = ("on_readable",)
+
+    def __init__(self, on_readable: Callable[[], None]) -> None:
+        self.on_readable = on_readable
+
+
 class HttpServer:
     """Serves HTTP/1.1 on already bound sockets from one thread of its own (start, stop)."""
 
@@ -86,6 +93,7 @@ class HttpServer:
         # Every read lands here first: the loop reads one connection at a time.
         self.read_buffer = memoryview(bytearray(READ_SIZE))
         self._listeners: list[_Listener] = []
+        self._readers: list[tuple[socket.socket, _Reader]] = []
         self._connections: set[_Connection] = set()
         self._selector: selectors.BaseSelector | None = None
         self._thread: threading.Thread | None = None
@@ -98,10 +106,18 @@ class HttpServer:
         sock.setblocking(False)
         self._listeners.append(_Listener(sock, respond))
 
+    def add_reader(self, sock: socket.socket, on_readable: Callable[[], None]) -> None:
+        """Call `on_readable` on the loop's thread whenever `sock` has data; before `start`
+        only. The loop's thread is the one that calls the sandbox: a reader may too."""
+        sock.setblocking(False)
+        self._readers.append((sock, _Reader(on_readable)))
+
     def start(self) -> None:
         selector = selectors.DefaultSelector()
         for listener in self._listeners:
             selector.register(listener.sock, _READ, listener)
+        for sock, reader in self._readers:
+            selector.register(sock, _READ, reader)
         selector.register(self._wake_reader, _READ, None)
         self._selector = selector
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
@@ -148,6 +164,8 @@ class HttpServer:
                     elif target is None:
                         with contextlib.suppress(OSError):
                             self._wake_reader.recv(64)
+                    elif type(target) is _Reader:
+                        target.on_readable()
                     else:
                         self._accept(target)
                 now = time.monotonic()

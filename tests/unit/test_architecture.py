@@ -76,7 +76,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("render", ("harness.render",)),
-    ("api", ("harness.live", "harness.importers", "harness.strategies", "harness.options")),
+    (
+        "api",
+        (
+            "harness.live",
+            "harness.boundary",
+            "harness.importers",
+            "harness.strategies",
+            "harness.options",
+        ),
+    ),
     ("adapters", ("harness.cli", "harness.commands", "harness.demo", "harness.pytest_plugin")),
 )
 ADAPTERS = ("harness.commands", "harness.cli", "harness.demo"), ("harness.pytest_plugin",)

