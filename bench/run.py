@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import pstats
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,11 +40,13 @@ from typing import Any
 
 import requests
 import responses
+import vendor_mix
 from generate import generate_workspace
 
 from harness import egress_guard
-from harness.calls import CallContext, Request
-from harness.decisions import ALLOWED, DENIED
+from harness.audit import RunHeader, write_log
+from harness.calls import CallContext, Request, Response
+from harness.decisions import ALLOWED, BLOCKED, DENIED
 from harness.engine import run_check
 from harness.sandbox import Sandbox
 from harness.workspace.loader import load_workspace
@@ -53,13 +54,17 @@ from harness.workspace.loader import load_workspace
 REPO = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 
-DIRECT_TARGET = 50_000  # calls/s
-RATIO_TARGET = 20.0  # direct / reference
+REFERENCE_TARGET = 40.0  # direct calls/s over those of the requests + responses reference
+FLOOR_TARGET = 60.0  # dict-dispatch floor calls/s over direct calls/s, at most
 GUARD_TARGET = 0.95  # direct throughput with the egress guard / without it
 SCALE_TARGET_N = 200
 SCALE_TARGET_SECONDS = 20.0
 SCALE_TARGET_MB = 500.0  # 10^6 bytes
 CHILD_TIMEOUT = 900  # seconds for one full check
+# The throughput contenders run in this process, one thread each, so they are timed by
+# the CPU time they use: on a machine shared with other work, the wall clock also counts
+# the time the bench waited for a CPU, which falls on the contenders unevenly.
+CLOCK = time.process_time
 
 # -- the call mix ------------------------------------------------------------------------
 
@@ -73,6 +78,8 @@ class Call:
     url: str
     json: Any = None
     expect: str = ALLOWED
+    flow: str = "bench-mix"
+    recorded: Response | None = None  # what a `recorded` answer gives (a created file's id)
 
 
 CRM = "https://api.crm.example"
@@ -221,39 +228,76 @@ def one_core() -> Iterator[str]:
 
 @dataclass
 class DirectSetup:
+    """One mix, prepared: its sandbox, its calls as Requests, and the tokens they carry."""
+
+    name: str
+    calls: tuple[Call, ...]
     sandbox: Sandbox
     prepared: list[tuple[Request, CallContext]]
     tokens: dict[str, str]
 
 
-def direct_setup() -> DirectSetup:
-    workspace = load_workspace(REPO)
+def prepare_mix(name: str, root: Path, calls: Sequence[Call]) -> DirectSetup:
+    """Load the workspace at `root`, issue the tokens, build the Requests, and check that
+    every call is allowed, denied or blocked as declared before anything is timed."""
+    workspace = load_workspace(root)
     sandbox = Sandbox(workspace)
     bindings = {binding.name: binding for binding in workspace.bindings}
-    tokens = {name: sandbox.issue_token(bindings[name]) for name in {c.binding for c in MIX}}
+    tokens = {name: sandbox.issue_token(bindings[name]) for name in {c.binding for c in calls}}
     prepared = [
         (
             Request(call.method, call.url, _headers(tokens[call.binding], call), call.json),
-            CallContext("bench-mix", index, f"{call.method} {call.url}"),
+            CallContext(call.flow, index, f"{call.method} {call.url}", call.recorded),
         )
-        for index, call in enumerate(MIX)
+        for index, call in enumerate(calls)
     ]
-    # The mix must do what it claims: check every outcome once before timing.
     sandbox.reset()
     for request, context in prepared:
         sandbox.handle(request, context)
     outcomes = [decision.outcome for decision in sandbox.decisions]
-    expected = [call.expect for call in MIX]
-    if outcomes != expected:
+    if outcomes != [call.expect for call in calls]:
         wrong = [
             f"{call.binding} {call.method} {call.url}: {got} (expected {call.expect})"
-            for call, got in zip(MIX, outcomes, strict=True)
+            for call, got in zip(calls, outcomes, strict=True)
             if got != call.expect
         ]
-        raise SystemExit("bench mix does not behave as declared:\n  " + "\n  ".join(wrong))
+        raise SystemExit(
+            f"bench mix {name!r} does not behave as declared:\n  " + "\n  ".join(wrong)
+        )
     sandbox.decisions.clear()
     sandbox.reset()
-    return DirectSetup(sandbox, prepared, tokens)
+    return DirectSetup(name, tuple(calls), sandbox, prepared, tokens)
+
+
+def direct_setup() -> DirectSetup:
+    """The small mix over the bundled example services (mocks/)."""
+    return prepare_mix("examples", REPO, MIX)
+
+
+def vendor_setup(root: Path) -> DirectSetup:
+    """The vendor-pack mix (bench/vendor_mix.py), its workspace written at `root`."""
+    vendor_mix.write_workspace(root)
+    calls = [
+        Call(binding, method, url, body, expect, flow, recorded)
+        for flow, binding, method, url, body, recorded, expect in vendor_mix.calls()
+    ]
+    return prepare_mix("vendor packs", root, calls)
+
+
+def write_mix_log(setup: DirectSetup, path: Path) -> None:
+    """The decision log of one pass over the mix, with a fixed header: the same bytes
+    before and after a change to the direct path (compare two runs' files)."""
+    sandbox = setup.sandbox
+    sandbox.decisions.clear()
+    sandbox.reset()
+    for request, context in setup.prepared:
+        sandbox.handle(request, context)
+    header = RunHeader(
+        "bench", "sha256:" + "0" * 64, "2026-01-01T00:00:00Z", (("mix", setup.name),)
+    )
+    write_log(path, sandbox.decisions, header)
+    sandbox.decisions.clear()
+    sandbox.reset()
 
 
 def time_direct(setup: DirectSetup, cycles: int) -> float:
@@ -266,7 +310,7 @@ def time_direct(setup: DirectSetup, cycles: int) -> float:
     sandbox.decisions.clear()
     handle = sandbox.handle
     prepared = setup.prepared
-    clock = time.perf_counter
+    clock = CLOCK
     elapsed = 0.0
     for _ in range(cycles):
         start = clock()
@@ -298,25 +342,33 @@ def _route(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def time_reference(setup: DirectSetup, cycles: int) -> tuple[float, list[int]]:
-    """Seconds for `cycles` passes over the mix through requests + responses; last statuses."""
+def _accepted(
+    setup: DirectSetup, key: Callable[[Call], tuple[str, str]]
+) -> dict[tuple[str, str], frozenset[str]]:
+    """The tokens a token-only check accepts per route: those of the calls the mix allows."""
     accepted: dict[tuple[str, str], set[str]] = {}
-    for call in MIX:
-        tokens = accepted.setdefault((call.method, _route(call.url)), set())
+    for call in setup.calls:
+        tokens = accepted.setdefault(key(call), set())
         if call.expect == ALLOWED:
             tokens.add(setup.tokens[call.binding])
+    return {route: frozenset(tokens) for route, tokens in accepted.items()}
+
+
+def time_reference(setup: DirectSetup, cycles: int) -> tuple[float, list[int]]:
+    """Seconds for `cycles` passes over the mix through requests + responses; last statuses."""
+    accepted = _accepted(setup, lambda call: (call.method, _route(call.url)))
     calls = [
         (call.method, call.url, call.json, _headers(setup.tokens[call.binding], call))
-        for call in MIX
+        for call in setup.calls
     ]
     statuses: list[int] = []
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         for (method, route), tokens in accepted.items():
             mock.add_callback(
-                method, route, callback=_checker(frozenset(tokens)), content_type="application/json"
+                method, route, callback=_checker(tokens), content_type="application/json"
             )
         session = requests.Session()
-        clock = time.perf_counter
+        clock = CLOCK
         start = clock()
         for _ in range(cycles):
             for method, url, body, headers in calls:
@@ -330,109 +382,164 @@ def time_reference(setup: DirectSetup, cycles: int) -> tuple[float, list[int]]:
     return elapsed, statuses
 
 
+def time_floor(setup: DirectSetup, cycles: int) -> tuple[float, list[int]]:
+    """Seconds for `cycles` passes over the same prepared Requests through a plain dict
+    dispatch: the (method, URL) looked up in a dict of accepted tokens, the bearer token
+    read from the header and compared, a status appended to a log. The floor no Python
+    authorizer of these calls can go under."""
+    accepted = _accepted(setup, lambda call: (call.method, call.url))
+    prepared = [request for request, _ in setup.prepared]
+    log: list[int] = []
+    append = log.append
+    clock = CLOCK
+    start = clock()
+    for _ in range(cycles):
+        for request in prepared:
+            tokens = accepted[request.method, request.url]
+            append(200 if request.headers["Authorization"][7:] in tokens else 403)
+    elapsed = clock() - start
+    return elapsed, log[-len(prepared) :]
+
+
 def best_of(runs: int, measure: Callable[[], float]) -> tuple[float, list[float]]:
     times = [measure() for _ in range(runs)]
     return min(times), times
 
 
+@dataclass
+class MixTimes:
+    """Per-round seconds of each contender on one mix."""
+
+    direct: list[float]
+    reference: list[float]
+    floor: list[float]
+    statuses: list[int]
+    floor_statuses: list[int]
+
+
+def time_mixes(setups: Sequence[DirectSetup], args: argparse.Namespace) -> dict[str, MixTimes]:
+    """Every contender on every mix, interleaved round by round: in each round each mix's
+    direct, reference and floor runs follow one another, their order rotated between
+    rounds, so that a slow spell of the machine falls on all of them alike."""
+    times = {setup.name: MixTimes([], [], [], [], []) for setup in setups}
+    for setup in setups:  # warm-up: caches (grant sets, closures, routes) and the interpreter
+        time_direct(setup, max(1, args.direct_cycles(setup) // 10))
+        time_reference(setup, 2)
+        time_floor(setup, max(1, args.floor_cycles(setup) // 10))
+    for round_number in range(args.runs):
+        for setup in setups:
+            kept = times[setup.name]
+
+            def direct(setup: DirectSetup = setup, kept: MixTimes = kept) -> None:
+                kept.direct.append(time_direct(setup, args.direct_cycles(setup)))
+
+            def reference(setup: DirectSetup = setup, kept: MixTimes = kept) -> None:
+                elapsed, kept.statuses = time_reference(setup, args.reference_cycles(setup))
+                kept.reference.append(elapsed)
+
+            def floor(setup: DirectSetup = setup, kept: MixTimes = kept) -> None:
+                elapsed, kept.floor_statuses = time_floor(setup, args.floor_cycles(setup))
+                kept.floor.append(elapsed)
+
+            contenders = [direct, reference, floor]
+            shift = round_number % len(contenders)
+            for contender in contenders[shift:] + contenders[:shift]:
+                contender()
+    return times
+
+
 def bench_direct(args: argparse.Namespace) -> list[tuple[str, str, str, bool]]:
     heading("1. Direct transport throughput")
-    setup = direct_setup()
-    per_cycle = len(MIX)
-    direct_cycles = max(1, args.direct_calls // per_cycle)
-    reference_cycles = max(1, args.reference_calls // per_cycle)
-    allowed = sum(1 for call in MIX if call.expect == ALLOWED)
-    services = sorted({call.url.split("/")[2] for call in MIX})
-    print(
-        f"  mix: {per_cycle} calls per pass over {len(services)} hosts, "
-        f"{len({c.binding for c in MIX})} bindings of the bundled scenarios; "
-        f"{allowed} allowed, {per_cycle - allowed} denied (scope, narrowing, opaque 403)"
-    )
+    with tempfile.TemporaryDirectory(prefix="harness-bench-mix-") as tmp:
+        setups = [direct_setup(), vendor_setup(Path(tmp) / "vendor")]
+    for setup in setups:
+        calls = setup.calls
+        allowed = sum(1 for call in calls if call.expect == ALLOWED)
+        blocked = sum(1 for call in calls if call.expect == BLOCKED)
+        hosts = sorted({call.url.split("/")[2] for call in calls})
+        print(
+            f"  {setup.name}: {len(calls)} calls per pass over {len(hosts)} hosts, "
+            f"{len({c.binding for c in calls})} bindings; {allowed} allowed, "
+            f"{len(calls) - allowed - blocked} denied, {blocked} blocked"
+        )
+        if args.mix_log:
+            path = Path(args.mix_log) / f"{setup.name.replace(' ', '-')}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_mix_log(setup, path)
+            print(f"    decision log of one pass written to {path}")
     with one_core() as pinning:
-        # Warm up caches (grant sets, scope closures) and the interpreter.
-        time_direct(setup, max(1, direct_cycles // 10))
-        time_reference(setup, 5)
-        direct_best, direct_times = best_of(args.runs, lambda: time_direct(setup, direct_cycles))
-        reference_runs = [time_reference(setup, reference_cycles) for _ in range(args.runs)]
-    reference_best = min(elapsed for elapsed, _ in reference_runs)
-    reference_times = [elapsed for elapsed, _ in reference_runs]
-    statuses = reference_runs[-1][1]
-    agree = sum(
-        1
-        for call, status in zip(MIX, statuses, strict=True)
-        if (status == 403) == (call.expect == DENIED)
+        times = time_mixes(setups, args)
+    print(
+        f"  single process, {pinning}; {args.runs} rounds, the contenders interleaved "
+        "round by round; rates from each contender's best round, in CPU time"
     )
-    direct_calls = direct_cycles * per_cycle
-    reference_calls = reference_cycles * per_cycle
-    direct_rate = direct_calls / direct_best
-    reference_rate = reference_calls / reference_best
-    ratio = direct_rate / reference_rate
-    print(f"  single process, {pinning}; best of {args.runs} runs (spread: min / median / max)")
     print()
-
-    def spread(times: list[float], calls: int) -> str:
-        rates = sorted(calls / t for t in times)
-        return f"{rates[0]:,.0f} / {statistics.median(rates):,.0f} / {rates[-1]:,.0f}"
-
-    rows = [
-        (
-            "direct: Sandbox.handle",
-            f"{direct_calls:,}",
-            f"{direct_best:.3f}",
-            f"{direct_best / direct_calls * 1e6:.1f}",
-            f"{direct_rate:,.0f}",
-            spread(direct_times, direct_calls),
-            f">= {DIRECT_TARGET:,}/s",
-            verdict(direct_rate >= DIRECT_TARGET),
-        ),
-        (
-            "reference: requests + responses",
-            f"{reference_calls:,}",
-            f"{reference_best:.3f}",
-            f"{reference_best / reference_calls * 1e6:.1f}",
-            f"{reference_rate:,.0f}",
-            spread(reference_times, reference_calls),
-            "",
-            "",
-        ),
-        (
-            "ratio direct / reference",
-            "",
-            "",
-            "",
-            f"{ratio:.1f}x",
-            "",
-            f">= {RATIO_TARGET:.0f}x",
-            verdict(ratio >= RATIO_TARGET),
-        ),
-    ]
+    rows: list[tuple[object, ...]] = []
+    verdicts: list[tuple[str, str, str, bool]] = []
+    agreements: list[str] = []
+    for setup in setups:
+        kept = times[setup.name]
+        per = len(setup.calls)
+        direct_calls = args.direct_cycles(setup) * per
+        reference_calls = args.reference_cycles(setup) * per
+        floor_calls = args.floor_cycles(setup) * per
+        direct_rate = direct_calls / min(kept.direct)
+        reference_rate = reference_calls / min(kept.reference)
+        floor_rate = floor_calls / min(kept.floor)
+        speedup = direct_rate / reference_rate
+        gap = floor_rate / direct_rate
+        round_speedups = sorted(
+            (direct_calls / d) / (reference_calls / r)
+            for d, r in zip(kept.direct, kept.reference, strict=True)
+        )
+        round_gaps = sorted(
+            (floor_calls / f) / (direct_calls / d)
+            for d, f in zip(kept.direct, kept.floor, strict=True)
+        )
+        rows += [
+            (setup.name, "direct: Sandbox.handle", f"{direct_calls:,}",
+             f"{1e6 / direct_rate:.2f}", f"{direct_rate:,.0f}", "", "", ""),
+            ("", "reference: requests + responses", f"{reference_calls:,}",
+             f"{1e6 / reference_rate:.2f}", f"{reference_rate:,.0f}", "", "", ""),
+            ("", "floor: dict dispatch", f"{floor_calls:,}",
+             f"{1e6 / floor_rate:.3f}", f"{floor_rate:,.0f}", "", "", ""),
+            ("", "direct / reference", "", "", f"{speedup:.1f}x",
+             f"{round_speedups[0]:.1f}x / {round_speedups[-1]:.1f}x",
+             f">= {REFERENCE_TARGET:.0f}x", verdict(speedup >= REFERENCE_TARGET)),
+            ("", "floor / direct", "", "", f"{gap:.1f}x",
+             f"{round_gaps[0]:.1f}x / {round_gaps[-1]:.1f}x",
+             f"<= {FLOOR_TARGET:.0f}x", verdict(gap <= FLOOR_TARGET)),
+        ]  # fmt: skip
+        verdicts += [
+            (f"{setup.name}: direct / reference", f"{speedup:.1f}x ({direct_rate:,.0f} calls/s)",
+             f">= {REFERENCE_TARGET:.0f}x", speedup >= REFERENCE_TARGET),
+            (f"{setup.name}: floor / direct", f"{gap:.1f}x", f"<= {FLOOR_TARGET:.0f}x",
+             gap <= FLOOR_TARGET),
+        ]  # fmt: skip
+        for contender, statuses in (("reference", kept.statuses), ("floor", kept.floor_statuses)):
+            agree = sum(
+                1
+                for call, status in zip(setup.calls, statuses, strict=True)
+                if (status == 403) == (call.expect != ALLOWED)
+            )
+            agreements.append(f"{setup.name}, {contender}: {agree}/{per}")
     print(
         table(
-            (
-                "transport",
-                "calls",
-                "best s",
-                "us/call",
-                "calls/s",
-                "calls/s min / median / max",
-                "target",
-                "result",
-            ),
+            ("mix", "contender", "calls", "us/call", "calls/s", "per round min / max", "target",
+             "result"),
             rows,
         )
-    )
+    )  # fmt: skip
     print()
     print(
-        f"  the reference's token-only check agrees with the sandbox on {agree}/{per_cycle} "
-        "outcomes (it cannot see narrowed grants)"
+        "  the token-only contenders agree with the sandbox on "
+        + "; ".join(agreements)
+        + " outcomes (they cannot see narrowed grants, conditions, egress)"
     )
     if args.profile:
-        profile_direct(setup, direct_cycles)
-    return [
-        ("direct transport throughput", f"{direct_rate:,.0f} calls/s", f">= {DIRECT_TARGET:,}/s", direct_rate >= DIRECT_TARGET),
-        ("direct / reference", f"{ratio:.1f}x", f">= {RATIO_TARGET:.0f}x", ratio >= RATIO_TARGET),
-        *bench_guard(setup, direct_cycles, args.runs),
-    ]  # fmt: skip
+        for setup in setups:
+            profile_direct(setup, args.direct_cycles(setup))
+    return [*verdicts, *bench_guard(setups[0], args.direct_cycles(setups[0]), args.runs)]
 
 
 def bench_guard(setup: DirectSetup, cycles: int, runs: int) -> list[tuple[str, str, str, bool]]:
@@ -440,7 +547,7 @@ def bench_guard(setup: DirectSetup, cycles: int, runs: int) -> list[tuple[str, s
     added but no guard active (every process after its first LiveSandbox), and inside
     an active guard (a LiveSandbox's code replaying flows)."""
     heading("1b. The egress guard on the direct path")
-    calls = cycles * len(MIX)
+    calls = cycles * len(setup.prepared)
     earlier = egress_guard.hook_added()
     with one_core():
         time_direct(setup, max(1, cycles // 10))
@@ -482,7 +589,9 @@ def profile_direct(setup: DirectSetup, cycles: int) -> None:
     profiler.enable()
     time_direct(setup, cycles)
     profiler.disable()
-    print_profile(profiler, f"cProfile of {cycles * len(MIX):,} direct calls")
+    print_profile(
+        profiler, f"cProfile of {cycles * len(setup.prepared):,} direct calls, {setup.name}"
+    )
 
 
 def print_profile(profiler: cProfile.Profile, title: str, limit: int = 15) -> None:
@@ -691,9 +800,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
     parser.add_argument("--sizes", help="connector counts for the scale table (default 50,100,200)")
     parser.add_argument("--runs", type=int, default=3, help="runs per throughput figure")
-    parser.add_argument("--direct-calls", type=int, help="calls per direct run (default 40,000)")
     parser.add_argument(
-        "--reference-calls", type=int, help="calls per reference run (default 3,000)"
+        "--direct-calls", type=int, help="calls per direct run and mix (default 40,000)"
+    )
+    parser.add_argument(
+        "--reference-calls", type=int, help="calls per reference run and mix (default 3,000)"
+    )
+    parser.add_argument(
+        "--floor-calls", type=int, help="calls per dict-floor run and mix (default 2,000,000)"
+    )
+    parser.add_argument(
+        "--mix-log", metavar="DIR", help="write the decision log of one pass over each mix"
     )
     parser.add_argument("--flows", type=int, default=5, help="flows per connector")
     parser.add_argument("--calls", type=int, default=100, help="calls per flow")
@@ -706,6 +823,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     quick = args.quick
     args.direct_calls = args.direct_calls or (4_000 if quick else 40_000)
     args.reference_calls = args.reference_calls or (400 if quick else 3_000)
+    args.floor_calls = args.floor_calls or (200_000 if quick else 2_000_000)
+
+    def cycles(calls: int) -> Callable[[DirectSetup], int]:
+        return lambda setup: max(1, calls // len(setup.prepared))
+
+    args.direct_cycles = cycles(args.direct_calls)
+    args.reference_cycles = cycles(args.reference_calls)
+    args.floor_cycles = cycles(args.floor_calls)
     args.sizes = args.sizes or ("2,4" if quick else "50,100,200")
     args.sizes = sorted({int(s) for s in args.sizes.split(",")})
     return args

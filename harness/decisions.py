@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from harness.calls import Request, Response
 from harness.scopes import Requirement
@@ -45,9 +45,12 @@ class Judgement:
     model: str = ""  # "": the service has one permission model
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """One authorization outcome for one call, and the rule that decided it."""
+class Decision(NamedTuple):
+    """One authorization outcome for one call, and the rule that decided it.
+
+    A NamedTuple rather than a frozen dataclass, as authorization's Verdict: one is built for
+    every call, and a frozen dataclass sets each of its 22 fields through
+    `object.__setattr__` (2.1 us against 0.2 us for the tuple; bench/README.md)."""
 
     sequence: int
     time: int  # sandbox clock, seconds since the epoch

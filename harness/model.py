@@ -38,7 +38,9 @@ class Answer:
 
     kind: AnswerKind
     status: int = 200
-    json: Any = None
+    # a JSON object or array is not hashable: left out of the hash (not of equality), so an
+    # operation that answers `{static: {json: {...}}}` can still key the analysis' tables
+    json: Any = field(default=None, hash=False)
     headers: tuple[tuple[str, str], ...] = ()
     collection: str = ""
     action: CollectionAction = ""

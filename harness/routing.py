@@ -71,6 +71,7 @@ _NEEDS_CANONICAL = re.compile(r'[% <>"{}|^`\[\]]|[^\x00-\x7f]')
 
 
 MEMO_URL_LENGTH = 2048  # longer URLs are split every time, so the memo stays small
+MEMO_ROUTES = 8192  # routes a Router remembers; it starts again when full
 
 
 def split_url(url: str) -> tuple[str, str, str]:
@@ -130,6 +131,10 @@ class Router:
         for service in services:
             for host in service.hosts:
                 self._services_by_host.setdefault(host.lower(), []).append(service)
+        # (method, host, path) -> its route: a replay sends the same few calls again and
+        # again, and the services never change under a router. A route's `params` are
+        # shared between the calls that hit it: read them, never change them.
+        self._memo: dict[tuple[str, str, str], Route | None] = {}
 
     def knows_host(self, host: str) -> bool:
         return host in self._services_by_host
@@ -138,6 +143,18 @@ class Router:
         return self._services_by_host.get(host, [])
 
     def route(self, method: str, host: str, path: str) -> Route | None:
+        key = (method, host, path)
+        memo = self._memo
+        if key in memo:
+            return memo[key]
+        found = self._route(method, host, path)
+        if len(path) <= MEMO_URL_LENGTH:  # a long path is routed every time
+            if len(memo) >= MEMO_ROUTES:
+                memo.clear()
+            memo[key] = found
+        return found
+
+    def _route(self, method: str, host: str, path: str) -> Route | None:
         services = self._services_by_host.get(host, ())
         if len(services) == 1:  # the common case: one service per host
             service = services[0]

@@ -130,7 +130,8 @@ class Gateway:
             if decision.sequence != self.calls:
                 # The sandbox numbers a decision by the length of its (trimmed) list. This one
                 # was made by this call and nobody holds it yet: give it its place in the run.
-                object.__setattr__(decision, "sequence", self.calls)
+                decision = decision._replace(sequence=self.calls)
+                decisions[-1] = decision
             if len(decisions) > 2 * self.retain:
                 del decisions[: len(decisions) - self.retain]
         if self.listeners:

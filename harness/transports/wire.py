@@ -90,7 +90,7 @@ def _without_default_type(
 def encode_decision(decision: Decision) -> str:
     data: dict[str, Any] = {
         name: getattr(decision, name)
-        for name in Decision.__slots__
+        for name in Decision._fields
         if name not in ("sequence", "judged")
     }
     judged = decision.judged

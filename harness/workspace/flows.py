@@ -84,7 +84,12 @@ class FlowSection(LoaderBase):
                     suggest(service_name, services),
                 )
                 continue
-            declared = resource_kinds(service)
+            # a kind named in any permission model (GitHub's `repository` is conditional
+            # only in its `oauth` model)
+            declared = frozenset().union(
+                *(resource_kinds(v) for v in self._model_views if v.name == service_name),
+                resource_kinds(service),
+            )
             for kind, identifiers in kinds.items():
                 if kind not in declared:
                     self._fail(

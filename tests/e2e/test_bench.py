@@ -65,23 +65,50 @@ def test_check_once_writes_what_the_cli_writes(
     assert (tmp_path / "bench.json").read_text() == (tmp_path / "cli.json").read_text()
 
 
-def test_direct_mix_behaves_as_declared(bench: dict[str, ModuleType]) -> None:
+def test_both_mixes_behave_as_declared_and_every_contender_runs(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
     run = bench["run"]
-    setup = run.direct_setup()  # raises SystemExit when an outcome differs from the mix
-    run.time_direct(setup, 2)
-    _, statuses = run.time_reference(setup, 1)
-    assert len(statuses) == len(run.MIX)
-    assert statuses.count(403) >= 1
+    # each raises SystemExit when an outcome differs from what the mix declares
+    for setup in (run.direct_setup(), run.vendor_setup(tmp_path / "vendor")):
+        run.time_direct(setup, 2)
+        _, statuses = run.time_reference(setup, 1)
+        _, floor = run.time_floor(setup, 1)
+        assert len(statuses) == len(floor) == len(setup.calls)
+        assert statuses.count(403) >= 1
+        assert floor.count(403) >= 1
+
+
+def test_the_vendor_mix_reaches_every_pack_and_every_kind_of_decision(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    run = bench["run"]
+    setup = run.vendor_setup(tmp_path / "vendor")
+    run.write_mix_log(setup, tmp_path / "log.jsonl")
+    decisions = [
+        json.loads(line)["decision"]
+        for line in (tmp_path / "log.jsonl").read_text().splitlines()
+        if '"decision"' in line
+    ]
+    assert {d["service"] for d in decisions if d["operation"]} == {
+        "slack", "github", "gmail", "google-drive", "google-sheets", "msgraph",
+    }  # fmt: skip
+    assert {d["model"] for d in decisions} >= {"app", "oauth", "bot", "application"}
+    assert {d["outcome"] for d in decisions} == {"allowed", "denied", "blocked"}
+    assert any(d["condition"] and d["outcome"] == "denied" for d in decisions)
+    assert any(d["resources"] and d["outcome"] == "denied" for d in decisions)  # narrowed
+    assert any(d["rule"] == "egress.host" and d["service"] == "slack" for d in decisions)
 
 
 def test_bench_quick_run_prints_aligned_tables(
     bench: dict[str, ModuleType], capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["--quick", "--runs", "1", "--sizes", "1,2", "--direct-calls", "200"]
-    assert bench["run"].main([*argv, "--reference-calls", "40"]) == 0
+    assert bench["run"].main([*argv, "--reference-calls", "100", "--floor-calls", "200"]) == 0
     out = capsys.readouterr().out
     assert "direct: Sandbox.handle" in out
-    assert "ratio direct / reference" in out
+    assert "examples: direct / reference" in out
+    assert "vendor packs: floor / direct" in out
     lines = out.splitlines()
     top = next(i for i, line in enumerate(lines) if line.strip().startswith("N "))
     rule = lines[top + 1]

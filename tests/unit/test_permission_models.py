@@ -156,3 +156,28 @@ def test_the_same_grants_in_two_models_are_judged_each_in_its_own_model() -> Non
         outcomes.append(sandbox.handle(Request("GET", f"https://{HOST}/items", headers)).status)
     assert outcomes == [200, 403, 200]
     assert [d.model for d in sandbox.decisions] == ["app", "oauth", "app"]
+
+
+def test_a_flow_may_give_a_resource_kind_only_another_model_names() -> None:
+    """GitHub's `repository` class matters only to classic OAuth scopes: a flow of an
+    `oauth` connector gives its public repositories although the default model never
+    names the kind (docs/packs.md)."""
+    spec = repo_service()
+    spec["operations"][0]["requires_in"] = {
+        "oauth": {
+            "any_of": [
+                "repo",
+                {"when": {"repository": {"class": ["public"]}}, "then": "public_repo"},
+            ]
+        }
+    }
+    spec["operations"][0]["arguments"] = {
+        "repository": {"in": "path", "template": "{owner}/{name}", "resource": "repository"}
+    }
+    document = _policy(["public_repo"], [("GET", "/repos/acme/site/issues")], model="oauth")
+    document["flows"][0]["given"] = {"repo": {"repository": {"public": ["acme/site"]}}}
+    workspace = build([spec], [document])
+    sandbox = Sandbox(workspace)
+    run_check(workspace, sandbox=sandbox)
+    (decision,) = sandbox.decisions
+    assert (decision.outcome, decision.condition) == ("allowed", "repository=acme/site [public]")
