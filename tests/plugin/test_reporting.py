@@ -214,18 +214,24 @@ def test_xdist_gives_the_same_items_summary_and_report(
 
 
 COUNT_CHECKS = """
-import os
-
 import harness.engine as engine
 
 original = engine.check_binding
+who = ["controller"]
+
+
+def pytest_configure(config):
+    # The process is named by xdist's own handle on it, not by PYTEST_XDIST_WORKER: this
+    # pytest inherits that variable when the suite itself runs under xdist.
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        who[0] = workerinput["workerid"]
 
 
 def counting(sandbox, binding, *args, **kwargs):
     # Written as each check happens, not at unconfigure: xdist may tear a worker down
     # before its pytest_unconfigure has run to the end.
-    who = os.environ.get("PYTEST_XDIST_WORKER", "controller")
-    with open(f"checked-{who}.txt", "a") as out:
+    with open(f"checked-{who[0]}.txt", "a") as out:
         out.write(binding.name + "\\n")
     return original(sandbox, binding, *args, **kwargs)
 
