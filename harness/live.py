@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Self
 
@@ -26,11 +26,13 @@ from harness.calls import CallContext
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision, Exchange
 from harness.findings import CREDENTIAL, EGRESS, EXCESSIVE, MISSING, OVER_BROAD
 from harness.interception import Interceptor
-from harness.model import Binding, Workspace
+from harness.errors import Location
+from harness.model import Binding, GrantSource, Role, Workspace
 from harness.render.style import Style
 from harness.render.text import finding_lines
 from harness.replay import replay
 from harness.sandbox import Sandbox
+from harness.scopes import Grant
 from harness.transports.loopback import LoopbackServer
 
 DEFAULT_KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS, CREDENTIAL)
@@ -67,6 +69,9 @@ class LiveSandbox:
         self.sandbox = Sandbox(workspace)
         self.name = name
         self.bindings_used: dict[str, Binding] = {}
+        # grants given with binding(..., grants=...): they replace the binding's roles for
+        # the token and for the analysis alike
+        self.grants_given: dict[str, dict[str, tuple[str, ...]]] = {}
         self._numbers = itertools.count()
         self._asserted: set[int] = set()  # decisions (by sequence) an assertion named
         self.interceptor = Interceptor(self.sandbox, self._context)
@@ -117,6 +122,11 @@ class LiveSandbox:
             raise LookupError(f"{problem} matches {name!r} (env {wanted_env!r}); bindings: {known}")
         chosen = candidates[0]
         self.bindings_used[chosen.name] = chosen
+        if grants is None:
+            self.grants_given.pop(chosen.name, None)
+        else:
+            grants = {service: tuple(values) for service, values in grants.items()}
+            self.grants_given[chosen.name] = grants
         token = self.sandbox.issue_token(chosen, grants=grants, lifetime=lifetime)
         return BindingHandle(chosen.name, chosen.connector, chosen.env, token, self.base_urls)
 
@@ -163,7 +173,8 @@ class LiveSandbox:
                 for d in self.decisions
                 if d.binding == target.name or (d.outcome == BLOCKED and not d.binding)
             ]
-            result = analyse_binding(self.workspace, target, decisions, wanted)
+            judged, target = self._as_held(target)
+            result = analyse_binding(judged, target, decisions, wanted)
             findings = [f for f in result.findings if f.kind in wanted]
             if findings:
                 problems.append(f"binding {target.name}:")
@@ -187,6 +198,25 @@ class LiveSandbox:
                     ["least privilege does not hold:", *problems, "calls made:", self.calls_text()]
                 )
             )
+
+    def _as_held(self, binding: Binding) -> tuple[Workspace, Binding]:
+        """The workspace and binding as the binding's token held them: with the grants given
+        to `binding(..., grants=...)` as its one role, in place of its roles."""
+        given = self.grants_given.get(binding.name)
+        if given is None:
+            return self.workspace, binding
+        name = f"binding({binding.name}, grants=...)"
+        where = Location(f"<{name}>")
+        sources = tuple(
+            GrantSource(service, Grant.parse(text), name, where)
+            for service, texts in sorted(given.items())
+            for text in texts
+        )
+        role = Role(name, "", "", None, None, (), sources, where, where)
+        held = replace(binding, roles=(name,))
+        bindings = tuple(held if b.name == binding.name else b for b in self.workspace.bindings)
+        roles = (*(r for r in self.workspace.roles if r.name != name), role)
+        return replace(self.workspace, roles=roles, bindings=bindings), held
 
     def assert_denied(
         self, method: str | None = None, url: str | None = None, *, operation: str | None = None
@@ -285,6 +315,7 @@ class LiveSandbox:
         self.sandbox.reset()
         self.interceptor.exchanges.clear()
         self.bindings_used.clear()
+        self.grants_given.clear()
         self._asserted.clear()
 
 
