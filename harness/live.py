@@ -24,9 +24,9 @@ from typing import Self
 from harness.analysis import analyse_binding
 from harness.calls import CallContext
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision, Exchange
+from harness.errors import Location
 from harness.findings import CREDENTIAL, EGRESS, EXCESSIVE, MISSING, OVER_BROAD
 from harness.interception import Interceptor
-from harness.errors import Location
 from harness.model import Binding, GrantSource, Role, Workspace
 from harness.render.style import Style
 from harness.render.text import finding_lines
