@@ -161,6 +161,8 @@ def _call_findings(
     key: tuple[str, str, str]
     for decision in decisions:
         step = steps.get((decision.flow, decision.step))
+        if decision.outcome == BLOCKED and step is not None and step.expect == DENIED:
+            continue  # a refusal the flow expects, as a denied call it expects is no finding
         where, evidence = _evidence(decision, steps)
         if decision.outcome == BLOCKED and decision.rule not in ("egress.host", "egress.region"):
             # a way out that is not an HTTP call (harness.egress_guard): no allowlist opens it

@@ -295,6 +295,11 @@ class LiveSandbox:
             f", but none was made. Calls made:\n{self.calls_text()}"
         )
 
+    def asserted_refusals(self) -> frozenset[int]:
+        """The refused calls (by decision sequence) an assert_denied or assert_blocked named:
+        what the test expected to be refused."""
+        return frozenset(self._asserted)
+
     def unasserted_blocks(self) -> list[Decision]:
         """The attempts to leave the sandbox that no assert_blocked or assert_denied named."""
         return [

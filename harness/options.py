@@ -150,7 +150,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "record",
         "record live flow code run in the `sandbox` fixture as flow files: "
-        "new (only missing ones), all, none",
+        "new (only missing ones), all, none; the flag alone means all "
+        "(--harness-record=new, or --harness-record new)",
         default="none",
         choices=RECORD_MODES,
         pytest=True,
