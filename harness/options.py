@@ -24,7 +24,7 @@ from harness.transports import TRANSPORTS
 
 CHECK_FORMATS = ("text", "json", "markdown", "sarif", "junit", "html")
 INVENTORY_FORMATS = ("text", "markdown", "csv", "json")
-REPORT_FORMATS = ("json", "markdown", "text")  # what --harness-report writes
+REPORT_FORMATS = CHECK_FORMATS  # what --harness-report writes: every format `check` writes
 RecordMode = Literal["none", "new", "all"]
 RECORD_MODES: tuple[RecordMode, ...] = ("none", "new", "all")
 LINT_FORMATS = ("text", "json")

@@ -205,10 +205,19 @@ class HarnessSession:
         return Report(workspace, None, None, results, self.gate_context())
 
     def pickled_results(self) -> bytes:
-        """This xdist worker's binding results, for the controller's full report."""
-        return pickle.dumps(list(self._results.values()), protocol=pickle.HIGHEST_PROTOCOL)
+        """This xdist worker's binding results and their decisions, for the controller's
+        full report (the HTML one maps the calls each binding made)."""
+        data = (list(self._results.values()), self._decisions)
+        return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
     def take_results(self, data: bytes) -> None:
         """Results from one of this session's own xdist workers (so unpickling is safe)."""
-        for result in pickle.loads(data):
-            self._results.setdefault(result.binding, result)
+        results, decisions = pickle.loads(data)
+        for result in results:
+            if result.binding not in self._results:
+                self._results[result.binding] = result
+                self._decisions[result.binding] = decisions.get(result.binding, [])
+
+    def report_decisions(self, report: Report) -> list[Decision]:
+        """The decisions of the report's bindings, in the report's order."""
+        return [d for result in report.results for d in self._decisions.get(result.binding, [])]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import xml.etree.ElementTree as ET
+from datetime import date
 from typing import TYPE_CHECKING
 
 import jsonschema
 import pytest
 
 from harness.findings import KINDS
+from harness.options import CHECK_FORMATS
 from harness.workspace.validation import load_schema
 
 if TYPE_CHECKING:
@@ -110,6 +113,37 @@ def test_report_files(pytester: pytest.Pytester, ws: PluginWorkspace) -> None:
     assert text.startswith("connector-harness check: 5 bindings, 4 flows, 8 calls replayed\n")
     assert "svc: [svc.read@item=i1]" in text
     assert "\x1b[" not in text  # no colour in a file
+
+
+def test_every_format_check_writes_and_the_same_bytes(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    """--harness-report writes each format `connector-harness check --format` writes, through
+    the same renderers: the files are the CLI's, byte for byte, also under xdist (whose
+    workers send back the decisions the HTML maps)."""
+    ws.write(ws.mixed_scenarios())
+    reports = [f"--harness-report={kind}:serial/report.{kind}" for kind in CHECK_FORMATS]
+    pytester.runpytest_subprocess(*reports).assert_outcomes(passed=2, failed=3)
+    parallel = [r.replace("serial/", "parallel/") for r in reports]
+    pytester.runpytest_subprocess("-n", "2", *parallel).assert_outcomes(passed=2, failed=3)
+    for kind in CHECK_FORMATS:
+        cli = pytester.run(
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "check",
+            str(pytester.path),
+            "--format",
+            kind,
+            "--output",
+            f"cli.{kind}",
+            "--today",
+            date.today().isoformat(),
+        )
+        assert cli.ret == 1, cli.stderr.str()
+        written = (pytester.path / f"cli.{kind}").read_bytes()
+        assert (pytester.path / "serial" / f"report.{kind}").read_bytes() == written, kind
+        assert (pytester.path / "parallel" / f"report.{kind}").read_bytes() == written, kind
 
 
 def test_bad_report_option_is_a_usage_error(pytester: pytest.Pytester, ws: PluginWorkspace) -> None:
