@@ -40,6 +40,7 @@ class FlowSection(LoaderBase):
                     doc.location((*base, "connector")),
                     f"flow refers to connector `{data['connector']}`, which is not defined",
                     suggest(data["connector"], connectors),
+                    name=data["connector"],
                 )
                 continue
             variables = dict(data.get("vars", {}))
@@ -82,6 +83,7 @@ class FlowSection(LoaderBase):
                     doc.location((*base, "given", service_name), key=True),
                     f"`given` names `{service_name}`, which is not a service",
                     suggest(service_name, services),
+                    name=service_name,
                 )
                 continue
             declared = resource_kinds(service)
@@ -137,6 +139,7 @@ class FlowSection(LoaderBase):
                 if database
                 else "the step does not say which database it runs on",
                 f"write `database: NAME` with one of: {', '.join(databases) or 'none defined'}",
+                name=database,
             )
             return None
         text: str = data["sql"]
