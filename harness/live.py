@@ -125,8 +125,9 @@ class LiveSandbox:
         if grants is None:
             self.grants_given.pop(chosen.name, None)
         else:
-            grants = {service: tuple(values) for service, values in grants.items()}
-            self.grants_given[chosen.name] = grants
+            given = {service: tuple(values) for service, values in grants.items()}
+            self.grants_given[chosen.name] = given
+            grants = given
         token = self.sandbox.issue_token(chosen, grants=grants, lifetime=lifetime)
         return BindingHandle(chosen.name, chosen.connector, chosen.env, token, self.base_urls)
 

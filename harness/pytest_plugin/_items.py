@@ -131,10 +131,8 @@ class ScenarioFile(pytest.File):
         register_marks(
             self.config,
             [
-                mark
-                for flow in flows
-                for carrier in (flow, *session.bindings_for(flow))
-                for mark in carrier.marks
+                *(mark for flow in flows for mark in flow.marks),
+                *(m for flow in flows for b in session.bindings_for(flow) for m in b.marks),
             ],
         )
         for flow in flows:

@@ -200,4 +200,13 @@ def _settings(document: YamlDocument) -> Settings:
         n8n_scopes=str(n8n.get("scopes", defaults.n8n_scopes)),
         n8n_envs=tuple(n8n.get("envs", defaults.n8n_envs)),
         fail_on=tuple(data.get("fail_on", defaults.fail_on)),
+        env=data.get("env"),
+        binding=data.get("binding"),
+        env_location=document.location(("env",)) if "env" in data else None,
+        binding_location=document.location(("binding",)) if "binding" in data else None,
+        strict=bool(data.get("strict", defaults.strict)),
+        reports=tuple(
+            (kind, path)
+            for kind, _, path in (str(entry).partition(":") for entry in data.get("report", ()))
+        ),
     )
