@@ -260,8 +260,8 @@ def _unroutable_message(decision: Decision) -> str:
             f"{decision.service} grants is not judged until it is fixed)"
         )
     return (
-        f"{decision.reason}; the call cannot be judged (the vendor would answer 404), nor "
-        f"can the excess of the binding's {decision.service} grants until it routes"
+        f"{decision.reason}; the vendor would answer 404, and the binding's "
+        f"{decision.service} grants are not judged until it routes"
     )
 
 

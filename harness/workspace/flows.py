@@ -9,7 +9,12 @@ from urllib.parse import urlsplit
 from harness.errors import Location
 from harness.model import Answer, Connector, Flow, Mark, Operation, Service, Step
 from harness.permission_models import resource_kinds
-from harness.placeholders import PLACEHOLDER, bind_parameters, placeholder_names
+from harness.placeholders import (
+    PLACEHOLDER,
+    bind_parameters,
+    placeholder_names,
+    substitute_url,
+)
 from harness.routing import split_url
 from harness.sql import RISK as SQL_RISK
 from harness.sql import SqlProblem, statement_needs
@@ -47,7 +52,9 @@ class FlowSection(LoaderBase):
             known = set(variables)
             steps = []
             for position, step_data in enumerate(data["steps"]):
-                step = self._step(doc, (*base, "steps", position), position, step_data, known)
+                step = self._step(
+                    doc, (*base, "steps", position), position, step_data, known, variables
+                )
                 if step is not None:
                     steps.append(step)
                 known.update(step_data.get("capture", {}))
@@ -203,6 +210,7 @@ class FlowSection(LoaderBase):
         index: int,
         data: dict[str, Any],
         known: set[str],
+        variables: dict[str, Any],
     ) -> Step | None:
         if "action" in data:
             return Step(
@@ -240,7 +248,11 @@ class FlowSection(LoaderBase):
                         f"add `{name}` under the flow's `vars:`, or capture it in an earlier step "
                         f"({suggest(name, known)})",
                     )
-        url = PLACEHOLDER.sub("placeholder", request["url"])
+        # The flow's variables are known now: the step's URL holds their values, so that it
+        # routes (here, in lint, in every report) as it will at replay. A value captured at
+        # replay is not known yet: it stays a placeholder, checked here as one segment.
+        filled = substitute_url(request["url"], variables, keep_unknown=True)
+        url = PLACEHOLDER.sub("placeholder", filled)
         try:
             split_url(url)
         except ValueError as err:  # a bad port or an unclosed [IPv6] bracket
@@ -270,7 +282,7 @@ class FlowSection(LoaderBase):
             index=index,
             name=data.get("name", f"step {index + 1}"),
             method=request["method"],
-            url=request["url"],
+            url=filled,
             headers=tuple(sorted(request.get("headers", {}).items())),
             body=request.get("json"),
             response_status=response.get("status"),
