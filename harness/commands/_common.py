@@ -20,6 +20,7 @@ from harness.gate import GateContext
 from harness.model import Binding
 from harness.options import (
     OPTIONS,
+    Layer,
     Option,
     RunOptions,
     flag_layer,
@@ -32,6 +33,7 @@ from harness.report import Report
 from harness.sandbox import Sandbox
 from harness.transports import open_transport
 from harness.workspace.loader import load_workspace
+from harness.workspace.pyproject import read_pyproject_table
 
 EXIT_PASS, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 WORKSPACE = next(option for option in OPTIONS if option.name == "workspace")
@@ -48,8 +50,26 @@ class Command(Protocol):
 
 def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "workspace", nargs="?", default=".", help="workspace directory (default: .)"
+        "workspace",
+        nargs="?",
+        default=None,  # see workspace_layer
+        help="workspace directory (default: the `workspace` of [tool.connector-harness] in "
+        "./pyproject.toml, else .)",
     )
+
+
+def workspace_layer() -> Layer:
+    """Where the workspace is when the command line does not say: the `workspace` key of
+    [tool.connector-harness] in ./pyproject.toml, as the pytest plugin reads it."""
+    table = read_pyproject_table(Path("pyproject.toml"))
+    values = {"workspace": table.values.get("workspace")} if table is not None else {}
+    return Layer(values, lambda option: f"[tool.connector-harness] {option.name}")
+
+
+def workspace_of(args: argparse.Namespace) -> Path:
+    """The workspace directory of a command that takes no other option of the table."""
+    given = {"workspace": args.workspace} if args.workspace is not None else {}
+    return resolve_options([flag_layer(given), workspace_layer()], (WORKSPACE,)).workspace
 
 
 def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
@@ -72,7 +92,8 @@ def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) ->
 def command_options(args: argparse.Namespace, command: str) -> RunOptions:
     """The options of `command` from its command line, parsed by the option table."""
     given = {name: value for name, value in vars(args).items() if value is not None}
-    options = resolve_options([flag_layer(given)], (WORKSPACE, *options_for(command)))
+    layers = [flag_layer(given), workspace_layer()]
+    options = resolve_options(layers, (WORKSPACE, *options_for(command)))
     if options.quiet and options.verbose:
         raise UsageError("--quiet and --verbose contradict each other: give one of them")
     output_targets(options, command)  # a wrong extension stops the run before it starts

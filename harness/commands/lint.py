@@ -39,8 +39,8 @@ class LintCommand:
 
         def render(kind: str, style: Style) -> str:
             if kind == "json":
-                return render_lint_json(findings, args.workspace, today)
-            return render_lint_text(findings, args.workspace, today, style)
+                return render_lint_json(findings, str(root), today)
+            return render_lint_text(findings, str(root), today, style)
 
         write_outputs(targets, render)
         errors = sum(1 for finding in findings if finding.severity == ERROR)

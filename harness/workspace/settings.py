@@ -51,6 +51,16 @@ def settings_from(document: YamlDocument | None, root: Path) -> Settings:
         for error in _check_directories(document, root, key)
     ]
     errors += _check_n8n(document, root)
+    if document.path.name == SETTINGS_FILE and "workspace" in document.data:
+        errors.append(
+            InputError(
+                document.location(("workspace",), key=True),
+                "`workspace` cannot be set in connector-harness.yaml: the file is in the "
+                "workspace it would name",
+                "remove it; name the workspace in [tool.connector-harness] of the rootdir's "
+                'pyproject.toml (workspace = "automation"), or pass it to the command',
+            )
+        )
     errors.extend(_check_packs(document))
     if errors:
         raise InputErrors(errors)

@@ -91,6 +91,7 @@ CASES: list[tuple[str, str, str]] = [
     ("config-env-unknown", "connector-harness.yaml:2:6", "`env: prd` names an environment"),
     ("config-binding-unknown", "connector-harness.yaml:2:10", "`binding: crm-synk@prod` names no"),
     ("config-bad-report", "connector-harness.yaml:2:10", "`report[0]` has an invalid value"),
+    ("config-workspace-key", "connector-harness.yaml:2:1", "`workspace` cannot be set in"),
     ("pyproject-bad-value", "pyproject.toml:7:11", "`fail_on[0]` cannot be 'misssing'"),
     ("pyproject-invalid-toml", "pyproject.toml:2:24", "invalid TOML"),
     # -- the workspace itself -------------------------------------------------------------

@@ -317,3 +317,19 @@ def test_reports_in_the_settings_are_written_by_every_check(
         ("crm-sync@dev", "fail"),
         ("crm-sync@prod", "pass"),
     ]
+
+
+def test_the_workspace_of_the_pyproject_table_is_the_default(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """Run from the rootdir without naming a workspace, `check` checks the one
+    [tool.connector-harness] names, as the pytest plugin does; a named one wins."""
+    _workspace(tmp_path, "env: prod\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.connector-harness]\nworkspace = "ws"\n', "utf-8"
+    )
+    result = run_cli("check", "--format", "json", cwd=tmp_path)
+    assert (result.code, _bindings(result.stdout)) == (0, [("crm-sync@prod", "pass")])
+    assert json.loads(result.stdout)["workspace"] == "ws"
+    named = run_cli("check", str(tmp_path / "ws"), "--format", "json", cwd=tmp_path)
+    assert json.loads(named.stdout)["workspace"] == str(tmp_path / "ws")
