@@ -7,8 +7,12 @@ connector-harness.yaml). `resolve_options` reads the layers that may set an opti
 first that sets it wins, and returns one frozen RunOptions used by the CLI and the
 plugin alike:
 
-    CLI:    flag > default
+    CLI:    flag > [tool.connector-harness] of ./pyproject.toml (the workspace only) > default
     pytest: flag > ini > [tool.connector-harness] > connector-harness.yaml > default
+
+The CLI and the API read the workspace's own settings (env, binding, strict, fail_on,
+report) with the workspace, where a flag set here overrides them (harness.engine).
+`output_targets` says where one CLI run writes, and in which format.
 """
 
 from __future__ import annotations
