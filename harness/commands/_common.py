@@ -8,7 +8,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
@@ -206,14 +206,29 @@ def emit(text: str, output: str | None) -> None:
 
 
 def write_file(path: Path, text: str) -> None:
-    """Write `text` to `path` whole or not at all: into a new file beside it, renamed over it
-    once complete, so that an error or Ctrl-C leaves no partial file (and the previous one,
-    if any, intact). Missing parent folders are created."""
+    """Write `text` to `path` whole or not at all (see `replacing`)."""
+    with replacing(path) as target:
+        mode = "w" if target == path else "x"  # a new file beside it, or a device in place
+        with target.open(mode, encoding="utf-8", newline="") as out:
+            out.write(text)
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A new file beside `path` to write, renamed over `path` once the block completes, so
+    that an error or Ctrl-C leaves no partial file (and the previous one, if any, intact).
+    Missing parent folders are created; an OSError is a HarnessError naming `path`. A path
+    that is no regular file nor directory (/dev/stdout, a pipe) is written in place."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            yield path
+        except OSError as err:
+            raise HarnessError(f"cannot write {path}: {err.strerror or err}") from err
+        return
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("x", encoding="utf-8", newline="") as out:
-            out.write(text)
+        yield temporary
         os.replace(temporary, path)
     except BaseException as err:
         with contextlib.suppress(OSError):

@@ -14,7 +14,9 @@ from harness.commands._common import (
     add_options,
     add_workspace_argument,
     command_options,
+    replacing,
     run_workspace_check,
+    write_file,
     write_outputs,
     written,
 )
@@ -72,19 +74,9 @@ def _write_log(options: RunOptions, path: str, checked: CheckRun) -> None:
     """Write the decision log, print its anchor (and write it to --anchor FILE)."""
     selection = (("env", options.env or "*"), ("binding", options.binding or "*"))
     header = run_header(checked.sandbox.workspace, selection)
-    try:
-        log = write_log(Path(path), checked.sandbox.decisions, header)
-    except OSError as err:
-        raise UsageError(
-            f"cannot write the decision log {path}: {err.strerror or err}; "
-            "name a file in an existing, writable directory"
-        ) from err
+    with replacing(Path(path)) as temporary:
+        log = write_log(temporary, checked.sandbox.decisions, header)
     print(f"decision log written to {path}: {log.count} decisions", file=sys.stderr)
     print(f"{ANCHOR_LABEL} {log.anchor}", file=sys.stderr)
     if options.anchor is not None:
-        try:
-            Path(options.anchor).write_text(log.anchor + "\n", "ascii")
-        except OSError as err:
-            raise UsageError(
-                f"cannot write the anchor {options.anchor}: {err.strerror or err}"
-            ) from err
+        write_file(Path(options.anchor), log.anchor + "\n")

@@ -333,3 +333,15 @@ def test_the_workspace_of_the_pyproject_table_is_the_default(
     assert json.loads(result.stdout)["workspace"] == "ws"
     named = run_cli("check", str(tmp_path / "ws"), "--format", "json", cwd=tmp_path)
     assert json.loads(named.stdout)["workspace"] == str(tmp_path / "ws")
+
+
+def test_a_device_is_written_in_place_never_replaced(run_cli: RunCli, tmp_path: Path) -> None:
+    """/dev/stdout, /dev/null or a pipe is no file to replace: it is written as it is."""
+    write_file(Path("/dev/null"), "{}\n")
+    assert Path("/dev/null").is_char_device()
+    result = run_cli("check", str(ROOT), "-o", "/dev/full", "--format", "json", cwd=tmp_path)
+    assert (result.code, result.stderr) == (
+        2,
+        "connector-harness: error: cannot write /dev/full: No space left on device\n",
+    )
+    assert Path("/dev/full").is_char_device()
