@@ -76,7 +76,8 @@ def _write_log(options: RunOptions, path: str, checked: CheckRun) -> None:
     header = run_header(checked.sandbox.workspace, selection)
     with replacing(Path(path)) as temporary:
         log = write_log(temporary, checked.sandbox.decisions, header)
-    print(f"decision log written to {path}: {log.count} decisions", file=sys.stderr)
-    print(f"{ANCHOR_LABEL} {log.anchor}", file=sys.stderr)
+    if not options.quiet:
+        print(f"decision log written to {path}: {log.count} decisions", file=sys.stderr)
+    print(f"{ANCHOR_LABEL} {log.anchor}", file=sys.stderr)  # what to keep, even when quiet
     if options.anchor is not None:
         write_file(Path(options.anchor), log.anchor + "\n")
