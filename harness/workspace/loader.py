@@ -211,8 +211,6 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         waivers = self._waivers(documents, services, {b.name for b in bindings})
         policy = self._policy(documents, services)
         self._check_selection(bindings)
-        if self.errors:
-            raise InputErrors(self.errors)
         workspace = Workspace(
             root=str(self.root),
             settings=self.settings,
@@ -225,7 +223,31 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
             policy=policy,
             model_views=tuple(self._model_views),
         )
-        errors = check_binding_models(workspace)
+        # The last stage runs even when an earlier one found problems, on the bindings whose
+        # connector and roles loaded, so that one run reports every problem.
+        errors = [*self.errors, *check_binding_models(_sound_bindings(workspace))]
         if errors:
             raise InputErrors(errors)
         return workspace
+
+
+def _sound_bindings(workspace: Workspace) -> Workspace:
+    """The workspace with only the bindings whose connector and roles (and the roles they
+    extend, without a cycle) loaded: those a later stage can follow without a gap."""
+    roles = {role.name: role for role in workspace.roles}
+    connectors = {connector.name for connector in workspace.connectors}
+
+    def sound(name: str, seen: tuple[str, ...] = ()) -> bool:
+        role = roles.get(name)
+        return (
+            role is not None
+            and name not in seen
+            and all(sound(parent, (*seen, name)) for parent in role.extends)
+        )
+
+    bindings = tuple(
+        binding
+        for binding in workspace.bindings
+        if binding.connector in connectors and all(sound(role) for role in binding.roles)
+    )
+    return replace(workspace, bindings=bindings)

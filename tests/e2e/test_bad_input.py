@@ -101,8 +101,13 @@ CASES: list[tuple[str, str, str]] = [
     # -- several defects at once (see test_every_problem_is_reported_in_one_run) -----------
     ("several-errors", "mocks/chat.yaml:3:1", "unknown key `host`"),
     ("schema-error-hides-nothing", "scenarios/auditors.yaml:5:5", "unknown key `grant`"),
+    ("stages-in-one-run", "scenarios/auditors.yaml:5:5", "unknown key `grant`"),
 ]
-SEVERAL = ("several-errors", "schema-error-hides-nothing")  # more than one problem each
+SEVERAL = (
+    "several-errors",
+    "schema-error-hides-nothing",
+    "stages-in-one-run",
+)  # more than one problem each
 
 
 def _copy_base(workspace: Path) -> Path:
@@ -258,6 +263,18 @@ def test_a_file_that_fails_its_schema_hides_no_problem_of_the_others(run_cli: Ru
         "schema-error-hides-nothing/scenarios/crm-sync.yaml:21:38: binding refers to role"
         " `crm-writer`, which is not defined",
     ]
+
+
+def test_a_schema_error_does_not_hide_the_errors_of_a_later_stage(run_cli: RunCli) -> None:
+    """The permission-model check runs after the model is built; a schema error elsewhere
+    does not skip it."""
+    code, _, stderr = run_cli("check", "stages-in-one-run", cwd=CORPUS)
+    assert code == 2
+    assert [line.split(": ", 1)[0] for line in _problems(stderr)] == [
+        "stages-in-one-run/scenarios/auditors.yaml:5:5",
+        "stages-in-one-run/scenarios/crm-sync.yaml:15:15",
+    ]
+    assert "holds slack's `bot` permission model" in _problems(stderr)[1]
 
 
 def test_a_broken_service_spec_does_not_also_report_references_to_it(
