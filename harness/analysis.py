@@ -161,6 +161,8 @@ def _call_findings(
     key: tuple[str, str, str]
     for decision in decisions:
         step = steps.get((decision.flow, decision.step))
+        if decision.outcome == BLOCKED and step is not None and step.expect == DENIED:
+            continue  # a refusal the flow expects, as a denied call it expects is no finding
         where, evidence = _evidence(decision, steps)
         if decision.outcome == BLOCKED and decision.rule not in ("egress.host", "egress.region"):
             # a way out that is not an HTTP call (harness.egress_guard): no allowlist opens it
@@ -258,8 +260,8 @@ def _unroutable_message(decision: Decision) -> str:
             f"{decision.service} grants is not judged until it is fixed)"
         )
     return (
-        f"{decision.reason}; the call cannot be judged (the vendor would answer 404), nor "
-        f"can the excess of the binding's {decision.service} grants until it routes"
+        f"{decision.reason}; the vendor would answer 404, and the binding's "
+        f"{decision.service} grants are not judged until it routes"
     )
 
 

@@ -270,8 +270,15 @@ def unroutable_reason(access: AccessRequest) -> str:
     the nearest operations are named, so the step can be fixed."""
     if not access.nearest:
         return unmatched(access)
-    listed = "; ".join(f"{op.method} {op.path} ({op.qualified})" for op in access.nearest)
+    listed = "; ".join(_nearby(op) for op in access.nearest)
     return f"{unmatched(access)}; nearest: {listed}"
+
+
+def _nearby(operation: Operation) -> str:
+    """`METHOD TEMPLATE (service:id)`; an id that spells out the path again (GitHub's
+    `get:/repos/:owner/:repo`) is left out, so that three of them stay one short line."""
+    named = "" if "/" in operation.id else f" ({operation.qualified})"
+    return f"{operation.method} {operation.path}{named}"
 
 
 @functools.lru_cache(maxsize=4096)

@@ -42,7 +42,18 @@ COMMANDS: tuple[Command, ...] = (
     ReapCommand(),
 )
 
-__all__ = ["COMMANDS", "EXIT_FINDINGS", "EXIT_INPUT", "EXIT_PASS", "build_parser", "main"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_FINDINGS",
+    "EXIT_INPUT",
+    "EXIT_INTERRUPTED",
+    "EXIT_PASS",
+    "build_parser",
+    "main",
+]
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,14 +66,30 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         sub = subcommands.add_parser(command.name, help=command.help, description=command.help)
         command.add_arguments(sub)
-        sub.set_defaults(handler=command.run)
+        sub.set_defaults(handler=command.run, parser=sub)
     return parser
 
 
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line; an argument the subcommand does not take is reported with that
+    subcommand's usage (exit 2), not the top-level one."""
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        subparser: argparse.ArgumentParser = args.parser
+        subparser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = parse(argv)
         code: int = args.handler(args)
+    except KeyboardInterrupt:
+        # one line, no traceback; files being written were left as they were (write_file)
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[2K")  # end a progress counter being drawn
+        print("connector-harness: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except InputErrors as errors:
         for error in errors.errors:
             print(error.render(), file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from harness.analysis import BindingResult, analyse_binding
@@ -26,6 +26,28 @@ class Selection:
     env: str | None = None
     binding: str | None = None
     only: frozenset[str] | None = None  # exact binding names (e.g. those a pytest run covered)
+
+
+def with_settings(workspace: Workspace, selection: Selection) -> Selection:
+    """The selection, its unset environment and binding taken from the workspace settings
+    (`env:` and `binding:` in connector-harness.yaml)."""
+    settings = workspace.settings
+    return replace(
+        selection,
+        env=selection.env if selection.env is not None else settings.env,
+        binding=selection.binding if selection.binding is not None else settings.binding,
+    )
+
+
+def judged_by(workspace: Workspace, fail_on: Iterable[str] | None) -> Workspace:
+    """The workspace as a run judges it: its settings' `fail_on` the kinds that fail this run
+    (`fail_on`, else the settings' own, less excessive and over-broad when not strict), so
+    that every view of the report names the kinds its verdicts used."""
+    failing = tuple(fail_on) if fail_on is not None else workspace.settings.failing
+    if failing == workspace.settings.fail_on:
+        return workspace
+    settings = replace(workspace.settings, fail_on=failing)  # type: ignore[arg-type]
+    return replace(workspace, settings=settings)
 
 
 def select_bindings(workspace: Workspace, selection: Selection) -> tuple[Binding, ...]:
@@ -107,8 +129,10 @@ def run_check(
     `transport` carries each call (default: the direct one); see `harness.transports`.
     """
     sandbox = sandbox or Sandbox(workspace)
-    failing = tuple(fail_on if fail_on is not None else workspace.settings.fail_on)
+    judged = judged_by(workspace, fail_on)
+    failing = judged.settings.fail_on
     context = context or GateContext(today=date.today())
+    selection = with_settings(workspace, selection)
     bindings = select_bindings(workspace, selection)
     results: list[BindingResult] = []
     for number, binding in enumerate(bindings, start=1):
@@ -117,4 +141,4 @@ def run_check(
         results.append(check_binding(sandbox, binding, failing, context, transport)[0])
         if not keep_decisions:
             sandbox.decisions.clear()
-    return Report(workspace, selection.env, selection.binding, tuple(results), context)
+    return Report(judged, selection.env, selection.binding, tuple(results), context)

@@ -17,20 +17,22 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Self
 
 from harness.analysis import analyse_binding
 from harness.calls import CallContext
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision, Exchange
+from harness.errors import Location
 from harness.findings import CREDENTIAL, EGRESS, EXCESSIVE, MISSING, OVER_BROAD
 from harness.interception import Interceptor
-from harness.model import Binding, Workspace
+from harness.model import Binding, GrantSource, Role, Workspace
 from harness.render.style import Style
 from harness.render.text import finding_lines
 from harness.replay import replay
 from harness.sandbox import Sandbox
+from harness.scopes import Grant
 from harness.transports.loopback import LoopbackServer
 
 DEFAULT_KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS, CREDENTIAL)
@@ -67,6 +69,9 @@ class LiveSandbox:
         self.sandbox = Sandbox(workspace)
         self.name = name
         self.bindings_used: dict[str, Binding] = {}
+        # grants given with binding(..., grants=...): they replace the binding's roles for
+        # the token and for the analysis alike
+        self.grants_given: dict[str, dict[str, tuple[str, ...]]] = {}
         self._numbers = itertools.count()
         self._asserted: set[int] = set()  # decisions (by sequence) an assertion named
         self.interceptor = Interceptor(self.sandbox, self._context)
@@ -117,6 +122,12 @@ class LiveSandbox:
             raise LookupError(f"{problem} matches {name!r} (env {wanted_env!r}); bindings: {known}")
         chosen = candidates[0]
         self.bindings_used[chosen.name] = chosen
+        if grants is None:
+            self.grants_given.pop(chosen.name, None)
+        else:
+            given = {service: tuple(values) for service, values in grants.items()}
+            self.grants_given[chosen.name] = given
+            grants = given
         token = self.sandbox.issue_token(chosen, grants=grants, lifetime=lifetime)
         return BindingHandle(chosen.name, chosen.connector, chosen.env, token, self.base_urls)
 
@@ -177,7 +188,8 @@ class LiveSandbox:
                 for d in self.decisions
                 if d.binding == target.name or (d.outcome == BLOCKED and not d.binding)
             ]
-            result = analyse_binding(self.workspace, target, decisions, wanted)
+            judged, target = self._as_held(target)
+            result = analyse_binding(judged, target, decisions, wanted)
             findings = [f for f in result.findings if f.kind in wanted]
             if findings:
                 problems.append(f"binding {target.name}:")
@@ -196,6 +208,25 @@ class LiveSandbox:
         if refused:
             problems += ["refused calls:", *refused]
         return problems
+
+    def _as_held(self, binding: Binding) -> tuple[Workspace, Binding]:
+        """The workspace and binding as the binding's token held them: with the grants given
+        to `binding(..., grants=...)` as its one role, in place of its roles."""
+        given = self.grants_given.get(binding.name)
+        if given is None:
+            return self.workspace, binding
+        name = f"binding({binding.name}, grants=...)"
+        where = Location(f"<{name}>")
+        sources = tuple(
+            GrantSource(service, Grant.parse(text), name, where)
+            for service, texts in sorted(given.items())
+            for text in texts
+        )
+        role = Role(name, "", "", None, None, (), sources, where, where)
+        held = replace(binding, roles=(name,))
+        bindings = tuple(held if b.name == binding.name else b for b in self.workspace.bindings)
+        roles = (*(r for r in self.workspace.roles if r.name != name), role)
+        return replace(self.workspace, roles=roles, bindings=bindings), held
 
     def assert_denied(
         self, method: str | None = None, url: str | None = None, *, operation: str | None = None
@@ -274,6 +305,11 @@ class LiveSandbox:
             f", but none was made. Calls made:\n{self.calls_text()}"
         )
 
+    def asserted_refusals(self) -> frozenset[int]:
+        """The refused calls (by decision sequence) an assert_denied or assert_blocked named:
+        what the test expected to be refused."""
+        return frozenset(self._asserted)
+
     def unasserted_blocks(self) -> list[Decision]:
         """The attempts to leave the sandbox that no assert_blocked or assert_denied named."""
         return [
@@ -294,6 +330,7 @@ class LiveSandbox:
         self.sandbox.reset()
         self.interceptor.exchanges.clear()
         self.bindings_used.clear()
+        self.grants_given.clear()
         self._asserted.clear()
 
 

@@ -373,6 +373,20 @@ class Settings:
     n8n_scopes: str = ""  # the mapping file of credential scopes
     n8n_envs: tuple[str, ...] = ("prod",)
     fail_on: tuple[FindingKind, ...] = get_args(FindingKind)  # every kind fails the gate
+    # the run's defaults, for the CLI, the API and the plugin alike (a flag overrides them)
+    env: str | None = None  # only bindings of this environment
+    binding: str | None = None  # only this binding (CONNECTOR@ENV, or a connector name)
+    strict: bool = True  # false: excessive and over-broad grants do not fail the gate
+    reports: tuple[tuple[str, str], ...] = ()  # (format, path): reports every check writes
+    env_location: Location | None = None  # where `env` and `binding` were written
+    binding_location: Location | None = None
+
+    @property
+    def failing(self) -> tuple[FindingKind, ...]:
+        """The kinds that fail the gate: `fail_on`, less the lenient ones when not strict."""
+        if self.strict:
+            return self.fail_on
+        return tuple(kind for kind in self.fail_on if kind not in ("excessive", "over-broad"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,12 @@ connector-harness.yaml). `resolve_options` reads the layers that may set an opti
 first that sets it wins, and returns one frozen RunOptions used by the CLI and the
 plugin alike:
 
-    CLI:    flag > default
+    CLI:    flag > [tool.connector-harness] of ./pyproject.toml (the workspace only) > default
     pytest: flag > ini > [tool.connector-harness] > connector-harness.yaml > default
+
+The CLI and the API read the workspace's own settings (env, binding, strict, fail_on,
+report) with the workspace, where a flag set here overrides them (harness.engine).
+`output_targets` says where one CLI run writes, and in which format.
 """
 
 from __future__ import annotations
@@ -20,16 +24,31 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.errors import UsageError
+from harness.findings import KINDS
 from harness.transports import TRANSPORTS
 
 CHECK_FORMATS = ("text", "json", "markdown", "sarif", "junit", "html")
 INVENTORY_FORMATS = ("text", "markdown", "csv", "json")
-REPORT_FORMATS = ("json", "markdown", "text")  # what --harness-report writes
+REPORT_FORMATS = CHECK_FORMATS  # what --harness-report writes: every format `check` writes
 RecordMode = Literal["none", "new", "all"]
 RECORD_MODES: tuple[RecordMode, ...] = ("none", "new", "all")
 LINT_FORMATS = ("text", "json")
 
 OptionKind = Literal["string", "bool", "list"]  # how a flag and an ini key take the value
+
+# What a file's name says about its format, for `--output FILE` without `--format`.
+EXTENSIONS: dict[str, str] = {
+    ".txt": "text",
+    ".text": "text",
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".sarif": "sarif",
+    ".xml": "junit",
+    ".html": "html",
+    ".htm": "html",
+    ".csv": "csv",
+}
 
 
 def _text(value: Any) -> str:
@@ -81,6 +100,29 @@ def _reports(value: Any) -> tuple[tuple[str, Path], ...]:
     return tuple(reports)
 
 
+def _paths(value: Any) -> tuple[str, ...]:
+    entries = [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(entry, str) and entry for entry in entries):
+        raise ValueError(f"expected file names, not {value!r}")
+    return tuple(entries)
+
+
+def _kinds(value: Any) -> tuple[str, ...]:
+    """Finding kinds: `missing,excessive` on a command line, a list in a settings file."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"expected finding kinds, not {value!r}")
+    entries = [part.strip() for item in value for part in str(item).split(",")]
+    unknown = [entry for entry in entries if entry not in KINDS]
+    if unknown or not entries:
+        raise ValueError(
+            f"{', '.join(map(repr, unknown)) or 'nothing'} is not a finding kind; "
+            f"write a comma-separated list of {', '.join(KINDS)}, e.g. missing,excessive"
+        )
+    return tuple(kind for kind in KINDS if kind in entries)
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     name: str
@@ -92,6 +134,7 @@ class Option:
     pytest: bool = False  # offered as --harness-NAME, ini harness_NAME, settings key NAME
     kind: OptionKind = "string"
     parse: Callable[[Any], Any] = _text  # a set value -> the option's value; ValueError: why not
+    short: str | None = None  # a CLI flag's one-letter form, e.g. -o
 
     @property
     def flag(self) -> str:
@@ -150,7 +193,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "record",
         "record live flow code run in the `sandbox` fixture as flow files: "
-        "new (only missing ones), all, none",
+        "new (only missing ones), all, none; the flag alone means all "
+        "(--harness-record=new, or --harness-record new)",
         default="none",
         choices=RECORD_MODES,
         pytest=True,
@@ -158,9 +202,43 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "output",
-        "write the output (report, inventory, baseline) to FILE instead of standard output",
+        "write the output (report, inventory, baseline) to FILE instead of standard output; "
+        "repeatable, one run for several files; without --format, FILE's extension "
+        "(.json, .sarif, .md, .txt, .xml, .html, .csv) names the format",
+        default=(),
         metavar="FILE",
         commands=("check", "inventory", "baseline", "explore", "lint"),
+        kind="list",
+        parse=_paths,
+        short="-o",
+    ),
+    Option(
+        "fail_on",
+        "the finding kinds that fail the gate, comma-separated (default: the settings' "
+        "fail_on, else every kind), e.g. missing,egress",
+        metavar="KINDS",
+        commands=("check",),
+        pytest=True,
+        kind="list",
+        parse=_kinds,
+    ),
+    Option(
+        "quiet",
+        "print nothing but the output and errors: no progress, no notes",
+        default=False,
+        commands=("check", "inventory", "baseline", "explore", "lint"),
+        kind="bool",
+        parse=parse_bool,
+        short="-q",
+    ),
+    Option(
+        "verbose",
+        "print a line for each binding as it is replayed",
+        default=False,
+        commands=("check", "inventory", "baseline"),
+        kind="bool",
+        parse=parse_bool,
+        short="-v",
     ),
     Option(
         "baseline",
@@ -244,7 +322,10 @@ class RunOptions:
     strict: bool = True
     reports: tuple[tuple[str, Path], ...] = ()
     record: RecordMode = "none"
-    output: str | None = None
+    outputs: tuple[str, ...] = ()
+    fail_on: tuple[str, ...] | None = None  # None: the workspace settings' fail_on
+    quiet: bool = False
+    verbose: bool = False
     baseline: Path | None = None
     today: date = field(default_factory=date.today)
     transport: str = "direct"
@@ -252,9 +333,15 @@ class RunOptions:
     anchor: str | None = None
     format: str = "text"
     configured: bool = False  # a layer set some option (the plugin collects only then)
+    format_given: bool = False  # --format was set, not defaulted
+
+    @property
+    def output(self) -> str | None:
+        """The first --output FILE (None: standard output)."""
+        return self.outputs[0] if self.outputs else None
 
 
-_FIELDS = {"report": "reports"}  # option name -> RunOptions field, where they differ
+_FIELDS = {"report": "reports", "output": "outputs"}  # option -> RunOptions field, if not alike
 _PATHS = ("workspace", "baseline")  # relative to the `base` directory
 
 
@@ -280,9 +367,43 @@ def resolve_options(
         if option.name in _PATHS:
             value = base / value
         values[_FIELDS.get(option.name, option.name)] = value
-    return RunOptions(**values, configured=configured)
+    format_given = any(layer.sets(FORMAT) for layer in layers)
+    return RunOptions(**values, configured=configured, format_given=format_given)
 
 
 def flag_layer(values: Mapping[str, Any]) -> Layer:
     """The command line of the CLI (`--today`)."""
     return Layer(values, lambda option: option.flag)
+
+
+FORMAT = next(iter(FORMAT_OPTIONS.values()))  # each command's --format: the same name
+
+
+def output_targets(options: RunOptions, command: str) -> tuple[tuple[str, str | None], ...]:
+    """Where one run writes and in which format: (format, FILE) per --output, (format, None)
+    for standard output. A FILE's extension names its format when --format is not given; an
+    extension that names another format than --format, or one the command does not write,
+    is a UsageError."""
+    if not options.outputs:
+        return ((options.format, None),)
+    formats = FORMAT_OPTIONS[command].choices if command in FORMAT_OPTIONS else ()
+    targets: list[tuple[str, str | None]] = []
+    for path in options.outputs:
+        suffix = Path(path).suffix.lower()
+        named = EXTENSIONS.get(suffix)
+        if not formats or named is None:
+            targets.append((options.format, path))  # baseline, or a name that says nothing
+        elif named not in formats:
+            raise UsageError(
+                f"--output {path}: `{command}` does not write {named} "
+                f"({suffix} files); it writes {', '.join(formats)}"
+            )
+        elif options.format_given and named != options.format:
+            raise UsageError(
+                f"--output {path}: a {suffix} file holds {named}, but --format is "
+                f"{options.format}; drop --format (the extension names the format) or "
+                f"name the file for {options.format}"
+            )
+        else:
+            targets.append((named, path))
+    return tuple(targets)

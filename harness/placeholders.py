@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -32,9 +33,25 @@ def substitute(value: Any, values: dict[str, Any]) -> Any:
     return value
 
 
-def substitute_url(url: str, values: dict[str, Any]) -> str:
-    """Replace `{{ name }}` in a URL, each value percent-encoded as one path segment."""
-    return PLACEHOLDER.sub(lambda m: quote(str(values.get(m[1], "")), safe=""), url)
+def substitute_url(url: str, values: Mapping[str, Any], *, keep_unknown: bool = False) -> str:
+    """Replace `{{ name }}` in a URL with its value as a platform would paste it in: in the
+    path a `/` in the value stays one (`{{ full_name }}` holding `acme/widgets` is two
+    segments, as GitHub's `/repos/{owner}/{repo}` expects); in the query and fragment the
+    value is one percent-encoded parameter value. Everything else a value holds is
+    percent-encoded, so it cannot add a query, a fragment or another placeholder.
+    `keep_unknown`: a name without a value stays a placeholder (a value captured at
+    replay); else it becomes empty."""
+    split = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
+
+    def fill(text: str, safe: str) -> str:
+        def value(match: re.Match[str]) -> str:
+            if match[1] not in values:
+                return match[0] if keep_unknown else ""
+            return quote(str(values[match[1]]), safe=safe)
+
+        return PLACEHOLDER.sub(value, text)
+
+    return fill(url[:split], "/") + fill(url[split:], "")
 
 
 def bind_parameters(statement: str, marker: str) -> str:

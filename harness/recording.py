@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -120,13 +121,17 @@ def flow_from_exchanges(
     description: str,
     scrubber: SecretScrubber,
     sidecar_dir: str,
+    expected_refused: Collection[int] = (),
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
     """A flow document and its sidecar bodies (relative path -> bytes) from live exchanges;
-    the ways out the guard refused (a name lookup, a socket, a process) are no steps."""
+    the ways out the guard refused (a name lookup, a socket, a process) are no steps. A call
+    whose decision (by sequence) is in `expected_refused`, one the test asserted was denied or
+    blocked, becomes a step with `expect: denied`, so that its replay expects it too."""
     sidecars: dict[str, bytes] = {}
     calls = [exchange for exchange in exchanges if exchange.request.method in METHODS]
-    steps = [
-        recorded_step(
+    steps = []
+    for number, exchange in enumerate(calls, start=1):
+        step = recorded_step(
             number,
             exchange.request,
             exchange.response,
@@ -134,8 +139,9 @@ def flow_from_exchanges(
             sidecar_dir=sidecar_dir,
             sidecars=sidecars,
         )
-        for number, exchange in enumerate(calls, start=1)
-    ]
+        if exchange.decision.sequence in expected_refused:
+            step["expect"] = "denied"
+        steps.append(step)
     flow = {"name": name, "connector": connector, "description": description, "steps": steps}
     return flow, sidecars
 

@@ -198,28 +198,24 @@ class Router:
 def nearest_operations(
     operations: list[Operation], method: str, path: str, count: int = 3
 ) -> list[Operation]:
-    """The `count` operations closest to `method path`: similar templates, same method first."""
+    """The `count` operations closest to `method path`: templates compared segment by
+    segment (a parameter fits any one segment, a literal fits itself best and a similar
+    word partly), the call's method first."""
     if not operations:
         return []
-    wanted = _shape(path)
-    words = set(re.split(r"[/._:-]+", wanted.lower())) - {"", "{}"}
-    scored = []
-    for operation in operations:
-        shape = _shape(operation.path)
-        shared = len(words & set(re.split(r"[/._:-]+", shape.lower())))
-        scored.append((-shared, abs(len(shape) - len(wanted)), operation))
-    scored.sort(key=lambda item: (item[0], item[1], item[2].id))
-    pool = [item[2] for item in scored[: max(count * 20, 60)]]
-    ranked = sorted(
-        pool,
-        key=lambda op: (
-            -difflib.SequenceMatcher(None, wanted.lower(), _shape(op.path).lower()).ratio()
-            - (0.25 if method in (op.method, *op.methods) else 0.0),
-            op.id,
-        ),
-    )
-    return ranked[:count]
+    wanted = [segment.lower() for segment in path.strip("/").split("/")]
 
+    def score(operation: Operation) -> float:
+        template = operation.path.strip("/").split("/")
+        total = 0.0
+        for given, written in zip(wanted, template, strict=False):
+            if _PARAM.fullmatch(written):
+                total += 0.8
+            elif given == written.lower():
+                total += 1.0
+            else:
+                total += 0.9 * difflib.SequenceMatcher(None, given, written.lower()).ratio()
+        fit = total / max(len(wanted), len(template))
+        return fit + (0.25 if method in (operation.method, *operation.methods) else 0.0)
 
-def _shape(path: str) -> str:
-    return _PARAM.sub("{}", path)
+    return sorted(operations, key=lambda op: (-score(op), op.id))[:count]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import secrets
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from harness.audit import ANCHOR_LABEL, RunHeader, write_log
 from harness.baseline import load_baseline
@@ -16,11 +20,22 @@ from harness.engine import Progress, Selection, run_check
 from harness.errors import HarnessError, UsageError
 from harness.gate import GateContext
 from harness.model import Binding
-from harness.options import OPTIONS, Option, RunOptions, flag_layer, options_for, resolve_options
+from harness.options import (
+    OPTIONS,
+    Layer,
+    Option,
+    RunOptions,
+    flag_layer,
+    options_for,
+    output_targets,
+    resolve_options,
+)
+from harness.render.style import Style, wants_colour
 from harness.report import Report
 from harness.sandbox import Sandbox
 from harness.transports import open_transport
 from harness.workspace.loader import load_workspace
+from harness.workspace.pyproject import read_pyproject_table
 
 EXIT_PASS, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 WORKSPACE = next(option for option in OPTIONS if option.name == "workspace")
@@ -37,20 +52,43 @@ class Command(Protocol):
 
 def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "workspace", nargs="?", default=".", help="workspace directory (default: .)"
+        "workspace",
+        nargs="?",
+        default=None,  # see workspace_layer
+        help="workspace directory (default: the `workspace` of [tool.connector-harness] in "
+        "./pyproject.toml, else .)",
     )
+
+
+def workspace_layer() -> Layer:
+    """Where the workspace is when the command line does not say: the `workspace` key of
+    [tool.connector-harness] in ./pyproject.toml, as the pytest plugin reads it."""
+    table = read_pyproject_table(Path("pyproject.toml"))
+    values = {"workspace": table.values.get("workspace")} if table is not None else {}
+    return Layer(values, lambda option: f"[tool.connector-harness] {option.name}")
+
+
+def workspace_of(args: argparse.Namespace) -> Path:
+    """The workspace directory of a command that takes no other option of the table."""
+    given = {"workspace": args.workspace} if args.workspace is not None else {}
+    return resolve_options([flag_layer(given), workspace_layer()], (WORKSPACE,)).workspace
 
 
 def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
     for option in options:
-        parser.add_argument(
-            option.flag,
-            dest=option.name,
-            default=None,  # unset: resolve_options applies the table's default
-            help=option.help,
-            choices=option.choices or None,
-            metavar=option.metavar,
-        )
+        flags = [option.flag, *([option.short] if option.short else [])]
+        arguments: dict[str, Any] = {
+            "dest": option.name,
+            "default": None,  # unset: resolve_options applies the table's default
+            "help": option.help,
+        }
+        if option.kind == "bool":
+            arguments.update(action="store_const", const=True)
+        elif option.kind == "list":
+            arguments.update(action="append", metavar=option.metavar)
+        else:
+            arguments.update(choices=option.choices or None, metavar=option.metavar)
+        parser.add_argument(*flags, **arguments)
 
 
 def seconds(text: str) -> float:
@@ -67,42 +105,70 @@ def seconds(text: str) -> float:
 
 
 def write_decision_log(
-    path: str, anchor: str | None, decisions: Sequence[Decision], header: RunHeader
+    path: str,
+    anchor: str | None,
+    decisions: Sequence[Decision],
+    header: RunHeader,
+    *,
+    quiet: bool = False,
 ) -> None:
-    """Write the decision log, print its anchor on standard error (and write it to the
-    anchor file when one is named)."""
-    try:
-        log = write_log(Path(path), decisions, header)
-    except OSError as err:
-        raise UsageError(
-            f"cannot write the decision log {path}: {err.strerror or err}; "
-            "name a file in an existing, writable directory"
-        ) from err
-    print(f"decision log written to {path}: {log.count} decisions", file=sys.stderr)
+    """Write the decision log whole or not at all, print its anchor on standard error (even
+    when quiet: it is what to keep) and write it to the anchor file when one is named."""
+    with replacing(Path(path)) as temporary:
+        log = write_log(temporary, decisions, header)
+    if not quiet:
+        print(f"decision log written to {path}: {log.count} decisions", file=sys.stderr)
     print(f"{ANCHOR_LABEL} {log.anchor}", file=sys.stderr)
     if anchor is not None:
-        try:
-            Path(anchor).write_text(log.anchor + "\n", "ascii")
-        except OSError as err:
-            raise UsageError(f"cannot write the anchor {anchor}: {err.strerror or err}") from err
+        write_file(Path(anchor), log.anchor + "\n")
 
 
 def command_options(args: argparse.Namespace, command: str) -> RunOptions:
     """The options of `command` from its command line, parsed by the option table."""
     given = {name: value for name, value in vars(args).items() if value is not None}
-    return resolve_options([flag_layer(given)], (WORKSPACE, *options_for(command)))
+    layers = [flag_layer(given), workspace_layer()]
+    options = resolve_options(layers, (WORKSPACE, *options_for(command)))
+    if options.quiet and options.verbose:
+        raise UsageError("--quiet and --verbose contradict each other: give one of them")
+    output_targets(options, command)  # a wrong extension stops the run before it starts
+    return options
 
 
-def progress_on(stream: TextIO) -> Progress | None:
-    """A one-line progress counter on a terminal, for runs long enough to need one."""
-    if not stream.isatty():
+PROGRESS_EVERY = 5.0  # seconds between progress lines when standard error is no terminal
+
+
+def progress_on(
+    stream: TextIO,
+    options: RunOptions,
+    *,
+    every: float = PROGRESS_EVERY,
+    clock: Callable[[], float] = time.monotonic,
+) -> Progress | None:
+    """How a run shows its progress: on a terminal a counter redrawn in place (for runs long
+    enough to need one); elsewhere (a CI log) a line every `every` seconds; with --verbose a
+    line per binding; with --quiet nothing."""
+    if options.quiet:
         return None
+    terminal = stream.isatty()
+    started = clock()
+    last = [started]
 
     def show(number: int, total: int, binding: Binding) -> None:
-        if total >= 20:
-            end = "\n" if number == total else ""
-            stream.write(f"\r\x1b[2K[{number}/{total}] replaying {binding.name}{end}")
-            stream.flush()
+        now = clock()
+        if options.verbose:
+            stream.write(f"[{number}/{total}] replaying {binding.name}\n")
+        elif terminal:
+            if total >= 20:
+                end = "\n" if number == total else ""
+                stream.write(f"\r\x1b[2K[{number}/{total}] replaying {binding.name}{end}")
+        elif now - last[0] >= every:
+            last[0] = now
+            stream.write(
+                f"[{number}/{total}] replaying {binding.name} ({now - started:.0f} s so far)\n"
+            )
+        else:
+            return
+        stream.flush()
 
     return show
 
@@ -111,6 +177,11 @@ def progress_on(stream: TextIO) -> Progress | None:
 class CheckRun:
     report: Report
     sandbox: Sandbox
+
+    @property
+    def settings_reports(self) -> tuple[tuple[str, str], ...]:
+        """The reports the workspace settings ask every check to write (`report:`)."""
+        return self.report.workspace.settings.reports
 
 
 def gate_context(options: RunOptions) -> GateContext:
@@ -122,6 +193,7 @@ def gate_context(options: RunOptions) -> GateContext:
 def run_workspace_check(options: RunOptions, *, keep_decisions: bool = True) -> CheckRun:
     """Load the workspace named on the command line and check the selected bindings."""
     workspace = load_workspace(options.workspace)
+    keep_decisions = keep_decisions or any(k == "html" for k, _ in workspace.settings.reports)
     sandbox = Sandbox(workspace)
     selection = Selection(options.env, options.binding)
     context = gate_context(options)
@@ -129,21 +201,72 @@ def run_workspace_check(options: RunOptions, *, keep_decisions: bool = True) -> 
         report = run_check(
             workspace,
             selection,
-            progress=progress_on(sys.stderr),
+            progress=progress_on(sys.stderr, options),
             sandbox=sandbox,
             context=context,
             transport=transport,
             keep_decisions=keep_decisions,
+            fail_on=options.fail_on,
         )
     return CheckRun(report, sandbox)
+
+
+def write_outputs(
+    targets: Sequence[tuple[str, str | None]], render: Callable[[str, Style], str]
+) -> None:
+    """Render each format once and write it to each of its targets: standard output (in
+    colour on a terminal), or a file written whole or not at all (see `write_file`)."""
+    rendered: dict[str, str] = {}
+    for kind, path in targets:
+        if path is None:
+            sys.stdout.write(render(kind, Style(wants_colour(sys.stdout))))
+            continue
+        if kind not in rendered:
+            rendered[kind] = render(kind, Style(False))
+        write_file(Path(path), rendered[kind])
+
+
+def written(targets: Sequence[tuple[str, str | None]]) -> str:
+    """The files of `targets`, for a note on standard error ("" when none)."""
+    return ", ".join(path for _, path in targets if path is not None)
 
 
 def emit(text: str, output: str | None) -> None:
     """Write to standard output, or to the file given with --output."""
     if output is None:
         sys.stdout.write(text)
+    else:
+        write_file(Path(output), text)
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all (see `replacing`)."""
+    with replacing(path) as target:
+        mode = "w" if target == path else "x"  # a new file beside it, or a device in place
+        with target.open(mode, encoding="utf-8", newline="") as out:
+            out.write(text)
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A new file beside `path` to write, renamed over `path` once the block completes, so
+    that an error or Ctrl-C leaves no partial file (and the previous one, if any, intact).
+    Missing parent folders are created; an OSError is a HarnessError naming `path`. A path
+    that is no regular file nor directory (/dev/stdout, a pipe) is written in place."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            yield path
+        except OSError as err:
+            raise HarnessError(f"cannot write {path}: {err.strerror or err}") from err
         return
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
     try:
-        Path(output).write_text(text, "utf-8")
-    except OSError as err:
-        raise HarnessError(f"cannot write {output}: {err.strerror}") from err
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield temporary
+        os.replace(temporary, path)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise HarnessError(f"cannot write {path}: {err.strerror or err}") from err
+        raise

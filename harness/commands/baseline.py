@@ -11,10 +11,11 @@ from harness.commands._common import (
     add_options,
     add_workspace_argument,
     command_options,
-    emit,
     run_workspace_check,
+    write_outputs,
+    written,
 )
-from harness.options import options_for
+from harness.options import options_for, output_targets
 from harness.render.style import plural
 from harness.workspace.units import format_instant
 
@@ -31,12 +32,13 @@ class BaselineCommand:
         options = command_options(args, self.name)
         report = run_workspace_check(options).report
         text = render_baseline(report.results, format_instant(report.workspace.settings.clock))
-        emit(text, options.output)
-        if options.output is not None:
+        targets = output_targets(options, self.name)
+        write_outputs(targets, lambda _, __: text)
+        if written(targets) and not options.quiet:
             print(
-                f"baseline written to {options.output}: {plural(len(report.results), 'binding')}; "
-                "review it, "
-                f"commit it, then gate with `connector-harness check --baseline {options.output}`",
+                f"baseline written to {written(targets)}: "
+                f"{plural(len(report.results), 'binding')}; review it, commit it, then gate "
+                f"with `connector-harness check --baseline {options.outputs[0]}`",
                 file=sys.stderr,
             )
         return EXIT_PASS

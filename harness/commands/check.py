@@ -13,14 +13,15 @@ from harness.commands._common import (
     add_options,
     add_workspace_argument,
     command_options,
-    emit,
     run_workspace_check,
     write_decision_log,
+    write_outputs,
+    written,
 )
 from harness.errors import UsageError
-from harness.options import RunOptions, options_for
+from harness.options import RunOptions, options_for, output_targets
 from harness.render.formats import render_report
-from harness.render.style import Style, wants_colour
+from harness.render.style import plural
 
 
 class CheckCommand:
@@ -38,19 +39,32 @@ class CheckCommand:
         if options.log is not None:
             log_key()  # a blank key is refused before the run, not after
         # The decisions are needed afterwards only for the log and the HTML heat map.
-        keep = options.log is not None or options.format == "html"
+        targets = output_targets(options, self.name)
+        keep = options.log is not None or any(kind == "html" for kind, _ in targets)
         checked = run_workspace_check(options, keep_decisions=keep)
         report = checked.report
         if options.log is not None:
             _write_log(options, options.log, checked)
-        colour = options.output is None and wants_colour(sys.stdout)
-        text = render_report(
-            options.format, report, decisions=checked.sandbox.decisions, style=Style(colour)
+        targets = (
+            *output_targets(options, self.name),
+            *((kind, str(path)) for kind, path in checked.settings_reports),
         )
-        emit(text, options.output)
-        if options.output is not None:
-            verdict = "pass" if report.passed else f"{len(report.failed)} binding(s) fail the gate"
-            print(f"report written to {options.output}: {verdict}", file=sys.stderr)
+        write_outputs(
+            targets,
+            lambda kind, style: render_report(
+                kind, report, decisions=checked.sandbox.decisions, style=style
+            ),
+        )
+        files = written(targets)
+        if files and not options.quiet:
+            failed, total = len(report.failed), len(report.results)
+            verdict = (
+                "every binding passes"
+                if report.passed
+                else f"{failed} of {plural(total, 'binding')} fail{'s' if failed == 1 else ''} "
+                "the gate"
+            )
+            print(f"report written to {files}: {verdict}", file=sys.stderr)
         return EXIT_PASS if report.passed else EXIT_FINDINGS
 
 
@@ -58,4 +72,4 @@ def _write_log(options: RunOptions, path: str, checked: CheckRun) -> None:
     """Write the decision log, print its anchor (and write it to --anchor FILE)."""
     selection = (("env", options.env or "*"), ("binding", options.binding or "*"))
     header = run_header(checked.sandbox.workspace, selection)
-    write_decision_log(path, options.anchor, checked.sandbox.decisions, header)
+    write_decision_log(path, options.anchor, checked.sandbox.decisions, header, quiet=options.quiet)

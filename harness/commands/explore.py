@@ -11,13 +11,14 @@ from harness.commands._common import (
     add_options,
     add_workspace_argument,
     command_options,
-    emit,
+    write_outputs,
+    written,
 )
-from harness.engine import Selection, select_bindings
+from harness.engine import Selection, select_bindings, with_settings
 from harness.explore import Exploration, MinimalSet, explore
-from harness.options import options_for
+from harness.options import options_for, output_targets
 from harness.render.jsonfmt import render_json
-from harness.render.style import Style, plural, wants_colour
+from harness.render.style import Style, plural
 from harness.workspace.loader import load_workspace
 
 
@@ -34,25 +35,30 @@ class ExploreCommand:
     def run(self, args: argparse.Namespace) -> int:
         options = command_options(args, self.name)
         workspace = load_workspace(options.workspace)
-        bindings = select_bindings(workspace, Selection(options.env, options.binding))
+        selection = with_settings(workspace, Selection(options.env, options.binding))
+        bindings = select_bindings(workspace, selection)
         explorations = [explore(workspace, binding) for binding in bindings]
-        if options.format == "json":
-            text = render_json(
-                {
-                    "schema": "connector-harness/exploration",
-                    "version": 1,
-                    "bindings": [_data(e, timing=False) for e in explorations],
-                }
-            )
-        else:
-            style = Style(options.output is None and wants_colour(sys.stdout))
-            text = "\n".join(_text(e, style) for e in explorations)
+
+        def render(kind: str, style: Style) -> str:
+            if kind == "json":
+                return render_json(
+                    {
+                        "schema": "connector-harness/exploration",
+                        "version": 1,
+                        "bindings": [_data(e, timing=False) for e in explorations],
+                    }
+                )
             replays = sum(e.replays for e in explorations)
-            text += (
-                f"\nExplored {plural(len(explorations), 'binding')} with {plural(replays, 'replay')}. "
+            return "\n".join(_text(e, style) for e in explorations) + (
+                f"\nExplored {plural(len(explorations), 'binding')} with "
+                f"{plural(replays, 'replay')}. "
                 "Next: grant the least broad set (or compare with `connector-harness check`).\n"
             )
-        emit(text, options.output)
+
+        targets = output_targets(options, self.name)
+        write_outputs(targets, render)
+        if written(targets) and not options.quiet:
+            print(f"exploration written to {written(targets)}", file=sys.stderr)
         return EXIT_PASS
 
 

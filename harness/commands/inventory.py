@@ -10,18 +10,19 @@ from harness.commands._common import (
     add_options,
     add_workspace_argument,
     command_options,
-    emit,
     run_workspace_check,
+    write_outputs,
+    written,
 )
 from harness.inventory import build_inventory
-from harness.options import options_for
+from harness.options import options_for, output_targets
 from harness.render.inventory import (
     render_inventory_csv,
     render_inventory_json,
     render_inventory_markdown,
     render_inventory_text,
 )
-from harness.render.style import Style, wants_colour
+from harness.render.style import Style
 
 
 class InventoryCommand:
@@ -38,15 +39,18 @@ class InventoryCommand:
         inventory = build_inventory(
             checked.report.workspace, checked.report, checked.sandbox.decisions
         )
-        if options.format == "json":
-            text = render_inventory_json(inventory)
-        elif options.format == "csv":
-            text = render_inventory_csv(inventory)
-        elif options.format == "markdown":
-            text = render_inventory_markdown(inventory)
-        else:
-            text = render_inventory_text(
-                inventory, Style(options.output is None and wants_colour(sys.stdout))
-            )
-        emit(text, options.output)
+
+        def render(kind: str, style: Style) -> str:
+            if kind == "json":
+                return render_inventory_json(inventory)
+            if kind == "csv":
+                return render_inventory_csv(inventory)
+            if kind == "markdown":
+                return render_inventory_markdown(inventory)
+            return render_inventory_text(inventory, style)
+
+        targets = output_targets(options, self.name)
+        write_outputs(targets, render)
+        if written(targets) and not options.quiet:
+            print(f"inventory written to {written(targets)}", file=sys.stderr)
         return EXIT_PASS

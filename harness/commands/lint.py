@@ -11,13 +11,14 @@ from harness.commands._common import (
     add_options,
     add_workspace_argument,
     command_options,
-    emit,
+    write_outputs,
+    written,
 )
 from harness.lint.linter import lint_workspace
 from harness.lint.rules import ERROR
-from harness.options import options_for
+from harness.options import options_for, output_targets
 from harness.render.lint import render_lint_json, render_lint_text
-from harness.render.style import Style, plural, wants_colour
+from harness.render.style import Style, plural
 from harness.workspace.loader import load_workspace
 
 
@@ -34,16 +35,18 @@ class LintCommand:
         today, root = options.today, options.workspace
         workspace = load_workspace(root)
         findings = lint_workspace(workspace, root, today)
-        if options.format == "json":
-            text = render_lint_json(findings, args.workspace, today)
-        else:
-            colour = options.output is None and wants_colour(sys.stdout)
-            text = render_lint_text(findings, args.workspace, today, Style(colour))
-        emit(text, options.output)
+        targets = output_targets(options, self.name)
+
+        def render(kind: str, style: Style) -> str:
+            if kind == "json":
+                return render_lint_json(findings, str(root), today)
+            return render_lint_text(findings, str(root), today, style)
+
+        write_outputs(targets, render)
         errors = sum(1 for finding in findings if finding.severity == ERROR)
-        if options.output is not None:
+        if written(targets) and not options.quiet:
             print(
-                f"lint report written to {options.output}: {plural(errors, 'error')}, "
+                f"lint report written to {written(targets)}: {plural(errors, 'error')}, "
                 f"{plural(len(findings) - errors, 'warning')}",
                 file=sys.stderr,
             )

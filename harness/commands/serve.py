@@ -18,7 +18,13 @@ from pathlib import Path
 from types import FrameType
 
 from harness.audit import ANCHOR_LABEL, LogWriter, RunHeader, run_header
-from harness.commands._common import EXIT_INPUT, EXIT_PASS, add_workspace_argument, seconds
+from harness.commands._common import (
+    EXIT_INPUT,
+    EXIT_PASS,
+    add_workspace_argument,
+    seconds,
+    workspace_of,
+)
 from harness.decisions import Exchange
 from harness.errors import UsageError
 from harness.sandbox import Sandbox
@@ -79,7 +85,7 @@ class ServeCommand:
         parser.add_argument("--in-container", action="store_true", help=argparse.SUPPRESS)
 
     def run(self, args: argparse.Namespace) -> int:
-        workspace = load_workspace(Path(args.workspace))
+        workspace = load_workspace(workspace_of(args))
         sandbox = Sandbox(workspace, signing_key=_signing_key())
         names = sorted(s.name for s in http_services(sandbox))
         chosen = tuple(args.service) if args.service else tuple(names)

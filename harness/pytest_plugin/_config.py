@@ -58,8 +58,8 @@ def add_options(parser: pytest.Parser) -> None:
             arguments.update(action="store", choices=("true", "false"), metavar="true|false")
         elif option.kind == "list":
             arguments.update(action="append", metavar=option.metavar)
-        elif option.name == "record":
-            arguments.update(nargs="?", const="all", choices=option.choices, metavar="MODE")
+        elif option.name == "record":  # see spell_out_record_mode; the mode is checked later
+            arguments.update(nargs="?", const="all", metavar="MODE")
         else:
             arguments.update(metavar=option.metavar)
         group.addoption(option.pytest_flag, **arguments)
@@ -67,6 +67,27 @@ def add_options(parser: pytest.Parser) -> None:
             parser.addini(option.ini_name, option.help, type="linelist", default=None)
         else:
             parser.addini(option.ini_name, option.help, type="string", default=None)
+
+
+def spell_out_record_mode(args: list[str]) -> bool:
+    """`--harness-record` takes its mode with `=`; a bare `--harness-record` followed by a
+    mode (none, new, all) that names no file takes that mode; followed by anything else (a
+    test path, another option) it means `all`, and what follows stays the command line's.
+    Rewritten in place, before pytest parses `args`, so that `pytest --harness-record
+    tests/x.py` runs tests/x.py instead of reading it as the mode. True when it changed."""
+    flag = _RECORD.pytest_flag
+    changed = False
+    index = 0
+    while index < len(args) and args[index] != "--":
+        if args[index] == flag:
+            changed = True
+            following = args[index + 1] if index + 1 < len(args) else None
+            if following in _RECORD.choices and not Path(following).exists():
+                args[index : index + 2] = [f"{flag}={following}"]
+            else:
+                args[index] = f"{flag}=all"
+        index += 1
+    return changed
 
 
 def resolve(config: pytest.Config) -> HarnessConfig:
@@ -130,3 +151,4 @@ def _yaml_key(option: Option) -> str:
 
 
 _WORKSPACE = next(option for option in pytest_options() if option.name == "workspace")
+_RECORD = next(option for option in pytest_options() if option.name == "record")

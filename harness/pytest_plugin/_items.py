@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +98,22 @@ def binding_row(properties: list[tuple[str, object]]) -> dict[str, Any] | None:
     }
 
 
+def register_marks(config: pytest.Config, marks: Iterable[Mark]) -> None:
+    """Register the workspace's marks with pytest, so that `--strict-markers` accepts the
+    marks a flow or binding carries in YAML (pytest's own and those already registered are
+    left as they are)."""
+    known = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    for name in sorted({mark.name for mark in marks} - known - _BUILTIN_MARKS):
+        config.addinivalue_line(
+            "markers", f"{name}: a mark of flows or bindings in the connector-harness workspace"
+        )
+
+
+_BUILTIN_MARKS = frozenset(
+    {"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"}
+)
+
+
 def _to_pytest_mark(mark: Mark) -> pytest.MarkDecorator:
     return getattr(pytest.mark, mark.name)(*mark.args, **dict(mark.kwargs))  # type: ignore[no-any-return]  # MarkGenerator is dynamic
 
@@ -111,7 +127,15 @@ class ScenarioFile(pytest.File):
             if session.error_file() == self.path.resolve():
                 yield WorkspaceErrorItem.from_parent(self, name="workspace")
             return
-        for flow in session.flows_in(self.path):
+        flows = session.flows_in(self.path)
+        register_marks(
+            self.config,
+            [
+                *(mark for flow in flows for mark in flow.marks),
+                *(m for flow in flows for b in session.bindings_for(flow) for m in b.marks),
+            ],
+        )
+        for flow in flows:
             bindings = session.bindings_for(flow)
             if not bindings:
                 yield FlowItem.from_parent(

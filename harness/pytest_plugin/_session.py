@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness.errors import HarnessError, InputError, InputErrors
-from harness.findings import EXCESSIVE, OVER_BROAD
+from harness.findings import EXCESSIVE, KINDS, OVER_BROAD
 from harness.pytest_plugin._config import HarnessConfig
 from harness.workspace.pyproject import SETTINGS_FILE
 
@@ -165,7 +165,10 @@ class HarnessSession:
         return [d for d in self._decisions[binding.name] if d.flow == flow.name]
 
     def fail_on(self) -> frozenset[str]:
-        """The finding kinds the workspace settings fail on, before strict mode is applied."""
+        """The finding kinds that fail (--harness-fail-on, else the workspace settings'
+        fail_on), before strict mode is applied."""
+        if self.config.options.fail_on is not None:
+            return frozenset(self.config.options.fail_on)
         workspace = self.load()
         return frozenset(workspace.settings.fail_on) if workspace else frozenset()
 
@@ -194,7 +197,7 @@ class HarnessSession:
     def full_report(self) -> Report | None:
         """The report over the bindings the session's items covered, from the results the
         items computed (in this process, or on xdist workers: see `take_results`)."""
-        from harness.engine import Selection, select_bindings
+        from harness.engine import Selection, judged_by, select_bindings
         from harness.report import Report
 
         workspace = self.load()
@@ -202,13 +205,24 @@ class HarnessSession:
             return None
         bindings = select_bindings(workspace, Selection(only=frozenset(self.seen)))
         results = tuple(self.result(binding) for binding in bindings)  # computes any missing
-        return Report(workspace, None, None, results, self.gate_context())
+        failing = [kind for kind in KINDS if kind in self.fail_kinds()]
+        judged = judged_by(workspace, failing)
+        return Report(judged, None, None, results, self.gate_context())
 
     def pickled_results(self) -> bytes:
-        """This xdist worker's binding results, for the controller's full report."""
-        return pickle.dumps(list(self._results.values()), protocol=pickle.HIGHEST_PROTOCOL)
+        """This xdist worker's binding results and their decisions, for the controller's
+        full report (the HTML one maps the calls each binding made)."""
+        data = (list(self._results.values()), self._decisions)
+        return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
     def take_results(self, data: bytes) -> None:
         """Results from one of this session's own xdist workers (so unpickling is safe)."""
-        for result in pickle.loads(data):
-            self._results.setdefault(result.binding, result)
+        results, decisions = pickle.loads(data)
+        for result in results:
+            if result.binding not in self._results:
+                self._results[result.binding] = result
+                self._decisions[result.binding] = decisions.get(result.binding, [])
+
+    def report_decisions(self, report: Report) -> list[Decision]:
+        """The decisions of the report's bindings, in the report's order."""
+        return [d for result in report.results for d in self._decisions.get(result.binding, [])]

@@ -43,8 +43,9 @@ class HarnessReporter:
             return
         from harness.render.formats import render_report
 
+        decisions = self.session.report_decisions(report)
         for kind, path in self.session.config.options.reports:
-            text = render_report(kind, report)
+            text = render_report(kind, report, decisions=decisions)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, "utf-8")
 

@@ -3,12 +3,13 @@ recording, and a least-privilege summary. A thin adapter over the harness engine
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
-from harness.pytest_plugin._config import add_options, resolve
+from harness.pytest_plugin._config import add_options, resolve, spell_out_record_mode
 from harness.pytest_plugin._fixtures import (
     assert_blocked,
     assert_denied,
@@ -45,6 +46,17 @@ __all__ = [
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    # before pytest reads a test path after a bare --harness-record as the record mode
+    if spell_out_record_mode(args):
+        early_config.known_args_namespace = parser.parse_known_args(
+            args, namespace=copy.copy(early_config.option)
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:

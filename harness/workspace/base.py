@@ -26,6 +26,25 @@ def suggest(name: str, known: Iterable[str]) -> str:
     return f"known: {shown}"
 
 
+def defined_names(data: Any) -> set[str]:
+    """The names a document defines, read from whatever it holds (it may fail its schema):
+    a service spec's `service`, and the `name` of each connector, role and flow, and each
+    binding's CONNECTOR@ENV, of a policy document."""
+    if not isinstance(data, dict):
+        return set()
+    names = {data["service"]} if isinstance(data.get("service"), str) else set()
+    for section in ("connectors", "roles", "flows", "bindings"):
+        entries = data.get(section)
+        for entry in entries if isinstance(entries, list) else ():
+            if not isinstance(entry, dict):
+                continue
+            if isinstance(entry.get("name"), str):
+                names.add(entry["name"])
+            if section == "bindings" and isinstance(entry.get("connector"), str):
+                names.add(f"{entry['connector']}@{entry.get('env')}")
+    return names
+
+
 class LoaderBase:
     """The state every section shares: settings, errors so far, documents that failed."""
 
@@ -33,9 +52,12 @@ class LoaderBase:
         self.root = root
         self.settings = settings
         self.errors: list[InputError] = []
-        # Kinds ("service", "policy") of which a document failed to load: a name that
-        # seems undefined may be defined there, so dangling references are not reported.
+        # Kinds ("service", "policy") of which a document could not be read at all: a name
+        # that seems undefined may be defined there, so dangling references are not reported.
         self.unreadable: set[str] = set()
+        # Names a document that was read but failed its schema (or failed to build) defines:
+        # a reference to one of them is not reported, a reference to any other name still is.
+        self.maybe_defined: set[str] = set()
         self._all_services: dict[str, Service] = {}
         self._model_views: list[Service] = []  # services in their other permission models
         self._statements: dict[str, dict[str, Operation]] = {}  # database -> id -> statement
@@ -56,16 +78,22 @@ class LoaderBase:
         problems = validate(document, kind, what=what)
         if problems:
             self.errors.extend(problems)
-            self.unreadable.add(kind)
+            if isinstance(document.data, dict):
+                self.maybe_defined.update(defined_names(document.data))
+            else:  # empty, or not a mapping: what it was meant to define is unknown
+                self.unreadable.add(kind)
             return None
         return document
 
     def _fail(self, location: Location, problem: str, hint: str = "") -> None:
         self.errors.append(InputError(location, problem, hint))
 
-    def _dangling(self, kind: str, location: Location, problem: str, hint: str) -> None:
-        """A reference to an undefined name, unless a `kind` document failed to load."""
-        if kind not in self.unreadable:
+    def _dangling(
+        self, kind: str, location: Location, problem: str, hint: str, *, name: str
+    ) -> None:
+        """A reference to the undefined `name`, unless a `kind` document could not be read
+        or a document that failed to load defines `name`."""
+        if kind not in self.unreadable and name not in self.maybe_defined:
             self._fail(location, problem, hint)
 
     def _entries(

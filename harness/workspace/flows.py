@@ -9,7 +9,12 @@ from urllib.parse import urlsplit
 from harness.errors import Location
 from harness.model import Answer, Connector, Flow, Mark, Operation, Service, Step
 from harness.permission_models import resource_kinds
-from harness.placeholders import PLACEHOLDER, bind_parameters, placeholder_names
+from harness.placeholders import (
+    PLACEHOLDER,
+    bind_parameters,
+    placeholder_names,
+    substitute_url,
+)
 from harness.routing import split_url
 from harness.sql import RISK as SQL_RISK
 from harness.sql import SqlProblem, statement_needs
@@ -40,13 +45,16 @@ class FlowSection(LoaderBase):
                     doc.location((*base, "connector")),
                     f"flow refers to connector `{data['connector']}`, which is not defined",
                     suggest(data["connector"], connectors),
+                    name=data["connector"],
                 )
                 continue
             variables = dict(data.get("vars", {}))
             known = set(variables)
             steps = []
             for position, step_data in enumerate(data["steps"]):
-                step = self._step(doc, (*base, "steps", position), position, step_data, known)
+                step = self._step(
+                    doc, (*base, "steps", position), position, step_data, known, variables
+                )
                 if step is not None:
                     steps.append(step)
                 known.update(step_data.get("capture", {}))
@@ -82,6 +90,7 @@ class FlowSection(LoaderBase):
                     doc.location((*base, "given", service_name), key=True),
                     f"`given` names `{service_name}`, which is not a service",
                     suggest(service_name, services),
+                    name=service_name,
                 )
                 continue
             # a kind named in any permission model (GitHub's `repository` is conditional
@@ -142,6 +151,7 @@ class FlowSection(LoaderBase):
                 if database
                 else "the step does not say which database it runs on",
                 f"write `database: NAME` with one of: {', '.join(databases) or 'none defined'}",
+                name=database,
             )
             return None
         text: str = data["sql"]
@@ -205,6 +215,7 @@ class FlowSection(LoaderBase):
         index: int,
         data: dict[str, Any],
         known: set[str],
+        variables: dict[str, Any],
     ) -> Step | None:
         if "action" in data:
             return Step(
@@ -242,7 +253,11 @@ class FlowSection(LoaderBase):
                         f"add `{name}` under the flow's `vars:`, or capture it in an earlier step "
                         f"({suggest(name, known)})",
                     )
-        url = PLACEHOLDER.sub("placeholder", request["url"])
+        # The flow's variables are known now: the step's URL holds their values, so that it
+        # routes (here, in lint, in every report) as it will at replay. A value captured at
+        # replay is not known yet: it stays a placeholder, checked here as one segment.
+        filled = substitute_url(request["url"], variables, keep_unknown=True)
+        url = PLACEHOLDER.sub("placeholder", filled)
         try:
             split_url(url)
         except ValueError as err:  # a bad port or an unclosed [IPv6] bracket
@@ -272,7 +287,7 @@ class FlowSection(LoaderBase):
             index=index,
             name=data.get("name", f"step {index + 1}"),
             method=request["method"],
-            url=request["url"],
+            url=filled,
             headers=tuple(sorted(request.get("headers", {}).items())),
             body=request.get("json"),
             response_status=response.get("status"),

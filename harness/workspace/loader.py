@@ -17,9 +17,10 @@ from types import ModuleType
 from typing import Any
 
 from harness.errors import InputError, InputErrors, Location
-from harness.model import Service, Settings, Workspace
+from harness.model import Binding, Service, Settings, Workspace
 from harness.permission_models import check_binding_models
 from harness.workspace import cache
+from harness.workspace.base import defined_names, suggest
 from harness.workspace.flows import FlowSection
 from harness.workspace.pack_loading import with_packs
 from harness.workspace.policy import PolicySection
@@ -72,7 +73,7 @@ def workspace_from_data(
             problems = validate(document, kind, what=f"a {kind} document")
             loader.errors.extend(problems)
             if problems:
-                loader.unreadable.add(kind)
+                loader.maybe_defined.update(defined_names(data))
             else:
                 documents[group].append(document)
     return loader.build(documents[0], documents[1])
@@ -160,6 +161,32 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         cache.store(key, workspace)
         return workspace
 
+    def _check_selection(self, bindings: Iterable[Binding]) -> None:
+        """The settings' `env` and `binding` select some binding (a typo would select none,
+        in every run: the CLI's, the API's and the plugin's)."""
+        settings = self.settings
+        known = list(bindings)
+        if settings.env is not None and settings.env_location is not None:
+            envs = sorted({b.env for b in known})
+            if settings.env not in envs:
+                self._dangling(
+                    "policy",
+                    settings.env_location,
+                    f"`env: {settings.env}` names an environment no binding is in",
+                    suggest(settings.env, envs),
+                    name=settings.env,
+                )
+        if settings.binding is not None and settings.binding_location is not None:
+            names = sorted({name for b in known for name in (b.name, b.connector)})
+            if settings.binding not in names:
+                self._dangling(
+                    "policy",
+                    settings.binding_location,
+                    f"`binding: {settings.binding}` names no binding",
+                    f"write CONNECTOR@ENV or a connector name ({suggest(settings.binding, names)})",
+                    name=settings.binding,
+                )
+
     def _inputs(self) -> list[Path]:
         """Every file the workspace may read: specs, documents, sidecar bodies, settings."""
         files = [self.root / name for name in ("connector-harness.yaml", "pyproject.toml")]
@@ -183,8 +210,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
             services[name] = replace(services[name], statements=tuple(statements.values()))
         waivers = self._waivers(documents, services, {b.name for b in bindings})
         policy = self._policy(documents, services)
-        if self.errors:
-            raise InputErrors(self.errors)
+        self._check_selection(bindings)
         workspace = Workspace(
             root=str(self.root),
             settings=self.settings,
@@ -197,7 +223,31 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
             policy=policy,
             model_views=tuple(self._model_views),
         )
-        errors = check_binding_models(workspace)
+        # The last stage runs even when an earlier one found problems, on the bindings whose
+        # connector and roles loaded, so that one run reports every problem.
+        errors = [*self.errors, *check_binding_models(_sound_bindings(workspace))]
         if errors:
             raise InputErrors(errors)
         return workspace
+
+
+def _sound_bindings(workspace: Workspace) -> Workspace:
+    """The workspace with only the bindings whose connector and roles (and the roles they
+    extend, without a cycle) loaded: those a later stage can follow without a gap."""
+    roles = {role.name: role for role in workspace.roles}
+    connectors = {connector.name for connector in workspace.connectors}
+
+    def sound(name: str, seen: tuple[str, ...] = ()) -> bool:
+        role = roles.get(name)
+        return (
+            role is not None
+            and name not in seen
+            and all(sound(parent, (*seen, name)) for parent in role.extends)
+        )
+
+    bindings = tuple(
+        binding
+        for binding in workspace.bindings
+        if binding.connector in connectors and all(sound(role) for role in binding.roles)
+    )
+    return replace(workspace, bindings=bindings)

@@ -51,6 +51,7 @@ class PolicySection(LoaderBase):
                     doc.location((*base, service_name), key=True),
                     f"{owner} grants scopes of `{service_name}`, which is not a service",
                     suggest(service_name, services),
+                    name=service_name,
                 )
                 continue
             for position, text in enumerate(texts):
@@ -88,6 +89,7 @@ class PolicySection(LoaderBase):
                     doc.location((*base, "binding")),
                     f"waiver for binding `{data['binding']}`, which is not defined",
                     suggest(data["binding"], bindings),
+                    name=data["binding"],
                 )
             grants = self._grants(
                 doc,
@@ -191,8 +193,13 @@ class PolicySection(LoaderBase):
                         doc.location((*base, "credential", "audience", position)),
                         f"audience `{audience}` is not a service of this workspace",
                         suggest(audience, services),
+                        name=audience,
                     )
-            models = credential.get("models", {})
+            models = {  # a service that failed to load is judged by nothing
+                service: model
+                for service, model in credential.get("models", {}).items()
+                if service not in self.maybe_defined
+            }
             if "service" not in self.unreadable:
                 models_at = (*base, "credential", "models")
                 self.errors.extend(
@@ -264,6 +271,7 @@ class PolicySection(LoaderBase):
                     where,
                     f"role `{name}` extends `{parent}`, which is not a role",
                     suggest(parent, roles),
+                    name=parent,
                 )
         self._check_cycles(roles)
         return roles
@@ -309,6 +317,7 @@ class PolicySection(LoaderBase):
                     doc.location((*base, "connector")),
                     f"binding refers to connector `{data['connector']}`, which is not defined",
                     suggest(data["connector"], connectors),
+                    name=data["connector"],
                 )
             for position, role in enumerate(data["roles"]):
                 if role not in roles:
@@ -318,6 +327,7 @@ class PolicySection(LoaderBase):
                         doc.location((*base, "roles", position)),
                         f"binding refers to role `{role}`, which is not defined",
                         suggest(role, roles),
+                        name=role,
                     )
             expires = self._date(doc, (*base, "expires"), data.get("expires"))
             if ok:

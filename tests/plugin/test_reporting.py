@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import xml.etree.ElementTree as ET
+from datetime import date
 from typing import TYPE_CHECKING
 
 import jsonschema
 import pytest
 
 from harness.findings import KINDS
+from harness.options import CHECK_FORMATS
 from harness.workspace.validation import load_schema
 
 if TYPE_CHECKING:
@@ -110,6 +113,37 @@ def test_report_files(pytester: pytest.Pytester, ws: PluginWorkspace) -> None:
     assert text.startswith("connector-harness check: 5 bindings, 4 flows, 8 calls replayed\n")
     assert "svc: [svc.read@item=i1]" in text
     assert "\x1b[" not in text  # no colour in a file
+
+
+def test_every_format_check_writes_and_the_same_bytes(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    """--harness-report writes each format `connector-harness check --format` writes, through
+    the same renderers: the files are the CLI's, byte for byte, also under xdist (whose
+    workers send back the decisions the HTML maps)."""
+    ws.write(ws.mixed_scenarios())
+    reports = [f"--harness-report={kind}:serial/report.{kind}" for kind in CHECK_FORMATS]
+    pytester.runpytest_subprocess(*reports).assert_outcomes(passed=2, failed=3)
+    parallel = [r.replace("serial/", "parallel/") for r in reports]
+    pytester.runpytest_subprocess("-n", "2", *parallel).assert_outcomes(passed=2, failed=3)
+    for kind in CHECK_FORMATS:
+        cli = pytester.run(
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "check",
+            str(pytester.path),
+            "--format",
+            kind,
+            "--output",
+            f"cli.{kind}",
+            "--today",
+            date.today().isoformat(),
+        )
+        assert cli.ret == 1, cli.stderr.str()
+        written = (pytester.path / f"cli.{kind}").read_bytes()
+        assert (pytester.path / "serial" / f"report.{kind}").read_bytes() == written, kind
+        assert (pytester.path / "parallel" / f"report.{kind}").read_bytes() == written, kind
 
 
 def test_bad_report_option_is_a_usage_error(pytester: pytest.Pytester, ws: PluginWorkspace) -> None:
@@ -214,18 +248,24 @@ def test_xdist_gives_the_same_items_summary_and_report(
 
 
 COUNT_CHECKS = """
-import os
-
 import harness.engine as engine
 
 original = engine.check_binding
+who = ["controller"]
+
+
+def pytest_configure(config):
+    # The process is named by xdist's own handle on it, not by PYTEST_XDIST_WORKER: this
+    # pytest inherits that variable when the suite itself runs under xdist.
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        who[0] = workerinput["workerid"]
 
 
 def counting(sandbox, binding, *args, **kwargs):
     # Written as each check happens, not at unconfigure: xdist may tear a worker down
     # before its pytest_unconfigure has run to the end.
-    who = os.environ.get("PYTEST_XDIST_WORKER", "controller")
-    with open(f"checked-{who}.txt", "a") as out:
+    with open(f"checked-{who[0]}.txt", "a") as out:
         out.write(binding.name + "\\n")
     return original(sandbox, binding, *args, **kwargs)
 
