@@ -236,6 +236,8 @@ def _binding_errors(workspace: Workspace, binding: Binding) -> dict[tuple[str, s
         if not service.models:
             continue
         model = model_of(workspace, binding.connector, source.service)
+        if model not in service.models:
+            continue  # the connector's `credential.models` names no model of it: reported there
         view = workspace.service(source.service, model)
         if not view.universe.undeclared(source.grant.scope):
             continue

@@ -26,7 +26,9 @@ from harness.n8n.packages import node_executable
 RUNNER = Path(__file__).resolve().parent / "runner" / "runner.js"
 NODE_BUDGET_MS = 10_000  # per node operation; a node past it is stopped and reported
 MEMORY_MB = 256  # per node operation (the worker's heap)
-_GRACE_SECONDS = 30.0  # beyond the node budget, before the whole runner is declared stuck
+# beyond the node budget, before the whole runner is declared stuck: the 60 s the runner
+# allows for loading a node type's module (runner.js START_BUDGET_MS), and 30 s more
+_GRACE_SECONDS = 90.0
 _START_SECONDS = 120.0
 _MAX_LINE = 64 * 1024 * 1024
 

@@ -9,7 +9,7 @@
 //                                                 -> {"id": 3, "status": "ok", "calls": [...], ...}
 //   {"id": 4, "op": "shutdown"}                   -> {"id": 4, "ok": true}, then exit
 // Node code runs in a worker thread with a memory limit; one that runs past its time
-// budget, or runs out of memory, is terminated and answered `timeout` / `memory`, and the
+// budget (counted from when its node type is loaded: the worker says `loaded`), or runs out of memory, is terminated and answered `timeout` / `memory`, and the
 // next operation gets a fresh worker. Nothing but answers is ever written to stdout.
 
 const path = require('path');
@@ -90,7 +90,14 @@ async function inWorker(request, budgetMs) {
       resolve(answer);
     };
     const onMessage = (message) => {
-      if (message && message.id === request.id) finish(message);
+      if (!message || message.id !== request.id) return;
+      if (message.loaded) {
+        // The node type is loaded (slow on a busy machine): the node's own budget starts.
+        clearTimeout(timer);
+        timer = setTimeout(timeout, budgetMs);
+        return;
+      }
+      finish(message);
     };
     const onError = (error) => {
       stop();
@@ -102,11 +109,13 @@ async function inWorker(request, budgetMs) {
       if (worker === current) stop();
       finish({ status: 'error', reason: 'the runner stopped while running the node', calls: [] });
     };
-    const timer = setTimeout(() => {
+    const timeout = () => {
       stop();
       const limit = budgetMs >= 1000 ? `${Math.round(budgetMs / 1000)} s` : `${budgetMs} ms`;
       finish({ status: 'timeout', reason: `it did not finish within ${limit} (a loop, or a wait); it was stopped`, calls: [], elapsed: Date.now() - started });
-    }, budgetMs);
+    };
+    // Until the node type is loaded, the start-up budget applies (see the `loaded` message).
+    let timer = setTimeout(timeout, START_BUDGET_MS + budgetMs);
     current.on('message', onMessage);
     current.once('error', onError);
     current.once('exit', onExit);

@@ -74,7 +74,8 @@ function isServiceNode(short, description) {
   return short === 'httpRequest' || (Array.isArray(description.credentials) && description.credentials.length > 0);
 }
 
-async function run({ node, workflow, trace }) {
+async function run(request) {
+  const { node, workflow, trace } = request;
   reseed(`${workflow.id}\u0000${node.name}`);
   let resolved;
   try {
@@ -90,6 +91,8 @@ async function run({ node, workflow, trace }) {
     }
     return { status: 'error', reason: `loading the node type failed: ${message(error)}`, calls: [] };
   }
+  // Loading a node type's module is not the node's work: its budget starts now.
+  parentPort.postMessage({ id: request.id, loaded: true });
   const { short, description } = resolved;
   const credentialed = node.credentials && Object.keys(node.credentials).length > 0;
   if (!isServiceNode(short, description) || (!credentialed && short !== 'httpRequest')) {
