@@ -19,7 +19,7 @@ from harness.sandbox import Sandbox
 from harness.transports import open_transport
 from harness.workspace.loader import load_workspace
 
-EXIT_PASS, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_PASS, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 WORKSPACE = next(option for option in OPTIONS if option.name == "workspace")
 
 

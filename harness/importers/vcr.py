@@ -16,6 +16,7 @@ import yaml
 from harness.errors import InputError, Location
 from harness.importers.spec import Skipped
 from harness.importers.traffic import RecordedCall, RecordedResponse, decode_body
+from harness.paths import read_bounded
 from harness.workspace.source_document import MAX_SOURCE_BYTES, parse_json
 
 _LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
@@ -45,18 +46,7 @@ def _body(raw: Any) -> bytes | None:
 
 def read_cassette(path: Path, name: str) -> tuple[Any, list[Location]]:
     """The cassette's data and the location of each interaction (InputError when unreadable)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise InputError(
-            Location(name), f"cannot read the file: {err.strerror}", "check the path"
-        ) from err
-    if len(raw) > MAX_SOURCE_BYTES:
-        raise InputError(
-            Location(name),
-            f"the file is {len(raw):,} bytes, over the import limit of {MAX_SOURCE_BYTES:,}",
-            "split the recording",
-        )
+    raw = read_bounded(path, MAX_SOURCE_BYTES, where=Location(name))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from harness.errors import Location
 from harness.model import Answer, Connector, Flow, Mark, Operation, Service, Step
+from harness.paths import read_bounded
 from harness.permission_models import resource_kinds
 from harness.placeholders import PLACEHOLDER, bind_parameters, placeholder_names
 from harness.routing import split_url
@@ -115,7 +116,7 @@ class FlowSection(LoaderBase):
                 "write a path relative to this file's directory, e.g. flow.bodies/1-request.bin",
             )
             return None
-        return target.read_bytes()
+        return read_bounded(target, self.settings.max_file_bytes, where=doc.location(path))
 
     def _sql_step(
         self,

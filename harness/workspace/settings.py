@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.errors import InputError, InputErrors
 from harness.model import Settings
+from harness.paths import outside
 from harness.workspace.pack_catalog import parse_reference, reference_problem
 from harness.workspace.pyproject import (
     PYPROJECT_TABLE,
@@ -117,6 +118,13 @@ def _missing_path(
             document.location(path),
             f"`{key}` must be a {kind} inside the workspace, not {name!r}",
             f"write a path relative to the workspace directory, e.g. {example}",
+        )
+    target = outside(root, root / name)
+    if target is not None:
+        return InputError(
+            document.location(path),
+            f"`{key}`: {name!r} is a link leading outside the workspace (to {target})",
+            f"keep the {kind} inside the workspace directory: copy it in instead of linking",
         )
     if not ((root / name).is_dir() if directory else (root / name).is_file()):
         listed = f" ({', '.join(present) or 'none yet'})" if present is not None else ""

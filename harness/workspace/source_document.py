@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError, Location
+from harness.paths import read_bounded
 from harness.workspace.yaml_source import YamlDocument, parse_yaml, position
 
 PathKey = tuple[str | int, ...]
@@ -62,19 +63,19 @@ def read_document(
     where = Location(shown)
     try:
         size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(
-                where,
-                f"the file is {size:,} bytes, over the import limit of {max_bytes:,} bytes",
-                "import a smaller document (e.g. one API version), or split it",
-            )
-        raw = path.read_bytes()
     except OSError as err:
         raise InputError(
             where,
             f"cannot read the file: {err.strerror}",
             "check that the path exists and is readable",
         ) from err
+    if size > max_bytes:
+        raise InputError(
+            where,
+            f"the file is {size:,} bytes, over the import limit of {max_bytes:,} bytes",
+            "import a smaller document (e.g. one API version), or split it",
+        )
+    raw = read_bounded(path, max_bytes, where=where)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -93,6 +94,10 @@ def read_document(
         document = parse_yaml(text, Path(shown))
         return SourceDocument(shown, text, document.data, digest, document, path)
     return SourceDocument(shown, text, parse_json(text, shown), digest, path=path)
+
+
+MAX_INT_DIGITS = 4300  # Python's own limit on converting text to int (CVE-2020-10735)
+_LONG_NUMBER = re.compile(rf"-?[0-9]{{{MAX_INT_DIGITS + 1},}}")
 
 
 def parse_json(text: str, name: str) -> Any:
@@ -119,6 +124,14 @@ def parse_json(text: str, name: str) -> Any:
     except RecursionError as err:
         raise InputError(
             Location(name), "the JSON document is nested too deeply", "flatten it"
+        ) from err
+    except ValueError as err:  # an integer longer than Python converts
+        found = _LONG_NUMBER.search(text)
+        line, column = position(text, found.start()) if found else (0, 0)
+        raise InputError(
+            Location(name, line, column),
+            f"a number has more than {MAX_INT_DIGITS:,} digits",
+            "write it as text (in quotes) or as a smaller number",
         ) from err
 
 

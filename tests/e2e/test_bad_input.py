@@ -12,6 +12,7 @@ Every case runs the CLI from the directory that holds the case, as
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -259,14 +260,14 @@ def test_an_unreadable_file_is_an_input_error(
     run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _copy_base(tmp_path / "ws")
-    read_bytes = Path.read_bytes
+    open_file = os.open
 
-    def refuse(path: Path) -> bytes:
-        if path.name == "crm-sync.yaml":
+    def refuse(path: str | Path, flags: int, *args: int, **kwargs: int) -> int:
+        if Path(path).name == "crm-sync.yaml":
             raise PermissionError(13, "Permission denied", str(path))
-        return read_bytes(path)
+        return open_file(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     result = run_cli("check", "ws", cwd=tmp_path)
     _assert_reported(*result, f"ws/{SCENARIO}", "cannot read the file: Permission denied")
 
