@@ -406,10 +406,20 @@ class Workspace:
 
     def role_grants(self, name: str) -> tuple[GrantSource, ...]:
         """A role's own grants followed by those it inherits (extends is acyclic after loading)."""
-        role = self.role(name)
-        collected = list(role.grants)
-        for parent in role.extends:
-            collected.extend(self.role_grants(parent))
+        # Depth first, each role once: a chain thousands of roles long needs no deep stack,
+        # and a role inherited along two paths (a diamond) is not collected twice.
+        by_name = {role.name: role for role in self.roles}
+        collected: list[GrantSource] = []
+        seen: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            role = by_name[current]
+            collected.extend(role.grants)
+            pending.extend(reversed(role.extends))
         return tuple(collected)
 
     def binding_grants(self, binding: Binding) -> tuple[GrantSource, ...]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from harness.baseline import load_baseline
-from harness.engine import Progress, Selection, run_check
+from harness.engine import Progress, Selection, nothing_to_judge, run_check
 from harness.errors import HarnessError
 from harness.gate import GateContext
 from harness.model import Binding
@@ -82,9 +82,15 @@ def gate_context(options: RunOptions) -> GateContext:
     return GateContext(options.today, baseline)
 
 
-def run_workspace_check(options: RunOptions, *, keep_decisions: bool = True) -> CheckRun:
-    """Load the workspace named on the command line and check the selected bindings."""
+def run_workspace_check(
+    options: RunOptions, *, keep_decisions: bool = True, require_bindings: bool = True
+) -> CheckRun:
+    """Load the workspace named on the command line and check the selected bindings; a
+    workspace with no binding is an input error unless `require_bindings` is false."""
     workspace = load_workspace(options.workspace)
+    empty = nothing_to_judge(workspace) if require_bindings else None
+    if empty is not None:
+        raise empty
     sandbox = Sandbox(workspace)
     selection = Selection(options.env, options.binding)
     context = gate_context(options)

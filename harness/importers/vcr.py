@@ -15,7 +15,7 @@ import yaml
 
 from harness.errors import InputError, Location
 from harness.importers.spec import Skipped
-from harness.importers.traffic import RecordedCall, RecordedResponse, decode_body
+from harness.importers.traffic import BodyTooLarge, RecordedCall, RecordedResponse, decode_body
 from harness.paths import read_bounded
 from harness.workspace.source_document import MAX_SOURCE_BYTES, parse_json
 
@@ -55,7 +55,8 @@ def read_cassette(path: Path, name: str) -> tuple[Any, list[Location]]:
         ) from err
     if text.lstrip().startswith("{"):
         data = parse_json(text, name)
-        return data, [Location(name)] * len(data.get("interactions") or ())
+        interactions = data.get("interactions") if isinstance(data, dict) else None
+        return data, [Location(name)] * (len(interactions) if isinstance(interactions, list) else 0)
     try:
         loader = _LOADER(text)
         try:
@@ -116,7 +117,15 @@ def vcr_calls(path: Path, name: str) -> tuple[list[RecordedCall], list[Skipped]]
                 response_headers = _headers(response.get("headers"))
                 content = _body(response.get("body"))
                 if content:
-                    content = decode_body(content, response_headers)
+                    try:
+                        content = decode_body(content, response_headers)
+                    except BodyTooLarge as err:
+                        raise InputError(
+                            location,
+                            f"interaction {index}: {err}",
+                            "record the cassette with decode_compressed_response=True, or "
+                            "leave this interaction out",
+                        ) from err
                 answer = RecordedResponse(code, response_headers, content)
         if answer is None:
             notes.append("no response status was recorded; imported without a response")
