@@ -120,7 +120,9 @@ def _run(args: argparse.Namespace) -> int:
         if error.filename is None:
             raise
         # A path the user named could not be read or written: an input problem, not a bug.
-        names = " -> ".join(str(name) for name in (error.filename, error.filename2) if name)
+        names = " -> ".join(
+            _shorten(str(name)) for name in (error.filename, error.filename2) if name
+        )
         print(
             f"connector-harness: error: {names}: {error.strerror or error}\n"
             "  check that the path exists, is of the right kind and is readable or writable",
@@ -128,6 +130,11 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_INPUT
     return code
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    """A path fit for one line: its start and end around `...` when it is too long."""
+    return text if len(text) <= limit else f"{text[: limit // 2]}...{text[-limit // 2 :]}"
 
 
 def _debug_from_environment() -> bool:

@@ -108,8 +108,12 @@ class FlowSection(LoaderBase):
         """The bytes of a sidecar body file next to `doc` (None when absent or unreadable)."""
         if name is None:
             return None
-        target = (doc.path.parent / name).resolve()
-        if not target.is_relative_to(doc.path.parent.resolve()) or not target.is_file():
+        try:
+            target = (doc.path.parent / name).resolve()
+            missing = not target.is_relative_to(doc.path.parent.resolve()) or not target.is_file()
+        except (OSError, ValueError, RuntimeError):  # too long, a NUL byte, a loop of links
+            missing = True
+        if missing:
             self._fail(
                 doc.location(path),
                 f"body file {name!r} does not exist next to this file",

@@ -107,6 +107,13 @@ def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:
                     _refuse_outside(root, path, "the file")
                     if path.is_file():
                         files.append(path)
+                    elif not path.is_dir():
+                        raise InputError(
+                            Location(str(path)),
+                            "the file is not a regular file (a pipe, socket or device is "
+                            "never read)",
+                            "replace it with a regular file, or remove it",
+                        )
     return sorted(set(files))
 
 

@@ -288,9 +288,15 @@ class PolicySection(LoaderBase):
                     continue
                 if state.get(parent) == "active":
                     cycle = [*trail[trail.index(parent) :], parent]
+                    shown = " -> ".join(cycle)
+                    if len(cycle) > 8:  # a cycle of thousands of roles: its ends
+                        shown = (
+                            f"{' -> '.join(cycle[:4])} -> ... -> {' -> '.join(cycle[-3:])} "
+                            f"({len(cycle) - 1} roles)"
+                        )
                     self._fail(
                         roles[parent].location,
-                        f"role inheritance cycle: {' -> '.join(cycle)}",
+                        f"role inheritance cycle: {shown}",
                         f"remove one `extends` entry so that `{parent}` does not inherit "
                         "from itself",
                     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.errors import InputError, Location
 from harness.paths import read_bounded
-from harness.workspace.yaml_source import DEFAULT_MAX_FILE_BYTES, MAX_DEPTH
+from harness.workspace.yaml_source import DEFAULT_MAX_FILE_BYTES, MAX_DEPTH, MAX_INT_DIGITS
 
 SETTINGS_FILE = "connector-harness.yaml"
 PYPROJECT_TABLE = "[tool.connector-harness]"
@@ -47,7 +47,13 @@ def read_pyproject_table(path: Path) -> PyprojectTable | None:
         raise InputError(
             Location(str(path)), "the TOML document is nested too deeply", "flatten it"
         ) from err
-    except tomllib.TOMLDecodeError as err:
+    except ValueError as err:
+        if not isinstance(err, tomllib.TOMLDecodeError):  # an integer longer than Python reads
+            raise InputError(
+                Location(str(path)),
+                f"invalid TOML: a number has more than {MAX_INT_DIGITS:,} digits",
+                "write the number as text (in quotes), or a smaller number",
+            ) from err
         message = str(err)
         found = _TOML_POSITION.search(message)
         if found and found[1]:

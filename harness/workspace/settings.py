@@ -119,6 +119,16 @@ def _missing_path(
             f"`{key}` must be a {kind} inside the workspace, not {name!r}",
             f"write a path relative to the workspace directory, e.g. {example}",
         )
+    try:
+        (root / name).lstat()
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as err:  # a name too long, a NUL byte
+        return InputError(
+            document.location(path),
+            f"`{key}` cannot name a {kind}: {getattr(err, 'strerror', None) or err}",
+            f"write a short path relative to the workspace directory, e.g. {example}",
+        )
     target = outside(root, root / name)
     if target is not None:
         return InputError(
