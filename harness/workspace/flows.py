@@ -116,7 +116,8 @@ class FlowSection(LoaderBase):
         if missing:
             self._fail(
                 doc.location(path),
-                f"body file {name!r} does not exist next to this file",
+                f"body file {name[:100] + '...' if len(name) > 100 else name!r} does not "
+                "exist next to this file",
                 "write a path relative to this file's directory, e.g. flow.bodies/1-request.bin",
             )
             return None

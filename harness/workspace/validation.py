@@ -164,7 +164,7 @@ def _explain(document: YamlDocument, error: ValidationError) -> InputError:
         return InputError(
             where,
             f"{field} has an invalid value {instance!r}",
-            hint or f"the value must match the pattern {expected}",
+            hint or f"the value must match the pattern {_published(str(expected))}",
         )
     if error.validator in ("oneOf", "anyOf"):
         return InputError(
@@ -176,7 +176,19 @@ def _explain(document: YamlDocument, error: ValidationError) -> InputError:
         return InputError(where, f"{field} must not be empty", hint or "add at least one entry")
     if error.validator == "uniqueItems":
         return InputError(where, f"{field} lists the same entry twice", "remove the duplicate")
-    return InputError(where, f"{field}: {error.message}", hint)
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = "at least" if "inimum" in error.validator else "at most"
+        return InputError(
+            where,
+            f"{field}: {error.message}",
+            hint or f"write a number {bound} {expected}",
+        )
+    return InputError(where, f"{field}: {error.message}", hint or "see docs/workspace.md")
+
+
+def _published(pattern: str) -> str:
+    """A pattern as the published schema writes it (`end_anchored` undone)."""
+    return pattern[:-2] + "$" if pattern.endswith("\\Z") else pattern
 
 
 def _describe_path(path: tuple[Any, ...]) -> str:
