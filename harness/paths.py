@@ -52,15 +52,16 @@ def read_bounded(path: Path, max_bytes: int, *, where: Location | None = None) -
             f"cannot read the file: {err.strerror}",
             "check that the path exists and is readable",
         ) from err
+    mode = os.fstat(handle).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(handle)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise InputError(
+            located,
+            f"the path is {kind} (a device, pipe or socket is never read)",
+            "pass a regular file",
+        )
     with os.fdopen(handle, "rb") as source:
-        mode = os.fstat(source.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise InputError(
-                located,
-                f"the path is {kind} (a device, pipe or socket is never read)",
-                "pass a regular file",
-            )
         try:
             data = source.read(max_bytes + 1)
         except OSError as err:
