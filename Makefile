@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test realism lint bench packs n8n clean
+.PHONY: demo test fuzz realism lint bench packs n8n clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ demo: $(STAMP) n8n
 
 test: $(STAMP) n8n
 	$(BIN)/pytest
+
+# The input fuzz tests at full length: 10,000 examples over the loader and every importer
+# (tests/property/test_fuzz_inputs.py; `make test` runs a short, repeatable pass of them).
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=1250 CONNECTOR_HARNESS_CACHE=off $(BIN)/pytest tests/property/test_fuzz_inputs.py -q
 
 # The bundled packs judged against the vendors' SDKs and reference pages (tests/realism).
 realism: $(STAMP)

@@ -96,13 +96,19 @@ class _OpenApi:
         if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
             return [], ""
         first = self._server_url(servers[0])
-        hosts, base = [], urlsplit(first).path
+        try:
+            hosts, base = [], urlsplit(first).path
+        except ValueError:  # not a URL: no host, which run() reports
+            return [], ""
         for server in servers:
             if not isinstance(server, dict):
                 continue
-            parts = urlsplit(self._server_url(server))
-            if parts.hostname and parts.path == base:
-                hosts.append(parts.netloc.lower())
+            try:
+                parts = urlsplit(self._server_url(server))
+                if parts.hostname and parts.path == base:
+                    hosts.append(parts.netloc.lower())
+            except ValueError:  # an unclosed IPv6 bracket: not a server to import
+                continue
         return hosts, base
 
     @staticmethod
