@@ -153,8 +153,10 @@ def import_msgraph(document: SourceDocument, settings: ImportSettings) -> Import
                 continue
             listed = path_set.get("methods")
             methods = [str(m).upper() for m in listed] if isinstance(listed, list) else []
-            keys = path_set.get("schemeKeys")
-            scheme_keys = {str(k) for k in keys} if isinstance(keys, list) else set()
+            listed_keys = path_set.get("schemeKeys")
+            scheme_keys: set[str] = (
+                {str(k) for k in listed_keys} if isinstance(listed_keys, list) else set()
+            )
             paths = path_set.get("paths")
             for written, marks in (paths if isinstance(paths, dict) else {}).items():
                 if "?" in written:

@@ -169,7 +169,8 @@ class _OpenApi:
                 self.broken_schemes[name] = f"{err.reason} (at {err.location})"
                 continue
             kind = scheme.value.get("type") if isinstance(scheme.value, dict) else None
-            if kind not in SCOPED_TYPES and kind not in CREDENTIAL_TYPES:
+            known = isinstance(kind, str) and (kind in SCOPED_TYPES or kind in CREDENTIAL_TYPES)
+            if not known:
                 self.broken_schemes[name] = (
                     f"security scheme `{name}` has unknown type {kind!r} "
                     f"(at {scheme.location('type')}); known: "

@@ -72,7 +72,7 @@ def read_cassette(path: Path, name: str) -> tuple[Any, list[Location]]:
             f"invalid YAML: {err.problem or err.context}",
             "pass a VCR.py cassette as its recorder wrote it",
         ) from err
-    except yaml.YAMLError as err:
+    except (yaml.YAMLError, ValueError, RecursionError) as err:  # ValueError: a bad escape
         raise InputError(Location(name), f"invalid YAML: {err}", "pass a VCR.py cassette") from err
     locations: list[Location] = []
     if isinstance(node, yaml.MappingNode):

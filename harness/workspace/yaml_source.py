@@ -207,6 +207,12 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         ) from err
     except RecursionError as err:
         raise _too_deep(text, path) from err
+    except ValueError as err:  # PyYAML's scanner: an escape such as "\U0011FFFF"
+        raise InputError(
+            Location(str(path)),
+            f"invalid YAML: {err}",
+            "an escape in a double-quoted string names no Unicode character; remove it",
+        ) from err
     if len(nodes) > 1:
         second = nodes[1].start_mark
         raise InputError(

@@ -337,7 +337,14 @@ def documented(call: Callable[[], object]) -> None:
 
 
 def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=True)
+    """JSON text of `value`; bytes (which cassettes hold as !!binary) as latin-1 text."""
+
+    def text(item: object) -> str:
+        if isinstance(item, bytes):
+            return item.decode("latin-1")
+        raise TypeError(type(item).__name__)
+
+    return json.dumps(value, ensure_ascii=False, allow_nan=True, default=text)
 
 
 @pytest.fixture(scope="module")
