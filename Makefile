@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/transports.py
 	$(BIN)/python bench/packs.py
 	$(BIN)/python bench/n8n.py
+	$(BIN)/python bench/import_flow.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
