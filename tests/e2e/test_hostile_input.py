@@ -299,6 +299,17 @@ def test_a_vendor_document_with_a_huge_integer_is_an_input_error(
 # -- command-line paths ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("format", ["auto", "har", "vcr"])
+def test_importing_a_device_is_an_input_error(tmp_path: Path, run_cli: RunCli, format: str) -> None:
+    _workspace(tmp_path)
+    result = run_cli(
+        "import-flow", "/dev/zero", "--connector", "crm-sync", "--workspace", "ws",
+        "--format", format, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.stderr.startswith("/dev/zero: the path is not a regular file")
+
+
 @pytest.mark.parametrize(
     ("baseline", "fragment"),
     [
