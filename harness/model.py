@@ -408,7 +408,7 @@ class Workspace:
         """A role's own grants followed by those it inherits (extends is acyclic after loading)."""
         # Depth first, each role once: a chain thousands of roles long needs no deep stack,
         # and a role inherited along two paths (a diamond) is not collected twice.
-        by_name = {role.name: role for role in self.roles}
+        by_name = _roles_by_name(self.roles)
         collected: list[GrantSource] = []
         seen: set[str] = set()
         pending = [name]
@@ -428,3 +428,16 @@ class Workspace:
         for role in binding.roles:
             collected.extend(self.role_grants(role))
         return tuple(collected)
+
+
+_ROLE_INDEX: list[tuple[tuple[Role, ...], dict[str, Role]]] = []
+
+
+def _roles_by_name(roles: tuple[Role, ...]) -> dict[str, Role]:
+    """The roles of a workspace by name, built once per roles tuple (the last one is kept:
+    a check asks for one workspace's roles thousands of times)."""
+    if _ROLE_INDEX and _ROLE_INDEX[0][0] is roles:
+        return _ROLE_INDEX[0][1]
+    index = {role.name: role for role in roles}
+    _ROLE_INDEX[:] = [(roles, index)]
+    return index
