@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test realism lint bench packs n8n clean
+.PHONY: demo test fuzz realism lint bench packs n8n clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ demo: $(STAMP) n8n
 test: $(STAMP) n8n
 	$(BIN)/pytest
 
+# The input fuzz tests at full length: 10,000 examples over the loader and every importer
+# (tests/property/test_fuzz_inputs.py; `make test` runs a short, repeatable pass of them).
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=1250 CONNECTOR_HARNESS_CACHE=off $(BIN)/pytest tests/property/test_fuzz_inputs.py -q
+
 # The bundled packs judged against the vendors' SDKs and reference pages (tests/realism).
 realism: $(STAMP)
 	CONNECTOR_HARNESS_REALISM=1 $(BIN)/pytest tests/realism -q
@@ -48,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/transports.py
 	$(BIN)/python bench/packs.py
 	$(BIN)/python bench/n8n.py
+	$(BIN)/python bench/import_flow.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

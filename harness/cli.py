@@ -1,16 +1,25 @@
 """The `connector-harness` command: a thin adapter over the engine.
 
-Exit codes: 0 every binding passes, 1 findings fail the gate, 2 usage or input error.
+Exit codes: 0 every binding passes, 1 findings fail the gate, 2 usage or input error,
+3 internal error (a bug in connector-harness: never reported as a failing gate).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from harness import __version__
-from harness.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_PASS, Command
+from harness.commands._common import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_PASS,
+    Command,
+)
 from harness.commands.audit import AuditCommand
 from harness.commands.baseline import BaselineCommand
 from harness.commands.check import CheckCommand
@@ -46,14 +55,16 @@ __all__ = [
     "COMMANDS",
     "EXIT_FINDINGS",
     "EXIT_INPUT",
+    "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_PASS",
     "build_parser",
     "main",
 ]
 
-
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+DEBUG_VARIABLE = "CONNECTOR_HARNESS_DEBUG"
+REPORT_TO = "the connector-harness issue tracker"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,10 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Prove that automation connectors hold least privilege.",
     )
     parser.add_argument("--version", action="version", version=f"connector-harness {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help=f"on an internal error, print the traceback (or set {DEBUG_VARIABLE}=1)",
+    )
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         sub = subcommands.add_parser(command.name, help=command.help, description=command.help)
         command.add_arguments(sub)
+        sub.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
         sub.set_defaults(handler=command.run, parser=sub)
     return parser
 
@@ -81,15 +100,23 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
     try:
-        args = parse(argv)
-        code: int = args.handler(args)
+        return _run(args)
     except KeyboardInterrupt:
         # one line, no traceback; files being written were left as they were (write_file)
         if sys.stderr.isatty():
             sys.stderr.write("\r\x1b[2K")  # end a progress counter being drawn
         print("connector-harness: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as error:  # the one place every other exception ends
+        return _internal_error(error, debug=args.debug or _debug_from_environment())
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the subcommand; every input problem becomes exit 2 with its message."""
+    try:
+        code: int = args.handler(args)
     except InputErrors as errors:
         for error in errors.errors:
             print(error.render(), file=sys.stderr)
@@ -106,7 +133,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HarnessError as error:
         print(f"connector-harness: error: {error}", file=sys.stderr)
         return EXIT_INPUT
+    except OSError as error:
+        if error.filename is None:
+            raise
+        # A path the user named could not be read or written: an input problem, not a bug.
+        names = " -> ".join(
+            _shorten(str(name)) for name in (error.filename, error.filename2) if name
+        )
+        print(
+            f"connector-harness: error: {names}: {error.strerror or error}\n"
+            "  check that the path exists, is of the right kind and is readable or writable",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
     return code
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    """A path fit for one line: its start and end around `...` when it is too long."""
+    return text if len(text) <= limit else f"{text[: limit // 2]}...{text[-limit // 2 :]}"
+
+
+def _debug_from_environment() -> bool:
+    return os.environ.get(DEBUG_VARIABLE, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _internal_error(error: BaseException, *, debug: bool) -> int:
+    """Exit 3 with one line saying where it happened and where to report it."""
+    if debug:
+        traceback.print_exception(error, file=sys.stderr)
+    frames = traceback.extract_tb(error.__traceback__)
+    package = os.path.dirname(os.path.abspath(__file__))
+    ours = [frame for frame in frames if frame.filename.startswith(package)] or frames
+    where = ""
+    if ours:
+        relative = os.path.relpath(ours[-1].filename, os.path.dirname(package))
+        where = f" at {relative}:{ours[-1].lineno}"
+    message = str(error).splitlines()[0][:200] if str(error) else ""
+    print(
+        f"connector-harness: internal error: {type(error).__name__}{where}"
+        + (f": {message}" if message else "")
+        + f"; this is a bug, please report it to {REPORT_TO}"
+        + ("" if debug else f" with the traceback (--debug or {DEBUG_VARIABLE}=1)"),
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

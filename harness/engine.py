@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 from harness.analysis import BindingResult, analyse_binding
 from harness.decisions import Decision
-from harness.errors import UsageError
+from harness.errors import InputError, Location, UsageError
 from harness.gate import GateContext, apply_gate, policy_findings
 from harness.model import Binding, Workspace
 from harness.replay import Transport, replay
@@ -48,6 +50,43 @@ def judged_by(workspace: Workspace, fail_on: Iterable[str] | None) -> Workspace:
         return workspace
     settings = replace(workspace.settings, fail_on=failing)  # type: ignore[arg-type]
     return replace(workspace, settings=settings)
+
+
+def nothing_to_judge(workspace: Workspace) -> InputError | None:
+    """Why a workspace gives a gate nothing to judge (no binding at all), or None.
+
+    A gate that checked nothing must not pass: the error names the directories it looked
+    in and what it found there (missing, unreadable, no YAML file, no `bindings:`)."""
+    if workspace.bindings:
+        return None
+    root = Path(workspace.root)
+    found: list[str] = []
+    for directory in workspace.settings.scenarios:
+        base = root / directory
+        if not base.is_dir():
+            found.append(f"{directory}/ does not exist")
+            continue
+        try:
+            names = sorted(path.name for path in base.rglob("*") if path.is_file())
+            os.listdir(base)  # rglob says nothing of a directory it cannot list
+        except OSError as err:
+            found.append(f"{directory}/ cannot be read ({err.strerror})")
+            continue
+        yaml_files = [name for name in names if name.endswith((".yaml", ".yml"))]
+        if yaml_files:
+            found.append(f"{directory}/ holds {len(yaml_files)} YAML file(s) with no `bindings:`")
+        elif names:
+            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            found.append(f"{directory}/ holds no .yaml or .yml file, only {shown}")
+        else:
+            found.append(f"{directory}/ is empty")
+    looked = ", ".join(f"{directory}/" for directory in workspace.settings.scenarios)
+    return InputError(
+        Location(str(root)),
+        f"nothing to check: no binding found in {looked} (" + "; ".join(found) + ")",
+        "write policy documents (.yaml) with `connectors:`, `roles:` and `bindings:` there, or "
+        "name the directories that hold them with `scenarios:` in connector-harness.yaml",
+    )
 
 
 def select_bindings(workspace: Workspace, selection: Selection) -> tuple[Binding, ...]:

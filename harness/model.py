@@ -422,10 +422,20 @@ class Workspace:
 
     def role_grants(self, name: str) -> tuple[GrantSource, ...]:
         """A role's own grants followed by those it inherits (extends is acyclic after loading)."""
-        role = self.role(name)
-        collected = list(role.grants)
-        for parent in role.extends:
-            collected.extend(self.role_grants(parent))
+        # Depth first, each role once: a chain thousands of roles long needs no deep stack,
+        # and a role inherited along two paths (a diamond) is not collected twice.
+        by_name = _roles_by_name(self.roles)
+        collected: list[GrantSource] = []
+        seen: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            role = by_name[current]
+            collected.extend(role.grants)
+            pending.extend(reversed(role.extends))
         return tuple(collected)
 
     def binding_grants(self, binding: Binding) -> tuple[GrantSource, ...]:
@@ -434,3 +444,16 @@ class Workspace:
         for role in binding.roles:
             collected.extend(self.role_grants(role))
         return tuple(collected)
+
+
+_ROLE_INDEX: list[tuple[tuple[Role, ...], dict[str, Role]]] = []
+
+
+def _roles_by_name(roles: tuple[Role, ...]) -> dict[str, Role]:
+    """The roles of a workspace by name, built once per roles tuple (the last one is kept:
+    a check asks for one workspace's roles thousands of times)."""
+    if _ROLE_INDEX and _ROLE_INDEX[0][0] is roles:
+        return _ROLE_INDEX[0][1]
+    index = {role.name: role for role in roles}
+    _ROLE_INDEX[:] = [(roles, index)]
+    return index

@@ -12,7 +12,10 @@ import yaml
 
 from harness.calls import METHODS, Request, Response
 from harness.decisions import Exchange
+from harness.errors import Location
+from harness.paths import contained
 from harness.secrets import SecretScrubber
+from harness.yaml_text import comment
 
 # Headers every client sends by itself, and the sandbox token (replay mints its own).
 _CLIENT_HEADERS = frozenset(
@@ -33,13 +36,19 @@ _FORM = re.compile(r"[\w.~%+*\-\[\]]+=[^&\s]*(&[\w.~%+*\-\[\]]+=[^&\s]*)*")
 
 
 def scrub_url(url: str, scrubber: SecretScrubber) -> str:
+    """`url` without its secrets: query parameters by name and shape, the path by shape,
+    and no user information (`https://user:SECRET@host`): a replay never needs it."""
     parts = urlsplit(url)
     query = [
-        (key, scrubber.value(key, value))
+        (key, scrubber.field(key, value))
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
     ]
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, netloc = netloc.rpartition("@")
+        scrubber.handle(userinfo)  # counted among the secrets replaced
     return urlunsplit(
-        (parts.scheme, parts.netloc, scrubber.text(parts.path), urlencode(query, safe="<>-"), "")
+        (parts.scheme, netloc, scrubber.text(parts.path), urlencode(query, safe="<>-"), "")
     )
 
 
@@ -64,7 +73,7 @@ def scrub_content(content: bytes, scrubber: SecretScrubber) -> bytes:
         return scrubber.text(content.decode("latin-1")).encode("latin-1")
     if _FORM.fullmatch(text):
         pairs = parse_qsl(text, keep_blank_values=True)
-        return urlencode([(k, scrubber.value(k, v)) for k, v in pairs], safe="<>-").encode()
+        return urlencode([(k, scrubber.field(k, v)) for k, v in pairs], safe="<>-").encode()
     return scrubber.text(text).encode("utf-8")
 
 
@@ -147,18 +156,42 @@ def flow_from_exchanges(
 
 
 def write_flow_file(
-    path: Path, flow: dict[str, Any], sidecars: dict[str, bytes], *, source: str, secrets: int
+    path: Path,
+    flow: dict[str, Any],
+    sidecars: dict[str, bytes],
+    *,
+    source: str,
+    secrets: int,
+    root: Path | None = None,
 ) -> None:
-    """Write `{flows: [flow]}` and its sidecar files next to it."""
+    """Write `{flows: [flow]}` and its sidecar files next to it. The flow file must stay
+    inside `root` (the workspace) and each sidecar inside the flow file's directory, checked
+    before anything is written: an InputError names the path that would leave them."""
+    where = Location(str(path))
+    if root is not None:
+        contained(
+            root,
+            path.relative_to(root) if path.is_relative_to(root) else path,
+            what="the recorded flow file",
+            where=where,
+        )
+    targets = {
+        relative: contained(path.parent, relative, what="the body file", where=where)
+        for relative in sidecars
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     header = (
-        f"# Recorded by connector-harness from {source}.\n"
-        f"# {secrets} secret value(s) replaced by <secret-N> handles; "
-        "the sandbox token is minted anew on replay.\n"
+        comment(f"Recorded by connector-harness from {source}.")
+        + "\n"
+        + comment(
+            f"{secrets} secret value(s) replaced by <secret-N> handles; "
+            "the sandbox token is minted anew on replay."
+        )
+        + "\n"
     )
     body = yaml.safe_dump({"flows": [flow]}, sort_keys=False, allow_unicode=True, width=100)
     path.write_text(header + body, "utf-8")
     for relative, content in sidecars.items():
-        target = path.parent / relative
+        target = targets[relative]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import re
 from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
@@ -31,6 +32,30 @@ def malformed_params(path: str) -> tuple[str, ...]:
     return tuple(
         written for written in re.findall(r"\{[^{}]*\}", path) if not _PARAM.fullmatch(written)
     )
+
+
+def ambiguity_problem(path: str) -> str:
+    """Why `path` could not be matched in linear time, or "".
+
+    Two parameters with no literal text between them (`{+a}{+b}`, `{a}{b}`) can split a
+    value in many ways, and two spanning parameters (`{+a}/x/{+b}`) can each take any
+    number of segments: a regular expression tries every split, which takes time
+    polynomial (or worse) in the path's length. Such templates are refused at load.
+    """
+    params = list(_PARAM.finditer(path))
+    for before, after in itertools.pairwise(params):
+        if before.end() == after.start():
+            return (
+                f"`{before[0]}{after[0]}` in `{path}`: two path parameters with nothing "
+                "between them cannot be told apart"
+            )
+    spanning = [found[0] for found in params if found[1]]
+    if len(spanning) > 1:
+        return (
+            f"`{path}` has {len(spanning)} spanning parameters ({', '.join(spanning)}); "
+            "a template may have one"
+        )
+    return ""
 
 
 _NOT_IN_A_PATH = re.compile(r"[?#\s\\^|\[\]<>\"`]")

@@ -46,6 +46,11 @@ class Database(Protocol):
     def execute(self, binding: str, request: Request, context: CallContext) -> Response: ...
 
 
+# 9999-12-31T23:59:59Z: the last second a log or report can write. Waits beyond it (a flow
+# may wait 999,999,999 weeks) stop there: every token has expired by then all the same.
+LAST_SECOND = 253_402_300_799
+
+
 class SandboxClock:
     """Sandbox time in whole seconds since the epoch; only flows and tests move it."""
 
@@ -54,7 +59,7 @@ class SandboxClock:
         self.now = start
 
     def advance(self, seconds: int) -> None:
-        self.now += seconds
+        self.now = min(self.now + seconds, LAST_SECOND)
 
     def reset(self) -> None:
         self.now = self.start

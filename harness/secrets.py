@@ -15,16 +15,34 @@ from collections import Counter
 from typing import Any
 
 SECRET_KEY = re.compile(
-    r"(?i)(auth|token|secret|passw|pwd|api[-_]?key|apikey|signature|cookie|session|credential"
-    r"|private[-_]?key|client[-_]?id)"
+    r"(?i)(auth(?!or)|token|secret|passw|pwd|api[-_]?key|apikey|signature|cookie|session"
+    r"|credential|private[-_]?key|client[-_]?id|bearer|jwt|assertion)"
+)
+# Query parameters and form fields whose name alone says "secret", though too short or
+# common to search for inside longer keys: Google's `key=`, Azure SAS `sig=`, OAuth `code=`.
+SECRET_FIELDS = frozenset(
+    {"key", "sig", "code", "pass", "pin", "otp", "x-amz-signature", "x-amz-credential"}
 )
 KNOWN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Slack token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}")),
+    # https://api.slack.com/authentication/token-types (bot, user, app-level, refresh, config)
+    ("Slack token", re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{10,}|\bxapp-[A-Za-z0-9-]{10,}")),
+    (
+        "Slack webhook",
+        re.compile(r"hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,}"),
+    ),
+    # https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/
     ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")),
-    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[0-9A-Z]{16}\b")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
+    # Google OAuth access tokens (ya29.) and refresh tokens (1//)
+    ("Google OAuth token", re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}|\b1//0[0-9A-Za-z_-]{20,}")),
     ("Stripe key", re.compile(r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}")),
+    ("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("SendGrid key", re.compile(r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}")),
     ("JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")),
+    ("bearer credential", re.compile(r"(?i)\b(?:bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{16,}")),
     (
         "private key",
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
@@ -98,14 +116,29 @@ class SecretScrubber:
             position = end
         return "".join(pieces) + text[position:]
 
-    def value(self, key: str, value: Any) -> Any:
-        """A value under `key`: wholly replaced when the key names a secret, else scrubbed inside."""
+    def value(self, key: str, value: Any, *, under_secret: bool = False) -> Any:
+        """A value under `key`: wholly replaced when the key, or any key above it, names a
+        secret (`{"credentials": {"value": ...}}` is judged by its path, not its own key);
+        else scrubbed inside by shape."""
+        secret = under_secret or bool(SECRET_KEY.search(key))
         if isinstance(value, dict):
-            return {k: self.value(k, v) for k, v in value.items()}
+            return {k: self.value(str(k), v, under_secret=secret) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.value(key, item) for item in value]
+            return [self.value(key, item, under_secret=secret) for item in value]
         if isinstance(value, str):
-            if SECRET_KEY.search(key) and value and not value.startswith("<secret-"):
+            if secret and value and not _HANDLE.fullmatch(value):
                 return self.handle(value)
             return self.text(value)
+        if secret and isinstance(value, int | float) and not isinstance(value, bool):
+            return self.handle(str(value))
         return value
+
+    def field(self, name: str, value: str) -> str:
+        """A query parameter or form field: by its name (`key`, `sig`, ...), else as `value`."""
+        if name.strip().lower() in SECRET_FIELDS and value and not _HANDLE.fullmatch(value):
+            return self.handle(value)
+        result: str = self.value(name, value)
+        return result
+
+
+_HANDLE = re.compile(r"<secret-[0-9]+>")

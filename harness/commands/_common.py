@@ -16,7 +16,7 @@ from typing import Any, Protocol, TextIO
 from harness.audit import ANCHOR_LABEL, RunHeader, write_log
 from harness.baseline import load_baseline
 from harness.decisions import Decision
-from harness.engine import Progress, Selection, run_check
+from harness.engine import Progress, Selection, nothing_to_judge, run_check
 from harness.errors import HarnessError, UsageError
 from harness.gate import GateContext
 from harness.model import Binding
@@ -37,7 +37,7 @@ from harness.transports import open_transport
 from harness.workspace.loader import load_workspace
 from harness.workspace.pyproject import read_pyproject_table
 
-EXIT_PASS, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_PASS, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 WORKSPACE = next(option for option in OPTIONS if option.name == "workspace")
 
 
@@ -190,10 +190,16 @@ def gate_context(options: RunOptions) -> GateContext:
     return GateContext(options.today, baseline)
 
 
-def run_workspace_check(options: RunOptions, *, keep_decisions: bool = True) -> CheckRun:
-    """Load the workspace named on the command line and check the selected bindings."""
+def run_workspace_check(
+    options: RunOptions, *, keep_decisions: bool = True, require_bindings: bool = True
+) -> CheckRun:
+    """Load the workspace named on the command line and check the selected bindings; a
+    workspace with no binding is an input error unless `require_bindings` is false."""
     workspace = load_workspace(options.workspace)
     keep_decisions = keep_decisions or any(k == "html" for k, _ in workspace.settings.reports)
+    empty = nothing_to_judge(workspace) if require_bindings else None
+    if empty is not None:
+        raise empty
     sandbox = Sandbox(workspace)
     selection = Selection(options.env, options.binding)
     context = gate_context(options)

@@ -23,7 +23,10 @@ def detect_format(path: Path) -> str:
     if path.suffix.lower() == ".har":
         return "har"
     try:
-        head = path.read_text("utf-8", errors="replace")[:4096]
+        if not path.is_file():  # a device or pipe: the reader refuses it with its reason
+            return "vcr"
+        with path.open("rb") as source:
+            head = source.read(4096).decode("utf-8", errors="replace")
     except OSError:
         return "vcr"
     return "har" if re.search(r'^\s*\{\s*"log"\s*:', head) else "vcr"

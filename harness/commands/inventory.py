@@ -35,7 +35,7 @@ class InventoryCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         options = command_options(args, self.name)
-        checked = run_workspace_check(options)
+        checked = run_workspace_check(options, require_bindings=False)
         inventory = build_inventory(
             checked.report.workspace, checked.report, checked.sandbox.decisions
         )

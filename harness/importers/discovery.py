@@ -97,6 +97,11 @@ def context_requirements(documents: Sequence[SourceDocument]) -> list[Alternativ
     return result
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` when the document holds a mapping there, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def import_discovery(
     document: SourceDocument,
     settings: ImportSettings,
@@ -104,8 +109,16 @@ def import_discovery(
 ) -> ImportedService:
     """The service spec of a Discovery document (`context`: other APIs, for breadth)."""
     data = _check(document)
-    root = urlsplit(str(data.get("rootUrl") or ""))
-    if not root.hostname and not settings.hosts:
+    try:
+        root = urlsplit(str(data.get("rootUrl") or ""))
+        root_host = root.hostname
+    except ValueError as err:  # an unclosed IPv6 bracket, a port out of range
+        raise InputError(
+            document.location(("rootUrl",)),
+            f"`rootUrl` is not a valid URL: {err}",
+            "pass the document as Google publishes it, or the API's host with --host",
+        ) from err
+    if not root_host and not settings.hosts:
         raise InputError(
             document.location(("rootUrl",)),
             "the document has no absolute `rootUrl`",
@@ -122,7 +135,7 @@ def import_discovery(
         token_params=settings.token_params,
         extra_methods=settings.extra_methods,
     )
-    auth = data.get("auth", {}).get("oauth2", {}).get("scopes", {})
+    auth = _mapping(_mapping(_mapping(data.get("auth")).get("oauth2")).get("scopes"))
     draft.scopes.update(scope_descriptions(auth if isinstance(auth, dict) else {}))
     prefix = f"{name}."
     for method, where in _methods(data, ()):
@@ -146,7 +159,7 @@ def import_discovery(
         )
         base_id = operation_id(method_id.removeprefix(prefix) if method_id else raw)
         routes = [(base_id, "/" + service_path.lstrip("/") + raw.lstrip("/"))]
-        upload = method.get("mediaUpload", {}).get("protocols", {})
+        upload = _mapping(_mapping(method.get("mediaUpload")).get("protocols"))
         if method.get("supportsMediaUpload") and isinstance(upload, dict):
             paths: list[str] = []
             for protocol in ("simple", "resumable"):

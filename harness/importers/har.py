@@ -38,7 +38,16 @@ def _text(raw: Any, notes: list[str], what: str) -> bytes | None:
     if text is None:
         params = raw.get("params")
         if isinstance(params, list) and params:
-            pairs = [(str(p.get("name", "")), str(p.get("value", ""))) for p in params]
+            pairs = [
+                (str(p.get("name", "")), str(p.get("value", "")))
+                for p in params
+                if isinstance(p, dict)
+            ]
+            if len(pairs) < len(params):
+                notes.append(
+                    f"{len(params) - len(pairs)} {what} form field(s) are not "
+                    "`{name, value}` objects; left out"
+                )
             return urlencode(pairs).encode()
         size = raw.get("size")
         if isinstance(size, int) and size > 0:

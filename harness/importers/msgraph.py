@@ -128,7 +128,8 @@ def import_msgraph(document: SourceDocument, settings: ImportSettings) -> Import
         if permission.get("authorizationType") == "RSC":
             rsc += 1
             continue
-        schemes = permission.get("schemes") or {}
+        schemes = permission.get("schemes")
+        schemes = schemes if isinstance(schemes, dict) else {}
         for model, keys, _ in MODELS:
             held = [schemes[key] for key in keys if isinstance(schemes.get(key), dict)]
             if held:
@@ -146,10 +147,18 @@ def import_msgraph(document: SourceDocument, settings: ImportSettings) -> Import
                 )  # fmt: skip
                 if ".ReadWrite" in name and reads:
                     reading[model][name] = name.replace(".ReadWrite", ".Read", 1)
-        for path_set in permission.get("pathSets") or ():
-            methods = [str(m).upper() for m in path_set.get("methods") or ()]
-            scheme_keys = set(path_set.get("schemeKeys") or ())
-            for written, marks in (path_set.get("paths") or {}).items():
+        path_sets = permission.get("pathSets")
+        for path_set in path_sets if isinstance(path_sets, list) else ():
+            if not isinstance(path_set, dict):
+                continue
+            listed = path_set.get("methods")
+            methods = [str(m).upper() for m in listed] if isinstance(listed, list) else []
+            listed_keys = path_set.get("schemeKeys")
+            scheme_keys: set[str] = (
+                {str(k) for k in listed_keys} if isinstance(listed_keys, list) else set()
+            )
+            paths = path_set.get("paths")
+            for written, marks in (paths if isinstance(paths, dict) else {}).items():
                 if "?" in written:
                     filtered += 1
                     continue

@@ -96,13 +96,19 @@ class _OpenApi:
         if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
             return [], ""
         first = self._server_url(servers[0])
-        hosts, base = [], urlsplit(first).path
+        try:
+            hosts, base = [], urlsplit(first).path
+        except ValueError:  # not a URL: no host, which run() reports
+            return [], ""
         for server in servers:
             if not isinstance(server, dict):
                 continue
-            parts = urlsplit(self._server_url(server))
-            if parts.hostname and parts.path == base:
-                hosts.append(parts.netloc.lower())
+            try:
+                parts = urlsplit(self._server_url(server))
+                if parts.hostname and parts.path == base:
+                    hosts.append(parts.netloc.lower())
+            except ValueError:  # an unclosed IPv6 bracket: not a server to import
+                continue
         return hosts, base
 
     @staticmethod
@@ -163,7 +169,8 @@ class _OpenApi:
                 self.broken_schemes[name] = f"{err.reason} (at {err.location})"
                 continue
             kind = scheme.value.get("type") if isinstance(scheme.value, dict) else None
-            if kind not in SCOPED_TYPES and kind not in CREDENTIAL_TYPES:
+            known = isinstance(kind, str) and (kind in SCOPED_TYPES or kind in CREDENTIAL_TYPES)
+            if not known:
                 self.broken_schemes[name] = (
                     f"security scheme `{name}` has unknown type {kind!r} "
                     f"(at {scheme.location('type')}); known: "

@@ -9,7 +9,6 @@ recording, and bodies that are not JSON go to sidecar files.
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from harness.model import Service
 from harness.recording import recorded_step
 from harness.routing import Router, split_url
 from harness.secrets import SecretScrubber
+from harness.yaml_text import comment
 
 # Transport headers that say nothing about the call (and would differ between recordings).
 _NOISE = frozenset(
@@ -113,17 +113,77 @@ class FlowImport:
     secrets: int = 0
 
 
+# A recorded body is decompressed to at most this many bytes, and to at most this many
+# times its compressed size (past a small floor): a few kilobytes of gzip can claim a gibibyte.
+MAX_DECODED_BYTES = 16 * 1024 * 1024
+MAX_DECODE_RATIO = 100
+_SMALL = 64 * 1024
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+# libyaml's emitter writes the same text twice as fast (a 10,000-step import).
+_DUMPER: type[yaml.SafeDumper] | type[yaml.CSafeDumper] = getattr(
+    yaml, "CSafeDumper", yaml.SafeDumper
+)
+
+
+class BodyTooLarge(ValueError):
+    """A compressed body expands past the byte or ratio bound (a decompression bomb)."""
+
+
 def decode_body(body: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
-    """`body` without its gzip/deflate content coding (a recording may keep it compressed)."""
-    coding = (header(headers, "Content-Encoding") or "").lower()
-    try:
-        if "gzip" in coding:
-            return gzip.decompress(body)
-        if "deflate" in coding:
-            return zlib.decompress(body)
-    except (OSError, zlib.error, EOFError):
+    """`body` without its gzip/deflate content coding (a recording may keep it compressed).
+
+    Decompression stops at MAX_DECODED_BYTES and at MAX_DECODE_RATIO times the compressed
+    size (BodyTooLarge); a body that does not decode is kept as it is. Other codings (br,
+    zstd) are kept compressed: they are never expanded."""
+    coding = (header(headers, "Content-Encoding") or "").lower().strip()
+    wbits = _WBITS.get(coding)
+    if wbits is None:
         return body
-    return body
+    limit = min(MAX_DECODED_BYTES, max(_SMALL, MAX_DECODE_RATIO * len(body)))
+    try:
+        decoded = _inflate(body, wbits, limit)
+        if decoded is None and coding == "deflate":  # raw deflate, as some servers send it
+            decoded = _inflate(body, -zlib.MAX_WBITS, limit)
+    except BodyTooLarge as err:
+        raise BodyTooLarge(
+            f"the {coding} body of {len(body):,} bytes expands past {limit:,} bytes "
+            f"(at most {MAX_DECODE_RATIO} times its size, and {MAX_DECODED_BYTES:,} bytes)"
+        ) from err
+    return body if decoded is None else decoded
+
+
+def _inflate(body: bytes, wbits: int, limit: int) -> bytes | None:
+    """Every member of a zlib/gzip stream, at most `limit` bytes; None when it is not one."""
+    out: list[bytes] = []
+    size, data = 0, body
+    try:
+        while data:
+            engine = zlib.decompressobj(wbits)
+            chunk = engine.decompress(data, limit - size + 1)
+            size += len(chunk)
+            out.append(chunk)
+            if size > limit or engine.unconsumed_tail:
+                raise BodyTooLarge
+            if not engine.eof:
+                return None  # cut short
+            data = engine.unused_data
+            if wbits < 16 or not data.strip(b"\0"):
+                break
+    except zlib.error:
+        return None
+    return b"".join(out)
+
+
+def _shown(url: str) -> str:
+    """A URL fit for a message: no query, no user information (either may hold a secret)."""
+    address = url.split("?", 1)[0].split("#", 1)[0]
+    scheme, separator, rest = address.partition("://")
+    if separator:
+        authority, slash, path = rest.partition("/")
+        address = f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+    return address
 
 
 def _response(call: RecordedCall) -> Response | None:
@@ -159,7 +219,7 @@ def import_calls(
     steps: list[dict[str, Any]] = []
     for call in calls:
         method = call.method.upper()
-        what = f"{method} {call.url.split('?', 1)[0]}"
+        what = f"{method} {_shown(call.url)}"
         if method not in METHODS:
             result.skipped.append(Skipped(call.location, what, f"{method} is not served"))
             continue
@@ -214,19 +274,21 @@ def render_flow(
 ) -> str:
     """The policy document (`flows:`, and `connectors:` when given) with a header comment."""
     lines = [
-        f"# Imported by connector-harness import-flow from {source}.",
-        f"# {len(imported.flow['steps'])} step(s); {imported.secrets} secret value(s) replaced "
-        "by <secret-N> handles; the sandbox mints its own token on replay.",
+        comment(f"Imported by connector-harness import-flow from {source}."),
+        comment(
+            f"{len(imported.flow['steps'])} step(s); {imported.secrets} secret value(s) "
+            "replaced by <secret-N> handles; the sandbox mints its own token on replay."
+        ),
     ]
     for host, count in sorted(imported.unknown_hosts.items()):
-        lines.append(f"# host no service covers: {host} ({count} call(s))")
+        lines.append(comment(f"host no service covers: {host} ({count} call(s))"))
     for item in imported.skipped:
-        lines.append(f"# {item.render()}")
+        lines.append(comment(item.render()))
     for note in imported.notes:
-        lines.append(f"# note: {note}")
+        lines.append(comment(f"note: {note}"))
     data: dict[str, Any] = {}
     if connector is not None:
         data["connectors"] = [connector]
     data["flows"] = [imported.flow]
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100)
     return "\n".join(lines) + "\n" + body

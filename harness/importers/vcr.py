@@ -15,7 +15,8 @@ import yaml
 
 from harness.errors import InputError, Location
 from harness.importers.spec import Skipped
-from harness.importers.traffic import RecordedCall, RecordedResponse, decode_body
+from harness.importers.traffic import BodyTooLarge, RecordedCall, RecordedResponse, decode_body
+from harness.paths import read_bounded
 from harness.workspace.source_document import MAX_SOURCE_BYTES, parse_json
 
 _LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
@@ -45,18 +46,7 @@ def _body(raw: Any) -> bytes | None:
 
 def read_cassette(path: Path, name: str) -> tuple[Any, list[Location]]:
     """The cassette's data and the location of each interaction (InputError when unreadable)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise InputError(
-            Location(name), f"cannot read the file: {err.strerror}", "check the path"
-        ) from err
-    if len(raw) > MAX_SOURCE_BYTES:
-        raise InputError(
-            Location(name),
-            f"the file is {len(raw):,} bytes, over the import limit of {MAX_SOURCE_BYTES:,}",
-            "split the recording",
-        )
+    raw = read_bounded(path, MAX_SOURCE_BYTES, where=Location(name))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -65,7 +55,8 @@ def read_cassette(path: Path, name: str) -> tuple[Any, list[Location]]:
         ) from err
     if text.lstrip().startswith("{"):
         data = parse_json(text, name)
-        return data, [Location(name)] * len(data.get("interactions") or ())
+        interactions = data.get("interactions") if isinstance(data, dict) else None
+        return data, [Location(name)] * (len(interactions) if isinstance(interactions, list) else 0)
     try:
         loader = _LOADER(text)
         try:
@@ -81,7 +72,7 @@ def read_cassette(path: Path, name: str) -> tuple[Any, list[Location]]:
             f"invalid YAML: {err.problem or err.context}",
             "pass a VCR.py cassette as its recorder wrote it",
         ) from err
-    except yaml.YAMLError as err:
+    except (yaml.YAMLError, ValueError, RecursionError) as err:  # ValueError: a bad escape
         raise InputError(Location(name), f"invalid YAML: {err}", "pass a VCR.py cassette") from err
     locations: list[Location] = []
     if isinstance(node, yaml.MappingNode):
@@ -126,7 +117,15 @@ def vcr_calls(path: Path, name: str) -> tuple[list[RecordedCall], list[Skipped]]
                 response_headers = _headers(response.get("headers"))
                 content = _body(response.get("body"))
                 if content:
-                    content = decode_body(content, response_headers)
+                    try:
+                        content = decode_body(content, response_headers)
+                    except BodyTooLarge as err:
+                        raise InputError(
+                            location,
+                            f"interaction {index}: {err}",
+                            "record the cassette with decode_compressed_response=True, or "
+                            "leave this interaction out",
+                        ) from err
                 answer = RecordedResponse(code, response_headers, content)
         if answer is None:
             notes.append("no response status was recorded; imported without a response")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
+from harness.paths import read_bounded
 from harness.workspace.yaml_source import parse_yaml
 
 
@@ -36,9 +37,10 @@ def workspace_files(root: Path, directories: Iterable[str]) -> list[tuple[str, P
     return sorted(found.items())
 
 
-def read_text(path: Path) -> str:
-    """A file as text; bytes that are not UTF-8 map one to one, so positions stay countable."""
-    raw = path.read_bytes()
+def read_text(path: Path, max_bytes: int) -> str:
+    """A file as text; bytes that are not UTF-8 map one to one, so positions stay countable.
+    Larger than `max_bytes`, or not a regular file: an InputError."""
+    raw = read_bounded(path, max_bytes)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

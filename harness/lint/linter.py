@@ -24,7 +24,8 @@ from harness.model import Workspace
 def lint_workspace(workspace: Workspace, root: Path, today: date) -> tuple[LintFinding, ...]:
     """Every lint finding of `workspace` (files read under `root`), sorted by file and line."""
     files = workspace_files(root, (*workspace.settings.mocks, *workspace.settings.scenarios))
-    texts = {display: read_text(path) for display, path in files}
+    max_bytes = workspace.settings.max_file_bytes
+    texts = {display: read_text(path, max_bytes) for display, path in files}
     disables, comment_findings = disable_comments(texts)
     sidecar_owner = sidecar_owners(files, texts)
     findings = [

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 
 
+# A flow name as the policy schema allows it, and nothing that leaves the directory.
+FLOW_NAME = re.compile(r"(?!\.\.?\Z)[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordMark:
     """The arguments of `@pytest.mark.harness_record(...)`, keyword-only, so that a
@@ -42,6 +46,12 @@ class RecordMark:
         mark = cls(**marker.kwargs)
         if mark.mode not in RECORD_MODES:
             raise TypeError(f"harness_record: mode={mark.mode!r}; it takes {allowed}")
+        if mark.flow is not None and not FLOW_NAME.fullmatch(str(mark.flow)):
+            raise TypeError(
+                f"harness_record: flow={mark.flow!r} is not a flow name; the flow file is "
+                "written under the scenarios directory as NAME.yaml, so write a plain name "
+                "of letters, digits, `-`, `_` and `.` (no `/` or `..`), e.g. flow='nightly-sync'"
+            )
         return mark
 
 
@@ -88,7 +98,14 @@ def finish_recording(request: pytest.FixtureRequest, live: LiveSandbox) -> None:
         sidecar_dir=f"{name}.bodies",
         expected_refused=live.asserted_refusals(),
     )
-    write_flow_file(path, flow, sidecars, source=request.node.nodeid, secrets=scrubber.count)
+    write_flow_file(
+        path,
+        flow,
+        sidecars,
+        source=request.node.nodeid,
+        secrets=scrubber.count,
+        root=session.config.options.workspace,
+    )
 
 
 def _flow_name(test_name: str) -> str:

@@ -12,21 +12,21 @@ from collections.abc import Collection, Sequence
 from harness.model import Binding, Role
 from harness.scopes import Grant
 from harness.sql import grant_statements
+from harness.yaml_text import comment, scalar
 
 
 def yaml_scalar(text: str) -> str:
-    """`text` as a YAML flow scalar: plain when it can be, else double-quoted."""
-    plain = text[:1].isalnum() and not any(c in text for c in ":#,[]{}'\"")
-    return text if plain else '"' + text.replace('"', '\\"') + '"'
+    """`text` as a YAML flow scalar: plain when it can be, else double-quoted by the emitter."""
+    return scalar(text)
 
 
 def grants_yaml(role: Role, service: str, grants: Sequence[Grant]) -> str:
     """The `grants:` of `role` on `service` as they should read, pointing at where they are."""
-    header = f"# role `{role.name}` at {role.grants_location}\ngrants:\n"
+    header = comment(f"role `{role.name}` at {role.grants_location}") + "\ngrants:\n"
     if not grants:
-        return header + f"  # remove the `{service}:` entry"
+        return header + "  " + comment(f"remove the `{service}:` entry")
     listing = ", ".join(yaml_scalar(str(g)) for g in grants)
-    return header + f"  {service}: [{listing}]"
+    return header + f"  {yaml_scalar(service)}: [{listing}]"
 
 
 def suggested_role(
@@ -39,8 +39,9 @@ def suggested_role(
     name = f"{binding.connector}-{binding.env}-least-privilege"
     lines = [
         "roles:",
-        f"  - name: {name}",
-        f"    description: Least privilege for {binding.name}, suggested by connector-harness",
+        f"  - name: {scalar(name, flow=False)}",
+        "    description: "
+        + scalar(f"Least privilege for {binding.name}, suggested by connector-harness", flow=False),
         "    grants:",
     ]
     granted = [(service, grants) for service, grants in suggested if grants]
@@ -48,10 +49,10 @@ def suggested_role(
         lines[-1] = "    grants: {}"
     for service, grants in granted:
         listing = ", ".join(yaml_scalar(grant) for grant in grants)
-        lines.append(f"      {service}: [{listing}]")
+        lines.append(f"      {yaml_scalar(service)}: [{listing}]")
     sql = []
     for service, grants in granted:
         if service in postgres:
-            sql.append(f"# {service} as SQL:")
-            sql.extend(f"#   {line}" for line in grant_statements(name, grants))
+            sql.append(comment(f"{service} as SQL:"))
+            sql.extend(comment(f"  {line}") for line in grant_statements(name, grants))
     return "\n".join(lines) + ("\n" + "\n".join(sql) if sql else "")

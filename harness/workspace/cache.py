@@ -21,6 +21,7 @@ import gc
 import hashlib
 import os
 import pickle
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -57,15 +58,24 @@ def _harness_digest() -> str:
     return digest.hexdigest()
 
 
-def cache_key(root: str, files: Iterable[Path]) -> str | None:
-    """The key of a workspace's files; None when one cannot be read (the loader will say why)."""
+def cache_key(root: str, files: Iterable[Path], max_bytes: int) -> str | None:
+    """The key of a workspace's files; None when one cannot be read or is over `max_bytes`
+    (the loader will say why). Each file's size is checked before it is read, and only
+    regular files are read: a workspace holding a huge or endless file costs nothing here."""
     digest = hashlib.sha256()
     for part in (__version__, _harness_digest(), sys.version, os.getcwd(), root):
         digest.update(part.encode() + b"\0")
     try:
         for path in sorted(files):
+            status = path.stat()
+            if not stat.S_ISREG(status.st_mode) or status.st_size > max_bytes:
+                return None
             digest.update(str(path.resolve()).encode() + b"\0")
-            digest.update(path.read_bytes())
+            with path.open("rb") as source:
+                content = source.read(max_bytes + 1)
+            if len(content) > max_bytes:
+                return None
+            digest.update(content)
             digest.update(b"\0")
     except OSError:
         return None

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from harness.errors import Location
 from harness.model import Answer, Connector, Flow, Mark, Operation, Service, Step
+from harness.paths import read_bounded
 from harness.permission_models import resource_kinds
 from harness.placeholders import (
     PLACEHOLDER,
@@ -121,15 +122,20 @@ class FlowSection(LoaderBase):
         """The bytes of a sidecar body file next to `doc` (None when absent or unreadable)."""
         if name is None:
             return None
-        target = (doc.path.parent / name).resolve()
-        if not target.is_relative_to(doc.path.parent.resolve()) or not target.is_file():
+        try:
+            target = (doc.path.parent / name).resolve()
+            missing = not target.is_relative_to(doc.path.parent.resolve()) or not target.is_file()
+        except (OSError, ValueError, RuntimeError):  # too long, a NUL byte, a loop of links
+            missing = True
+        if missing:
             self._fail(
                 doc.location(path),
-                f"body file {name!r} does not exist next to this file",
+                f"body file {name[:100] + '...' if len(name) > 100 else name!r} does not "
+                "exist next to this file",
                 "write a path relative to this file's directory, e.g. flow.bodies/1-request.bin",
             )
             return None
-        return target.read_bytes()
+        return read_bounded(target, self.settings.max_file_bytes, where=doc.location(path))
 
     def _sql_step(
         self,

@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.errors import InputError, InputErrors, Location
 from harness.model import Binding, Service, Settings, Workspace
+from harness.paths import outside
 from harness.permission_models import check_binding_models
 from harness.workspace import cache
 from harness.workspace.base import defined_names, suggest
@@ -95,14 +96,37 @@ def scenario_files(root: Path | str, *, settings: Settings | None = None) -> lis
 
 
 def _yaml_files(root: Path, directories: Iterable[str]) -> list[Path]:
+    """The YAML files under the configured directories; a directory or file that leads
+    outside the workspace (a symbolic link, `..`) is an InputError, never read."""
     files: list[Path] = []
     for directory in directories:
         base = root / directory
+        _refuse_outside(root, base, "the configured directory")
         if base.is_dir():
-            files.extend(
-                p for p in base.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-            )
+            for path in base.rglob("*"):
+                if path.suffix in (".yaml", ".yml"):
+                    _refuse_outside(root, path, "the file")
+                    if path.is_file():
+                        files.append(path)
+                    elif not path.is_dir():
+                        raise InputError(
+                            Location(str(path)),
+                            "the file is not a regular file (a pipe, socket or device is "
+                            "never read)",
+                            "replace it with a regular file, or remove it",
+                        )
     return sorted(set(files))
+
+
+def _refuse_outside(root: Path, path: Path, what: str) -> None:
+    target = outside(root, path)
+    if target is not None:
+        raise InputError(
+            Location(str(path)),
+            f"{what} leads outside the workspace (to {target})",
+            "keep workspace files inside the workspace directory: copy them in "
+            "instead of linking to them",
+        )
 
 
 class _Loader(ServiceSection, PolicySection, FlowSection):
@@ -149,7 +173,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
                 f"under {', '.join(self.settings.scenarios)}/, or configure them in "
                 "connector-harness.yaml",
             )
-        key = cache.cache_key(str(self.root), self._inputs())
+        key = cache.cache_key(str(self.root), self._inputs(), self.settings.max_file_bytes)
         cached = cache.lookup(key)
         if cached is not None:
             return cached
@@ -193,7 +217,7 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         for directory in (*self.settings.mocks, *self.settings.scenarios):
             files.extend((self.root / directory).rglob("*"))
         files.extend(_n8n().extra_inputs(self.root, self.settings))
-        return sorted({f for f in files if f.is_file()})
+        return sorted({f for f in files if f.is_file() and outside(self.root, f) is None})
 
     def build(
         self, service_documents: list[YamlDocument], documents: list[YamlDocument]

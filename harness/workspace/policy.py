@@ -277,26 +277,41 @@ class PolicySection(LoaderBase):
         return roles
 
     def _check_cycles(self, roles: dict[str, Role]) -> None:
+        """Report each inheritance cycle once; iterative, so a chain of thousands of roles
+        needs no deep stack."""
         state: dict[str, str] = {}
-
-        def visit(name: str, trail: list[str]) -> None:
-            if state.get(name) == "done" or name not in roles:
-                return
-            if state.get(name) == "active":
-                cycle = [*trail[trail.index(name) :], name]
-                self._fail(
-                    roles[name].location,
-                    f"role inheritance cycle: {' -> '.join(cycle)}",
-                    f"remove one `extends` entry so that `{name}` does not inherit from itself",
-                )
-                return
-            state[name] = "active"
-            for parent in roles[name].extends:
-                visit(parent, [*trail, name])
-            state[name] = "done"
-
-        for name in sorted(roles):
-            visit(name, [])
+        for start in sorted(roles):
+            if state.get(start) == "done":
+                continue
+            trail: list[str] = [start]
+            parents = [iter(roles[start].extends)]
+            state[start] = "active"
+            while parents:
+                parent = next(parents[-1], None)
+                if parent is None:
+                    state[trail.pop()] = "done"
+                    parents.pop()
+                    continue
+                if parent not in roles or state.get(parent) == "done":
+                    continue
+                if state.get(parent) == "active":
+                    cycle = [*trail[trail.index(parent) :], parent]
+                    shown = " -> ".join(cycle)
+                    if len(cycle) > 8:  # a cycle of thousands of roles: its ends
+                        shown = (
+                            f"{' -> '.join(cycle[:4])} -> ... -> {' -> '.join(cycle[-3:])} "
+                            f"({len(cycle) - 1} roles)"
+                        )
+                    self._fail(
+                        roles[parent].location,
+                        f"role inheritance cycle: {shown}",
+                        f"remove one `extends` entry so that `{parent}` does not inherit "
+                        "from itself",
+                    )
+                    continue
+                state[parent] = "active"
+                trail.append(parent)
+                parents.append(iter(roles[parent].extends))
 
     def _bindings(
         self,

@@ -16,7 +16,12 @@ from harness.model import (
     Service,
 )
 from harness.permission_models import ModelSpec, read_models, service_views
-from harness.routing import malformed_params, path_problem, template_params
+from harness.routing import (
+    ambiguity_problem,
+    malformed_params,
+    path_problem,
+    template_params,
+)
 from harness.scopes import Requirement, ScopeUniverse
 from harness.sql import Table, privilege_operations, scope_universe
 from harness.workspace.base import LoaderBase, defined_names, suggest
@@ -216,6 +221,15 @@ class ServiceSection(LoaderBase):
                 f"`{written}` in `{data['path']}` is not a path parameter",
                 "write `{name}` for one path segment or `{+name}` for several, the name made "
                 "of letters, digits and _",
+            )
+        ambiguous = ambiguity_problem(data["path"])
+        if ambiguous:
+            ok = False
+            self._fail(
+                doc.location((*base, "path")),
+                ambiguous,
+                "put literal text between parameters (`{name}.{ext}`), and let at most one "
+                "parameter span several segments (`{+path}`)",
             )
         params = template_params(data["path"])
         repeated = sorted({param for param in params if params.count(param) > 1})

@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.errors import InputError, InputErrors
 from harness.model import Settings
+from harness.paths import outside
 from harness.workspace.pack_catalog import parse_reference, reference_problem
 from harness.workspace.pyproject import (
     PYPROJECT_TABLE,
@@ -127,6 +128,23 @@ def _missing_path(
             document.location(path),
             f"`{key}` must be a {kind} inside the workspace, not {name!r}",
             f"write a path relative to the workspace directory, e.g. {example}",
+        )
+    try:
+        (root / name).lstat()
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as err:  # a name too long, a NUL byte
+        return InputError(
+            document.location(path),
+            f"`{key}` cannot name a {kind}: {getattr(err, 'strerror', None) or err}",
+            f"write a short path relative to the workspace directory, e.g. {example}",
+        )
+    target = outside(root, root / name)
+    if target is not None:
+        return InputError(
+            document.location(path),
+            f"`{key}`: {name!r} is a link leading outside the workspace (to {target})",
+            f"keep the {kind} inside the workspace directory: copy it in instead of linking",
         )
     if not ((root / name).is_dir() if directory else (root / name).is_file()):
         listed = f" ({', '.join(present) or 'none yet'})" if present is not None else ""

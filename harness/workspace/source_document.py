@@ -9,20 +9,23 @@ which keeps positions as it parses.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError, Location
+from harness.paths import read_bounded
 from harness.workspace.yaml_source import YamlDocument, parse_yaml, position
 
 PathKey = tuple[str | int, ...]
 
 # Vendor documents are bigger than workspace files (GitHub's full description is ~10 MB).
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
+_BREAK = re.compile("\n")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
@@ -37,13 +40,24 @@ class SourceDocument:
     sha256: str
     yaml: YamlDocument | None = None
     path: Path | None = None  # the file it was read from (None: built in memory)
+    # the members of each container located so far (see json_offset)
+    members: dict[int, dict[str | int, int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    # the offset of every line break, found on the first JSON location asked for
+    breaks: list[int] = field(default_factory=list, compare=False, repr=False)
 
     def location(self, path: PathKey = ()) -> Location:
         """The `file:line:column` of the value at `path` (or of its nearest parent)."""
         if self.yaml is not None:
             return self.yaml.location(path)
-        line, column = position(self.text, json_offset(self.text, path))
-        return Location(self.name, line, column)
+        offset = json_offset(self.text, path, self.members)
+        if not self.breaks:
+            self.breaks.extend(match.start() for match in _BREAK.finditer(self.text))
+            self.breaks.append(len(self.text) + 1)  # never empty once computed
+        line = bisect.bisect_left(self.breaks, offset)  # line breaks before the offset
+        start = self.breaks[line - 1] + 1 if line else 0
+        return Location(self.name, line + 1, offset - start + 1)
 
 
 def describe_path(path: PathKey) -> str:
@@ -62,19 +76,19 @@ def read_document(
     where = Location(shown)
     try:
         size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(
-                where,
-                f"the file is {size:,} bytes, over the import limit of {max_bytes:,} bytes",
-                "import a smaller document (e.g. one API version), or split it",
-            )
-        raw = path.read_bytes()
     except OSError as err:
         raise InputError(
             where,
             f"cannot read the file: {err.strerror}",
             "check that the path exists and is readable",
         ) from err
+    if size > max_bytes:
+        raise InputError(
+            where,
+            f"the file is {size:,} bytes, over the import limit of {max_bytes:,} bytes",
+            "import a smaller document (e.g. one API version), or split it",
+        )
+    raw = read_bounded(path, max_bytes, where=where)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -93,6 +107,10 @@ def read_document(
         document = parse_yaml(text, Path(shown))
         return SourceDocument(shown, text, document.data, digest, document, path)
     return SourceDocument(shown, text, parse_json(text, shown), digest, path=path)
+
+
+MAX_INT_DIGITS = 4300  # Python's own limit on converting text to int (CVE-2020-10735)
+_LONG_NUMBER = re.compile(rf"-?[0-9]{{{MAX_INT_DIGITS + 1},}}")
 
 
 def parse_json(text: str, name: str) -> Any:
@@ -120,6 +138,14 @@ def parse_json(text: str, name: str) -> Any:
         raise InputError(
             Location(name), "the JSON document is nested too deeply", "flatten it"
         ) from err
+    except ValueError as err:  # an integer longer than Python converts
+        found = _LONG_NUMBER.search(text)
+        line, column = position(text, found.start()) if found else (0, 0)
+        raise InputError(
+            Location(name, line, column),
+            f"a number has more than {MAX_INT_DIGITS:,} digits",
+            "write it as text (in quotes) or as a smaller number",
+        ) from err
 
 
 def _skip(text: str, offset: int) -> int:
@@ -127,13 +153,22 @@ def _skip(text: str, offset: int) -> int:
     return match.end() if match else offset
 
 
-def json_offset(text: str, path: PathKey) -> int:
-    """Offset of the value at `path` in JSON `text` (of the deepest parent found)."""
+def json_offset(
+    text: str, path: PathKey, members: dict[int, dict[str | int, int]] | None = None
+) -> int:
+    """Offset of the value at `path` in JSON `text` (of the deepest parent found).
+
+    `members` keeps each container's members once scanned (offset -> key -> offset), so
+    that locating every entry of a large array costs one pass over it, not one each."""
     offset = _skip(text, 0)
+    known = members if members is not None else {}
     try:
         for key in path:
-            found = _child(text, offset, key)
-            if found is None:
+            children = known.get(offset)
+            if children is None:
+                children = known[offset] = _children(text, offset)
+            found = children.get(key)
+            if found is None or isinstance(key, bool):
                 break
             offset = found
     except (ValueError, IndexError):
@@ -141,24 +176,24 @@ def json_offset(text: str, path: PathKey) -> int:
     return offset
 
 
-def _child(text: str, offset: int, key: str | int) -> int | None:
-    """Offset of member `key` of the object (or item `key` of the array) at `offset`."""
+def _children(text: str, offset: int) -> dict[str | int, int]:
+    """Offset of every member of the object (or item of the array) at `offset`."""
     opener = text[offset]
-    if opener not in "{[" or (opener == "{") != isinstance(key, str):
-        return None
+    if opener not in "{[":
+        return {}
     closer = "}" if opener == "{" else "]"
+    found: dict[str | int, int] = {}
     offset, index = _skip(text, offset + 1), 0
     while text[offset] != closer:
         if opener == "{":
             name, offset = _DECODER.raw_decode(text, offset)
             offset = _skip(text, _skip(text, offset) + 1)  # past the colon
-            if name == key:
-                return offset
-        elif index == key:
-            return offset
+            found.setdefault(name, offset)
+        else:
+            found[index] = offset
         _, offset = _DECODER.raw_decode(text, offset)
         offset = _skip(text, offset)
         if text[offset] == ",":
             offset = _skip(text, offset + 1)
         index += 1
-    return None
+    return found

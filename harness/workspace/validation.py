@@ -49,17 +49,46 @@ def load_schema(kind: str) -> dict[str, Any]:
     return schema
 
 
+def end_anchored(pattern: str) -> str:
+    """A schema `pattern` as Python must run it: JSON Schema's `$` (ECMA-262) matches only at
+    the end of the text, Python's also before a final newline, so `"1h\\n"` would pass
+    `^[0-9]+h$`. A closing `$` becomes `\\Z`; the schemas hold no other unescaped `$`."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + "\\Z"
+    return pattern
+
+
+def _python_patterns(node: Any) -> Any:
+    """A copy of a schema with every `pattern` made end-anchored for Python (`end_anchored`)."""
+    if isinstance(node, dict):
+        return {
+            key: end_anchored(value)
+            if key == "pattern" and isinstance(value, str)
+            else _python_patterns(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_python_patterns(item) for item in node]
+    return node
+
+
+@cache
+def _python_schema(kind: str) -> dict[str, Any]:
+    schema: dict[str, Any] = _python_patterns(load_schema(kind))
+    return schema
+
+
 @cache
 def _validator(kind: str) -> jsonschema.Draft202012Validator:
     import jsonschema
 
-    return jsonschema.Draft202012Validator(load_schema(kind))
+    return jsonschema.Draft202012Validator(_python_schema(kind))
 
 
 @cache
 def _fast_check(kind: str) -> Callable[[Any], Any]:
     """The same schema compiled to Python code: it only says valid or not, twenty times faster."""
-    return fastjsonschema.compile(load_schema(kind))
+    return fastjsonschema.compile(_python_schema(kind))
 
 
 def validate(document: YamlDocument, kind: str, *, what: str) -> list[InputError]:
@@ -135,7 +164,7 @@ def _explain(document: YamlDocument, error: ValidationError) -> InputError:
         return InputError(
             where,
             f"{field} has an invalid value {instance!r}",
-            hint or f"the value must match the pattern {expected}",
+            hint or f"the value must match the pattern {_published(str(expected))}",
         )
     if error.validator in ("oneOf", "anyOf"):
         return InputError(
@@ -147,7 +176,19 @@ def _explain(document: YamlDocument, error: ValidationError) -> InputError:
         return InputError(where, f"{field} must not be empty", hint or "add at least one entry")
     if error.validator == "uniqueItems":
         return InputError(where, f"{field} lists the same entry twice", "remove the duplicate")
-    return InputError(where, f"{field}: {error.message}", hint)
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = "at least" if "inimum" in error.validator else "at most"
+        return InputError(
+            where,
+            f"{field}: {error.message}",
+            hint or f"write a number {bound} {expected}",
+        )
+    return InputError(where, f"{field}: {error.message}", hint or "see docs/workspace.md")
+
+
+def _published(pattern: str) -> str:
+    """A pattern as the published schema writes it (`end_anchored` undone)."""
+    return pattern[:-2] + "$" if pattern.endswith("\\Z") else pattern
 
 
 def _describe_path(path: tuple[Any, ...]) -> str:

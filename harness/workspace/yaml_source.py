@@ -14,6 +14,7 @@ and memory targets (bench/README.md).
 
 from __future__ import annotations
 
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,16 @@ from typing import Any
 import yaml
 
 from harness.errors import InputError, Location
+from harness.paths import read_bounded
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_EXPANDED_NODES = 500_000
+# The text of the values a document expands to: an alias repeats its anchor's text, so a
+# few kilobytes can stand for gigabytes (a 1 MiB string repeated 200,000 times). A document
+# without aliases expands to at most its own size, which the byte budget always allows.
+MAX_EXPANDED_BYTES = 32 * 1024 * 1024
+# Python refuses to convert integers longer than this (CVE-2020-10735).
+MAX_INT_DIGITS = 4300
 MAX_DEPTH = 64
 # Positions are kept for containers above this depth (down to flows[0].steps[3].request.url):
 # below it sit free-form JSON bodies, whose errors are reported at their nearest marked parent.
@@ -120,21 +128,20 @@ def load_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> YamlDoc
     """Read one YAML file (a single document) with positions; raise InputError on any problem."""
     where = Location(str(path))
     try:
-        size = path.stat().st_size
-        if size <= max_bytes:
-            raw = path.read_bytes()
+        status = path.stat()
     except OSError as err:
         raise InputError(
             where,
             f"cannot read the file: {err.strerror}",
             "check that the file exists and is readable",
         ) from err
-    if size > max_bytes:
+    if stat.S_ISREG(status.st_mode) and status.st_size > max_bytes:
         raise InputError(
             where,
-            f"the file is {size:,} bytes, over the limit of {max_bytes:,} bytes",
+            f"the file is {status.st_size:,} bytes, over the limit of {max_bytes:,} bytes",
             "split it into several files, or raise `max_file_bytes` in connector-harness.yaml",
         )
+    raw = read_bounded(path, max_bytes, where=where)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -200,6 +207,12 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         ) from err
     except RecursionError as err:
         raise _too_deep(text, path) from err
+    except ValueError as err:  # PyYAML's scanner: an escape such as "\U0011FFFF"
+        raise InputError(
+            Location(str(path)),
+            f"invalid YAML: {err}",
+            "an escape in a double-quoted string names no Unicode character; remove it",
+        ) from err
     if len(nodes) > 1:
         second = nodes[1].start_mark
         raise InputError(
@@ -209,7 +222,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         )
     document = YamlDocument(path=path, data=None)
     if nodes and nodes[0] is not None:
-        converter = _Converter(document)
+        converter = _Converter(document, max(MAX_EXPANDED_BYTES, 2 * len(text)))
         document.root_mark = _pack(nodes[0].start_mark.line + 1, nodes[0].start_mark.column + 1)
         document.data = converter.convert(nodes[0], ())
     return document
@@ -238,9 +251,10 @@ def _too_deep(text: str, path: Path) -> InputError:
 class _Converter:
     """Turns a node tree into plain values, recording marks and bounding expansion."""
 
-    def __init__(self, document: YamlDocument) -> None:
+    def __init__(self, document: YamlDocument, byte_budget: int) -> None:
         self.document = document
         self.expanded = 0
+        self.bytes_left = byte_budget
 
     def _error(self, node: yaml.Node, problem: str, hint: str = "") -> InputError:
         mark = node.start_mark
@@ -287,8 +301,19 @@ class _Converter:
             return items
         return self._scalar(node)
 
+    def _spend(self, node: yaml.Node) -> None:
+        self.bytes_left -= len(node.value)
+        if self.bytes_left < 0:
+            raise self._error(
+                node,
+                f"the document expands to more than {MAX_EXPANDED_BYTES:,} bytes of text "
+                "(an alias repeating a large value)",
+                "write the value once; do not repeat large values through aliases (*name)",
+            )
+
     def _scalar(self, node: yaml.Node) -> Any:
         tag = node.tag
+        self._spend(node)
         if tag in (_STR, _TIMESTAMP):
             # dates stay text; the model parses them where they belong. Interned: flows repeat
             # the same keys, methods and hosts thousands of times, and one object each is
@@ -301,6 +326,12 @@ class _Converter:
         except yaml.constructor.ConstructorError as err:
             raise self._error(
                 node, f"cannot read this value: {err.problem}", "quote it to make it text"
+            ) from err
+        except ValueError as err:  # an integer of more than MAX_INT_DIGITS digits
+            raise self._error(
+                node,
+                f"the number has more than {MAX_INT_DIGITS:,} digits",
+                "quote it to make it text, or write a smaller number",
             ) from err
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:

@@ -12,6 +12,7 @@ Every case runs the CLI from the directory that holds the case, as
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -98,6 +99,75 @@ CASES: list[tuple[str, str, str]] = [
     ("empty-workspace", "", "no workspace files found"),
     ("missing-workspace", "", "the workspace directory does not exist"),
     ("workspace-is-a-file", "", "the workspace is a file, not a directory"),
+    # -- hostile input: line breaks that `$` let through -----------------------------------
+    ("lifetime-trailing-newline", f"{SCENARIO}:7:17", "lifetime` has an invalid value '1h\\n'"),
+    ("connector-name-trailing-newline", f"{SCENARIO}:3:11", "invalid value 'crm-sync\\n'"),
+    ("role-name-trailing-newline", f"{SCENARIO}:11:11", "invalid value 'crm-reader\\n'"),
+    ("env-trailing-newline", f"{SCENARIO}:19:10", "`bindings[0].env` has an invalid value"),
+    ("review-every-trailing-newline", f"{SCENARIO}:12:19", "invalid value '90d\\n'"),
+    ("date-trailing-newline", f"{SCENARIO}:13:20", "invalid value '2026-01-15\\n'"),
+    ("service-name-trailing-newline", "mocks/crm.yaml:2:10", "`service` has an invalid value"),
+    ("host-trailing-newline", "mocks/crm.yaml:4:9", "`hosts[0]` has an invalid value"),
+    ("allowed-host-trailing-newline", f"{SCENARIO}:8:21", "allowed_hosts[0]` has an invalid"),
+    ("name-line-separator", f"{SCENARIO}:11:11", "invalid value 'crm\\u2028reader'"),
+    ("config-pack-trailing-newline", "connector-harness.yaml:2:9", "invalid value 'slack\\n'"),
+    ("config-clock-trailing-newline", "connector-harness.yaml:2:8", "`clock` has an invalid value"),
+    ("url-with-newline", f"{SCENARIO}:30:16", "request.url` has an invalid value"),
+    ("url-with-control-character", f"{SCENARIO}:30:16", "request.url` has an invalid value"),
+    ("header-with-newline", f"{SCENARIO}:31:20", "invalid value 'a\\r\\nX-Injected: 1'"),
+    ("header-with-nul", f"{SCENARIO}:31:20", "headers.X-Trace` has an invalid value"),
+    ("header-name-with-space", f"{SCENARIO}:31:20", "has an invalid value 'X Trace'"),
+    # -- hostile input: numbers and durations too large to convert -------------------------
+    ("bigint-in-vars", f"{SCENARIO}:25:19", "the number has more than 4,300 digits"),
+    ("bigint-negative", f"{SCENARIO}:25:19", "the number has more than 4,300 digits"),
+    ("bigint-in-service", "mocks/crm.yaml:7:18", "the number has more than 4,300 digits"),
+    ("bigint-in-response-status", f"{SCENARIO}:32:19", "the number has more than 4,300 digits"),
+    ("config-bigint", "connector-harness.yaml:2:17", "the number has more than 4,300 digits"),
+    ("pyproject-bigint", "pyproject.toml", "a number has more than 4,300 digits"),
+    ("lifetime-too-many-digits", f"{SCENARIO}:7:17", "invalid value '9999999999h'"),
+    ("wait-too-many-digits", f"{SCENARIO}:28:15", "steps[0].wait` has an invalid value"),
+    ("config-negative-max-file-bytes", "connector-harness.yaml:2:17", "less than the minimum"),
+    ("config-infinite-max-file-bytes", "connector-harness.yaml:2:17", "must be a whole number"),
+    # -- hostile input: expansion, nesting, chains ------------------------------------------
+    ("alias-large-string", f"{SCENARIO}:26:12", "expands to more than 33,554,432 bytes"),
+    ("alias-many-strings", f"{SCENARIO}:26:12", "expands to more than 33,554,432 bytes"),
+    ("deep-nesting-mappings", f"{SCENARIO}:26:257", "nested deeper than 64 levels"),
+    ("pyproject-deep-arrays", "pyproject.toml", "the TOML document is nested too deeply"),
+    ("pyproject-deep-tables", "pyproject.toml", "nested deeper than 64 levels"),
+    ("extends-chain-unknown", "scenarios/chain.yaml:15000:15", "extends `r-missing`, which is not"),
+    ("extends-cycle-3000", "scenarios/chain.yaml:2:5", "r2999 -> r0 (3000 roles)"),
+    ("role-extends-itself", f"{SCENARIO}:11:5", "cycle: crm-reader -> crm-reader"),
+    ("extends-not-a-list", f"{SCENARIO}:13:14", "`roles[0].extends` must be a list"),
+    ("merge-not-a-mapping", f"{SCENARIO}:25:16", "`<<` must merge a mapping"),
+    ("binary-tag", f"{SCENARIO}:25:19", "unsupported YAML tag 'tag:yaml.org,2002:binary'"),
+    ("set-tag", f"{SCENARIO}:25:19", "unsupported YAML tag 'tag:yaml.org,2002:set'"),
+    # -- hostile input: route templates that would backtrack --------------------------------
+    ("adjacent-path-parameters", "mocks/crm.yaml:18:11", "`{id}{kind}` in `/v1/contacts/{id}"),
+    ("adjacent-spanning-parameters", "mocks/crm.yaml:18:11", "`{+a}{+b}` in `/v1/{+a}{+b}`"),
+    ("spanning-then-parameter", "mocks/crm.yaml:18:11", "`{+a}{b}` in `/v1/{+a}{b}`"),
+    ("two-spanning-parameters", "mocks/crm.yaml:18:11", "has 2 spanning parameters"),
+    # -- hostile input: paths outside the workspace, files that are not files --------------
+    ("scenarios-link-outside", "scenarios", "the configured directory leads outside"),
+    ("mocks-link-outside", "mocks", "the configured directory leads outside"),
+    ("scenario-file-link-outside", SCENARIO, "the file leads outside the workspace"),
+    ("configured-link-outside", "connector-harness.yaml:1:13", "is a link leading outside"),
+    ("scenario-dev-zero", "scenarios/zero.yaml", "leads outside the workspace (to /dev/zero)"),
+    ("scenario-fifo", "scenarios/pipe.yaml", "the file is not a regular file"),
+    ("config-scenarios-dotdot", "connector-harness.yaml:2:13", "must be a directory inside"),
+    ("config-mocks-absolute", "connector-harness.yaml:2:9", "must be a directory inside"),
+    ("config-path-nul", "connector-harness.yaml:2:13", "cannot name a directory"),
+    ("config-path-too-long", "connector-harness.yaml:1:13", "cannot name a directory"),
+    ("body-file-outside", f"{SCENARIO}:31:22", "'../../../../etc/passwd' does not exist"),
+    ("body-file-nul", f"{SCENARIO}:31:22", "body file 'a\\x00b' does not exist"),
+    ("body-file-is-directory", f"{SCENARIO}:31:22", "body file '.' does not exist"),
+    ("body-file-name-too-long", f"{SCENARIO}:30:22", "bbbbbbbb...' does not exist"),
+    ("body-file-too-large", f"{SCENARIO}:30:22", "over the limit of 1,000 bytes"),
+    # -- hostile input: a gate with nothing to judge ----------------------------------------
+    ("scenarios-missing", "", "nothing to check: no binding found in scenarios/"),
+    ("scenarios-empty", "", "(scenarios/ is empty)"),
+    ("scenarios-misnamed", "", "holds no .yaml or .yml file, only crm-sync.yaml.txt"),
+    ("scenarios-uppercase-extension", "", "holds no .yaml or .yml file, only crm-sync.YAML"),
+    ("scenarios-no-bindings", "", "holds 1 YAML file(s) with no `bindings:`"),
     # -- several defects at once (see test_every_problem_is_reported_in_one_run) -----------
     ("several-errors", "mocks/chat.yaml:3:1", "unknown key `host`"),
     ("schema-error-hides-nothing", "scenarios/auditors.yaml:5:5", "unknown key `grant`"),
@@ -165,7 +235,135 @@ def _workspace_is_a_file(workspace: Path) -> None:
     workspace.write_text("mocks: [mocks]\n", "utf-8")
 
 
+def _alias_repeating(size: int, times: int) -> Callable[[Path], None]:
+    """One anchored string of `size` bytes, repeated `times` times through aliases: few
+    values (under the value limit), but far more text than the byte budget allows."""
+
+    def build(workspace: Path) -> None:
+        aliases = ", ".join(["*big"] * times)
+        _with_vars(workspace, f"      big: &big {'x' * size}\n      copies: [{aliases}]")
+
+    return build
+
+
+def _outside(workspace: Path) -> Path:
+    """A directory beside the workspace, holding a valid copy of its scenarios."""
+    target = workspace.parent / f"{workspace.name}-elsewhere"
+    shutil.copytree(BASE / "scenarios", target)
+    return target
+
+
+def _scenarios_link_outside(workspace: Path) -> None:
+    _copy_base(workspace)
+    shutil.rmtree(workspace / "scenarios")
+    (workspace / "scenarios").symlink_to(_outside(workspace), target_is_directory=True)
+
+
+def _mocks_link_outside(workspace: Path) -> None:
+    _copy_base(workspace)
+    target = workspace.parent / f"{workspace.name}-mocks"
+    shutil.move(workspace / "mocks", target)
+    (workspace / "mocks").symlink_to(target, target_is_directory=True)
+
+
+def _scenario_file_link_outside(workspace: Path) -> None:
+    _copy_base(workspace)
+    (workspace / SCENARIO).unlink()
+    (workspace / SCENARIO).symlink_to(_outside(workspace) / "crm-sync.yaml")
+
+
+def _configured_link_outside(workspace: Path) -> None:
+    _copy_base(workspace)
+    shutil.rmtree(workspace / "scenarios")
+    (workspace / "policies").symlink_to(_outside(workspace), target_is_directory=True)
+    (workspace / "connector-harness.yaml").write_text("scenarios: [policies]\n", "utf-8")
+
+
+def _scenario_dev_zero(workspace: Path) -> None:
+    _copy_base(workspace)
+    (workspace / "scenarios" / "zero.yaml").symlink_to("/dev/zero")
+
+
+def _scenario_fifo(workspace: Path) -> None:
+    _copy_base(workspace)
+    os.mkfifo(workspace / "scenarios" / "pipe.yaml")
+
+
+def _scenarios_empty(workspace: Path) -> None:
+    _copy_base(workspace)
+    (workspace / SCENARIO).unlink()
+
+
+def _roles(count: int, last_extends: str) -> str:
+    """`count` roles, each extending the next; the last one extends `last_extends`."""
+    lines = ["roles:"]
+    for index in range(count):
+        parent = f"r{index + 1}" if index + 1 < count else last_extends
+        lines += [
+            f"  - name: r{index}",
+            "    review_every: 90d",
+            "    last_reviewed: 2026-01-15",
+            f"    extends: [{parent}]",
+            "    grants: {crm: [crm.contacts.read]}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _extends_chain(last_extends: str) -> Callable[[Path], None]:
+    def build(workspace: Path) -> None:
+        _copy_base(workspace)
+        (workspace / "scenarios" / "chain.yaml").write_text(_roles(3000, last_extends), "utf-8")
+
+    return build
+
+
+def _pyproject(text: str) -> Callable[[Path], None]:
+    def build(workspace: Path) -> None:
+        _copy_base(workspace)
+        (workspace / "pyproject.toml").write_text(text, "utf-8")
+
+    return build
+
+
+def _long_configured_path(workspace: Path) -> None:
+    _copy_base(workspace)
+    (workspace / "connector-harness.yaml").write_text(f"scenarios: [{'a' * 5000}]\n", "utf-8")
+
+
+def _long_body_file(workspace: Path) -> None:
+    scenario = _copy_base(workspace)
+    text = scenario.read_text("utf-8")
+    old = "          url: https://api.crm.example/v1/contacts?limit={{ limit }}\n"
+    scenario.write_text(text.replace(old, old + f"          body_file: {'b' * 5000}\n"), "utf-8")
+
+
+def _deep_mappings(workspace: Path) -> None:
+    """Mappings nested 100 deep in flow style: refused at depth 65 like lists."""
+    _with_vars(workspace, "      deep: " + "{a: " * 100 + "1" + "}" * 100)
+
+
 GENERATED: dict[str, Callable[[Path], None]] = {
+    "alias-large-string": _alias_repeating(1024 * 1024, 40),
+    "alias-many-strings": _alias_repeating(64 * 1024, 600),
+    "scenarios-link-outside": _scenarios_link_outside,
+    "mocks-link-outside": _mocks_link_outside,
+    "scenario-file-link-outside": _scenario_file_link_outside,
+    "configured-link-outside": _configured_link_outside,
+    "scenario-dev-zero": _scenario_dev_zero,
+    "scenario-fifo": _scenario_fifo,
+    "scenarios-empty": _scenarios_empty,
+    "extends-chain-unknown": _extends_chain("r-missing"),
+    "extends-cycle-3000": _extends_chain("r0"),
+    "pyproject-deep-arrays": _pyproject(
+        "[tool.connector-harness]\nfail_on = " + "[" * 5000 + "]" * 5000 + "\n"
+    ),
+    "pyproject-deep-tables": _pyproject(
+        "[tool.connector-harness]\nn8n = " + "{a = " * 100 + "1" + "}" * 100 + "\n"
+    ),
+    "pyproject-bigint": _pyproject(f"[tool.connector-harness]\nmax_file_bytes = {'9' * 5000}\n"),
+    "config-path-too-long": _long_configured_path,
+    "body-file-name-too-long": _long_body_file,
+    "deep-nesting-mappings": _deep_mappings,
     "size-limit-default": _oversized,
     "deep-nesting": _deep_nesting,
     "deep-nesting-stack": _deep_nesting_stack,
@@ -294,14 +492,14 @@ def test_an_unreadable_file_is_an_input_error(
     run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _copy_base(tmp_path / "ws")
-    read_bytes = Path.read_bytes
+    open_file = os.open
 
-    def refuse(path: Path) -> bytes:
-        if path.name == "crm-sync.yaml":
+    def refuse(path: str | Path, flags: int, *args: int, **kwargs: int) -> int:
+        if Path(path).name == "crm-sync.yaml":
             raise PermissionError(13, "Permission denied", str(path))
-        return read_bytes(path)
+        return open_file(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     result = run_cli("check", "ws", cwd=tmp_path)
     _assert_reported(*result, f"ws/{SCENARIO}", "cannot read the file: Permission denied")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import yaml
 
 from harness.cli import main as cli_main
 from harness.engine import run_check
@@ -135,3 +136,16 @@ def test_the_pack_bench_calls_real_graph_urls_and_a_spec_of_only_those_operation
     assert 0 < len(service.operations) <= len(packs.GRAPH_CALLS)
     report = run_check(load_workspace(graph))
     assert [f.kind for f in report.results[0].findings if f.kind == "unroutable"] == []
+
+
+def test_the_import_bench_imports_every_entry_it_generates(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """bench/import_flow.py times an import whose every entry becomes a step."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import_flow = importlib.import_module("import_flow")
+    import_flow.time_import(tmp_path, 8)
+    text = (tmp_path / "flow-8.yaml").read_text("utf-8")
+    steps = yaml.safe_load(text)["flows"][0]["steps"]
+    assert len(steps) == 8
+    assert "<secret-" in text  # the Authorization tokens were scrubbed, not kept

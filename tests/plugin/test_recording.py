@@ -326,3 +326,26 @@ def test_recording_keeps_the_refusals_the_test_asserted(
     replay.stdout.fnmatch_lines(
         ["*svc:items.create was allowed, but the flow expects it to be denied*"]
     )
+
+
+@pytest.mark.parametrize("flow", ["../../../escaped", "/tmp/escaped", "a/b", ".."])
+def test_a_record_mark_flow_name_cannot_leave_the_scenarios_directory(
+    pytester: pytest.Pytester, ws: PluginWorkspace, flow: str
+) -> None:
+    ws.write({"bot.yaml": POLICY})
+    pytester.makepyfile(
+        test_escape=f"""
+        import pytest
+        import requests
+
+        @pytest.mark.harness_record(flow={flow!r})
+        def test_escape(binding):
+            requests.get("https://api.svc.example/items", headers=binding("bot@dev").headers)
+        """
+    )
+    result = pytester.runpytest("test_escape.py", "--harness-record")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*harness_record: flow={flow!r} is not a flow name;*"])
+    written = {path.name for path in pytester.path.parent.rglob("escaped*")}
+    assert written == set()
+    assert not (pytester.path / "scenarios" / "recorded").exists()

@@ -30,6 +30,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "harness.routing",
             "harness.tokens",
             "harness.secrets",
+            "harness.paths",
+            "harness.yaml_text",
             "harness.findings",
             "harness.arguments",
             "harness.conditions",
