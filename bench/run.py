@@ -1,10 +1,13 @@
 """connector-harness benchmarks: `make bench` (or `.venv/bin/python bench/run.py`).
 
 1. Direct transport throughput: calls/s through `Sandbox.handle` (token validation,
-   authorization, decision recording) over a fixed mix of real operations of the
-   bundled mocks, single process pinned to one core; beside it the reference, the
-   same calls made with `requests` against `responses` callback mocks that only
-   compare the bearer token. Targets: >= 50,000 calls/s and >= 20x the reference.
+   authorization, decision recording) over two mixes, the example services and the
+   bundled vendor packs (bench/vendor_mix.py), each call's outcome checked first; beside
+   it the reference, the same calls made with `requests` against `responses` callback
+   mocks that only compare the bearer token, and the floor, a plain dict dispatch of
+   the same calls; contenders interleaved round by round, timed in CPU time, single
+   process pinned to one core. Targets on both mixes: >= 40x the reference, and the
+   floor at most 60x faster.
 1b. The egress guard (harness/egress_guard.py) on the direct path: the same calls with no
    audit hook in the process, with the guard's hook added, and inside an active guard.
    Target: throughput at least 0.95 of the first.

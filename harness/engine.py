@@ -136,8 +136,13 @@ def check_binding(
     fail_on: Iterable[str],
     context: GateContext,
     transport: Transport | None = None,
+    shadow: Sandbox | None = None,
 ) -> tuple[BindingResult, list[Decision]]:
-    """Replay, analyse and gate one binding; its decisions go to the sandbox's log."""
+    """Replay, analyse and gate one binding; its decisions go to the sandbox's log.
+
+    `shadow` replays the flows again with the policy's maximum credential lifetime when the
+    connector's is longer: a second sandbox of the same workspace, so those hypothetical
+    calls stay out of the log; one serves every binding of a run (made here when None)."""
     workspace = sandbox.workspace
     failing = tuple(fail_on)
     decisions = replay_binding(sandbox, binding, transport=transport)
@@ -145,8 +150,19 @@ def check_binding(
     short_lived: list[Decision] = []
     limit = workspace.policy.max_credential_lifetime_seconds
     if workspace.connector(binding.connector).credential.lifetime_seconds > limit:
-        # A separate sandbox, so these hypothetical calls stay out of the decision log.
-        short_lived = replay_binding(Sandbox(workspace), binding, lifetime=limit)
+        # Only a flow whose waits add up to the limit can outlive a token of that lifetime:
+        # the others would replay to the same decisions.
+        long_flows = [
+            flow
+            for flow in workspace.flows_of(binding.connector)
+            if sum(step.wait_seconds for step in flow.steps) >= limit
+        ]
+        if long_flows:
+            shadow = shadow if shadow is not None else Sandbox(workspace)
+            for flow in long_flows:
+                short_lived.extend(replay(shadow, flow, binding, lifetime=limit))
+            shadow.decisions.clear()  # copies were returned: only the shadow forgets them
+            shadow.response_bytes.clear()
     extra = policy_findings(workspace, binding, decisions, short_lived, sandbox.response_bytes)
     return apply_gate(workspace, binding, result, failing, context, extra), decisions
 
@@ -174,10 +190,17 @@ def run_check(
     selection = with_settings(workspace, selection)
     bindings = select_bindings(workspace, selection)
     results: list[BindingResult] = []
+    shadow: Sandbox | None = None  # made on the first connector whose lifetime is too long
+    limit = workspace.policy.max_credential_lifetime_seconds
     for number, binding in enumerate(bindings, start=1):
         if progress:
             progress(number, len(bindings), binding)
-        results.append(check_binding(sandbox, binding, failing, context, transport)[0])
+        if (
+            shadow is None
+            and workspace.connector(binding.connector).credential.lifetime_seconds > limit
+        ):
+            shadow = Sandbox(workspace)
+        results.append(check_binding(sandbox, binding, failing, context, transport, shadow)[0])
         if not keep_decisions:
             sandbox.decisions.clear()
     return Report(judged, selection.env, selection.binding, tuple(results), context)

@@ -11,9 +11,10 @@ from workspaces import build, policy, service
 
 from harness.analysis import BindingResult
 from harness.baseline import load_baseline, render_baseline
-from harness.engine import run_check
+from harness.engine import check_binding, run_check
 from harness.gate import GateContext
 from harness.model import Workspace
+from harness.sandbox import Sandbox
 
 TODAY = date(2026, 6, 1)
 
@@ -170,3 +171,24 @@ def test_unusual_volume_is_an_alert() -> None:
     result = _check(workspace)
     assert [f.kind for f in result.findings] == ["volume"]
     assert "4 calls (policy maximum 3)" in result.findings[0].message
+
+
+def test_one_shadow_sandbox_replays_every_long_lived_binding_as_fresh_ones_would() -> None:
+    """The re-replay at the policy's maximum lifetime runs in one second sandbox for the whole
+    run; what it finds for each binding is what a fresh sandbox per binding finds."""
+    steps = [_request(), {"action": "rotate"}, _request(wait="3h"), {"action": "revoke"}]
+    document = policy(["svc.read"], steps, lifetime="12h")
+    document["policy"] = {"max_credential_lifetime": "1h"}
+    document["bindings"].append({"connector": "bot", "env": "dev", "roles": ["role"]})
+    workspace = build([service()], [document])
+    context = GateContext(today=TODAY)
+    shared = run_check(workspace, context=context).results
+    fresh = []
+    for binding in workspace.bindings:
+        sandbox = Sandbox(workspace)
+        fresh.append(check_binding(sandbox, binding, ("missing",), context)[0])
+    assert [r.binding for r in shared] == [r.binding for r in fresh]
+    assert [[f.message for f in r.findings] for r in shared] == [
+        [f.message for f in r.findings] for r in fresh
+    ]
+    assert all("token-lifetime" in [f.kind for f in r.findings] for r in shared)
