@@ -10,6 +10,7 @@ from harness.analysis import BindingResult
 from harness.findings import ALERT_KINDS, KINDS
 from harness.gate import GateContext
 from harness.model import Workspace
+from harness.settlement import settle_shared_roles
 from harness.workspace.units import format_instant
 
 REPORT_SCHEMA = "connector-harness/check-report"
@@ -23,6 +24,12 @@ class Report:
     binding: str | None
     results: tuple[BindingResult, ...]
     context: GateContext | None = None
+
+    def __post_init__(self) -> None:
+        # Every view reads fixes judged against the other bindings sharing a role.
+        settled = settle_shared_roles(self.workspace, self.results)
+        if settled != self.results:
+            object.__setattr__(self, "results", settled)
 
     @property
     def passed(self) -> bool:

@@ -65,6 +65,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "harness.cover",
             "harness.analysis",
+            "harness.fixes",
+            "harness.settlement",
             "harness.gate",
             "harness.baseline",
             "harness.audit",

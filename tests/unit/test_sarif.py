@@ -63,9 +63,7 @@ def test_sarif_follows_the_official_schema_and_marks_waived_findings_suppressed(
         "svc:settings.update was denied: it requires svc.admin; grant svc.admin"
     )
     assert "```yaml\n# role `role`" in missing["message"]["markdown"]
-    assert missing["properties"]["instead"].endswith(
-        "svc: [svc.read, svc.delete, svc.write, svc.admin]"
-    )
+    assert missing["properties"]["instead"].endswith("grants:\n  svc: [svc.admin]")
     region = missing["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 1, "startColumn": 1}
     assert run["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]
