@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from harness.breadth import operations_allowed
 from harness.cover import (
     EXACT,
     GREEDY,
@@ -35,13 +36,12 @@ from harness.findings import (
     FindingKind,
     WaiverStatus,
 )
-from harness.breadth import operations_allowed
 from harness.fixes import OwnRole, RoleFix, fix_text, role_fixes
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
 from harness.permission_models import service_for
 from harness.render.style import plural
 from harness.render.suggestions import suggested_role
-from harness.scopes import Grant, Requirement
+from harness.scopes import UNAVAILABLE, Grant, Requirement
 
 MAX_NARROWED_VALUES = 3
 MAX_NAMED_OPERATIONS = 3  # operations named in an over-broad finding's message
@@ -186,7 +186,9 @@ def with_fixes(
     texts: dict[str, str] = {}
     result = []
     for finding in findings:
-        if finding.kind in FIXED_KINDS:
+        if finding.kind == MISSING and not finding.replacement:
+            pass  # no grant allows the call: its message says what would
+        elif finding.kind in FIXED_KINDS:
             text = texts.get(finding.service)
             if text is None:
                 on_service = [fix for fix in fixes if fix.service == finding.service]
@@ -513,7 +515,8 @@ class _ServiceCheck:
                     operation.qualified,
                     f"{operation.qualified} was denied: it requires "
                     f"{_needs(operation, demands, decisions)}{self._in_model()}"
-                    + (f"; grant {', '.join(map(str, needed))}" if needed else ""),
+                    + (f"; grant {', '.join(map(str, needed))}" if needed else "")
+                    + ("" if needed else self._elsewhere(operation)),
                     where,
                     "",  # the binding's fixes, written once every service is analysed
                     tuple(str(g) for g in needed),
@@ -623,6 +626,25 @@ class _ServiceCheck:
                 )
             )
         return findings
+
+    def _elsewhere(self, operation: Operation) -> str:
+        """For a call no grant of this model allows: the models that allow it, if any."""
+        others = [
+            model
+            for model in self.service.models
+            if model != self.service.model
+            and any(
+                op.id == operation.id and UNAVAILABLE not in op.requires.scopes()
+                for op in self.workspace.service(self.service.name, model).operations
+            )
+        ]
+        if not others:
+            return "; no grant allows it, and no change of roles will"
+        listed = " or ".join(f"`{model}`" for model in others)
+        return (
+            f"; no {self.service.model} grant allows it: the connector's credential must hold "
+            f"{listed} grants (`models: {{{self.service.name}: {others[0]}}}`)"
+        )
 
     def _in_model(self) -> str:
         service = self.service

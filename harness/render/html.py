@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from harness.analysis import BindingResult
 from harness.findings import KINDS, WaiverStatus
 from harness.inventory import EXCESSIVE, INSTEAD, MISSING, NEEDED, OVER_BROAD, STATES, Inventory
-from harness.render.style import plural
+from harness.render.style import part_of, plural
 from harness.report import Report
 
 if TYPE_CHECKING:  # Jinja2 loads with the first HTML report, not with the CLI
@@ -66,7 +66,7 @@ def render_html(report: Report, inventory: Inventory) -> str:
         verdict="PASS" if report.passed else "FAIL",
         outcome="pass" if report.passed else "fail",
         headline=(
-            f"{len(results) - len(report.failed)} of {plural(len(results), 'binding')} pass; "
+            f"{part_of(len(results) - len(report.failed), len(results), 'binding', 'pass')}; "
             f"{plural(report.calls, 'call')} replayed."
         ),
         stats=_stats(data),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.findings import EXCESSIVE, MISSING, OVER_BROAD
+from harness.render.style import part_of, plural
 from harness.report import Report
 
 
@@ -15,8 +16,9 @@ def render_markdown(report: Report) -> str:
     lines = [
         "# connector-harness: least-privilege check",
         "",
-        f"**{'PASS' if report.passed else 'FAIL'}**: {len(report.results) - failed} of "
-        f"{len(report.results)} bindings pass; {report.calls} calls replayed.",
+        f"**{'PASS' if report.passed else 'FAIL'}**: "
+        f"{part_of(len(report.results) - failed, len(report.results), 'binding', 'pass')}; "
+        f"{plural(report.calls, 'call')} replayed.",
         "",
         "| verdict | binding | missing | excessive | over-broad | other | coverage |",
         "|---|---|---:|---:|---:|---:|---:|",
