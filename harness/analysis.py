@@ -63,6 +63,7 @@ class ServiceAnalysis:
     needed_for: tuple[tuple[str, tuple[str, ...]], ...] = ()  # suggested grant -> operations
     model: str = ""  # the permission model the grants are in ("": the service has one)
     target: tuple[str, ...] = ()  # the grants after every fix of the findings is applied
+    used_for: tuple[tuple[str, tuple[str, ...]], ...] = ()  # granted grant -> operations allowed
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,8 +380,10 @@ class _ServiceCheck:
                 self.denied.setdefault(demand, []).append(decision)
         self.allowed = list(allowed)
         self.used_by: dict[Grant, list[str]] = {}  # grant -> evidence of the calls it allowed
+        self.used_for: dict[Grant, set[str]] = {}  # grant -> the operations it allowed
         for decision in decisions:
             for text in decision.satisfied_by if decision.allowed else ():
+                self.used_for.setdefault(Grant.parse(text), set()).add(decision.operation)
                 evidence = _evidence(decision, steps)[1]
                 uses = self.used_by.setdefault(Grant.parse(text), [])
                 if evidence not in uses:
@@ -429,6 +432,9 @@ class _ServiceCheck:
                 for grant in suggested
             ),
             target=tuple(str(g) for g in target),
+            used_for=tuple(
+                (str(grant), tuple(sorted(self.used_for.get(grant, ())))) for grant in self.granted
+            ),
         )
         return analysis, findings
 

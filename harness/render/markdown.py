@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from harness.cells import report_cells
 from harness.findings import EXCESSIVE, MISSING, OVER_BROAD
+from harness.render.inventory import markdown_matrix
 from harness.render.style import part_of, plural
 from harness.report import Report
 
@@ -48,4 +50,7 @@ def render_markdown(report: Report) -> str:
             "",
             "</details>",
         ]
+    cells = report_cells(report.results)
+    if cells:
+        lines += ["", *markdown_matrix(cells)]
     return "\n".join(lines) + "\n"

@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-import re
 from typing import Any
 from urllib.parse import quote
 
 from harness import __version__
+from harness.cells import report_cells
 from harness.findings import (
     CREDENTIAL,
     CROSS_REGION,
@@ -34,6 +34,7 @@ from harness.findings import (
     VOLUME,
     WAIVER,
     Finding,
+    split_location,
 )
 from harness.render.jsonfmt import render_json
 from harness.report import Report
@@ -121,8 +122,6 @@ RULES: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-_LOCATION = re.compile(r"(?P<file>.+?)(?::(?P<line>\d+))?(?::(?P<column>\d+))?")
-
 
 def render_sarif(report: Report) -> str:
     return render_json(sarif_log(report))
@@ -162,6 +161,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
                     "filters": data["filters"],
                     "baseline": data["baseline"],
                     "summary": data["summary"],
+                    "cells": [cell.to_data() for cell in report_cells(report.results)],
                 },
             }
         ],
@@ -201,14 +201,6 @@ def _base(root: str) -> dict[str, Any]:
 
 def _uri_path(path: str) -> str:
     return quote(path.replace(os.sep, "/"), safe="/")
-
-
-def split_location(location: str) -> tuple[str, int, int]:
-    """`file:line:column` -> (file, line, column); a missing line or column is 0."""
-    match = _LOCATION.fullmatch(location)
-    if match is None:
-        return "", 0, 0
-    return match["file"], int(match["line"] or 0), int(match["column"] or 0)
 
 
 def _physical(location: str, root: str) -> dict[str, Any] | None:

@@ -67,6 +67,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "harness.analysis",
             "harness.fixes",
             "harness.settlement",
+            "harness.cells",
             "harness.gate",
             "harness.baseline",
             "harness.audit",

@@ -13,10 +13,10 @@ import pytest
 from workspaces import waived_excess
 
 from harness.engine import run_check
-from harness.findings import KINDS
+from harness.findings import KINDS, split_location
 from harness.gate import GateContext
 from harness.model import Settings
-from harness.render.sarif import render_sarif, split_location
+from harness.render.sarif import render_sarif
 from harness.report import Report
 
 
