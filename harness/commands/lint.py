@@ -16,7 +16,7 @@ from harness.commands._common import (
 from harness.lint.linter import lint_workspace
 from harness.lint.rules import ERROR
 from harness.options import options_for
-from harness.render.lint import render_lint_json, render_lint_text
+from harness.render.lint import render_lint_json, render_lint_sarif, render_lint_text
 from harness.render.style import Style, plural, wants_colour
 from harness.workspace.loader import load_workspace
 
@@ -36,6 +36,8 @@ class LintCommand:
         findings = lint_workspace(workspace, root, today)
         if options.format == "json":
             text = render_lint_json(findings, args.workspace, today)
+        elif options.format == "sarif":
+            text = render_lint_sarif(findings, args.workspace)
         else:
             colour = options.output is None and wants_colour(sys.stdout)
             text = render_lint_text(findings, args.workspace, today, Style(colour))
