@@ -15,6 +15,7 @@ from harness.model import Binding, Workspace
 from harness.replay import Transport, replay
 from harness.report import Report
 from harness.sandbox import Sandbox
+from harness.settlement import settle_shared_roles
 
 Progress = Callable[[int, int, Binding], None]
 
@@ -87,7 +88,11 @@ def check_binding(
         # A separate sandbox, so these hypothetical calls stay out of the decision log.
         short_lived = replay_binding(Sandbox(workspace), binding, lifetime=limit)
     extra = policy_findings(workspace, binding, decisions, short_lived, sandbox.response_bytes)
-    return apply_gate(workspace, binding, result, failing, context, extra), decisions
+    gated = apply_gate(workspace, binding, result, failing, context, extra)
+    # Alone, a role it shares is one the others may need as they are; the Report settles
+    # again once every binding of the run is known.
+    (settled,) = settle_shared_roles(workspace, [gated], final=False)
+    return settled, decisions
 
 
 def run_check(

@@ -13,10 +13,14 @@ from harness.model import Workspace
 
 
 def settle_shared_roles(
-    workspace: Workspace, results: Sequence[BindingResult]
+    workspace: Workspace, results: Sequence[BindingResult], *, final: bool = True
 ) -> tuple[BindingResult, ...]:
     """The results with their fixes settled: a binding sharing a role whose line the
-    others (in this run) do not call for as well gets a role of its own instead."""
+    others (in this run) do not call for as well gets a role of its own instead.
+
+    A result settled with `final=False` (alone, before the other bindings are known) says
+    the safe thing, and is settled again once they are (every Report does).
+    """
     if all(result.settled or not result.fixes for result in results):
         return tuple(results)
     users = role_users(workspace)
@@ -48,19 +52,19 @@ def settle_shared_roles(
             changing = [n for n in differing if n not in keeping]
             if not unknown and not differing:
                 notes[fix.role] = (
-                    f"role `{fix.role}` is shared with {', '.join(others)}, whose "
+                    f"role `{fix.role}` is shared with {_listed(others)}, whose "
                     f"{'check calls' if len(others) == 1 else 'checks call'} for the same line"
                 )
             elif fix.role not in contested:
                 reasons = []
                 if keeping:
-                    reasons.append(f"{', '.join(keeping)} {_needs(keeping)} it as it is")
+                    reasons.append(f"{_listed(keeping)} {_needs(keeping)} it as it is")
                 if changing:
                     reasons.append(
-                        f"{', '.join(changing)} {_calls(changing)} for another `{fix.service}` line"
+                        f"{_listed(changing)} {_calls(changing)} for another `{fix.service}` line"
                     )
                 if unknown:
-                    reasons.append(f"{', '.join(unknown)} {_was(unknown)} not checked in this run")
+                    reasons.append(f"{_listed(unknown)} {_was(unknown)} not checked in this run")
                 contested[fix.role] = (
                     f"role `{fix.role}` is shared: {'; '.join(reasons)}; "
                     f"give {result.binding} a role of its own"
@@ -74,7 +78,7 @@ def settle_shared_roles(
                 own_roles.append(own_role(workspace, binding, top, result.fixes, reasons[0]))
         findings = with_fixes(workspace, binding, result.findings, result.fixes, own_roles, notes)
         settled.append(
-            replace(result, findings=tuple(findings), own_roles=tuple(own_roles), settled=True)
+            replace(result, findings=tuple(findings), own_roles=tuple(own_roles), settled=final)
         )
     return tuple(settled)
 
@@ -84,6 +88,15 @@ def _closure_of(workspace: Workspace, top: str) -> set[str]:
     for parent in workspace.role(top).extends:
         found |= _closure_of(workspace, parent)
     return found
+
+
+MAX_NAMED_BINDINGS = 3  # bindings a note names before "and N more"
+
+
+def _listed(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:MAX_NAMED_BINDINGS])
+    rest = len(names) - MAX_NAMED_BINDINGS
+    return f"{shown} and {rest} more" if rest > 0 else shown
 
 
 def _needs(names: Sequence[str]) -> str:
