@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from harness.breadth import operations_allowed
 from harness.cover import (
     EXACT,
     GREEDY,
@@ -39,12 +38,10 @@ from harness.findings import (
 from harness.fixes import OwnRole, RoleFix, fix_text, role_fixes
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
 from harness.permission_models import service_for
-from harness.render.style import plural
-from harness.render.suggestions import suggested_role
+from harness.render.suggestions import reach_change, suggested_role
 from harness.scopes import UNAVAILABLE, Grant, Requirement
 
 MAX_NARROWED_VALUES = 3
-MAX_NAMED_OPERATIONS = 3  # operations named in an over-broad finding's message
 MAX_FIX_ROUNDS = 4  # rounds of replacing over-broad grants in the light of each other
 _GLOB = frozenset("*?[")
 
@@ -600,16 +597,7 @@ class _ServiceCheck:
 
     def _less(self, grant: Grant, rest: Sequence[Grant], replacement: Sequence[Grant]) -> str:
         """What the narrower grants stop allowing, in operations a reader can check."""
-        before = operations_allowed(self.service, (*rest, grant))
-        after = operations_allowed(self.service, (*rest, *replacement))
-        lost = sorted(before.keys() - after.keys(), key=lambda op: (-before[op], op))
-        if lost:
-            shown = ", ".join(lost[:MAX_NAMED_OPERATIONS])
-            return (
-                f"allows {plural(len(lost), 'fewer operation')}, "
-                f"{'among them' if len(lost) > MAX_NAMED_OPERATIONS else 'namely'} {shown}"
-            )
-        return "allows the same operations in fewer cases or at a lower sensitivity"
+        return reach_change(self.service, (*rest, grant), (*rest, *replacement))
 
     def _over_broad(self, kept: tuple[Grant, ...]) -> list[Finding]:
         findings = []

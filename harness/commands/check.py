@@ -20,7 +20,7 @@ from harness.commands._common import (
 from harness.errors import UsageError
 from harness.options import RunOptions, options_for
 from harness.render.formats import render_report
-from harness.render.style import Style, wants_colour
+from harness.render.style import Style, part_of, wants_colour
 
 
 class CheckCommand:
@@ -49,7 +49,12 @@ class CheckCommand:
         )
         emit(text, options.output)
         if options.output is not None:
-            verdict = "pass" if report.passed else f"{len(report.failed)} binding(s) fail the gate"
+            total = len(report.results)
+            verdict = (
+                "pass"
+                if report.passed
+                else f"{part_of(len(report.failed), total, 'binding', 'fail')} the gate"
+            )
             print(f"report written to {options.output}: {verdict}", file=sys.stderr)
         return EXIT_PASS if report.passed else EXIT_FINDINGS
 

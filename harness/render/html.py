@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 from harness.analysis import BindingResult
 from harness.cells import MEANINGS, STATES, Cell, report_cells
 from harness.findings import KINDS, WaiverStatus
+from harness.permission_models import service_for
 from harness.render.style import part_of, plural
+from harness.render.suggestions import reach_change
 from harness.report import Report
+from harness.scopes import Grant
 
 if TYPE_CHECKING:  # Jinja2 loads with the first HTML report, not with the CLI
     import jinja2
@@ -67,7 +70,7 @@ def render_html(report: Report) -> str:
         anchors={result.binding: _anchor(i, result.binding) for i, result in enumerate(results)},
         matrix=_matrix(report, report_cells(report.results)),
         results=results,
-        bindings=[_binding(result, data["alerts"]) for result in results],
+        bindings=[_binding(report, result, data["alerts"]) for result in results],
         failing=failing,
         version=data["tool"]["version"],
     )
@@ -130,9 +133,18 @@ def _matrix(report: Report, found: tuple[Cell, ...]) -> dict[str, Any]:
     return {"legend": legend, "rows": rows}
 
 
-def _binding(result: BindingResult, alerts: list[dict[str, Any]]) -> dict[str, Any]:
+def _binding(report: Report, result: BindingResult, alerts: list[dict[str, Any]]) -> dict[str, Any]:
     counts = [f"{result.count(kind)} {kind}" for kind in KINDS if result.count(kind)]
+    connector = result.connector
     return {
+        "reach": {
+            s.service: reach_change(
+                service_for(report.workspace, connector, s.service),
+                [Grant.parse(g) for g in s.granted],
+                [Grant.parse(g) for g in s.suggested],
+            )
+            for s in result.services
+        },
         "result": result,
         "outcome": "pass" if result.passed else "fail",
         "counts": ", ".join(counts or ["no findings"]),

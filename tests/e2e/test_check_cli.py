@@ -80,7 +80,7 @@ def test_markdown_and_output_file(capsys: pytest.CaptureFixture[str], tmp_path: 
     target = tmp_path / "report.md"
     code, out, err = _run(capsys, "check", ".", "--format", "markdown", "--output", str(target))
     assert (code, out) == (1, "")
-    assert err == f"report written to {target}: 8 binding(s) fail the gate\n"
+    assert err == f"report written to {target}: 8 of 17 bindings fail the gate\n"
     text = target.read_text()
     assert text.startswith("# connector-harness: least-privilege check\n")
     assert "| verdict | binding | missing | excessive | over-broad | other | coverage |" in text
