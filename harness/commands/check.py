@@ -37,8 +37,9 @@ class CheckCommand:
             raise UsageError("--anchor FILE stores the final hash of --log: give --log FILE too")
         if options.log is not None:
             log_key()  # a blank key is refused before the run, not after
-        # The decisions are needed afterwards only for the log and the HTML heat map.
-        keep = options.log is not None or options.format == "html"
+        # The decisions are needed afterwards only for the log (the HTML heat map reads the
+        # report's cells).
+        keep = options.log is not None
         checked = run_workspace_check(options, keep_decisions=keep)
         report = checked.report
         if options.log is not None:
