@@ -8,8 +8,8 @@ suggested   the least broad cover of every call over the service's whole scope u
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from harness.cover import (
     EXACT,
@@ -35,12 +35,14 @@ from harness.findings import (
     FindingKind,
     WaiverStatus,
 )
+from harness.fixes import OwnRole, RoleFix, fix_text, role_fixes
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
 from harness.permission_models import service_for
-from harness.render.suggestions import grants_yaml, suggested_role
-from harness.scopes import Grant, Requirement
+from harness.render.suggestions import reach_change, suggested_role
+from harness.scopes import UNAVAILABLE, Grant, Requirement
 
 MAX_NARROWED_VALUES = 3
+MAX_FIX_ROUNDS = 4  # rounds of replacing over-broad grants in the light of each other
 _GLOB = frozenset("*?[")
 
 
@@ -57,6 +59,8 @@ class ServiceAnalysis:
     method: CoverMethod
     needed_for: tuple[tuple[str, tuple[str, ...]], ...] = ()  # suggested grant -> operations
     model: str = ""  # the permission model the grants are in ("": the service has one)
+    target: tuple[str, ...] = ()  # the grants after every fix of the findings is applied
+    used_for: tuple[tuple[str, tuple[str, ...]], ...] = ()  # granted grant -> operations allowed
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,9 @@ class BindingResult:
     passed: bool
     suggested_role: str  # YAML
     waivers: tuple[WaiverStatus, ...] = ()  # as judged by the gate
+    fixes: tuple[RoleFix, ...] = ()  # the roles' lines that make the binding pass
+    own_roles: tuple[OwnRole, ...] = ()  # roles of its own, where a shared role must stay
+    settled: bool = False  # fixes judged against the other bindings sharing its roles
 
     @property
     def coverage(self) -> float:
@@ -118,6 +125,18 @@ def analyse_binding(
         ).run(judge_excess=not unjudged)
         analyses.append(analysis)
         findings.extend(service_findings)
+    fixes = tuple(
+        fix
+        for analysis in analyses
+        for fix in role_fixes(
+            workspace,
+            analysis.service,
+            [s for s in sources if s.service == analysis.service],
+            [Grant.parse(g) for g in analysis.target],
+            _home_role(workspace, binding, analysis.service),
+        )
+    )
+    findings = with_fixes(workspace, binding, findings, fixes)
     findings.extend(_call_findings(binding, decisions, steps))
     findings.sort(key=Finding.sort_key)
     granted = {(s.service, s.grant) for s in sources}
@@ -144,7 +163,48 @@ def analyse_binding(
             [(analysis.service, analysis.suggested) for analysis in analyses],
             {s.name for s in workspace.services if s.kind == "postgres"},
         ),
+        fixes=fixes,
     )
+
+
+FIXED_KINDS: tuple[FindingKind, ...] = (MISSING, EXCESSIVE, OVER_BROAD)  # what `fixes` fix
+
+
+def with_fixes(
+    workspace: Workspace,
+    binding: Binding,
+    findings: Iterable[Finding],
+    fixes: Sequence[RoleFix],
+    own_roles: Sequence[OwnRole] = (),
+    notes: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """The findings, each missing, excessive or over-broad one saying what to write instead:
+    the final line of every role the binding's fixes change on its service (one line per
+    role, the same in every finding), and the binding's own roles if it needs any."""
+    texts: dict[str, str] = {}
+    result = []
+    for finding in findings:
+        if finding.kind == MISSING and not finding.replacement:
+            pass  # no grant allows the call: its message says what would
+        elif finding.kind in FIXED_KINDS:
+            text = texts.get(finding.service)
+            if text is None:
+                on_service = [fix for fix in fixes if fix.service == finding.service]
+                text = (
+                    fix_text(workspace, binding, on_service, own_roles, notes) if on_service else ""
+                )
+                texts[finding.service] = text
+            finding = replace(finding, instead=text)
+        result.append(finding)
+    return result
+
+
+def _home_role(workspace: Workspace, binding: Binding, service: str) -> str:
+    """The role a missing grant belongs in: one that already grants the service, else the first."""
+    for role in binding.roles:
+        if any(s.service == service for s in workspace.role_grants(role)):
+            return role
+    return binding.roles[0] if binding.roles else ""
 
 
 def _evidence(decision: Decision, steps: dict[tuple[str, int], Step]) -> tuple[str, str]:
@@ -319,8 +379,10 @@ class _ServiceCheck:
                 self.denied.setdefault(demand, []).append(decision)
         self.allowed = list(allowed)
         self.used_by: dict[Grant, list[str]] = {}  # grant -> evidence of the calls it allowed
+        self.used_for: dict[Grant, set[str]] = {}  # grant -> the operations it allowed
         for decision in decisions:
             for text in decision.satisfied_by if decision.allowed else ():
+                self.used_for.setdefault(Grant.parse(text), set()).add(decision.operation)
                 evidence = _evidence(decision, steps)[1]
                 uses = self.used_by.setdefault(Grant.parse(text), [])
                 if evidence not in uses:
@@ -332,10 +394,18 @@ class _ServiceCheck:
         every_call = [*self.allowed, *self.denied]
         suggested_cover = self._cover(preferred(every_call))
         suggested = narrow(self.meter, suggested_cover.grants, preferred(every_call))
-        findings = [*self._missing(kept)]
+        added = self._additions(kept)
+        findings = [*self._missing(kept, added)]
         if judge_excess:
             findings.extend([*self._excessive(kept), *self._over_broad(kept)])
         methods = {kept_cover.method, suggested_cover.method}
+        target = (
+            self._target(kept, added, suggested)
+            if findings
+            else tuple(sorted({*self.granted, *added}))
+        )
+        if not judge_excess:  # nothing may be dropped until every call can be judged
+            target = tuple(dict.fromkeys((*self.granted, *added)))
         analysis = ServiceAnalysis(
             service=self.service.name,
             granted=tuple(str(g) for g in self.granted),
@@ -360,8 +430,49 @@ class _ServiceCheck:
                 )
                 for grant in suggested
             ),
+            target=tuple(str(g) for g in target),
+            used_for=tuple(
+                (str(grant), tuple(sorted(self.used_for.get(grant, ())))) for grant in self.granted
+            ),
         )
         return analysis, findings
+
+    def _target(
+        self, kept: tuple[Grant, ...], added: tuple[Grant, ...], suggested: tuple[Grant, ...]
+    ) -> tuple[Grant, ...]:
+        """The grants the binding should end with: every finding's fix applied at once.
+
+        Each over-broad grant is replaced in the light of the others' replacements, and what
+        is left redundant is dropped, until nothing changes; the result is kept only when the
+        next run would find nothing to fix in it, else the suggested grants (which pass).
+        """
+        demands = [*self.allowed, *self.denied]
+        target = tuple(sorted({*kept, *added}))
+        for _ in range(MAX_FIX_ROUNDS):
+            changed = False
+            for grant in target:
+                if grant not in target:
+                    continue
+                replacement, _ = self._replacement(grant, target, demands)
+                if replacement:
+                    rest = [g for g in target if g != grant]
+                    target = tuple(sorted({*rest, *replacement}))
+                    changed = True
+            covered = minimum_breadth_cover(self.meter, demands, target).grants
+            changed = changed or set(covered) != set(target)
+            target = covered
+            if not changed:
+                break
+        return target if self._settled(target, demands) else suggested
+
+    def _settled(self, grants: tuple[Grant, ...], demands: Sequence[Demand]) -> bool:
+        """True when a run under `grants` would report nothing missing, excessive or over-broad."""
+        possible = [d for d in demands if self.meter.satisfied_alternative(self.everything, d)]
+        if not self.meter.allows_all(grants, possible):
+            return False
+        if set(minimum_breadth_cover(self.meter, demands, grants).grants) != set(grants):
+            return False
+        return not any(self._replacement(grant, grants, demands)[0] for grant in grants)
 
     def _cover(self, demands: Sequence[Demand], fixed: Sequence[Grant] = ()) -> Cover:
         """The least broad cover from the current scopes; legacy ones only if it needs them."""
@@ -381,12 +492,15 @@ class _ServiceCheck:
 
     # -- finding builders -----------------------------------------------------------------
 
-    def _missing(self, kept: tuple[Grant, ...]) -> list[Finding]:
+    def _additions(self, kept: tuple[Grant, ...]) -> tuple[Grant, ...]:
+        """The least broad grants that, added to the kept ones, allow every denied call."""
         if not self.denied:
-            return []
+            return ()
         wanted = preferred(self.denied)
         additions = self._cover(wanted, kept)
-        added = narrow(self.meter, additions.grants, wanted, fixed=kept)
+        return narrow(self.meter, additions.grants, wanted, fixed=kept)
+
+    def _missing(self, kept: tuple[Grant, ...], added: tuple[Grant, ...]) -> list[Finding]:
         by_operation: dict[Operation, list[Decision]] = {}
         for demand, decisions in sorted(self.denied.items(), key=lambda item: item[0].sort_key()):
             by_operation.setdefault(demand.operation, []).extend(decisions)
@@ -398,7 +512,6 @@ class _ServiceCheck:
             )
             where, _ = _evidence(decisions[0], self.steps)
             evidence = tuple(dict.fromkeys(_evidence(d, self.steps)[1] for d in decisions))
-            role = self._target_role()
             findings.append(
                 Finding(
                     MISSING,
@@ -407,9 +520,10 @@ class _ServiceCheck:
                     operation.qualified,
                     f"{operation.qualified} was denied: it requires "
                     f"{_needs(operation, demands, decisions)}{self._in_model()}"
-                    + (f"; grant {', '.join(map(str, needed))}" if needed else ""),
+                    + (f"; grant {', '.join(map(str, needed))}" if needed else "")
+                    + ("" if needed else self._elsewhere(operation)),
                     where,
-                    self._grants_yaml(role, add=needed) if role else "",
+                    "",  # the binding's fixes, written once every service is analysed
                     tuple(str(g) for g in needed),
                     evidence,
                 )
@@ -434,47 +548,63 @@ class _ServiceCheck:
                     str(grant),
                     f"`{grant}` (role `{source.role}`) is unused: {why}",
                     str(source.location),
-                    self._grants_yaml(source.role, remove=(grant,)),
+                    "",
                     evidence=tuple(self.used_by.get(grant, ())),
                 )
             )
         return findings
 
+    def _replacement(
+        self,
+        grant: Grant,
+        kept: Sequence[Grant],
+        demands: Sequence[Demand],
+        *,
+        explain: bool = False,
+    ) -> tuple[tuple[Grant, ...], str]:
+        """What could replace `grant` among the `kept` grants for these calls, and why;
+        nothing when the grant is as narrow as they allow."""
+        rest = tuple(g for g in kept if g != grant)
+        alternative = self._cover(preferred(demands), rest)
+        if alternative.unsatisfiable:
+            return (), ""
+        if alternative.breadth < self.meter.breadth(kept):
+            replacement = narrow(self.meter, alternative.grants, preferred(demands), fixed=rest)
+            if not explain:
+                return replacement, ""
+            return replacement, (
+                f"{', '.join(map(str, replacement))} {'is' if len(replacement) == 1 else 'are'} "
+                "enough for every call it is used for, "
+                f"and {self._less(grant, rest, replacement)}"
+            )
+        if self.meter.order_key((*rest, *alternative.grants))[:2] < self.meter.order_key(kept)[:2]:
+            # The same operations of this service, but the grant implies scopes that
+            # reach further (`drive` includes `spreadsheets`, and all of Drive besides).
+            replacement = narrow(self.meter, alternative.grants, demands, fixed=rest)
+            implied = sorted(self.meter.closure(grant) - {grant.scope})
+            return replacement, (
+                f"it implies {', '.join(f'`{s}`' for s in implied)}; "
+                f"{', '.join(map(str, replacement))} allows the same operations of "
+                f"`{self.service.name}` and implies less"
+            )
+        if not grant.narrowing:
+            narrowed = narrow(self.meter, (grant,), demands, fixed=rest)
+            if narrowed != (grant,):
+                values = ", ".join(str(g) for g in narrowed)
+                return narrowed, (
+                    f"every call it allows touches the same resources; {values} "
+                    f"{'is' if len(narrowed) == 1 else 'are'} narrowed to them"
+                )
+        return (), ""
+
+    def _less(self, grant: Grant, rest: Sequence[Grant], replacement: Sequence[Grant]) -> str:
+        """What the narrower grants stop allowing, in operations a reader can check."""
+        return reach_change(self.service, (*rest, grant), (*rest, *replacement))
+
     def _over_broad(self, kept: tuple[Grant, ...]) -> list[Finding]:
         findings = []
-        current = self.meter.breadth(kept)
         for grant in kept:
-            rest = tuple(g for g in kept if g != grant)
-            alternative = self._cover(preferred(self.allowed), rest)
-            replacement: tuple[Grant, ...] = ()
-            if alternative.breadth < current and not alternative.unsatisfiable:
-                replacement = narrow(
-                    self.meter, alternative.grants, preferred(self.allowed), fixed=rest
-                )
-                why = (
-                    f"breadth {self.meter.breadth([grant])}; "
-                    f"{', '.join(map(str, replacement))} (breadth {self.meter.breadth(replacement)}) "
-                    "is enough for every call it is used for"
-                )
-            elif (
-                not alternative.unsatisfiable
-                and self.meter.order_key((*rest, *alternative.grants))[:2]
-                < self.meter.order_key(kept)[:2]
-            ):
-                # The same operations of this service, but the grant implies scopes that
-                # reach further (`drive` includes `spreadsheets`, and all of Drive besides).
-                replacement = narrow(self.meter, alternative.grants, self.allowed, fixed=rest)
-                implied = sorted(self.meter.closure(grant) - {grant.scope})
-                why = (
-                    f"it implies {', '.join(f'`{s}`' for s in implied)}; "
-                    f"{', '.join(map(str, replacement))} allows the same operations of "
-                    f"`{self.service.name}` and implies less"
-                )
-            elif not grant.narrowing:
-                narrowed = narrow(self.meter, (grant,), self.allowed, fixed=rest)
-                if narrowed != (grant,):
-                    replacement = narrowed
-                    why = "every call it allows touches the same resources; narrow it to them"
+            replacement, why = self._replacement(grant, kept, self.allowed, explain=True)
             if not replacement:
                 continue
             source = self._source(grant)
@@ -486,12 +616,31 @@ class _ServiceCheck:
                     str(grant),
                     f"`{grant}` (role `{source.role}`) is broader than needed: {why}",
                     str(source.location),
-                    self._grants_yaml(source.role, remove=(grant,), add=replacement),
+                    "",
                     tuple(str(g) for g in replacement),
                     tuple(self.used_by.get(grant, ())),
                 )
             )
         return findings
+
+    def _elsewhere(self, operation: Operation) -> str:
+        """For a call no grant of this model allows: the models that allow it, if any."""
+        others = [
+            model
+            for model in self.service.models
+            if model != self.service.model
+            and any(
+                op.id == operation.id and UNAVAILABLE not in op.requires.scopes()
+                for op in self.workspace.service(self.service.name, model).operations
+            )
+        ]
+        if not others:
+            return "; no grant allows it, and no change of roles will"
+        listed = " or ".join(f"`{model}`" for model in others)
+        return (
+            f"; no {self.service.model} grant allows it: the connector's credential must hold "
+            f"{listed} grants (`models: {{{self.service.name}: {others[0]}}}`)"
+        )
 
     def _in_model(self) -> str:
         service = self.service
@@ -503,23 +652,6 @@ class _ServiceCheck:
 
     def _source(self, grant: Grant) -> GrantSource:
         return next(source for source in self.sources if source.grant == grant)
-
-    def _target_role(self) -> str:
-        """The role a missing grant belongs in: one that already grants this service, else the first."""
-        for role in self.binding.roles:
-            if any(s.service == self.service.name for s in self.workspace.role_grants(role)):
-                return role
-        return self.binding.roles[0] if self.binding.roles else ""
-
-    def _grants_yaml(
-        self, role_name: str, *, add: Iterable[Grant] = (), remove: Iterable[Grant] = ()
-    ) -> str:
-        role = self.workspace.role(role_name)
-        own = [s.grant for s in role.grants if s.service == self.service.name]
-        removed = set(remove)
-        result = [g for g in own if g not in removed]
-        result.extend(g for g in add if g not in result)
-        return grants_yaml(role, self.service.name, result)
 
 
 def _needs(operation: Operation, demands: list[Demand], decisions: list[Decision]) -> str:

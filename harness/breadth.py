@@ -157,3 +157,28 @@ class BreadthIndex:
             total += factor * self.weigh(level)
             remaining &= ~level
         return total + extra
+
+
+def operations_allowed(service: Service, grants: Iterable[Grant]) -> dict[str, int]:
+    """The operations (`METHOD /path`) the grants allow in at least one case, with their
+    weights: what a finding names when it says how much a narrower grant takes away."""
+    grants = tuple(grants)
+    universe = service.universe
+    found: dict[str, int] = {}
+    for operation in service.operations:
+        usable: set[str] = set()
+        for grant in grants:
+            if {name for name, _ in grant.narrowing} <= operation.resource_keys:
+                usable |= universe.closure(grant.scope)
+        cases = (
+            operation.conditional.cases
+            if operation.conditional is not None
+            else (operation.requires,)
+        )
+        for case in cases:
+            if case is None or case.needs_no_scope:
+                continue
+            if any(alternative <= usable for alternative in case.any_of):
+                found[f"{operation.method} {operation.path}"] = operation.weight
+                break
+    return found

@@ -17,6 +17,7 @@ from harness.model import Binding, Workspace
 from harness.replay import Transport, replay
 from harness.report import Report
 from harness.sandbox import Sandbox
+from harness.settlement import settle_shared_roles
 
 Progress = Callable[[int, int, Binding], None]
 
@@ -164,7 +165,11 @@ def check_binding(
             shadow.decisions.clear()  # copies were returned: only the shadow forgets them
             shadow.response_bytes.clear()
     extra = policy_findings(workspace, binding, decisions, short_lived, sandbox.response_bytes)
-    return apply_gate(workspace, binding, result, failing, context, extra), decisions
+    gated = apply_gate(workspace, binding, result, failing, context, extra)
+    # Alone, a role it shares is one the others may need as they are; the Report settles
+    # again once every binding of the run is known.
+    (settled,) = settle_shared_roles(workspace, [gated], final=False)
+    return settled, decisions
 
 
 def run_check(

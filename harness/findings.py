@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, Literal, get_args
@@ -43,6 +44,24 @@ ALERT_KINDS: tuple[FindingKind, ...] = (ESCALATION, EGRESS, CROSS_REGION, VOLUME
 KIND_WIDTH = max(map(len, KINDS)) + 2  # the kind column of text reports, kinds aligned
 
 
+_LOCATION = re.compile(r"(?P<file>.+?)(?::(?P<line>\d+))?(?::(?P<column>\d+))?")
+
+
+def split_location(location: str) -> tuple[str, int, int]:
+    """`file:line:column` -> (file, line, column); a missing line or column is 0."""
+    match = _LOCATION.fullmatch(location)
+    if match is None:
+        return "", 0, 0
+    return match["file"], int(match["line"] or 0), int(match["column"] or 0)
+
+
+def location_data(location: str) -> dict[str, Any]:
+    """A location as the JSON report gives it: the text, then `path`, `line` and `column`
+    as fields (line and column null when the location has none)."""
+    path, line, column = split_location(location)
+    return {"location": location, "path": path, "line": line or None, "column": column or None}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem with one binding, where it is written, and what to write instead."""
@@ -68,7 +87,7 @@ class Finding:
             "service": self.service,
             "subject": self.subject,
             "message": self.message,
-            "location": self.location,
+            **location_data(self.location),
             "instead": self.instead,
             "replacement": list(self.replacement),
             "evidence": list(self.evidence),
@@ -102,5 +121,5 @@ class WaiverStatus:
             "expires": self.expires.isoformat(),
             "days_left": self.days_left,
             "status": self.status,
-            "location": self.location,
+            **location_data(self.location),
         }

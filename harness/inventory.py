@@ -6,29 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.analysis import BindingResult
-from harness.decisions import DENIED, Decision
+from harness.cells import Cell, report_cells
+from harness.decisions import Decision
 from harness.model import Workspace
 from harness.report import Report
-from harness.scopes import Grant
 from harness.workspace.units import format_duration
 
-# Cell states: what a binding holds of one scope, compared with what its flows need.
-NEEDED = "needed"  # granted, kept, and part of the suggested role
-OVER_BROAD = "over-broad"  # granted and used, but a narrower scope would do
-EXCESSIVE = "excessive"  # granted, never needed
-MISSING = "missing"  # needed by a denied call, not granted
-INSTEAD = "instead"  # not granted; the narrower scope to use instead of an over-broad one
-STATES = (NEEDED, OVER_BROAD, EXCESSIVE, MISSING, INSTEAD)
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    binding: str
-    service: str
-    scope: str
-    state: str
-    operations: tuple[str, ...]
+# 2: cells name the grant as roles write it (`grant`, narrowing included), in the states of
+# harness.cells; 1 named the scope alone and derived its states apart from the findings.
+INVENTORY_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,28 +25,19 @@ class Inventory:
     def to_data(self) -> dict[str, Any]:
         return {
             "schema": "connector-harness/inventory",
-            "version": 1,
+            "version": INVENTORY_VERSION,
             "connectors": list(self.connectors),
-            "matrix": [
-                {
-                    "binding": c.binding,
-                    "service": c.service,
-                    "scope": c.scope,
-                    "state": c.state,
-                    "operations": list(c.operations),
-                }
-                for c in self.cells
-            ],
+            "matrix": [cell.to_data() for cell in self.cells],
         }
 
 
 def build_inventory(
     workspace: Workspace, report: Report, decisions: Sequence[Decision]
 ) -> Inventory:
-    """Every connector with its credential, bindings and operations, plus the matrix cells."""
+    """Every connector with its credential, bindings and operations, plus the matrix cells
+    (harness.cells: read from the report's findings, as every other view reads them)."""
     results = {result.binding: result for result in report.results}
     connectors = []
-    cells: list[Cell] = []
     for connector in workspace.connectors:
         bindings = [
             b for b in workspace.bindings if b.connector == connector.name and b.name in results
@@ -109,43 +86,4 @@ def build_inventory(
                 ],
             }
         )
-        for binding in bindings:
-            own = [d for d in decisions if d.binding == binding.name]
-            cells.extend(_cells(results[binding.name], own))
-    return Inventory(tuple(connectors), tuple(cells))
-
-
-def _cells(result: BindingResult, decisions: list[Decision]) -> list[Cell]:
-    """One cell per scope the binding holds or needs, with the operations behind it."""
-    cells = []
-    for service in result.services:
-        granted = {Grant.parse(g).scope for g in service.granted}
-        kept = {Grant.parse(g).scope for g in service.kept}
-        suggested: dict[str, set[str]] = {}
-        for grant, needed_for in service.needed_for:
-            suggested.setdefault(Grant.parse(grant).scope, set()).update(needed_for)
-        served: dict[str, set[str]] = {}
-        denied: set[str] = set()
-        for decision in decisions:
-            if decision.service != service.service:
-                continue
-            if decision.outcome == DENIED and decision.rule == "scope":
-                denied.add(decision.operation)
-            for text in decision.satisfied_by if decision.allowed else ():
-                served.setdefault(Grant.parse(text).scope, set()).add(decision.operation)
-        operations: set[str]
-        for scope in sorted(granted | set(suggested)):
-            if scope in granted:
-                state = (
-                    EXCESSIVE
-                    if scope not in kept
-                    else (NEEDED if scope in suggested else OVER_BROAD)
-                )
-                operations = served.get(scope, set())
-            else:
-                operations = suggested[scope]
-                state = MISSING if operations & denied else INSTEAD
-            cells.append(
-                Cell(result.binding, service.service, scope, state, tuple(sorted(operations)))
-            )
-    return cells
+    return Inventory(tuple(connectors), report_cells(report.results))

@@ -32,7 +32,7 @@ INVENTORY_FORMATS = ("text", "markdown", "csv", "json")
 REPORT_FORMATS = CHECK_FORMATS  # what --harness-report writes: every format `check` writes
 RecordMode = Literal["none", "new", "all"]
 RECORD_MODES: tuple[RecordMode, ...] = ("none", "new", "all")
-LINT_FORMATS = ("text", "json")
+LINT_FORMATS = ("text", "json", "sarif")
 
 OptionKind = Literal["string", "bool", "list"]  # how a flag and an ini key take the value
 

@@ -7,13 +7,17 @@ from typing import Any
 
 from harness import __version__
 from harness.analysis import BindingResult
-from harness.findings import ALERT_KINDS, KINDS
+from harness.cells import binding_cells
+from harness.findings import ALERT_KINDS, KINDS, location_data
 from harness.gate import GateContext
 from harness.model import Workspace
+from harness.settlement import settle_shared_roles
 from harness.workspace.units import format_instant
 
 REPORT_SCHEMA = "connector-harness/check-report"
-REPORT_VERSION = 1
+# 2: locations as fields (`path`, `line`, `column`) beside the `location` text; each binding's
+# need-to-know `cells` and its `fixes`. See the changelog in docs/report.md.
+REPORT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +27,12 @@ class Report:
     binding: str | None
     results: tuple[BindingResult, ...]
     context: GateContext | None = None
+
+    def __post_init__(self) -> None:
+        # Every view reads fixes judged against the other bindings sharing a role.
+        settled = settle_shared_roles(self.workspace, self.results)
+        if settled != self.results:
+            object.__setattr__(self, "results", settled)
 
     @property
     def passed(self) -> bool:
@@ -55,7 +65,12 @@ class Report:
             else None,
             "waivers": [w.to_data() for r in self.results for w in r.waivers],
             "alerts": [
-                {"kind": f.kind, "binding": f.binding, "message": f.message, "location": f.location}
+                {
+                    "kind": f.kind,
+                    "binding": f.binding,
+                    "message": f.message,
+                    **location_data(f.location),
+                }
                 for r in self.results
                 for f in r.findings
                 if f.kind in ALERT_KINDS
@@ -107,5 +122,22 @@ def _binding_data(result: BindingResult) -> dict[str, Any]:
             for s in result.services
         ],
         "findings": [finding.to_data() for finding in result.findings],
+        "cells": [
+            {key: value for key, value in cell.to_data().items() if key != "binding"}
+            for cell in binding_cells(result)
+        ],
+        "fixes": [
+            {"role": fix.role, "service": fix.service, "grants": list(fix.grants)}
+            for fix in result.fixes
+        ],
+        "own_roles": [
+            {
+                "name": own.name,
+                "replaces": own.replaces,
+                "grants": {service: list(grants) for service, grants in own.grants},
+                "because": own.because,
+            }
+            for own in result.own_roles
+        ],
         "suggested_role": result.suggested_role,
     }

@@ -12,8 +12,10 @@ Two kinds:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 try:
     from hypothesis import strategies as st
@@ -25,7 +27,8 @@ except ModuleNotFoundError as missing:  # an optional extra: say which
     ) from missing
 
 from harness.calls import Request
-from harness.model import Binding, Workspace
+from harness.conditions import AllOf, AnyOf, Each, When
+from harness.model import Binding, Operation, Workspace
 from harness.sandbox import Sandbox
 from harness.workspace.default import active_workspace, use_workspace, use_workspace_from
 from harness.workspace.loader import workspace_from_data
@@ -33,7 +36,10 @@ from harness.workspace.loader import workspace_from_data
 __all__ = [
     "CredentialLifecycle",
     "bindings",
+    "conditional_requirements",
     "flows",
+    "pack_policies",
+    "policies",
     "requirements",
     "roles",
     "scope_subsets",
@@ -163,25 +169,58 @@ def requirements(scopes: Sequence[str]) -> st.SearchStrategy[Any]:
     )
 
 
+MODES = ("a", "b", "c")  # the values of a generated conditional operation's `mode` argument
+
+
+def conditional_requirements(scopes: Sequence[str], *, each: bool) -> st.SearchStrategy[Any]:
+    """A `requires:` that depends on the call's `mode` argument: one alternative only for
+    some modes (`when`), or, for a list argument, a requirement per listed mode (`each`)."""
+    names = st.sampled_from(sorted(scopes))
+    if each:
+        return st.builds(
+            lambda picks: {"each": "mode", "of": dict(zip(MODES, picks, strict=True))},
+            st.tuples(names, names, names),
+        )
+    modes = st.lists(st.sampled_from(MODES), min_size=1, max_size=2, unique=True)
+    return st.builds(
+        lambda always, only, when: {"any_of": [always, {"when": {"mode": when}, "then": only}]},
+        names,
+        names,
+        modes,
+    )
+
+
 @st.composite
 def service_specs(
-    draw: st.DrawFn, *, name: str = "svc", host: str = HOST, max_operations: int = 6
+    draw: st.DrawFn,
+    *,
+    name: str = "svc",
+    host: str = HOST,
+    max_operations: int = 6,
+    conditions: bool = False,
 ) -> dict[str, Any]:
-    """A service spec: a scope universe and operations guarded by generated requirements."""
+    """A service spec: a scope universe and operations guarded by generated requirements;
+    with `conditions`, some requirements depend on a `mode` argument of the call."""
     universe = draw(scope_universes())
     plain = [scope for scope in universe if scope != "all"]
     operations = []
     for index in range(draw(st.integers(1, max_operations))):
         risk = draw(st.sampled_from(RISKS))
-        operations.append(
-            {
-                "id": f"op{index}",
-                "method": "GET" if risk == "read" else "POST",
-                "path": f"/op{index}",
-                "requires": draw(requirements(plain)),
-                "risk": risk,
+        operation: dict[str, Any] = {
+            "id": f"op{index}",
+            "method": "GET" if risk == "read" else "POST",
+            "path": f"/op{index}",
+            "requires": draw(requirements(plain)),
+            "risk": risk,
+        }
+        if conditions and draw(st.booleans()):
+            each = draw(st.booleans())
+            operation["arguments"] = {
+                "mode": {"in": "query", "default": ["a"] if each else "a", "values": list(MODES)}
+                | ({"list": True} if each else {})
             }
-        )
+            operation["requires"] = draw(conditional_requirements(plain, each=each))
+        operations.append(operation)
     return {
         "service": name,
         "hosts": [host],
@@ -206,10 +245,13 @@ def flows(
 ) -> st.SearchStrategy[dict[str, Any]]:
     """A flow calling operations of `spec`, in any order, repeats allowed."""
     host = spec["hosts"][0]
-    calls = [
-        {"request": {"method": op["method"], "url": f"https://{host}{op['path']}"}}
-        for op in spec["operations"]
-    ]
+    calls = []
+    for op in spec["operations"]:
+        url = f"https://{host}{op['path']}"
+        queries = [""]
+        if "mode" in op.get("arguments", {}):  # every value, a pair, and the default
+            queries += [f"?mode={mode}" for mode in MODES] + ["?mode=a,c"]
+        calls += [{"request": {"method": op["method"], "url": url + query}} for query in queries]
     steps = st.lists(st.sampled_from(calls), min_size=1, max_size=max_calls)
     return st.builds(lambda chosen: {"name": name, "connector": connector, "steps": chosen}, steps)
 
@@ -232,6 +274,144 @@ def workspace_data(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
         "flows": [draw(flows(spec))],
     }
     return spec, document
+
+
+@st.composite
+def policies(
+    draw: st.DrawFn, spec: dict[str, Any], *, max_roles: int = 3, max_bindings: int = 4
+) -> dict[str, Any]:
+    """A policy document over `spec`: one or two connectors, roles (a later one may extend an
+    earlier one) and bindings that share them, and one flow per connector."""
+    connectors = ["bot", "bot2"][: draw(st.integers(1, 2))]
+    role_names = [f"role{i}" for i in range(draw(st.integers(1, max_roles)))]
+    roles_data = []
+    for index, name in enumerate(role_names):
+        role = draw(roles(spec, name=name))
+        if index and draw(st.booleans()):
+            role["extends"] = [draw(st.sampled_from(role_names[:index]))]
+        roles_data.append(role)
+    pairs = [(c, env) for c in connectors for env in ("dev", "prod", "test")]
+    chosen = draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=max_bindings, unique=True))
+    bindings_data = [
+        {
+            "connector": connector,
+            "env": env,
+            "roles": draw(
+                st.lists(st.sampled_from(role_names), min_size=1, max_size=2, unique=True)
+            ),
+        }
+        for connector, env in sorted(chosen)
+    ]
+    return {
+        "connectors": [
+            {
+                "name": name,
+                "owner": "owner@example.com",
+                "allowed_hosts": list(spec["hosts"]),
+                "credential": {"type": "oauth2-client-credentials", "lifetime": "1h"},
+            }
+            for name in connectors
+        ],
+        "roles": roles_data,
+        "bindings": bindings_data,
+        "flows": [draw(flows(spec, name=f"{name}-flow", connector=name)) for name in connectors],
+    }
+
+
+_PLAIN_PATH = re.compile(r"(/[A-Za-z0-9_.-]*|/\{[A-Za-z0-9_]+\})+")
+
+
+@st.composite
+def pack_policies(
+    draw: st.DrawFn, workspace: Workspace, service: str, *, max_calls: int = 5
+) -> dict[str, Any]:
+    """A policy document over a bundled pack's service in `workspace` (one loaded with the
+    pack): a connector holding grants in one of the service's permission models, roles and
+    bindings sharing them, and a flow calling the pack's operations with the values its
+    conditional requirements test."""
+    base = workspace.service(service)
+    model = draw(st.sampled_from(base.models)) if base.models else ""
+    view = workspace.service(service, model)
+    operations = [op for op in view.operations if _PLAIN_PATH.fullmatch(op.path)]
+    chosen = draw(st.lists(st.sampled_from(operations), min_size=1, max_size=max_calls))
+    steps = [draw(_pack_step(view.hosts[0], op)) for op in chosen]
+    universe = sorted(view.universe.names)
+    grants = st.lists(st.sampled_from(universe), unique=True, max_size=4)
+    role_names = [f"role{i}" for i in range(draw(st.integers(1, 2)))]
+    envs = draw(st.lists(st.sampled_from(("dev", "prod")), min_size=1, unique=True))
+    credential: dict[str, Any] = {"type": "oauth2-client-credentials", "lifetime": "1h"}
+    if model:
+        credential["models"] = {service: model}
+    return {
+        "connectors": [
+            {
+                "name": "bot",
+                "owner": "owner@example.com",
+                "allowed_hosts": list(view.hosts),
+                "credential": credential,
+            }
+        ],
+        "roles": [
+            {"name": name, "grants": {service: g} if (g := draw(grants)) else {}}
+            for name in role_names
+        ],
+        "bindings": [
+            {
+                "connector": "bot",
+                "env": env,
+                "roles": draw(
+                    st.lists(st.sampled_from(role_names), min_size=1, max_size=2, unique=True)
+                ),
+            }
+            for env in envs
+        ],
+        "flows": [{"name": "flow", "connector": "bot", "steps": steps}],
+    }
+
+
+@st.composite
+def _pack_step(draw: st.DrawFn, host: str, operation: Operation) -> dict[str, Any]:
+    """A call of `operation`: its path parameters filled, and each argument its conditions
+    test given one of the values they name (or left to its default)."""
+    path = re.sub(r"\{[A-Za-z0-9_]+\}", lambda m: f"v{len(m.group())}", operation.path)
+    query: list[tuple[str, str]] = []
+    body: dict[str, Any] = {}
+    for argument in operation.conditional.arguments if operation.conditional else ():
+        values = sorted(argument.values or _tested_values(operation, argument.name))
+        if not values or argument.source not in ("query", "body", "any"):
+            continue
+        value = draw(st.none() | st.sampled_from(values))
+        if value is None:
+            continue
+        if argument.source == "body":
+            body[argument.name] = [value] if argument.is_list else value
+        else:
+            query.append((argument.name, value))
+    request: dict[str, Any] = {
+        "method": operation.method,
+        "url": f"https://{host}{path}" + (f"?{urlencode(query)}" if query else ""),
+    }
+    if body:
+        request["json"] = body
+    return {"request": request}
+
+
+def _tested_values(operation: Operation, argument: str) -> set[str]:
+    """The values the operation's conditions test `argument` against."""
+    found: set[str] = set()
+    stack: list[Any] = [operation.conditional.expression] if operation.conditional else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, When):
+            found.update(v for t in item.tests if t.argument == argument for v in t.values)
+            stack += [item.then, item.otherwise]
+        elif isinstance(item, Each):
+            if item.argument == argument:
+                found.update(value for value, _ in item.cases)
+            stack += [expression for _, expression in item.cases] + [item.otherwise]
+        elif isinstance(item, (AllOf, AnyOf)):
+            stack += list(item.items)
+    return {value for value in found if "\x00" not in value}
 
 
 def workspaces() -> st.SearchStrategy[Workspace]:

@@ -21,7 +21,7 @@ from harness.commands._common import (
 from harness.errors import UsageError
 from harness.options import RunOptions, options_for, output_targets
 from harness.render.formats import render_report
-from harness.render.style import plural
+from harness.render.style import part_of
 
 
 class CheckCommand:
@@ -38,9 +38,9 @@ class CheckCommand:
             raise UsageError("--anchor FILE stores the final hash of --log: give --log FILE too")
         if options.log is not None:
             log_key()  # a blank key is refused before the run, not after
-        # The decisions are needed afterwards only for the log and the HTML heat map.
-        targets = output_targets(options, self.name)
-        keep = options.log is not None or any(kind == "html" for kind, _ in targets)
+        # The decisions are needed afterwards only for the log (the HTML heat map reads the
+        # report's cells).
+        keep = options.log is not None
         checked = run_workspace_check(options, keep_decisions=keep)
         report = checked.report
         if options.log is not None:
@@ -57,12 +57,11 @@ class CheckCommand:
         )
         files = written(targets)
         if files and not options.quiet:
-            failed, total = len(report.failed), len(report.results)
+            total = len(report.results)
             verdict = (
                 "every binding passes"
                 if report.passed
-                else f"{failed} of {plural(total, 'binding')} fail{'s' if failed == 1 else ''} "
-                "the gate"
+                else f"{part_of(len(report.failed), total, 'binding', 'fail')} the gate"
             )
             print(f"report written to {files}: {verdict}", file=sys.stderr)
         return EXIT_PASS if report.passed else EXIT_FINDINGS

@@ -17,7 +17,7 @@ from harness.commands._common import (
 from harness.lint.linter import lint_workspace
 from harness.lint.rules import ERROR
 from harness.options import options_for, output_targets
-from harness.render.lint import render_lint_json, render_lint_text
+from harness.render.lint import render_lint_json, render_lint_sarif, render_lint_text
 from harness.render.style import Style, plural
 from harness.workspace.loader import load_workspace
 
@@ -40,6 +40,8 @@ class LintCommand:
         def render(kind: str, style: Style) -> str:
             if kind == "json":
                 return render_lint_json(findings, str(root), today)
+            if kind == "sarif":
+                return render_lint_sarif(findings, str(root))
             return render_lint_text(findings, str(root), today, style)
 
         write_outputs(targets, render)

@@ -8,7 +8,7 @@ import pytest
 
 from harness.pytest_plugin._items import binding_row
 from harness.pytest_plugin._session import HarnessSession
-from harness.render.style import Style, table
+from harness.render.style import Style, part_of, table
 
 RESULTS_KEY = "connector_harness_results"  # what each xdist worker sends back at its end
 
@@ -69,5 +69,5 @@ class HarnessReporter:
         paths = ", ".join(str(path) for _, path in self.session.config.options.reports)
         where = f"full report: {paths}" if paths else "full report: add --harness-report json:PATH"
         terminalreporter.write_line(
-            f"{failed} of {len(seen)} bindings fail least privilege; {where}"
+            f"{part_of(failed, len(seen), 'binding', 'fail')} least privilege; {where}"
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from harness.decisions import Decision
-from harness.inventory import build_inventory
 from harness.render.html import render_html
 from harness.render.jsonfmt import render_json
 from harness.render.junit import render_junit
@@ -25,10 +24,7 @@ RENDERERS: dict[str, Renderer] = {
     "markdown": lambda report, _, __: render_markdown(report),
     "sarif": lambda report, _, __: render_sarif(report),
     "junit": lambda report, _, __: render_junit(report),
-    # the need-to-know matrix compares what each binding holds with the calls it made
-    "html": lambda report, decisions, _: render_html(
-        report, build_inventory(report.workspace, report, decisions)
-    ),
+    "html": lambda report, _, __: render_html(report),
 }
 
 

@@ -14,22 +14,16 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from harness.analysis import BindingResult
+from harness.cells import MEANINGS, STATES, Cell, report_cells
 from harness.findings import KINDS, WaiverStatus
-from harness.inventory import EXCESSIVE, INSTEAD, MISSING, NEEDED, OVER_BROAD, STATES, Inventory
-from harness.render.style import plural
+from harness.permission_models import service_for
+from harness.render.style import part_of, plural
+from harness.render.suggestions import reach_change
 from harness.report import Report
+from harness.scopes import Grant
 
 if TYPE_CHECKING:  # Jinja2 loads with the first HTML report, not with the CLI
     import jinja2
-
-# state -> (short mark shown in the cell, legend text)
-_STATE_LABELS = {
-    NEEDED: ("need", "granted and needed"),
-    OVER_BROAD: ("broad", "granted and used; a narrower scope would do"),
-    EXCESSIVE: ("unused", "granted, never needed"),
-    MISSING: ("missing", "needed by a denied call, not granted"),
-    INSTEAD: ("use", "not granted: the narrower scope to grant instead"),
-}
 
 
 @functools.cache
@@ -56,8 +50,8 @@ def _anchor(index: int, binding: str) -> str:
     return f"binding-{index}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", binding).strip("-")
 
 
-def render_html(report: Report, inventory: Inventory) -> str:
-    """The whole page; `inventory` supplies the need-to-know matrix of the same run."""
+def render_html(report: Report) -> str:
+    """The whole page; the need-to-know matrix is the report's cells (harness.cells)."""
     data = report.to_data()
     failing: set[str] = set(report.workspace.settings.fail_on)
     results = list(report.results)
@@ -66,7 +60,7 @@ def render_html(report: Report, inventory: Inventory) -> str:
         verdict="PASS" if report.passed else "FAIL",
         outcome="pass" if report.passed else "fail",
         headline=(
-            f"{len(results) - len(report.failed)} of {plural(len(results), 'binding')} pass; "
+            f"{part_of(len(results) - len(report.failed), len(results), 'binding', 'pass')}; "
             f"{plural(report.calls, 'call')} replayed."
         ),
         stats=_stats(data),
@@ -74,9 +68,9 @@ def render_html(report: Report, inventory: Inventory) -> str:
         meta=_meta(data),
         alerts=data["alerts"],
         anchors={result.binding: _anchor(i, result.binding) for i, result in enumerate(results)},
-        matrix=_matrix(report, inventory),
+        matrix=_matrix(report, report_cells(report.results)),
         results=results,
-        bindings=[_binding(result, data["alerts"]) for result in results],
+        bindings=[_binding(report, result, data["alerts"]) for result in results],
         failing=failing,
         version=data["tool"]["version"],
     )
@@ -113,34 +107,44 @@ def _meta(data: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _matrix(report: Report, inventory: Inventory) -> dict[str, Any]:
-    """The legend, and one row per (service, scope): its cell under each binding, or None."""
-    scopes = sorted({(cell.service, cell.scope) for cell in inventory.cells})
-    cells = {(cell.binding, cell.service, cell.scope): cell for cell in inventory.cells}
-    spans = {service: sum(1 for s, _ in scopes if s == service) for service, _ in scopes}
+def _matrix(report: Report, found: tuple[Cell, ...]) -> dict[str, Any]:
+    """The legend, and one row per (service, grant): its cell under each binding, or None."""
+    rows_keys = sorted({(cell.service, cell.grant) for cell in found})
+    cells = {(cell.binding, cell.service, cell.grant): cell for cell in found}
+    spans = {service: sum(1 for s, _ in rows_keys if s == service) for service, _ in rows_keys}
     rows = []
     previous = None
-    for service, scope in scopes:
+    for service, grant in rows_keys:
         row_cells: list[dict[str, str] | None] = []
         for result in report.results:
-            cell = cells.get((result.binding, service, scope))
+            cell = cells.get((result.binding, service, grant))
             if cell is None:
                 row_cells.append(None)
                 continue
             operations = ", ".join(cell.operations) or "none"
-            title = f"{cell.binding}: {service} {scope} is {cell.state}; operations: {operations}"
-            mark = _STATE_LABELS[cell.state][0]
-            row_cells.append({"state": cell.state, "title": title, "mark": mark})
+            title = f"{cell.binding}: {service} {grant} is {cell.state}; operations: {operations}"
+            row_cells.append(
+                {"state": cell.state, "title": title, "binding": cell.binding, "grant": grant}
+            )
         span = spans[service] if service != previous else 0  # the service heads its group
         previous = service
-        rows.append({"service": service, "scope": scope, "span": span, "cells": row_cells})
-    legend = [(state, _STATE_LABELS[state]) for state in STATES]
+        rows.append({"service": service, "grant": grant, "span": span, "cells": row_cells})
+    legend = [(state, MEANINGS[state]) for state in STATES]
     return {"legend": legend, "rows": rows}
 
 
-def _binding(result: BindingResult, alerts: list[dict[str, Any]]) -> dict[str, Any]:
+def _binding(report: Report, result: BindingResult, alerts: list[dict[str, Any]]) -> dict[str, Any]:
     counts = [f"{result.count(kind)} {kind}" for kind in KINDS if result.count(kind)]
+    connector = result.connector
     return {
+        "reach": {
+            s.service: reach_change(
+                service_for(report.workspace, connector, s.service),
+                [Grant.parse(g) for g in s.granted],
+                [Grant.parse(g) for g in s.suggested],
+            )
+            for s in result.services
+        },
         "result": result,
         "outcome": "pass" if result.passed else "fail",
         "counts": ", ".join(counts or ["no findings"]),

@@ -4,39 +4,41 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 
-from harness.inventory import EXCESSIVE, INSTEAD, MISSING, NEEDED, OVER_BROAD, Cell, Inventory
+from harness.cells import (
+    EXCESSIVE_CELL,
+    INSTEAD,
+    MEANINGS,
+    MISSING_CELL,
+    NEEDED,
+    OVER_BROAD_CELL,
+    STATES,
+    UNJUDGED,
+    Cell,
+)
+from harness.inventory import Inventory
 from harness.render.jsonfmt import render_json
-from harness.render.style import Style, table
+from harness.render.style import Style, plural, table
 
-_MARK = {
-    NEEDED: "need",
-    OVER_BROAD: "broad",
-    EXCESSIVE: "unused",
-    MISSING: "MISSING",
-    INSTEAD: "use",
-}
 _COLOUR = {
     NEEDED: "green",
-    OVER_BROAD: "yellow",
-    EXCESSIVE: "yellow",
-    MISSING: "red",
+    OVER_BROAD_CELL: "yellow",
+    EXCESSIVE_CELL: "yellow",
+    UNJUDGED: "dim",
+    MISSING_CELL: "red",
     INSTEAD: "cyan",
 }
-_LEGEND = (
-    "need: granted and needed; broad: granted, a narrower scope would do; unused: granted, "
-    "never needed; MISSING: needed, not granted; use: the narrower scope to grant instead"
-)
+
 
 Grid = tuple[list[str], list[tuple[str, str]], dict[tuple[str, str, str], Cell]]
 
 
-def _grid(inventory: Inventory) -> Grid:
-    """Columns (bindings), rows (service, scope) and the cell at each crossing."""
-    bindings = sorted({cell.binding for cell in inventory.cells})
-    scopes = sorted({(cell.service, cell.scope) for cell in inventory.cells})
-    cells = {(cell.binding, cell.service, cell.scope): cell for cell in inventory.cells}
-    return bindings, scopes, cells
+def grid(cells: Sequence[Cell]) -> Grid:
+    """Columns (bindings, in report order), rows (service, grant) and the cell at each crossing."""
+    bindings = list(dict.fromkeys(cell.binding for cell in cells))
+    rows = sorted({(cell.service, cell.grant) for cell in cells})
+    return bindings, rows, {(cell.binding, cell.service, cell.grant): cell for cell in cells}
 
 
 def render_inventory_text(inventory: Inventory, style: Style) -> str:
@@ -57,33 +59,38 @@ def render_inventory_text(inventory: Inventory, style: Style) -> str:
             ]
         )
     lines += table(rows, indent="  ")
-    lines += ["", "Need-to-know matrix (binding x scope)", f"  {_LEGEND}", ""]
-    bindings, scopes, cells = _grid(inventory)
-    rows = [["service", "scope", *bindings]]
+    lines += ["", "Need-to-know matrix (binding x grant)", ""]
+    lines += table([[state, MEANINGS[state]] for state in STATES], indent="  ")
+    lines += [""]
+    bindings, scopes, cells = grid(inventory.cells)
+    rows = [["service", "grant", *bindings]]
     for service, scope in scopes:
         row = [service, scope]
         for binding in bindings:
             cell = cells.get((binding, service, scope))
-            row.append(style(_MARK[cell.state], _COLOUR[cell.state]) if cell else ".")
+            row.append(style(cell.state, _COLOUR[cell.state]) if cell else ".")
         rows.append(row)
     lines += table(rows, indent="  ")
     lines += ["", "Operations behind each cell", ""]
     rows = [
-        [
-            cell.binding,
-            cell.service,
-            cell.scope,
-            _MARK[cell.state],
-            ", ".join(cell.operations) or "-",
-        ]
-        for cell in inventory.cells
+        ["binding", "service", "grant", "state", "operations"],
+        *(
+            [
+                cell.binding,
+                cell.service,
+                cell.grant,
+                cell.state,
+                ", ".join(cell.operations) or "-",
+            ]
+            for cell in inventory.cells
+        ),
     ]
     lines += table(rows, indent="  ")
-    counts = {state: sum(1 for cell in inventory.cells if cell.state == state) for state in _MARK}
+    counts = {state: sum(1 for cell in inventory.cells if cell.state == state) for state in STATES}
     lines += [
         "",
-        f"{len(inventory.connectors)} connectors: {counts[MISSING]} missing, "
-        f"{counts[EXCESSIVE]} unused and {counts[OVER_BROAD]} over-broad grants. "
+        f"{plural(len(inventory.connectors), 'connector')}: {counts[MISSING_CELL]} missing, "
+        f"{counts[EXCESSIVE_CELL]} excessive and {counts[OVER_BROAD_CELL]} over-broad grants. "
         "Next: `connector-harness check` shows the fix for each.",
     ]
     return "\n".join(lines) + "\n"
@@ -102,36 +109,41 @@ def render_inventory_markdown(inventory: Inventory) -> str:
             f"| `{c['name']}` | {c['kind']} | {c['owner']} | {c['credential']['type']} "
             f"| {c['credential']['lifetime']} | {verdicts} |"
         )
-    bindings, scopes, cells = _grid(inventory)
-    lines += [
-        "",
+    lines += ["", *markdown_matrix(inventory.cells)]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_matrix(cells: Sequence[Cell]) -> list[str]:
+    """The need-to-know matrix as a Markdown table: a row per grant, a column per binding."""
+    bindings, rows, found = grid(cells)
+    lines = [
         "## Need-to-know matrix",
         "",
-        _LEGEND,
+        *(f"- `{state}`: {MEANINGS[state]}" for state in STATES),
         "",
-        "| service | scope | " + " | ".join(f"`{b}`" for b in bindings) + " |",
+        "| service | grant | " + " | ".join(f"`{b}`" for b in bindings) + " |",
         "|---|---|" + "---|" * len(bindings),
     ]
-    for service, scope in scopes:
+    for service, grant in rows:
         marks = []
         for binding in bindings:
-            cell = cells.get((binding, service, scope))
+            cell = found.get((binding, service, grant))
             if cell is None:
                 marks.append("")
             else:
                 operations = f": {', '.join(cell.operations)}" if cell.operations else ""
-                marks.append(_MARK[cell.state] + operations)
-        lines.append(f"| {service} | `{scope}` | " + " | ".join(marks) + " |")
-    return "\n".join(lines) + "\n"
+                marks.append(cell.state + operations)
+        lines.append(f"| {service} | `{grant}` | " + " | ".join(marks) + " |")
+    return lines
 
 
 def render_inventory_csv(inventory: Inventory) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["binding", "service", "scope", "state", "operations"])
+    writer.writerow(["binding", "service", "grant", "state", "operations"])
     for cell in inventory.cells:
         writer.writerow(
-            [cell.binding, cell.service, cell.scope, cell.state, " ".join(cell.operations)]
+            [cell.binding, cell.service, cell.grant, cell.state, " ".join(cell.operations)]
         )
     return buffer.getvalue()
 

@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from harness.analysis import BindingResult
+from harness.cells import binding_cells
 from harness.findings import KINDS, Finding
 from harness.report import Report
 
@@ -77,6 +78,15 @@ def _fails(finding: Finding, failing: set[str]) -> bool:
 
 def _case(result: BindingResult, failing: set[str]) -> ET.Element:
     case = ET.Element("testcase", {"classname": result.connector, "name": result.binding})
+    cells = binding_cells(result)
+    if cells:  # the binding's row of the need-to-know matrix: "SERVICE GRANT" -> state
+        properties = ET.SubElement(case, "properties")
+        for cell in cells:
+            ET.SubElement(
+                properties,
+                "property",
+                {"name": _text(f"cell {cell.service} {cell.grant}"), "value": cell.state},
+            )
     failures = [f for f in result.findings if _fails(f, failing)]
     others = [f for f in result.findings if f not in failures]
     if not result.passed:

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from harness import __version__
-from harness.lint.rules import ERROR, RULES, WARNING, LintFinding
+from harness.lint.rules import ERROR, RULES, WARNING, LintFinding, Rule
+from harness.render.jsonfmt import render_json
+from harness.render.sarif import (
+    BASE_ID,
+    SARIF_SCHEMA_URI,
+    SARIF_VERSION,
+    help_uri,
+    uri_path,
+    workspace_base,
+)
 from harness.render.style import Style, plural, visible_width
 
 LINT_SCHEMA = "connector-harness/lint-report"
 LINT_VERSION = 1
+LINT_FINGERPRINT = "connectorHarnessLint/v1"
+RULE_IDS = tuple(rule.id for rule in RULES)
 _SEVERITY_STYLE = {ERROR: ("red", "bold"), WARNING: ("yellow",)}
 
 
@@ -92,3 +105,96 @@ def lint_data(findings: Sequence[LintFinding], workspace: str, today: date) -> d
 
 def render_lint_json(findings: Sequence[LintFinding], workspace: str, today: date) -> str:
     return json.dumps(lint_data(findings, workspace, today), indent=2, ensure_ascii=False) + "\n"
+
+
+# GitHub code scanning shows a rule's `security-severity` as Critical (9.0+), High (7.0-8.9),
+# Medium (4.0-6.9) or Low; docs/lint.md says why each rule sits where it does.
+LINT_SECURITY_SEVERITY: dict[str, str] = {
+    "CH100": "4.0",  # a disable without a reason can hide any other rule
+    "CH101": "8.5",  # a wildcard or all-implying grant held by a machine identity
+    "CH102": "7.5",  # a credential that lives or goes unrotated past the policy
+    "CH103": "5.0",  # prod access that never has to be re-approved
+    "CH104": "4.0",  # nobody accountable
+    "CH105": "4.0",  # a review that is overdue
+    "CH106": "8.0",  # one identity both deploys and approves, or holds conflicting scopes
+    "CH107": "9.5",  # a secret in the repository
+    "CH108": "5.0",  # prod access nothing proves least
+    "CH109": "5.5",  # a legacy scope, broader than the one that replaced it
+    "CH110": "3.0",  # a value nobody confirmed yet
+}
+
+
+def lint_sarif(findings: Sequence[LintFinding], workspace: str) -> dict[str, Any]:
+    """The lint findings as a SARIF 2.1.0 log: one rule per lint rule, one result per finding
+    at its place (relative to the workspace, as the check's SARIF)."""
+    results = []
+    for finding in findings:
+        where = finding.location
+        physical: dict[str, Any] = {
+            "artifactLocation": {
+                "uri": uri_path(os.path.relpath(where.file, workspace)),
+                "uriBaseId": BASE_ID,
+            }
+        }
+        if where.line:
+            physical["region"] = {"startLine": where.line} | (
+                {"startColumn": where.column} if where.column else {}
+            )
+        identity = "\n".join((finding.rule, str(where), finding.message))
+        results.append(
+            {
+                "ruleId": finding.rule,
+                "ruleIndex": RULE_IDS.index(finding.rule),
+                "level": "error" if finding.severity == ERROR else "warning",
+                "message": {
+                    "text": finding.message,
+                    "markdown": f"{finding.message}\n\nFix: {finding.fix}",
+                },
+                "locations": [{"physicalLocation": physical}],
+                "partialFingerprints": {
+                    LINT_FINGERPRINT: hashlib.sha256(identity.encode()).hexdigest()
+                },
+                "properties": {"fix": finding.fix},
+            }
+        )
+    errors, _ = _counts(findings)
+    return {
+        "$schema": SARIF_SCHEMA_URI,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "connector-harness",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_lint_rule(rule) for rule in RULES],
+                    }
+                },
+                "invocations": [{"executionSuccessful": True, "exitCode": 1 if errors else 0}],
+                "originalUriBaseIds": {BASE_ID: workspace_base(workspace)},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+
+
+def _lint_rule(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.what},
+        "fullDescription": {"text": f"{rule.what}. Fix: {rule.fix}."},
+        "helpUri": help_uri("lint", rule.id.lower()),
+        "help": {"text": rule.fix, "markdown": rule.fix},
+        "defaultConfiguration": {"level": "error" if rule.severity == ERROR else "warning"},
+        "properties": {
+            "tags": ["security", "least-privilege"],
+            "security-severity": LINT_SECURITY_SEVERITY[rule.id],
+        },
+    }
+
+
+def render_lint_sarif(findings: Sequence[LintFinding], workspace: str) -> str:
+    return render_json(lint_sarif(findings, workspace))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from harness.cells import report_cells
 from harness.findings import EXCESSIVE, MISSING, OVER_BROAD
+from harness.render.inventory import markdown_matrix
+from harness.render.style import part_of, plural
 from harness.report import Report
 
 
@@ -15,8 +18,9 @@ def render_markdown(report: Report) -> str:
     lines = [
         "# connector-harness: least-privilege check",
         "",
-        f"**{'PASS' if report.passed else 'FAIL'}**: {len(report.results) - failed} of "
-        f"{len(report.results)} bindings pass; {report.calls} calls replayed.",
+        f"**{'PASS' if report.passed else 'FAIL'}**: "
+        f"{part_of(len(report.results) - failed, len(report.results), 'binding', 'pass')}; "
+        f"{plural(report.calls, 'call')} replayed.",
         "",
         "| verdict | binding | missing | excessive | over-broad | other | coverage |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -46,4 +50,7 @@ def render_markdown(report: Report) -> str:
             "",
             "</details>",
         ]
+    cells = report_cells(report.results)
+    if cells:
+        lines += ["", *markdown_matrix(cells)]
     return "\n".join(lines) + "\n"

@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-import re
 from typing import Any
 from urllib.parse import quote
 
 from harness import __version__
+from harness.cells import report_cells
 from harness.findings import (
     CREDENTIAL,
     CROSS_REGION,
@@ -34,6 +34,7 @@ from harness.findings import (
     VOLUME,
     WAIVER,
     Finding,
+    split_location,
 )
 from harness.render.jsonfmt import render_json
 from harness.report import Report
@@ -121,8 +122,6 @@ RULES: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-_LOCATION = re.compile(r"(?P<file>.+?)(?::(?P<line>\d+))?(?::(?P<column>\d+))?")
-
 
 def render_sarif(report: Report) -> str:
     return render_json(sarif_log(report))
@@ -154,7 +153,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
                 "invocations": [
                     {"executionSuccessful": True, "exitCode": 0 if report.passed else 1}
                 ],
-                "originalUriBaseIds": {BASE_ID: _base(root)},
+                "originalUriBaseIds": {BASE_ID: workspace_base(root)},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
                 "properties": {
@@ -162,10 +161,36 @@ def sarif_log(report: Report) -> dict[str, Any]:
                     "filters": data["filters"],
                     "baseline": data["baseline"],
                     "summary": data["summary"],
+                    "cells": [cell.to_data() for cell in report_cells(report.results)],
                 },
             }
         ],
     }
+
+
+# GitHub code scanning shows a rule's `security-severity` (CVSS-like, 0.1-10) as Critical
+# (9.0+), High (7.0-8.9), Medium (4.0-6.9) or Low. Why each kind sits where it does is in
+# docs/report.md, "Severity".
+SECURITY_SEVERITY: dict[str, str] = {
+    UNEXPECTED_ALLOW: "9.1",  # a call the flow asserts must be refused is allowed
+    ESCALATION: "9.0",  # a grant nobody approved
+    EXCESSIVE: "8.0",  # standing privilege that nothing uses
+    EGRESS: "8.0",  # a way out of the allowlist
+    OVER_BROAD: "7.0",  # more reach than the calls need
+    CROSS_REGION: "7.0",  # data leaving its allowed regions
+    WAIVER: "6.5",  # accepted excess with a lapsed or self-approved waiver
+    TOKEN_LIFETIME: "6.0",  # tokens outliving the policy
+    VOLUME: "5.5",  # more data moved than the policy expects
+    CREDENTIAL: "5.0",  # a token refused: expired, wrong audience, revoked
+    UNROUTABLE: "4.0",  # a call that cannot be judged, hiding the excess of its service
+    MISSING: "3.0",  # the flow breaks; no privilege is exposed
+}
+DOCS_URL = "https://connector-harness.dev/docs/"  # docs/ as published; anchors are stable
+
+
+def help_uri(page: str, anchor: str) -> str:
+    """The published page of docs/`page`.md at `anchor`."""
+    return f"{DOCS_URL}{page}.html#{anchor}"
 
 
 def _level(kind: str, failing: set[str]) -> str:
@@ -179,36 +204,33 @@ def _rule(kind: str, failing: set[str]) -> dict[str, Any]:
         "name": name,
         "shortDescription": {"text": short},
         "fullDescription": {"text": f"{short} {help_text}"},
+        "helpUri": help_uri("report", f"finding-{kind}"),
         "help": {"text": help_text, "markdown": help_text},
         "defaultConfiguration": {"level": _level(kind, failing)},
-        "properties": {"tags": ["security", "least-privilege"]},
+        "properties": {
+            "tags": ["security", "least-privilege"],
+            "security-severity": SECURITY_SEVERITY[kind],
+            "precision": "high",
+        },
     }
 
 
-def _base(root: str) -> dict[str, Any]:
+def workspace_base(root: str) -> dict[str, Any]:
     """Where WORKSPACE points: the workspace directory; a relative one is relative to SRCROOT,
     the directory the check ran in (the repository root in CI)."""
     description = {"text": "The connector-harness workspace directory."}
     if os.path.isabs(root):
-        return {"uri": "file://" + _uri_path(root.rstrip("/") + "/"), "description": description}
+        return {"uri": "file://" + uri_path(root.rstrip("/") + "/"), "description": description}
     relative = posixpath.normpath(root.replace(os.sep, "/"))
     return {
-        "uri": "./" if relative == "." else _uri_path(relative) + "/",
+        "uri": "./" if relative == "." else uri_path(relative) + "/",
         "uriBaseId": "SRCROOT",
         "description": description,
     }
 
 
-def _uri_path(path: str) -> str:
+def uri_path(path: str) -> str:
     return quote(path.replace(os.sep, "/"), safe="/")
-
-
-def split_location(location: str) -> tuple[str, int, int]:
-    """`file:line:column` -> (file, line, column); a missing line or column is 0."""
-    match = _LOCATION.fullmatch(location)
-    if match is None:
-        return "", 0, 0
-    return match["file"], int(match["line"] or 0), int(match["column"] or 0)
 
 
 def _physical(location: str, root: str) -> dict[str, Any] | None:
@@ -218,7 +240,7 @@ def _physical(location: str, root: str) -> dict[str, Any] | None:
     # Locations are relative to the directory the check ran in, like a relative root.
     relative = os.path.relpath(file, root)
     physical: dict[str, Any] = {
-        "artifactLocation": {"uri": _uri_path(relative), "uriBaseId": BASE_ID}
+        "artifactLocation": {"uri": uri_path(relative), "uriBaseId": BASE_ID}
     }
     if line:
         region: dict[str, int] = {"startLine": line}

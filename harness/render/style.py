@@ -61,3 +61,10 @@ def table(
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def part_of(part: int, total: int, noun: str, verb: str) -> str:
+    """`part` of `total` things doing something, the verb agreeing with `part`:
+    "1 of 3 bindings fails", "2 of 3 bindings fail", "1 of 1 binding passes"."""
+    agreeing = verb + ("es" if verb.endswith(("s", "sh", "ch")) else "s") if part == 1 else verb
+    return f"{part} of {plural(total, noun)} {agreeing}"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from harness.model import Binding, Role
+from harness.breadth import operations_allowed
+from harness.model import Binding, Role, Service
 from harness.scopes import Grant
 from harness.sql import grant_statements
 from harness.yaml_text import comment, scalar
@@ -56,3 +57,32 @@ def suggested_role(
             sql.append(comment(f"{service} as SQL:"))
             sql.extend(comment(f"  {line}") for line in grant_statements(name, grants))
     return "\n".join(lines) + ("\n" + "\n".join(sql) if sql else "")
+
+
+MAX_NAMED_OPERATIONS = 3  # operations named when a change of grants is explained
+
+
+def reach_change(service: Service, before: Sequence[Grant], after: Sequence[Grant]) -> str:
+    """What changes when `before` becomes `after`, in operations a reader can look up (the
+    riskiest first): "allows 2 fewer operations, namely DELETE /v1/contacts/{id}, ...".
+    """
+    old, new = operations_allowed(service, before), operations_allowed(service, after)
+    lost = sorted(old.keys() - new.keys(), key=lambda op: (-old[op], op))
+    gained = sorted(new.keys() - old.keys(), key=lambda op: (-new[op], op))
+    parts = [_named("fewer", lost)] if lost else []
+    if gained:
+        parts.append(_named("more", gained))
+    if parts:
+        return " and ".join(parts)
+    if set(before) == set(after):
+        return "allows the same operations, unchanged"
+    if any(g.narrowing for g in after if g not in before):
+        return "allows the same operations, narrowed to the resources the calls touch"
+    return "allows the same operations in fewer cases or at a lower sensitivity"
+
+
+def _named(change: str, operations: list[str]) -> str:
+    shown = ", ".join(operations[:MAX_NAMED_OPERATIONS])
+    word = "operation" if len(operations) == 1 else "operations"
+    lead = "among them" if len(operations) > MAX_NAMED_OPERATIONS else "namely"
+    return f"allows {len(operations)} {change} {word}, {lead} {shown}"

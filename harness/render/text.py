@@ -15,8 +15,9 @@ from harness.findings import (
     UNROUTABLE,
     Finding,
 )
-from harness.render.style import Style, plural, table
+from harness.render.style import Style, part_of, plural, table
 from harness.report import Report
+from harness.scopes import Grant
 
 _KIND_STYLE = {
     MISSING: "red",
@@ -99,12 +100,21 @@ def _findings(result: BindingResult, style: Style) -> list[str]:
     if changed:
         granted = sum(s.granted_breadth for s in result.services)
         suggested = sum(s.suggested_breadth for s in result.services)
-        change = (
-            f"breadth {suggested} instead of {granted}"
-            if suggested != granted
-            else f"same breadth {granted}, narrowed to the resources used"
+        narrowed = any(
+            Grant.parse(grant).narrowing
+            for s in changed
+            for grant in s.suggested
+            if grant not in s.granted
         )
-        lines.append(f"    {style('suggested role', 'cyan')}  {change} ({result.method} minimum):")
+        if suggested < granted:
+            change = f"breadth {suggested} instead of {granted} (risk-weighted operations allowed; "
+        elif suggested > granted:
+            change = f"breadth {suggested} instead of {granted}: it adds what denied calls need ("
+        elif narrowed:
+            change = f"same breadth {granted}, narrowed to the resources used ("
+        else:
+            change = f"same breadth {granted}, other grants ("
+        lines.append(f"    {style('suggested role', 'cyan')}  {change}{result.method} minimum):")
         lines.extend(f"      {line}" for line in result.suggested_role.splitlines())
     return lines
 
@@ -120,7 +130,7 @@ def _summary(report: Report, style: Style) -> list[str]:
         ]
     failed = len(report.failed)
     return [
-        style(f"{failed} of {plural(total, 'binding')} fail the gate: {found}.", "red", "bold"),
+        style(f"{part_of(failed, total, 'binding', 'fail')} the gate: {found}.", "red", "bold"),
         "Next: apply each 'write instead' above (or adopt the suggested roles), then run "
         "`connector-harness check` again.",
     ]

@@ -108,11 +108,14 @@ def test_inventory_in_every_format(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "inventory", ".")
     assert code == 0
     assert out.startswith("Connectors (9)\n")
-    assert "Need-to-know matrix (binding x scope)" in out
+    assert "Need-to-know matrix (binding x grant)" in out
     code, out, _ = _run(capsys, "inventory", ".", "--format", "csv", "--env", "prod")
     rows = out.splitlines()
-    assert rows[0] == "binding,service,scope,state,operations"
-    assert "support-digest@prod,chat,channels:history,missing,conversations.history" in rows
+    assert rows[0] == "binding,service,grant,state,operations"
+    assert (
+        "support-digest@prod,chat,channels:history@channel=C0SUPPORT,missing,conversations.history"
+        in rows
+    )
     assert all(row.split(",")[0].endswith("@prod") for row in rows[1:])
     code, out, _ = _run(capsys, "inventory", ".", "--format", "json")
     data = json.loads(out)

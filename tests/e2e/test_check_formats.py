@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
 from importlib.resources import files
@@ -20,7 +21,6 @@ from workspaces import waived_excess
 from harness.cli import main
 from harness.engine import run_check
 from harness.gate import GateContext
-from harness.inventory import Cell, Inventory
 from harness.options import CHECK_FORMATS, REPORT_FORMATS
 from harness.render.formats import RENDERERS
 from harness.render.html import render_html
@@ -195,10 +195,18 @@ def test_the_html_report_renders_its_matrix_in_chromium(
 def test_workspace_text_that_looks_like_markup_stays_text_in_chromium(tmp_path: Path) -> None:
     script = "<script>document.title = 'owned'</script>"
     report = run_check(waived_excess(reason=script), context=GateContext(today=date(2026, 6, 1)))
-    inventory = Inventory((), (Cell("bot@prod", "svc", script, "excessive", ()),))
+    (result,) = report.results
+    (analysis,) = result.services
+    excessive = next(f for f in result.findings if f.kind == "excessive")
+    hostile = replace(
+        result,
+        findings=(*result.findings, replace(excessive, subject=script)),
+        services=(replace(analysis, granted=(*analysis.granted, script)),),
+    )
     page = tmp_path / "hostile.html"
-    page.write_text(render_html(report, inventory), "utf-8")
+    page.write_text(render_html(replace(report, results=(hostile,))), "utf-8")
     parsed = _Page()
     parsed.feed(_chromium(page, tmp_path / "profile", "--dump-dom").stdout)
     assert parsed.tags["script"] == 0
-    assert "".join(parsed.text).count(script) == 2  # the matrix row and the waiver reason
+    # the matrix row, the binding's granted grants and the waiver reason
+    assert "".join(parsed.text).count(script) == 3

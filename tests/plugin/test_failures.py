@@ -27,7 +27,7 @@ def test_missing_scope_report(pytester: pytest.Pytester, ws: PluginWorkspace) ->
             "                    write instead:",
             f"                      # role `bot-prod` at scenarios/bot.yaml:{role + 1}:13",
             "                      grants:",
-            "                        svc: [svc.read, svc.write]",
+            "                        svc: [svc.write]",  # svc.write implies svc.read
         ],
         consecutive=True,
     )
@@ -149,7 +149,7 @@ def test_over_broad_with_write_instead(pytester: pytest.Pytester, ws: PluginWork
             "binding bot@prod fails least privilege in flow show (1 finding):",
             f"  over-broad        scenarios/bot.yaml:{grants}:20",
             "                    `svc.read` (role `bot-prod`) is broader than needed:"
-            " every call it allows touches the same resources; narrow it to them",
+            " every call it allows touches the same resources; svc.read@item=i1 is narrowed to them",
             "                    write instead:",
             f"                      # role `bot-prod` at scenarios/bot.yaml:{grants}:13",
             "                      grants:",

@@ -320,7 +320,7 @@ def test_assert_least_privilege_lists_findings_and_calls(
             "E                       write instead:",
             f"E                         # role `reader` at scenarios/bot.yaml:{reader}:13",
             "E                         grants:",
-            "E                           svc: [svc.read, svc.write]",
+            "E                           svc: [svc.write]",  # svc.write implies svc.read
             "E   calls made:",
             "E     1. GET api.svc.example/items -> allowed (svc:items.list: requires svc.read)",
             "E     2. POST api.svc.example/items -> denied"

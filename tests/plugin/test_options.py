@@ -137,7 +137,7 @@ def test_report_precedence(
     result.assert_outcomes(passed=1)
     reports = {"from-pyproject.json", "from-ini.md", "from-flag.txt"}
     assert {name for name in reports if (pytester.path / name).exists()} == {written}
-    result.stdout.fnmatch_lines([f"* bindings fail least privilege; full report: {written}"])
+    result.stdout.fnmatch_lines([f"0 of 1 binding fail least privilege; full report: {written}"])
 
 
 def test_workspace_option(pytester: pytest.Pytester, ws: PluginWorkspace) -> None:

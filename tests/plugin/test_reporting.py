@@ -73,7 +73,7 @@ def test_summary_covers_selected_bindings_only(
     )
     assert ws.summary_block(result.outlines) == [
         "PASS  beta@dev  0 missing  0 excessive  0 over-broad",
-        "0 of 1 bindings fail least privilege; full report: add --harness-report json:PATH",
+        "0 of 1 binding fail least privilege; full report: add --harness-report json:PATH",
     ]
 
 

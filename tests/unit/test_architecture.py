@@ -67,6 +67,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "harness.cover",
             "harness.analysis",
+            "harness.fixes",
+            "harness.settlement",
+            "harness.cells",
             "harness.gate",
             "harness.baseline",
             "harness.audit",

@@ -13,10 +13,10 @@ import pytest
 from workspaces import waived_excess
 
 from harness.engine import run_check
-from harness.findings import KINDS
+from harness.findings import KINDS, split_location
 from harness.gate import GateContext
 from harness.model import Settings
-from harness.render.sarif import render_sarif, split_location
+from harness.render.sarif import render_sarif
 from harness.report import Report
 
 
@@ -63,9 +63,7 @@ def test_sarif_follows_the_official_schema_and_marks_waived_findings_suppressed(
         "svc:settings.update was denied: it requires svc.admin; grant svc.admin"
     )
     assert "```yaml\n# role `role`" in missing["message"]["markdown"]
-    assert missing["properties"]["instead"].endswith(
-        "svc: [svc.read, svc.delete, svc.write, svc.admin]"
-    )
+    assert missing["properties"]["instead"].endswith("grants:\n  svc: [svc.admin]")
     region = missing["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 1, "startColumn": 1}
     assert run["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]
@@ -115,3 +113,23 @@ def test_sarif_is_deterministic_and_fingerprints_ignore_the_line() -> None:
 )
 def test_split_location(location: str, expected: tuple[str, int, int]) -> None:
     assert split_location(location) == expected
+
+
+def test_every_rule_has_a_security_severity_and_its_page_in_the_docs() -> None:
+    log = json.loads(render_sarif(run_check(waived_excess())))
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert [rule["id"] for rule in rules] == list(KINDS)
+    severities = {rule["id"]: float(rule["properties"]["security-severity"]) for rule in rules}
+    assert all(0.0 < value <= 10.0 for value in severities.values())
+    # GitHub shows 7.0 and above as High, 9.0 and above as Critical
+    assert severities["excessive"] >= 7.0
+    assert severities["over-broad"] >= 7.0
+    assert severities["unexpected-allow"] >= 9.0
+    assert severities["escalation"] >= 9.0
+    assert severities["missing"] < 4.0  # a broken flow exposes no privilege
+    for rule in rules:
+        assert (
+            rule["helpUri"]
+            == f"https://connector-harness.dev/docs/report.html#finding-{rule['id']}"
+        )
+        assert "security" in rule["properties"]["tags"]
