@@ -14,7 +14,6 @@ import math
 
 import yaml
 
-
 # Characters that keep a scalar quoted though a YAML 1.1 parser might read it plain: the
 # suggestions are pasted into files other tools read too (`https://x` in a flow list).
 _FLOW_INDICATORS = frozenset(":#,[]{}'\"\\")
