@@ -14,6 +14,11 @@ import math
 
 import yaml
 
+# Characters that keep a scalar quoted though a YAML 1.1 parser might read it plain: the
+# suggestions are pasted into files other tools read too (`https://x` in a flow list).
+_FLOW_INDICATORS = frozenset(":#,[]{}'\"\\")
+_BLOCK_INDICATORS = frozenset(":#'\"\\")
+
 
 def quoted(text: str) -> str:
     """`text` as a double-quoted YAML scalar on one line, written by the emitter."""
@@ -42,7 +47,7 @@ def scalar(text: str, *, flow: bool = True) -> str:
         text[:1].isalnum()
         and text.isprintable()
         and text == text.strip()
-        and "\\" not in text
+        and not (_FLOW_INDICATORS if flow else _BLOCK_INDICATORS).intersection(text)
         and _reads_back(text, flow=flow)
     )
     return text if plain else quoted(text)
