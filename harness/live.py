@@ -33,6 +33,7 @@ from harness.render.text import finding_lines
 from harness.replay import replay
 from harness.sandbox import Sandbox
 from harness.scopes import Grant
+from harness.settlement import settle_shared_roles
 from harness.transports.loopback import LoopbackServer
 
 DEFAULT_KINDS = (MISSING, EXCESSIVE, OVER_BROAD, EGRESS, CREDENTIAL)
@@ -189,7 +190,10 @@ class LiveSandbox:
                 if d.binding == target.name or (d.outcome == BLOCKED and not d.binding)
             ]
             judged, target = self._as_held(target)
-            result = analyse_binding(judged, target, decisions, wanted)
+            # a role other bindings share is never edited for this one alone
+            (result,) = settle_shared_roles(
+                judged, [analyse_binding(judged, target, decisions, wanted)], final=False
+            )
             findings = [f for f in result.findings if f.kind in wanted]
             if findings:
                 problems.append(f"binding {target.name}:")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import secrets
 import sys
@@ -265,6 +266,16 @@ def replacing(path: Path) -> Iterator[Path]:
         except OSError as err:
             raise HarnessError(f"cannot write {path}: {err.strerror or err}") from err
         return
+    if path.is_dir():
+        raise HarnessError(
+            f"cannot write {path}: {os.strerror(errno.EISDIR)}; name a file, e.g. {path / 'report'}"
+        )
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise HarnessError(
+            f"cannot write {path}: {os.strerror(errno.ENOTDIR)}: {blocking} is a file; "
+            "name a path in a folder"
+        )
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,8 @@ def defined_names(data: Any) -> set[str]:
                 names.add(entry["name"])
             if section == "bindings" and isinstance(entry.get("connector"), str):
                 names.add(f"{entry['connector']}@{entry.get('env')}")
-    return names
+    # a name refused for the white space around it (`crm\n`) is the name meant without it
+    return names | {name.strip() for name in names}
 
 
 class LoaderBase:

@@ -331,7 +331,7 @@ def test_a_baseline_that_is_no_regular_file_is_an_input_error(
 @pytest.mark.parametrize(
     ("log", "fragment"),
     [
-        ("missing/dir/decisions.log", "No such file or directory"),
+        ("ws/scenarios/crm-sync.yaml/decisions.log", "Not a directory"),
         (".", "Is a directory"),
         ("/dev/full", "No space left on device"),
         ("x" * 5000, "File name too long"),
