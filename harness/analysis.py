@@ -468,6 +468,18 @@ class _ServiceCheck:
                     f"{', '.join(map(str, replacement))} allows the same operations of "
                     f"`{self.service.name}` and implies less"
                 )
+            elif not alternative.unsatisfiable and (beyond := self._beyond_least(grant, kept)):
+                # The vendor names the least privileged permission for these calls (Graph's
+                # `least=` marks), and the grant is not it, whatever breadth says.
+                replacement = narrow(
+                    self.meter, alternative.grants, preferred(self.allowed), fixed=rest
+                )
+                if grant in replacement:
+                    replacement = ()
+                why = (
+                    f"the vendor names {', '.join(map(str, replacement))} least privileged for "
+                    f"{', '.join(beyond)}"
+                )
             elif not grant.narrowing:
                 narrowed = narrow(self.meter, (grant,), self.allowed, fixed=rest)
                 if narrowed != (grant,):
@@ -490,6 +502,18 @@ class _ServiceCheck:
                 )
             )
         return findings
+
+    def _beyond_least(self, grant: Grant, kept: tuple[Grant, ...]) -> list[str]:
+        """The operations `grant` serves where the vendor marks other permissions least
+        privileged and `kept` holds none of them (empty: the grant is what the vendor says)."""
+        found: list[str] = []
+        for demand in self.allowed:
+            wanted = demand.preferring()
+            if wanted is demand or not self._serves(grant, kept, demand):
+                continue
+            if self.meter.satisfied_alternative(kept, wanted) is None:
+                found.append(demand.operation.qualified)
+        return list(dict.fromkeys(found))
 
     def _in_model(self) -> str:
         service = self.service
