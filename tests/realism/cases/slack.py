@@ -68,9 +68,11 @@ CASES = (
         ),
         ("chat:write",),
         ("chat:write", "chat:write.customize"),
-        ("chat:write:bot",),
+        ("chat:write.customize",),
         "chat.postMessage",
-        note="chat:write:bot is a legacy scope of classic apps; a granular bot token cannot hold it",
+        note="chat:write.customize only changes the name and icon of what chat:write posts; "
+        "chat:write:bot is a user-token scope a bot token cannot hold at all (the harness "
+        "refuses such a role as input, naming chat:write)",
     ),
     slack(
         "user",
