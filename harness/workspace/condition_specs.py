@@ -6,7 +6,8 @@ The YAML forms (docs/workspace.md, "Conditional requirements"):
             | {all_of: [REQ, ...]} | {any_of: [REQ | [SCOPE, ...], ...]}
             | {when: CONDITION, then: REQ, else: REQ}
             | {each: ARGUMENT, of: {VALUE: REQ, ...} | VALUE_MAP, otherwise: REQ}
-    CONDITION: {ARGUMENT: [VALUE, ...] | {not: [VALUE, ...]} | {class: [CLASS, ...]}
+    CONDITION: {ARGUMENT: [VALUE, ...] | {not: [VALUE, ...]} | {prefix: [TEXT, ...]}
+                          | {class: [CLASS, ...]}
                           | absent | present, ...}     (every test must hold)
     arguments: {NAME: {in: query|body|path|header|any, default: VALUE | [VALUE, ...],
                        list: true, values: [VALUE, ...], resource: KIND}}
@@ -264,6 +265,15 @@ class _Parser:
                     f"add `resource: KIND` to `arguments.{name}` (e.g. `resource: file`)",
                 )
             return Test(name, "class", frozenset(str(v) for v in spec["class"]))
+        if isinstance(spec, dict) and "prefix" in spec:
+            if argument.default is None and argument.source != "path":
+                self.error(
+                    where,
+                    f"the condition tests the value of `{name}`, but `arguments.{name}` has no "
+                    "`default:`, so what a call without it needs is unknown",
+                    f"add the vendor's default (`default: VALUE`), or test `{name}: present`",
+                )
+            return Test(name, "prefix", frozenset(str(v) for v in spec["prefix"]))
         kind, values = ("not_in", spec["not"]) if isinstance(spec, dict) else ("in", spec)
         listed = frozenset(str(v) for v in values)
         if argument.default is None and argument.source != "path":

@@ -350,10 +350,15 @@ CASES = (
         lambda g: repo(g).private,
         ("metadata:read",),
         ("contents:read",),
-        ("issues:write",),
+        ("members:read",),
         "repos/repos#get-a-repository",
         answers=(PRIVATE,),
-        note="'Metadata' repository permissions (read); every app holds it, and contents:read adds file access",
+        note="'Metadata' repository permissions (read); every repository permission includes it "
+        "('If you set the metadata permission to No access and select a permission that requires "
+        "repository access, GitHub will override your selection and set the metadata permission "
+        "back to Read-only', https://docs.github.com/en/apps/creating-github-apps/"
+        "registering-a-github-app/choosing-permissions-for-a-github-app), so only a grant "
+        "without repository access, such as the organization permission members:read, lacks it",
     ),
     app(
         "orgs.members.list",
