@@ -445,10 +445,17 @@ class _ServiceCheck:
             rest = tuple(g for g in kept if g != grant)
             alternative = self._cover(preferred(self.allowed), rest)
             replacement: tuple[Grant, ...] = ()
-            if alternative.breadth < current and not alternative.unsatisfiable:
-                replacement = narrow(
-                    self.meter, alternative.grants, preferred(self.allowed), fixed=rest
+            if (
+                alternative.breadth < current
+                and not alternative.unsatisfiable
+                and not self._vendor_equal(
+                    grant,
+                    replaced := narrow(
+                        self.meter, alternative.grants, preferred(self.allowed), fixed=rest
+                    ),
                 )
+            ):
+                replacement = replaced
                 why = (
                     f"breadth {self.meter.breadth([grant])}; "
                     f"{', '.join(map(str, replacement))} (breadth {self.meter.breadth(replacement)}) "
@@ -458,6 +465,7 @@ class _ServiceCheck:
                 not alternative.unsatisfiable
                 and self.meter.order_key((*rest, *alternative.grants))[:2]
                 < self.meter.order_key(kept)[:2]
+                and not self._vendor_equal(grant, alternative.grants)
             ):
                 # The same operations of this service, but the grant implies scopes that
                 # reach further (`drive` includes `spreadsheets`, and all of Drive besides).
@@ -502,6 +510,22 @@ class _ServiceCheck:
                 )
             )
         return findings
+
+    def _vendor_equal(self, grant: Grant, replacement: Sequence[Grant]) -> bool:
+        """True when the vendor puts `grant` and every grant of `replacement` in one sensitivity
+        class (Google's restricted, say) and neither includes the other: the vendor does not
+        rank them, so breadth alone does not make `grant` over-broad (gmail.compose and
+        gmail.readonly for listing drafts)."""
+        classes = dict(self.service.sensitivity)
+        own = classes.get(grant.scope)
+        if own is None or grant.narrowing or not replacement:
+            return False
+        for other in replacement:
+            if other.narrowing or classes.get(other.scope) != own:
+                return False
+            if other.scope in self.meter.closure(grant) or grant.scope in self.meter.closure(other):
+                return False
+        return True
 
     def _beyond_least(self, grant: Grant, kept: tuple[Grant, ...]) -> list[str]:
         """The operations `grant` serves where the vendor marks other permissions least
