@@ -38,7 +38,7 @@ from harness.findings import (
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
 from harness.permission_models import service_for
 from harness.render.suggestions import grants_yaml, suggested_role
-from harness.scopes import Grant, Requirement
+from harness.scopes import Grant, Requirement, needs_text
 
 MAX_NARROWED_VALUES = 3
 _GLOB = frozenset("*?[")
@@ -403,8 +403,9 @@ class _ServiceCheck:
                     self.binding.name,
                     self.service.name,
                     operation.qualified,
-                    f"{operation.qualified} was denied: it requires "
-                    f"{_needs(operation, demands, decisions)}{self._in_model()}"
+                    f"{operation.qualified} was denied: it "
+                    f"{_needs(operation, decisions, self.service.model)}"
+                    + ("" if _unavailable(operation, decisions) else self._in_model())
                     + (f"; grant {', '.join(map(str, needed))}" if needed else ""),
                     where,
                     self._grants_yaml(role, add=needed) if role else "",
@@ -568,21 +569,29 @@ class _ServiceCheck:
         return grants_yaml(role, self.service.name, result)
 
 
-def _needs(operation: Operation, demands: list[Demand], decisions: list[Decision]) -> str:
-    """What the denied calls of an operation needed: its requirement, or for a conditional
-    one, each distinct evaluated requirement with the argument values that decided it."""
-    if operation.conditional is None:
-        return str(operation.requires)
-    seen: dict[Requirement, str] = {}
-    for decision in decisions:
-        if decision.requirement is not None and decision.requirement not in seen:
-            seen[decision.requirement] = decision.condition
-    if not seen:
-        return str(operation.requires)
+def _needs(operation: Operation, decisions: list[Decision], model: str) -> str:
+    """What the denied calls of an operation needed (`requires X`, or `is not available to a
+    `bot` token`): its requirement, or for a conditional one, each distinct evaluated
+    requirement with the argument values that decided it."""
+    seen = _seen(operation, decisions)
     return "; ".join(
-        f"{requirement}" + (f" (with {condition})" if condition else "")
+        needs_text(requirement, model) + (f" (with {condition})" if condition else "")
         for requirement, condition in seen.items()
     )
+
+
+def _seen(operation: Operation, decisions: list[Decision]) -> dict[Requirement, str]:
+    seen: dict[Requirement, str] = {}
+    if operation.conditional is not None:
+        for decision in decisions:
+            if decision.requirement is not None and decision.requirement not in seen:
+                seen[decision.requirement] = decision.condition
+    return seen or {operation.requires: ""}
+
+
+def _unavailable(operation: Operation, decisions: list[Decision]) -> bool:
+    """Every denied call of the operation needed what no grant of the model can hold."""
+    return all(requirement.is_unavailable for requirement in _seen(operation, decisions))
 
 
 def narrow(
