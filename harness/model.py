@@ -176,6 +176,8 @@ class Service:
     version: str = ""  # a bundled pack's version
     pack: str = ""  # the bundled pack this service comes from ("": the workspace's own)
     routes: LazyIndex = field(default_factory=LazyIndex, init=False, compare=False, repr=False)
+    # the breadth index of this view (harness.breadth), shared by every binding that uses it
+    breadth: LazyIndex = field(default_factory=LazyIndex, init=False, compare=False, repr=False)
 
     def region_of(self, host: str) -> str | None:
         return dict(self.regions).get(host)
