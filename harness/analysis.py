@@ -417,9 +417,14 @@ class _ServiceCheck:
 
     def _excessive(self, kept: tuple[Grant, ...]) -> list[Finding]:
         findings = []
+        automatic = set(self.service.automatic)
         for grant in self.granted:
             if grant in kept:
                 continue
+            if grant.scope in automatic and any(
+                grant.scope in self.meter.closure(other) for other in kept
+            ):
+                continue  # the vendor grants it with a kept grant whether it is listed or not
             source = self._source(grant)
             if grant in self.used_by:
                 why = f"every call it allowed is also allowed by {', '.join(map(str, kept))}"

@@ -173,6 +173,8 @@ class Service:
     models: tuple[str, ...] = ()  # every model of the service, the default first
     sensitivity: tuple[tuple[str, int], ...] = ()  # scope -> breadth factor (vendor classes)
     legacy: tuple[tuple[str, str], ...] = ()  # legacy scope -> the scope that replaces it
+    # scopes the vendor adds by itself to any grant implying them (GitHub's Metadata read)
+    automatic: tuple[str, ...] = ()
     version: str = ""  # a bundled pack's version
     pack: str = ""  # the bundled pack this service comes from ("": the workspace's own)
     routes: LazyIndex = field(default_factory=LazyIndex, init=False, compare=False, repr=False)
