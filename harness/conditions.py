@@ -125,6 +125,17 @@ class CreatesRule:
 
 
 @dataclass(frozen=True, slots=True)
+class RevealsRule:
+    """An operation whose answer tells a class of the resource it addresses: GitHub's
+    repository (`private: false` in the answer of GET /repos/{owner}/{repo}) is `public`.
+    The class joins the replay's state for that call and every later one."""
+
+    argument: Argument  # the argument naming the resource (it has `resource:`)
+    # class -> (JSON path in the answer, values that make it hold), every one of them
+    classes: tuple[tuple[str, tuple[tuple[tuple[str, ...], frozenset[str]], ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ConditionalRequirement:
     """The requirement of an operation in one permission model, as an expression."""
 

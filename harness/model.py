@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
-from harness.conditions import ConditionalRequirement, CreatesRule
+from harness.conditions import ConditionalRequirement, CreatesRule, RevealsRule
 from harness.errors import Location
 from harness.findings import FindingKind
 from harness.pickling import pickled_by_fields
@@ -63,6 +63,7 @@ class Operation:
     # `requires` then lists every alternative any call may need, for display only.
     conditional: ConditionalRequirement | None = None
     creates: CreatesRule | None = None  # the resource an allowed call creates, for later calls
+    reveals: RevealsRule | None = None  # a class of the addressed resource its answer tells
     least: tuple[frozenset[str], ...] = ()  # alternatives the vendor calls least privileged
 
     @property

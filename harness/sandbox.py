@@ -21,7 +21,7 @@ from harness.authorization import (
     resources_of,
     unmatched,
 )
-from harness.call_requirements import Effective, after_call, continued_session
+from harness.call_requirements import Effective, after_call, continued_session, record_revealed
 from harness.calls import CallContext, QueryParameters, Request, Response, body_fields
 from harness.decisions import ALLOWED, BLOCKED, Decision, Judgement
 from harness.mock_answers import CollectionStore, static_answer
@@ -145,6 +145,15 @@ class Sandbox:
         else:
             route = self.router.route(request.method, host, path)
         service = route.service if route is not None else None
+        if (
+            route is not None
+            and route.operation.reveals is not None
+            and context.recorded is not None
+        ):
+            record_revealed(
+                self.replay_state, route.operation.reveals, route.params, query, request,
+                context.recorded,
+            )  # fmt: skip
         token = _bearer(request.headers)
         body = request.json
         if body is None and request.content is not None:

@@ -30,6 +30,7 @@ from harness.conditions import (
     AnyOf,
     AnyToken,
     CreatesRule,
+    RevealsRule,
     Each,
     Expression,
     Impossible,
@@ -379,6 +380,58 @@ def parse_creates(
         tuple(classes),
         tuple(arguments[name] for name in sorted(used)),
     )
+
+
+def parse_reveals(
+    data: Mapping[str, Any], arguments: Mapping[str, Argument], fail: Fail
+) -> RevealsRule | None:
+    """`reveals: {argument: NAME, classes: {CLASS: {response.json.PATH: [VALUE, ...]}}}`."""
+    name = str(data.get("argument", ""))
+    argument = arguments.get(name)
+    if argument is None or not argument.resource:
+        fail(
+            ("reveals", "argument"),
+            f"`{name}` is not a declared argument that names a resource",
+            "name one of `arguments:` with `resource: KIND` (e.g. `repository`)",
+        )
+        return None
+    classes = []
+    ok = True
+    for class_name, tests in (data.get("classes") or {}).items():
+        if class_name in ("created", "given"):
+            fail(
+                ("reveals", "classes", class_name),
+                f"`{class_name}` is a built-in class",
+                "name the class after the vendor's word for it, e.g. `public`",
+            )
+            ok = False
+            continue
+        parsed = []
+        for where, values in (tests or {}).items():
+            if not str(where).startswith("response.json."):
+                fail(
+                    ("reveals", "classes", class_name, where),
+                    f"`{where}` is not a place in the answer",
+                    "write `response.json.PATH: [VALUE, ...]`, e.g. `response.json.private: [false]`",
+                )
+                ok = False
+                continue
+            listed = values if isinstance(values, list) else [values]
+            texts = frozenset(_value_text(value) for value in listed)
+            parsed.append((tuple(str(where).split(".")[2:]), texts))
+        classes.append((str(class_name), tuple(parsed)))
+    if not ok:
+        return None
+    return RevealsRule(argument, tuple(classes))
+
+
+def _value_text(value: Any) -> str:
+    """A JSON value as the argument readers write it: `false`, `true`, text."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
 
 
 def _suggest(name: str, known: Any) -> str:
