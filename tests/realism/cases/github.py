@@ -491,10 +491,38 @@ CASES = (
         answers=(Answer(status=204),),
         note="delete_repo: 'Grants access to delete adminable repositories'",
     ),
+    app(
+        "contents.update(file configured for single_file)",
+        lambda g: repo(g).update_file(
+            ".github/release.yml", "Pin", "changelog: {}\n", sha="95b966ae", branch="main"
+        ),
+        ("single_file:write",),
+        ("contents:write",),
+        ("contents:read",),
+        "repos/contents#create-or-update-file-contents",
+        answers=(FILE,),
+        given={"github": {"repository_file": [".github/release.yml"]}},
+        note="'Single file': access to the files the app's settings name (the flow says which)",
+    ),
+    oauth(
+        "contents.update(workflow file, public repository)",
+        read_then(
+            lambda r: r.update_file(
+                ".github/workflows/ci.yml", "Pin actions", "on: push\n", sha="95b966ae"
+            )
+        ),
+        ("public_repo", "workflow"),
+        ("repo", "workflow"),
+        ("public_repo",),
+        "repos/contents#create-or-update-file-contents",
+        answers=(PUBLIC, FILE),
+        note="workflow: 'Grants the ability to add and update GitHub Actions workflow files'",
+    ),
 )
 
 
 def _create_gist(g: Any) -> Any:
     from github import InputFileContent
 
-    return g.get_user().create_gist(False, {"notes.md": InputFileContent("# Notes\n")}, "run notes")
+    return g.get_user().create_gist(False, {"notes.md": InputFileContent("# Notes\n")}, "run notes"
+)
