@@ -183,7 +183,7 @@ CASES = (
         "files/list",
     ),
     drive(
-        "files.list(q, whole Drive)",
+        "files.list(q)",
         lambda d: (
             d.files()
             .list(
@@ -193,11 +193,14 @@ CASES = (
             )
             .execute()
         ),
+        (FILE,),
         (METADATA_READONLY,),
-        (READONLY,),
         (APPS_READONLY,),
         "files/list",
-        note="listing the user's files (not only the app's) needs a Drive-wide scope; metadata.readonly is the narrowest",
+        note="files.list's page lists drive.file among its authorization scopes: the call "
+        "succeeds and lists the files the app can reach. Which files a flow means to see is "
+        "not in the call, so the vendor's minimal grant is drive.file; a flow that must see "
+        "every file holds a Drive-wide scope, drive.metadata.readonly the narrowest",
     ),
     drive(
         "files.get(metadata, created by the app)",
