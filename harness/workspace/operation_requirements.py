@@ -29,8 +29,8 @@ from harness.workspace.condition_specs import (
     OperationContext,
     parse_arguments,
     parse_creates,
-    parse_reveals,
     parse_requirement,
+    parse_reveals,
 )
 
 PathKey = tuple[str | int, ...]

@@ -54,9 +54,13 @@ class Judge:
                 model = "" if kind == ROUTE else case.model
                 entries.append(
                     Entry(
-                        f"{case.id}|{kind}", service, model, grants[kind], captured.calls,
+                        f"{case.id}|{kind}",
+                        service,
+                        model,
+                        grants[kind],
+                        captured.calls,
                         case.given,
-                    )  # fmt: skip
+                    )
                 )
         verdicts = judge(entries, self.directory / service)
         for key, verdict in verdicts.items():

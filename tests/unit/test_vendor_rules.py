@@ -148,7 +148,9 @@ def test_an_automatic_scope_beside_a_grant_implying_it_is_not_excessive() -> Non
     get = _step("GET", "/repos/acme/app", json={"private": True})
     assert _findings(["contents:write", "metadata:read"], [get, README]) == []
     # a grant that is not automatic is still excessive beside one that implies it
-    assert ("excessive", "contents:read") in _findings(["contents:write", "contents:read"], [README])
+    assert ("excessive", "contents:read") in _findings(
+        ["contents:write", "contents:read"], [README]
+    )
 
 
 def _graph_like() -> dict[str, Any]:

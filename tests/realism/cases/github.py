@@ -524,5 +524,4 @@ CASES = (
 def _create_gist(g: Any) -> Any:
     from github import InputFileContent
 
-    return g.get_user().create_gist(False, {"notes.md": InputFileContent("# Notes\n")}, "run notes"
-)
+    return g.get_user().create_gist(False, {"notes.md": InputFileContent("# Notes\n")}, "run notes")
