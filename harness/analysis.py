@@ -522,6 +522,8 @@ class _ServiceCheck:
         class (Google's restricted, say) and neither includes the other: the vendor does not
         rank them, so breadth alone does not make `grant` over-broad (gmail.compose and
         gmail.readonly for listing drafts)."""
+        if any(demand.operation.least for demand in self.allowed):
+            return False  # the vendor says which it prefers there (Graph's least= marks)
         classes = dict(self.service.sensitivity)
         own = classes.get(grant.scope)
         if own is None or grant.narrowing or not replacement:
