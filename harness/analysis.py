@@ -522,8 +522,10 @@ class _ServiceCheck:
         class (Google's restricted, say) and neither includes the other: the vendor does not
         rank them, so breadth alone does not make `grant` over-broad (gmail.compose and
         gmail.readonly for listing drafts)."""
-        if any(demand.operation.least for demand in self.allowed):
-            return False  # the vendor says which it prefers there (Graph's least= marks)
+        if self.service.models or any(demand.operation.least for demand in self.allowed):
+            # Graph's privilegeLevel ranks, and its least= marks say which it prefers; only
+            # classes such as Google's (non-sensitive, sensitive, restricted) leave a tie
+            return False
         classes = dict(self.service.sensitivity)
         own = classes.get(grant.scope)
         if own is None or grant.narrowing or not replacement:
