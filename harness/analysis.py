@@ -39,7 +39,7 @@ from harness.fixes import OwnRole, RoleFix, fix_text, role_fixes
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
 from harness.permission_models import service_for
 from harness.render.suggestions import reach_change, suggested_role
-from harness.scopes import UNAVAILABLE, Grant, Requirement
+from harness.scopes import Grant, Requirement, needs_text
 
 MAX_NARROWED_VALUES = 3
 MAX_FIX_ROUNDS = 4  # rounds of replacing over-broad grants in the light of each other
@@ -518,8 +518,9 @@ class _ServiceCheck:
                     self.binding.name,
                     self.service.name,
                     operation.qualified,
-                    f"{operation.qualified} was denied: it requires "
-                    f"{_needs(operation, demands, decisions)}{self._in_model()}"
+                    f"{operation.qualified} was denied: it "
+                    f"{_needs(operation, decisions, self.service.model)}"
+                    + ("" if _unavailable(operation, decisions) else self._in_model())
                     + (f"; grant {', '.join(map(str, needed))}" if needed else "")
                     + ("" if needed else self._elsewhere(operation)),
                     where,
@@ -532,9 +533,14 @@ class _ServiceCheck:
 
     def _excessive(self, kept: tuple[Grant, ...]) -> list[Finding]:
         findings = []
+        automatic = set(self.service.automatic)
         for grant in self.granted:
             if grant in kept:
                 continue
+            if grant.scope in automatic and any(
+                grant.scope in self.meter.closure(other) for other in kept
+            ):
+                continue  # the vendor grants it with a kept grant whether it is listed or not
             source = self._source(grant)
             if grant in self.used_by:
                 why = f"every call it allowed is also allowed by {', '.join(map(str, kept))}"
@@ -568,8 +574,10 @@ class _ServiceCheck:
         alternative = self._cover(preferred(demands), rest)
         if alternative.unsatisfiable:
             return (), ""
-        if alternative.breadth < self.meter.breadth(kept):
-            replacement = narrow(self.meter, alternative.grants, preferred(demands), fixed=rest)
+        replacement = narrow(self.meter, alternative.grants, preferred(demands), fixed=rest)
+        if alternative.breadth < self.meter.breadth(kept) and not self._vendor_equal(
+            grant, replacement
+        ):
             if not explain:
                 return replacement, ""
             return replacement, (
@@ -577,7 +585,9 @@ class _ServiceCheck:
                 "enough for every call it is used for, "
                 f"and {self._less(grant, rest, replacement)}"
             )
-        if self.meter.order_key((*rest, *alternative.grants))[:2] < self.meter.order_key(kept)[:2]:
+        if self.meter.order_key((*rest, *alternative.grants))[:2] < self.meter.order_key(kept)[
+            :2
+        ] and not self._vendor_equal(grant, alternative.grants):
             # The same operations of this service, but the grant implies scopes that
             # reach further (`drive` includes `spreadsheets`, and all of Drive besides).
             replacement = narrow(self.meter, alternative.grants, demands, fixed=rest)
@@ -586,6 +596,14 @@ class _ServiceCheck:
                 f"it implies {', '.join(f'`{s}`' for s in implied)}; "
                 f"{', '.join(map(str, replacement))} allows the same operations of "
                 f"`{self.service.name}` and implies less"
+            )
+        beyond = self._beyond_least(grant, kept, demands)
+        if beyond and grant not in replacement:
+            # The vendor names the least privileged permission for these calls (Graph's
+            # `least=` marks), and the grant is not it, whatever breadth says.
+            return replacement, (
+                f"the vendor names {', '.join(map(str, replacement))} least privileged for "
+                f"{', '.join(beyond)}"
             )
         if not grant.narrowing:
             narrowed = narrow(self.meter, (grant,), demands, fixed=rest)
@@ -630,7 +648,7 @@ class _ServiceCheck:
             for model in self.service.models
             if model != self.service.model
             and any(
-                op.id == operation.id and UNAVAILABLE not in op.requires.scopes()
+                op.id == operation.id and not op.requires.is_unavailable
                 for op in self.workspace.service(self.service.name, model).operations
             )
         ]
@@ -641,6 +659,40 @@ class _ServiceCheck:
             f"; no {self.service.model} grant allows it: the connector's credential must hold "
             f"{listed} grants (`models: {{{self.service.name}: {others[0]}}}`)"
         )
+
+    def _vendor_equal(self, grant: Grant, replacement: Sequence[Grant]) -> bool:
+        """True when the vendor puts `grant` and every grant of `replacement` in one sensitivity
+        class (Google's restricted, say) and neither includes the other: the vendor does not
+        rank them, so breadth alone does not make `grant` over-broad (gmail.compose and
+        gmail.readonly for listing drafts)."""
+        if self.service.models or any(demand.operation.least for demand in self.allowed):
+            # Graph's privilegeLevel ranks, and its least= marks say which it prefers; only
+            # classes such as Google's (non-sensitive, sensitive, restricted) leave a tie
+            return False
+        classes = dict(self.service.sensitivity)
+        own = classes.get(grant.scope)
+        if own is None or grant.narrowing or not replacement:
+            return False
+        for other in replacement:
+            if other.narrowing or classes.get(other.scope) != own:
+                return False
+            if other.scope in self.meter.closure(grant) or grant.scope in self.meter.closure(other):
+                return False
+        return True
+
+    def _beyond_least(
+        self, grant: Grant, kept: Sequence[Grant], demands: Sequence[Demand]
+    ) -> list[str]:
+        """The operations `grant` serves where the vendor marks other permissions least
+        privileged and `kept` holds none of them (empty: the grant is what the vendor says)."""
+        found: list[str] = []
+        for demand in demands:
+            wanted = demand.preferring()
+            if wanted is demand or not self._serves(grant, kept, demand):
+                continue
+            if self.meter.satisfied_alternative(kept, wanted) is None:
+                found.append(demand.operation.qualified)
+        return list(dict.fromkeys(found))
 
     def _in_model(self) -> str:
         service = self.service
@@ -654,21 +706,29 @@ class _ServiceCheck:
         return next(source for source in self.sources if source.grant == grant)
 
 
-def _needs(operation: Operation, demands: list[Demand], decisions: list[Decision]) -> str:
-    """What the denied calls of an operation needed: its requirement, or for a conditional
-    one, each distinct evaluated requirement with the argument values that decided it."""
-    if operation.conditional is None:
-        return str(operation.requires)
-    seen: dict[Requirement, str] = {}
-    for decision in decisions:
-        if decision.requirement is not None and decision.requirement not in seen:
-            seen[decision.requirement] = decision.condition
-    if not seen:
-        return str(operation.requires)
+def _needs(operation: Operation, decisions: list[Decision], model: str) -> str:
+    """What the denied calls of an operation needed (`requires X`, or `is not available to a
+    `bot` token`): its requirement, or for a conditional one, each distinct evaluated
+    requirement with the argument values that decided it."""
+    seen = _seen(operation, decisions)
     return "; ".join(
-        f"{requirement}" + (f" (with {condition})" if condition else "")
+        needs_text(requirement, model) + (f" (with {condition})" if condition else "")
         for requirement, condition in seen.items()
     )
+
+
+def _seen(operation: Operation, decisions: list[Decision]) -> dict[Requirement, str]:
+    seen: dict[Requirement, str] = {}
+    if operation.conditional is not None:
+        for decision in decisions:
+            if decision.requirement is not None and decision.requirement not in seen:
+                seen[decision.requirement] = decision.condition
+    return seen or {operation.requires: ""}
+
+
+def _unavailable(operation: Operation, decisions: list[Decision]) -> bool:
+    """Every denied call of the operation needed what no grant of the model can hold."""
+    return all(requirement.is_unavailable for requirement in _seen(operation, decisions))
 
 
 def narrow(

@@ -41,7 +41,7 @@ from harness.decisions import ALLOWED, BLOCKED, DENIED, Outcome, Rule
 from harness.model import Connector, Operation, Service
 from harness.replay_state import ReplayState, UploadSession, dig
 from harness.routing import Route
-from harness.scopes import GrantSet, Requirement
+from harness.scopes import GrantSet, Requirement, needs_text
 from harness.tokens import Claims, TokenRejected
 
 
@@ -232,7 +232,7 @@ def authorize(access: AccessRequest) -> Verdict:
             "scope",
             location,
             403,
-            f"requires {requirement}; granted: {', '.join(granted) or 'nothing'}",
+            f"{needs_text(requirement, service.model)}; granted: {', '.join(granted) or 'nothing'}",
             resources=_sorted(resources),
             requirement=requirement,
             error="insufficient_scope",

@@ -68,6 +68,7 @@ class BreadthIndex:
         self.sensitivity = dict(service.sensitivity)
         self._factors: dict[str, int] = {}
         self._reach: dict[str, int] = {}
+        self.totals: dict[frozenset[Grant], int] = {}  # grant set -> breadth (BreadthMeter's)
 
     def key_mask(self, keys: frozenset[str]) -> int:
         """Units whose operation declares every resource key in `keys`."""

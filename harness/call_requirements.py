@@ -4,7 +4,9 @@
 into an `Effective`. Once the call is answered, `after_call` remembers in the
 ReplayState what later calls may depend on: the upload session a call opened (Google's
 resumable uploads) and the resource an allowed call created (`creates:`);
-`continued_session` finds the session a later call continues.
+`continued_session` finds the session a later call continues. Before a replayed call is
+judged, `record_revealed` reads its recorded answer for what it tells of the resource it
+addresses (`reveals:`, a public GitHub repository).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import NamedTuple
 
-from harness.arguments import CallArguments
-from harness.calls import Response
-from harness.conditions import assigned_classes
+from harness.arguments import ArgumentProblem, CallArguments
+from harness.calls import Request, Response
+from harness.conditions import RevealsRule, assigned_classes
 from harness.model import Operation, Service
 from harness.replay_state import ReplayState, UploadSession, dig, query_value, session_id_in
 from harness.scopes import Requirement
@@ -29,6 +31,44 @@ class Effective(NamedTuple):
     requirement: Requirement
     condition: str = ""
     invalid: str = ""
+
+
+def record_revealed(
+    state: ReplayState,
+    rule: RevealsRule,
+    params: Mapping[str, str],
+    query: str,
+    request: Request,
+    answer: Response,
+) -> None:
+    """The classes the vendor's recorded `answer` tells of the resource the call addresses
+    (`private: false`: a public repository), for this call and the later ones."""
+    if answer.json is None:
+        return
+    arguments = CallArguments(query, params, request.headers, request.json, request.content)
+    try:
+        identifiers = arguments.values(rule.argument)
+    except ArgumentProblem:
+        return  # judged (and refused) as any call with that argument
+    if not identifiers:
+        return
+    classes = frozenset(
+        name
+        for name, tests in rule.classes
+        if all(_answer_text(dig(answer.json, path)) in values for path, values in tests)
+    )
+    for identifier in identifiers:
+        state.record_revealed(rule.argument.resource, identifier, classes)
+
+
+def _answer_text(value: object) -> str | None:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
 
 
 def opens_session(service: Service, query: str) -> bool:

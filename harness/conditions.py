@@ -40,6 +40,7 @@ class Test:
     """One test of a condition on one argument.
 
     kind: `in` (the value, or every listed value, is one of `values`), `not_in`,
+    `prefix` (every value starts with one of `values`: a file under `.github/workflows/`),
     `absent`, `present`, or `class` (the resource the value names has one of the
     classes in `values`: `created`, `given`, or one its creation assigned).
     """
@@ -53,6 +54,7 @@ class Test:
         return {
             "in": f"{self.argument} in [{listed}]",
             "not_in": f"{self.argument} not in [{listed}]",
+            "prefix": f"{self.argument} starts with [{listed}]",
             "absent": f"{self.argument} absent",
             "present": f"{self.argument} present",
             "class": f"{self.argument} is a resource of class [{listed}]",
@@ -120,6 +122,17 @@ class CreatesRule:
     id_path: tuple[str, ...]  # response.json.PATH, split
     classes: tuple[tuple[str, tuple[Test, ...]], ...] = ()
     arguments: tuple[Argument, ...] = ()  # those the class tests read
+
+
+@dataclass(frozen=True, slots=True)
+class RevealsRule:
+    """An operation whose answer tells a class of the resource it addresses: GitHub's
+    repository (`private: false` in the answer of GET /repos/{owner}/{repo}) is `public`.
+    The class joins the replay's state for that call and every later one."""
+
+    argument: Argument  # the argument naming the resource (it has `resource:`)
+    # class -> (JSON path in the answer, values that make it hold), every one of them
+    classes: tuple[tuple[str, tuple[tuple[tuple[str, ...], frozenset[str]], ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +211,8 @@ class _Context:
             return all(value in test.values for value in values)
         if test.kind == "not_in":
             return not any(value in test.values for value in values)
+        if test.kind == "prefix":
+            return all(value.startswith(tuple(test.values)) for value in values)
         argument = self.conditional.argument(test.argument)
         return all(bool(self._classes(argument, value) & test.values) for value in values)
 
@@ -362,6 +377,8 @@ def _case_values(
             classes |= test.values
         elif test.kind in ("in", "not_in"):
             named |= test.values
+        elif test.kind == "prefix":  # a value under each prefix stands for all of them
+            named |= {prefix + OTHER_VALUE for prefix in test.values}
     if argument.resource:
         values: list[tuple[str, ...] | None] = [
             (f"{CLASS_MARK}{name}",) for name in sorted(classes)

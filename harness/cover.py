@@ -28,6 +28,7 @@ CoverMethod = Literal["exact", "greedy"]  # solved exactly, or by the greedy fal
 EXACT: Final = "exact"
 GREEDY: Final = "greedy"
 OrderKey = tuple[int, int, int, int, tuple[str, ...]]
+MAX_TOTALS = 65536  # breadths of grant sets kept per service view (shared by its bindings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,10 @@ class BreadthMeter:
         self.universe = service.universe
         self._cache: dict[frozenset[Grant], int] = {}
         self._index: BreadthIndex | None = None
+        shared = service.breadth.value
+        if isinstance(shared, BreadthIndex):  # built by an earlier binding of this view
+            self._index = shared
+            self._cache = shared.totals
 
     def closure(self, grant: Grant) -> frozenset[str]:
         return self.universe.closure(grant.scope)
@@ -103,7 +108,11 @@ class BreadthMeter:
             return cached
         if self._index is None:
             self._index = BreadthIndex(self.service)
+            self.service.breadth.value = self._index
+            self._cache = self._index.totals
         total = self._index.breadth(key)
+        if len(self._cache) >= MAX_TOTALS:
+            self._cache.clear()
         self._cache[key] = total
         return total
 

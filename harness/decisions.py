@@ -115,7 +115,13 @@ class Decision(NamedTuple):
             "step": self.step,
             "step_name": self.step_name,
             "model": self.model,
-            "requirement": None if self.requirement is None else self.requirement.to_data(),
+            # null: no requirement judged the call (not routed, blocked), or none can: the
+            # operation is not available in the caller's permission model (see `reason`)
+            "requirement": (
+                None
+                if self.requirement is None or self.requirement.is_unavailable
+                else self.requirement.to_data()
+            ),
             "condition": self.condition,
         }
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
-from harness.conditions import ConditionalRequirement, CreatesRule
+from harness.conditions import ConditionalRequirement, CreatesRule, RevealsRule
 from harness.errors import Location
 from harness.findings import FindingKind
 from harness.pickling import pickled_by_fields
@@ -65,6 +65,7 @@ class Operation:
     # `requires` then lists every alternative any call may need, for display only.
     conditional: ConditionalRequirement | None = None
     creates: CreatesRule | None = None  # the resource an allowed call creates, for later calls
+    reveals: RevealsRule | None = None  # a class of the addressed resource its answer tells
     least: tuple[frozenset[str], ...] = ()  # alternatives the vendor calls least privileged
 
     @property
@@ -175,9 +176,13 @@ class Service:
     models: tuple[str, ...] = ()  # every model of the service, the default first
     sensitivity: tuple[tuple[str, int], ...] = ()  # scope -> breadth factor (vendor classes)
     legacy: tuple[tuple[str, str], ...] = ()  # legacy scope -> the scope that replaces it
+    # scopes the vendor adds by itself to any grant implying them (GitHub's Metadata read)
+    automatic: tuple[str, ...] = ()
     version: str = ""  # a bundled pack's version
     pack: str = ""  # the bundled pack this service comes from ("": the workspace's own)
     routes: LazyIndex = field(default_factory=LazyIndex, init=False, compare=False, repr=False)
+    # the breadth index of this view (harness.breadth), shared by every binding that uses it
+    breadth: LazyIndex = field(default_factory=LazyIndex, init=False, compare=False, repr=False)
 
     def region_of(self, host: str) -> str | None:
         return dict(self.regions).get(host)

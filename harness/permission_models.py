@@ -34,6 +34,7 @@ class ScopeEntry:
     implies_location: Callable[[int], Location]
     sensitivity: int = 1
     legacy: str = ""
+    automatic: bool = False  # the vendor adds it to any grant that implies it
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ def read_models(
                     implies_location=implies_at,
                     sensitivity=int(spec.get("sensitivity", 1)),
                     legacy=str(spec.get("legacy", "")),
+                    automatic=spec.get("automatic") is True,
                 )
             )
         universe = ScopeUniverse({entry.name: entry.implies for entry in scopes})
@@ -156,6 +158,7 @@ def service_views(
                     if entry.sensitivity > 1
                 ),
                 legacy=tuple((entry.name, entry.legacy) for entry in model.scopes if entry.legacy),
+                automatic=tuple(entry.name for entry in model.scopes if entry.automatic),
                 model=model.name,
                 models=names,
             )

@@ -95,7 +95,11 @@ def recorded_step(
         "method": request.method,
         "url": scrub_url(request.url, scrubber),
     }
-    headers = _headers(request.headers, scrubber, _CLIENT_HEADERS)
+    # A body kept raw keeps its Content-Type: without it the replay cannot read the
+    # arguments of a form-encoded or multipart body (Slack's `types`, Drive's `parents`).
+    raw_body = request.json is None and bool(request.content)
+    skip = _CLIENT_HEADERS - {"content-type"} if raw_body else _CLIENT_HEADERS
+    headers = _headers(request.headers, scrubber, skip)
     if headers:
         recorded_request["headers"] = headers
     if request.json is not None:

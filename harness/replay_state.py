@@ -53,6 +53,8 @@ class ReplayState:
 
     def reset(self) -> None:
         self._created: dict[tuple[str, str], frozenset[str]] = {}
+        # classes an answer told of a resource the flow did not create (a public repository)
+        self._revealed: dict[tuple[str, str], frozenset[str]] = {}
         self._sessions: dict[tuple[str, str], UploadSession] = {}
         self._next_session = 0
 
@@ -63,6 +65,9 @@ class ReplayState:
         through the Drive API is the `file` a Sheets call addresses."""
         key = (kind, identifier)
         found = self._created.get(key, frozenset())
+        revealed = self._revealed.get(key)
+        if revealed is not None:
+            found = found | revealed
         given = self._given.get(flow)
         if given is not None and key in given:
             found = found | given[key]
@@ -72,6 +77,15 @@ class ReplayState:
         if len(self._created) >= MAX_RESOURCES:
             self._created.pop(next(iter(self._created)))
         self._created[(kind, identifier)] = classes | {CREATED}
+
+    def record_revealed(self, kind: str, identifier: str, classes: frozenset[str]) -> None:
+        """Classes the vendor's answer told of a resource (`reveals:`)."""
+        if not classes:
+            return
+        if len(self._revealed) >= MAX_RESOURCES:
+            self._revealed.pop(next(iter(self._revealed)))
+        key = (kind, identifier)
+        self._revealed[key] = self._revealed.get(key, frozenset()) | classes
 
     def open_session(self, session_id: str, session: UploadSession) -> None:
         if len(self._sessions) >= MAX_SESSIONS:

@@ -186,7 +186,10 @@ class RouteIndex:
             folded = self._fold(path)
             for base in self.base_paths:
                 if folded == base or folded.startswith(base + "/"):
-                    path = path[len(base) :] or "/"
+                    # `/v1.0//users`: the vendor's own SDK (msgraph-sdk, whose base URL ends
+                    # in a slash) sends an empty segment after the base path, and the
+                    # service answers it as `/v1.0/users`.
+                    path = "/" + path[len(base) :].lstrip("/")
                     break
             else:
                 return None

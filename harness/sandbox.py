@@ -21,14 +21,14 @@ from harness.authorization import (
     resources_of,
     unmatched,
 )
-from harness.call_requirements import Effective, after_call, continued_session
+from harness.call_requirements import Effective, after_call, continued_session, record_revealed
 from harness.calls import CallContext, QueryParameters, Request, Response, body_fields
 from harness.decisions import ALLOWED, BLOCKED, Decision, Judgement
 from harness.mock_answers import CollectionStore, static_answer
 from harness.model import Binding, Operation, Service, Workspace
 from harness.replay_state import ReplayState, UploadSession
 from harness.routing import Route, Router, split_url
-from harness.scopes import Grant, GrantSet, Requirement
+from harness.scopes import Grant, GrantSet, Requirement, needs_text
 from harness.sql import tables_of
 from harness.tokens import Claims, TokenAuthority, TokenRejected
 
@@ -150,6 +150,15 @@ class Sandbox:
         else:
             route = self.router.route(request.method, host, path)
         service = route.service if route is not None else None
+        if (
+            route is not None
+            and route.operation.reveals is not None
+            and context.recorded is not None
+        ):
+            record_revealed(
+                self.replay_state, route.operation.reveals, route.params, query, request,
+                context.recorded,
+            )  # fmt: skip
         token = _bearer(request.headers)
         body = request.json
         if body is None and request.content is not None:
@@ -471,13 +480,18 @@ def _unauthorized(error: str, description: str) -> Response:
 def _forbidden(service: Service, operation: Operation, requirement: Requirement) -> Response:
     if service.opaque:
         return Response(403, None)
-    scope_hint = " ".join(sorted(requirement.any_of[0]))
-    header = f'Bearer error="insufficient_scope", scope="{scope_hint}"'
+    if requirement.is_unavailable:  # no scope of the caller's model would do: none to name
+        header = 'Bearer error="insufficient_scope"'
+        required: list[list[str]] | None = None
+    else:
+        scope_hint = " ".join(sorted(requirement.any_of[0]))
+        header = f'Bearer error="insufficient_scope", scope="{scope_hint}"'
+        required = requirement.to_data()
     body = {
         "error": "insufficient_scope",
         "operation": operation.qualified,
-        "required": requirement.to_data(),
-        "message": f"{operation.qualified} requires {requirement}",
+        "required": required,
+        "message": f"{operation.qualified} {needs_text(requirement, service.model)}",
     }
     return Response(403, body, (("WWW-Authenticate", header),))
 

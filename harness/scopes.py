@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 # What an operation needs in a permission model that cannot call it: a "scope" no grant can
-# hold (scope names have no spaces), so every judgement treats it as any other requirement.
-UNAVAILABLE = "(not available in this permission model)"
+# hold (no scope name has a control character), so every judgement treats it as any other
+# requirement; no output shows it (`Requirement.__str__`, `to_data`, `needs_text`).
+UNAVAILABLE = "\x00unavailable"
 
 _NARROWING = re.compile(
     r"^(?P<scope>.+?)@(?P<constraints>[A-Za-z_][\w.-]*=[^,]+(,[A-Za-z_][\w.-]*=[^,]+)*)$"
@@ -93,6 +94,11 @@ class Requirement:
         return not self.any_of
 
     @property
+    def is_unavailable(self) -> bool:
+        """Nothing in the permission model allows the operation (see `unavailable`)."""
+        return len(self.any_of) == 1 and UNAVAILABLE in self.any_of[0]
+
+    @property
     def needs_no_scope(self) -> bool:
         """Public, or open to any valid token (an API whose tokens carry no scopes)."""
         return not self.any_of or frozenset() in self.any_of
@@ -103,6 +109,8 @@ class Requirement:
     def __str__(self) -> str:
         if self.is_public:
             return "none (public)"
+        if self.is_unavailable:
+            return "no scope of this permission model"
         if frozenset() in self.any_of:
             return "a valid token (any scopes)"
         parts = []
@@ -113,8 +121,21 @@ class Requirement:
         return " or ".join(parts)
 
     def to_data(self) -> list[list[str]]:
-        """The JSON form: a list of alternatives, each a sorted list of scopes."""
+        """The JSON form: a list of alternatives, each a sorted list of scopes (none, for an
+        operation not available in the permission model: see `needs_text`)."""
+        if self.is_unavailable:
+            return []
         return [sorted(alternative) for alternative in self.any_of]
+
+
+def needs_text(requirement: Requirement, model: str) -> str:
+    """`requires X or Y`, or for an operation no grant of the model can allow, `is not
+    available to a `bot` token` (`an `app` token`; "this token" for a service with one)."""
+    if requirement.is_unavailable:
+        article = "an" if model[:1].lower() in "aeiou" else "a"
+        holder = f"{article} `{model}` token" if model else "this token"
+        return f"is not available to {holder}"
+    return f"requires {requirement}"
 
 
 class ScopeUniverse:

@@ -28,8 +28,10 @@ case-insensitively under `/v1.0` and `/beta`, with OData key segments (`/users('
 and `/me` equivalent to `/users/{id}`. A key addressed by path (`root:/{path}:`) spans
 segments. Paths with a query (`?$filter=...`) describe filtered lists whose permission
 the data cannot attach to a call by path alone: they are skipped, and counted.
-Resource-specific consent permissions (`authorizationType: RSC`) are granted per team
-or chat by its owner, not to the app: they are skipped too.
+Resource-specific consent permissions (`authorizationType: RSC`, such as
+`ChannelMessage.Read.Group`) are consented to for one team or chat by its owner; Graph's
+pages name them least privileged where they suffice, so they are imported, classified as
+such.
 """
 
 from __future__ import annotations
@@ -125,9 +127,8 @@ def import_msgraph(document: SourceDocument, settings: ImportSettings) -> Import
         if not isinstance(permission, dict):
             skipped.append(Skipped(document.location(("permissions", name)), name, "not an object"))
             continue
-        if permission.get("authorizationType") == "RSC":
-            rsc += 1
-            continue
+        specific = permission.get("authorizationType") == "RSC"
+        rsc += specific
         schemes = permission.get("schemes")
         schemes = schemes if isinstance(schemes, dict) else {}
         for model, keys, _ in MODELS:
@@ -139,6 +140,12 @@ def import_msgraph(document: SourceDocument, settings: ImportSettings) -> Import
                     "sensitivity": factor,
                     "classification": words,
                 }
+                if specific:
+                    # https://learn.microsoft.com/en-us/microsoftteams/platform/graph-api/rsc/resource-specific-consent
+                    entry["description"] = entry["description"] or (
+                        "Resource-specific consent: granted to the app for one team or chat"
+                    )
+                    entry["classification"] = f"{words}, resource-specific consent"
                 scopes[model][name] = {k: v for k, v in entry.items() if v != ""}
                 reads = any(
                     _READS.search(f"{scheme.get('adminDescription', '')} "
@@ -259,8 +266,10 @@ def import_msgraph(document: SourceDocument, settings: ImportSettings) -> Import
         )
     if rsc:
         notes.append(
-            f"{rsc} resource-specific consent (RSC) permission(s) skipped: a team or chat owner "
-            "grants them for that resource, not to the app"
+            f"{rsc} resource-specific consent (RSC) permission(s) kept: an owner consents to "
+            "them for one team or chat, and Graph names them least privileged where they "
+            "suffice (https://learn.microsoft.com/en-us/microsoftteams/platform/graph-api/rsc/"
+            "resource-specific-consent)"
         )
     return ImportedService(
         name=settings.service or "msgraph",

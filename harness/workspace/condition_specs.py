@@ -6,7 +6,8 @@ The YAML forms (docs/workspace.md, "Conditional requirements"):
             | {all_of: [REQ, ...]} | {any_of: [REQ | [SCOPE, ...], ...]}
             | {when: CONDITION, then: REQ, else: REQ}
             | {each: ARGUMENT, of: {VALUE: REQ, ...} | VALUE_MAP, otherwise: REQ}
-    CONDITION: {ARGUMENT: [VALUE, ...] | {not: [VALUE, ...]} | {class: [CLASS, ...]}
+    CONDITION: {ARGUMENT: [VALUE, ...] | {not: [VALUE, ...]} | {prefix: [TEXT, ...]}
+                          | {class: [CLASS, ...]}
                           | absent | present, ...}     (every test must hold)
     arguments: {NAME: {in: query|body|path|header|any, default: VALUE | [VALUE, ...],
                        list: true, values: [VALUE, ...], resource: KIND}}
@@ -33,6 +34,7 @@ from harness.conditions import (
     Expression,
     Impossible,
     Public,
+    RevealsRule,
     Scope,
     Test,
     When,
@@ -264,6 +266,15 @@ class _Parser:
                     f"add `resource: KIND` to `arguments.{name}` (e.g. `resource: file`)",
                 )
             return Test(name, "class", frozenset(str(v) for v in spec["class"]))
+        if isinstance(spec, dict) and "prefix" in spec:
+            if argument.default is None and argument.source != "path":
+                self.error(
+                    where,
+                    f"the condition tests the value of `{name}`, but `arguments.{name}` has no "
+                    "`default:`, so what a call without it needs is unknown",
+                    f"add the vendor's default (`default: VALUE`), or test `{name}: present`",
+                )
+            return Test(name, "prefix", frozenset(str(v) for v in spec["prefix"]))
         kind, values = ("not_in", spec["not"]) if isinstance(spec, dict) else ("in", spec)
         listed = frozenset(str(v) for v in values)
         if argument.default is None and argument.source != "path":
@@ -369,6 +380,58 @@ def parse_creates(
         tuple(classes),
         tuple(arguments[name] for name in sorted(used)),
     )
+
+
+def parse_reveals(
+    data: Mapping[str, Any], arguments: Mapping[str, Argument], fail: Fail
+) -> RevealsRule | None:
+    """`reveals: {argument: NAME, classes: {CLASS: {response.json.PATH: [VALUE, ...]}}}`."""
+    name = str(data.get("argument", ""))
+    argument = arguments.get(name)
+    if argument is None or not argument.resource:
+        fail(
+            ("reveals", "argument"),
+            f"`{name}` is not a declared argument that names a resource",
+            "name one of `arguments:` with `resource: KIND` (e.g. `repository`)",
+        )
+        return None
+    classes = []
+    ok = True
+    for class_name, tests in (data.get("classes") or {}).items():
+        if class_name in ("created", "given"):
+            fail(
+                ("reveals", "classes", class_name),
+                f"`{class_name}` is a built-in class",
+                "name the class after the vendor's word for it, e.g. `public`",
+            )
+            ok = False
+            continue
+        parsed = []
+        for where, values in (tests or {}).items():
+            if not str(where).startswith("response.json."):
+                fail(
+                    ("reveals", "classes", class_name, where),
+                    f"`{where}` is not a place in the answer",
+                    "write `response.json.PATH: [VALUE, ...]`, e.g. `response.json.private: [false]`",
+                )
+                ok = False
+                continue
+            listed = values if isinstance(values, list) else [values]
+            texts = frozenset(_value_text(value) for value in listed)
+            parsed.append((tuple(str(where).split(".")[2:]), texts))
+        classes.append((str(class_name), tuple(parsed)))
+    if not ok:
+        return None
+    return RevealsRule(argument, tuple(classes))
+
+
+def _value_text(value: Any) -> str:
+    """A JSON value as the argument readers write it: `false`, `true`, text."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
 
 
 def _suggest(name: str, known: Any) -> str:

@@ -16,6 +16,7 @@ from harness.conditions import (
     ConditionalRequirement,
     CreatesRule,
     Expression,
+    RevealsRule,
     enumerate_cases,
     has_conditions,
     plain_requirement,
@@ -29,6 +30,7 @@ from harness.workspace.condition_specs import (
     parse_arguments,
     parse_creates,
     parse_requirement,
+    parse_reveals,
 )
 
 PathKey = tuple[str | int, ...]
@@ -46,6 +48,7 @@ class ModelRequirement:
 class OperationRequirements:
     by_model: tuple[tuple[str, ModelRequirement], ...]  # in the service's model order
     creates: CreatesRule | None
+    reveals: RevealsRule | None = None
 
     @property
     def default(self) -> ModelRequirement:
@@ -114,6 +117,7 @@ def read_operation_requirements(
             per_model_data[model.name], ("requires_in", model.name), context, failing
         )
     creates = parse_creates(data["creates"], arguments, failing) if "creates" in data else None
+    reveals = parse_reveals(data["reveals"], arguments, failing) if "reveals" in data else None
     if failed:
         return None
     least_data: dict[str, Any] = dict(data.get("least_in") or {})
@@ -135,7 +139,7 @@ def read_operation_requirements(
         by_model.append((model.name, compiled))
     if failed:
         return None
-    return OperationRequirements(tuple(by_model), creates)
+    return OperationRequirements(tuple(by_model), creates, reveals)
 
 
 def _least(

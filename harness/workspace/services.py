@@ -294,6 +294,7 @@ class ServiceSection(LoaderBase):
             methods=methods[1:],
             conditional=default.conditional,
             creates=requirements.creates,
+            reveals=requirements.reveals,
             least=default.least,
         )
         per_model = {

@@ -124,6 +124,7 @@ class Entry:
     model: str  # "" for a service with one model
     grants: tuple[str, ...]
     calls: tuple[Call, ...]
+    given: dict[str, Any] | None = None  # the flow's `given:`, ids as the SDK sent them
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,12 +289,23 @@ def _write_entry(scenarios: Path, stem: str, entry: Entry) -> None:
         "bindings": [{"connector": stem, "env": "check", "roles": [f"{stem}-grants"]}],
         "flows": [{"name": f"{stem}-flow", "connector": stem, "steps": steps}],
     }
+    if entry.given:
+        # the ids as the recording wrote them (a random-looking id becomes `<secret-N>`)
+        document["flows"][0]["given"] = _scrubbed(entry.given, scrubber)
     text = f"# {entry.key}\n" + yaml.safe_dump(document, sort_keys=False, width=100)
     (scenarios / f"{stem}.yaml").write_text(text, "utf-8")
     for relative, content in sidecars.items():
         target = scenarios / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+
+
+def _scrubbed(given: Any, scrubber: SecretScrubber) -> Any:
+    if isinstance(given, dict):
+        return {key: _scrubbed(value, scrubber) for key, value in given.items()}
+    if isinstance(given, list):
+        return [scrubber.text(str(identifier)) for identifier in given]
+    return given
 
 
 def _attribute(

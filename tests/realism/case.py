@@ -37,7 +37,9 @@ class Case:
     (an endpoint that accepts either of two permissions). `broader` is accepted by the vendor
     but grants more (to be reported over-broad or excessive); `refused` is a grant the vendor
     rejects the call with (to be reported missing). `reference` is the vendor's page stating
-    the rule.
+    the rule. `given` is what the flow says of the resources it starts with, as a flow's
+    `given:` (`{"google-drive": {"file": ["ID"]}}`, `{"slack": {"channel": {"private_channel":
+    ["G..."]}}}`): a file shared with the app, a channel's type.
     """
 
     service: str
@@ -51,6 +53,7 @@ class Case:
     answers: tuple[Answer, ...] = ()
     alternatives: tuple[tuple[str, ...], ...] = ()
     note: str = ""
+    given: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.model not in MODELS[self.service]:

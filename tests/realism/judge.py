@@ -53,7 +53,14 @@ class Judge:
                 # Routing does not depend on the grants or the model: judged with neither.
                 model = "" if kind == ROUTE else case.model
                 entries.append(
-                    Entry(f"{case.id}|{kind}", service, model, grants[kind], captured.calls)
+                    Entry(
+                        f"{case.id}|{kind}",
+                        service,
+                        model,
+                        grants[kind],
+                        captured.calls,
+                        case.given,
+                    )
                 )
         verdicts = judge(entries, self.directory / service)
         for key, verdict in verdicts.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -86,9 +87,32 @@ def test_an_operation_a_model_cannot_call_is_missing_with_nothing_to_grant() -> 
     workspace = build([repo_service()], [_policy(["issues:write"], [("PATCH", "/orgs/acme")])])
     (result,) = run_check(workspace).results
     (missing,) = [f for f in result.findings if f.kind == "missing"]
-    assert "requires (not available in this permission model)" in missing.message
-    assert "(in repo's `app` permission model)" in missing.message
+    assert missing.message == "repo:org.update was denied: it is not available to an `app` token"
+    assert "\x00" not in missing.message
     assert missing.replacement == ()
+
+
+def test_an_unavailable_operation_names_no_scope_in_the_log_the_report_or_the_answer() -> None:
+    workspace = build([repo_service()], [_policy(["issues:write"], [("PATCH", "/orgs/acme")])])
+    sandbox = Sandbox(workspace)
+    report = run_check(workspace, sandbox=sandbox)
+    (decision,) = [d for d in sandbox.decisions if d.operation == "org.update"]
+    data = decision.to_data()
+    assert (data["outcome"], data["requirement"]) == ("denied", None)
+    assert data["reason"] == "is not available to an `app` token; granted: issues:write"
+    assert "\x00" not in json.dumps(report.to_data())
+    token = sandbox.issue_token(workspace.bindings[0])
+    answer = sandbox.handle(
+        Request("PATCH", f"https://{HOST}/orgs/acme", {"Authorization": f"Bearer {token}"})
+    )
+    assert answer.status == 403
+    assert answer.json == {
+        "error": "insufficient_scope",
+        "operation": "repo:org.update",
+        "required": None,
+        "message": "repo:org.update is not available to an `app` token",
+    }
+    assert answer.header("WWW-Authenticate") == 'Bearer error="insufficient_scope"'
 
 
 def test_a_grant_outside_the_connectors_model_is_an_input_error_naming_the_model() -> None:

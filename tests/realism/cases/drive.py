@@ -37,8 +37,11 @@ READONLY, METADATA_READONLY, METADATA = (
     G + "drive.metadata",
 )
 APPS_READONLY = G + "drive.apps.readonly"
+MEET_READONLY = G + "drive.meet.readonly"
 REF = "https://developers.google.com/workspace/drive/api/reference/rest/v3/"
 EXISTING = "1PreExistingQuarterlyReport"  # a file of the user's the app did not create
+SHARED = "1SharedWithTheAppByPicker"  # a file the user opened with the app (Picker)
+RECORDING = "1MeetRecordingOfStandup"  # a recording Google Meet saved in the user's Drive
 CREATED = Answer(json={"id": "1CreatedByThisFlow", "name": "report.csv"})
 SESSION = Answer(
     headers=(
@@ -180,7 +183,7 @@ CASES = (
         "files/list",
     ),
     drive(
-        "files.list(q, whole Drive)",
+        "files.list(q)",
         lambda d: (
             d.files()
             .list(
@@ -190,11 +193,14 @@ CASES = (
             )
             .execute()
         ),
+        (FILE,),
         (METADATA_READONLY,),
-        (READONLY,),
         (APPS_READONLY,),
         "files/list",
-        note="listing the user's files (not only the app's) needs a Drive-wide scope; metadata.readonly is the narrowest",
+        note="files.list's page lists drive.file among its authorization scopes: the call "
+        "succeeds and lists the files the app can reach. Which files a flow means to see is "
+        "not in the call, so the vendor's minimal grant is drive.file; a flow that must see "
+        "every file holds a Drive-wide scope, drive.metadata.readonly the narrowest",
     ),
     drive(
         "files.get(metadata, created by the app)",
@@ -399,5 +405,36 @@ CASES = (
         (APPS_READONLY, READONLY),
         (READONLY,),
         "apps/list",
+    ),
+    drive(
+        "files.get(metadata, file given to the app)",
+        lambda d: d.files().get(fileId=SHARED, fields="id,name").execute(),
+        (FILE,),
+        (READONLY,),
+        (APPDATA,),
+        "files/get",
+        given={"google-drive": {"file": [SHARED]}},
+        note="drive.file: 'files ... that the user shares with an app' (the flow says which)",
+    ),
+    drive(
+        "files.update(content, file given to the app)",
+        lambda d: d.files().update(fileId=SHARED, media_body=_csv()).execute(),
+        (FILE,),
+        (DRIVE,),
+        (READONLY,),
+        "files/update",
+        given={"google-drive": {"file": [SHARED]}},
+    ),
+    drive(
+        "files.get(alt=media, Meet recording)",
+        lambda d: d.files().get_media(fileId=RECORDING).execute(),
+        (MEET_READONLY,),
+        (READONLY,),
+        (METADATA_READONLY,),
+        "files/get",
+        answers=(Answer(content=b"\x00\x00\x00 ftypmp42"),),
+        given={"google-drive": {"file": {"meet": [RECORDING]}}},
+        note="drive.meet.readonly: 'See and download your Google Drive files that were created "
+        "or edited by Google Meet'",
     ),
 )

@@ -350,10 +350,15 @@ CASES = (
         lambda g: repo(g).private,
         ("metadata:read",),
         ("contents:read",),
-        ("issues:write",),
+        ("members:read",),
         "repos/repos#get-a-repository",
         answers=(PRIVATE,),
-        note="'Metadata' repository permissions (read); every app holds it, and contents:read adds file access",
+        note="'Metadata' repository permissions (read); every repository permission includes it "
+        "('If you set the metadata permission to No access and select a permission that requires "
+        "repository access, GitHub will override your selection and set the metadata permission "
+        "back to Read-only', https://docs.github.com/en/apps/creating-github-apps/"
+        "registering-a-github-app/choosing-permissions-for-a-github-app), so only a grant "
+        "without repository access, such as the organization permission members:read, lacks it",
     ),
     app(
         "orgs.members.list",
@@ -485,6 +490,33 @@ CASES = (
         "repos/repos#delete-a-repository",
         answers=(Answer(status=204),),
         note="delete_repo: 'Grants access to delete adminable repositories'",
+    ),
+    app(
+        "contents.update(file configured for single_file)",
+        lambda g: repo(g).update_file(
+            ".github/release.yml", "Pin", "changelog: {}\n", sha="95b966ae", branch="main"
+        ),
+        ("single_file:write",),
+        ("contents:write",),
+        ("contents:read",),
+        "repos/contents#create-or-update-file-contents",
+        answers=(FILE,),
+        given={"github": {"repository_file": [".github/release.yml"]}},
+        note="'Single file': access to the files the app's settings name (the flow says which)",
+    ),
+    oauth(
+        "contents.update(workflow file, public repository)",
+        read_then(
+            lambda r: r.update_file(
+                ".github/workflows/ci.yml", "Pin actions", "on: push\n", sha="95b966ae"
+            )
+        ),
+        ("public_repo", "workflow"),
+        ("repo", "workflow"),
+        ("public_repo",),
+        "repos/contents#create-or-update-file-contents",
+        answers=(PUBLIC, FILE),
+        note="workflow: 'Grants the ability to add and update GitHub Actions workflow files'",
     ),
 )
 

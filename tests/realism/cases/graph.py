@@ -592,4 +592,13 @@ CASES = (
         ("User.Read.All",),
         "group-list-members",
     ),
+    application(
+        "groups.members.add",
+        lambda m: m.groups.by_group_id("02bd9fd6").members.ref.post(_member_ref()),
+        ("GroupMember.ReadWrite.All",),
+        ("Directory.ReadWrite.All",),
+        ("GroupMember.Read.All",),
+        "group-post-members",
+        answers=(Answer(status=204),),
+    ),
 )

@@ -22,6 +22,8 @@ from ..case import Answer, Case
 
 REF = "https://docs.slack.dev/reference/methods/"
 CHANNEL = "C0123ABCDEF"  # a public channel the bot is a member of
+PRIVATE = "C0PRIVATE42"  # a private channel (its id looks like any other: the flow says it)
+DIRECT = "D0123ABCDEF"  # a direct message with the bot
 UPLOAD = (
     Answer(
         json={
@@ -68,9 +70,11 @@ CASES = (
         ),
         ("chat:write",),
         ("chat:write", "chat:write.customize"),
-        ("chat:write:bot",),
+        ("chat:write.customize",),
         "chat.postMessage",
-        note="chat:write:bot is a legacy scope of classic apps; a granular bot token cannot hold it",
+        note="chat:write.customize only changes the name and icon of what chat:write posts; "
+        "chat:write:bot is a user-token scope a bot token cannot hold at all (the harness "
+        "refuses such a role as input, naming chat:write)",
     ),
     slack(
         "user",
@@ -333,5 +337,57 @@ CASES = (
         ("users.profile:write", "users.profile:read"),
         ("users.profile:read",),
         "users.profile.set",
+    ),
+    slack(
+        "bot",
+        "conversations.history(private channel)",
+        lambda c: c.conversations_history(channel=PRIVATE, limit=100),
+        ("groups:history",),
+        ("groups:history", "channels:history"),
+        ("channels:history",),
+        "conversations.history",
+        given={"slack": {"channel": {"private_channel": [PRIVATE]}}},
+        note="'Relevant *:history scope' for the conversation's type: groups:history for a "
+        "private channel, which the flow says (a channel id does not reliably tell)",
+    ),
+    slack(
+        "bot",
+        "conversations.replies(direct message)",
+        lambda c: c.conversations_replies(channel=DIRECT, ts="1712345678.000100"),
+        ("im:history",),
+        ("im:history", "channels:history"),
+        ("channels:history",),
+        "conversations.replies",
+        given={"slack": {"channel": {"im": [DIRECT]}}},
+    ),
+    slack(
+        "bot",
+        "conversations.info(private channel)",
+        lambda c: c.conversations_info(channel=PRIVATE),
+        ("groups:read",),
+        ("groups:read", "channels:read"),
+        ("channels:read",),
+        "conversations.info",
+        given={"slack": {"channel": {"private_channel": [PRIVATE]}}},
+    ),
+    slack(
+        "bot",
+        "conversations.invite(private channel)",
+        lambda c: c.conversations_invite(channel=PRIVATE, users="U0123ABCD"),
+        ("groups:write",),
+        ("groups:write", "channels:manage"),
+        ("channels:manage",),
+        "conversations.invite",
+        given={"slack": {"channel": {"private_channel": [PRIVATE]}}},
+    ),
+    slack(
+        "user",
+        "conversations.setTopic(public channel)",
+        lambda c: c.conversations_setTopic(channel=CHANNEL, topic="On call: Ada"),
+        ("channels:write",),
+        ("channels:write", "groups:write"),
+        ("groups:write",),
+        "conversations.setTopic",
+        note="user tokens manage public channels with channels:write",
     ),
 )
