@@ -406,6 +406,8 @@ class _ServiceCheck:
         )
         if not judge_excess:  # nothing may be dropped until every call can be judged
             target = tuple(dict.fromkeys((*self.granted, *added)))
+        else:
+            target = (*target, *self._automatic_beside(target))
         analysis = ServiceAnalysis(
             service=self.service.name,
             granted=tuple(str(g) for g in self.granted),
@@ -531,16 +533,24 @@ class _ServiceCheck:
             )
         return findings
 
+    def _automatic_beside(self, grants: Sequence[Grant]) -> tuple[Grant, ...]:
+        """The held grants the vendor gives with one of `grants` whether they are listed or
+        not (GitHub's metadata read): never excessive, so never dropped by a fix either."""
+        automatic = set(self.service.automatic)
+        return tuple(
+            grant
+            for grant in self.granted
+            if grant.scope in automatic
+            and grant not in grants
+            and any(grant.scope in self.meter.closure(other) for other in grants)
+        )
+
     def _excessive(self, kept: tuple[Grant, ...]) -> list[Finding]:
         findings = []
-        automatic = set(self.service.automatic)
+        beside = self._automatic_beside(kept)
         for grant in self.granted:
-            if grant in kept:
+            if grant in kept or grant in beside:
                 continue
-            if grant.scope in automatic and any(
-                grant.scope in self.meter.closure(other) for other in kept
-            ):
-                continue  # the vendor grants it with a kept grant whether it is listed or not
             source = self._source(grant)
             if grant in self.used_by:
                 why = f"every call it allowed is also allowed by {', '.join(map(str, kept))}"

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from harness.errors import HarnessError
 from harness.n8n import targets
@@ -55,6 +56,9 @@ class WriteReport:
 
     def count(self, action: WriteAction) -> int:
         return sum(1 for f in self.files if f.action == action)
+
+
+_LINE_BREAKS = frozenset("\x85\u2028\u2029")
 
 
 def _yaml() -> YAML:
@@ -94,6 +98,10 @@ def to_commented(value: Any, key: str = "") -> Any:
         if value and all(isinstance(item, str) for item in value):
             sequence.fa.set_flow_style()
         return sequence
+    if isinstance(value, str) and _LINE_BREAKS.intersection(value):
+        # YAML 1.1 readers take NEL and the Unicode separators for line breaks in a plain or
+        # single-quoted scalar; double quotes escape them (\N, \L, \P)
+        return DoubleQuotedScalarString(value)
     return value
 
 

@@ -87,7 +87,10 @@ def test_an_operation_a_model_cannot_call_is_missing_with_nothing_to_grant() -> 
     workspace = build([repo_service()], [_policy(["issues:write"], [("PATCH", "/orgs/acme")])])
     (result,) = run_check(workspace).results
     (missing,) = [f for f in result.findings if f.kind == "missing"]
-    assert missing.message == "repo:org.update was denied: it is not available to an `app` token"
+    assert missing.message == (
+        "repo:org.update was denied: it is not available to an `app` token; no app grant "
+        "allows it: the connector's credential must hold `oauth` grants (`models: {repo: oauth}`)"
+    )
     assert "\x00" not in missing.message
     assert missing.replacement == ()
 
