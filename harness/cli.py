@@ -20,6 +20,7 @@ from harness.commands.import_n8n import ImportN8nCommand
 from harness.commands.import_service import ImportServiceCommand
 from harness.commands.inventory import InventoryCommand
 from harness.commands.lint import LintCommand
+from harness.commands.merge import MergeCommand
 from harness.commands.packs import PacksCommand
 from harness.commands.reap import ReapCommand
 from harness.commands.serve import ServeCommand
@@ -30,6 +31,7 @@ COMMANDS: tuple[Command, ...] = (
     InventoryCommand(),
     LintCommand(),
     BaselineCommand(),
+    MergeCommand(),
     AuditCommand(),
     ServeCommand(),
     ExploreCommand(),

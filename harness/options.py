@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.errors import UsageError
+from harness.sharding import ShardSpec, parse_shard
 from harness.transports import TRANSPORTS
 
 CHECK_FORMATS = ("text", "json", "markdown", "sarif", "junit", "html")
@@ -160,7 +161,7 @@ OPTIONS: tuple[Option, ...] = (
         "output",
         "write the output (report, inventory, baseline) to FILE instead of standard output",
         metavar="FILE",
-        commands=("check", "inventory", "baseline", "explore", "lint"),
+        commands=("check", "inventory", "baseline", "explore", "lint", "merge"),
     ),
     Option(
         "baseline",
@@ -199,6 +200,14 @@ OPTIONS: tuple[Option, ...] = (
         metavar="FILE",
         commands=("check",),
     ),
+    Option(
+        "shard",
+        "judge only shard I of N of the bindings (sorted by name, every Nth) and write a "
+        "shard report; `connector-harness merge` joins the N reports",
+        metavar="I/N",
+        commands=("check",),
+        parse=parse_shard,
+    ),
 )
 
 FORMAT_OPTIONS = {
@@ -206,6 +215,7 @@ FORMAT_OPTIONS = {
     for command, help, choices in (
         ("explore", "output format", ("text", "json")),
         ("check", "report format", CHECK_FORMATS),
+        ("merge", "report format", CHECK_FORMATS),
         ("inventory", "inventory format", INVENTORY_FORMATS),
         ("lint", "lint report format", LINT_FORMATS),
     )
@@ -250,6 +260,7 @@ class RunOptions:
     transport: str = "direct"
     log: str | None = None
     anchor: str | None = None
+    shard: ShardSpec | None = None
     format: str = "text"
     configured: bool = False  # a layer set some option (the plugin collects only then)
 

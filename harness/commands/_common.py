@@ -16,6 +16,7 @@ from harness.model import Binding
 from harness.options import OPTIONS, Option, RunOptions, flag_layer, options_for, resolve_options
 from harness.report import Report
 from harness.sandbox import Sandbox
+from harness.sharding import shard_selection
 from harness.transports import open_transport
 from harness.workspace.loader import load_workspace
 
@@ -87,6 +88,8 @@ def run_workspace_check(options: RunOptions, *, keep_decisions: bool = True) -> 
     workspace = load_workspace(options.workspace)
     sandbox = Sandbox(workspace)
     selection = Selection(options.env, options.binding)
+    if options.shard is not None:
+        selection = shard_selection(workspace, selection, options.shard)
     context = gate_context(options)
     with open_transport(options.transport, sandbox) as transport:
         report = run_check(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -17,10 +18,14 @@ from harness.commands._common import (
     emit,
     run_workspace_check,
 )
+from harness.engine import Selection, select_bindings
 from harness.errors import UsageError
+from harness.inventory import build_inventory
 from harness.options import RunOptions, options_for
 from harness.render.formats import render_report
+from harness.render.jsonfmt import render_json
 from harness.render.style import Style, wants_colour
+from harness.sharding import ShardSpec, shard_document
 
 
 class CheckCommand:
@@ -33,16 +38,24 @@ class CheckCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         options = command_options(args, self.name)
+        if options.shard is not None and args.format not in (None, "json"):
+            raise UsageError(
+                f"--shard writes a shard report (JSON), not {args.format}: render the "
+                f"merged shards instead, e.g. connector-harness merge shard-*.json "
+                f"--format {args.format}"
+            )
         if options.anchor is not None and options.log is None:
             raise UsageError("--anchor FILE stores the final hash of --log: give --log FILE too")
         if options.log is not None:
             log_key()  # a blank key is refused before the run, not after
         # The decisions are needed afterwards only for the log and the HTML heat map.
-        keep = options.log is not None or options.format == "html"
+        keep = options.log is not None or options.format == "html" or options.shard is not None
         checked = run_workspace_check(options, keep_decisions=keep)
         report = checked.report
         if options.log is not None:
             _write_log(options, options.log, checked)
+        if options.shard is not None:
+            return _write_shard(options, options.shard, checked)
         colour = options.output is None and wants_colour(sys.stdout)
         text = render_report(
             options.format, report, decisions=checked.sandbox.decisions, style=Style(colour)
@@ -52,6 +65,26 @@ class CheckCommand:
             verdict = "pass" if report.passed else f"{len(report.failed)} binding(s) fail the gate"
             print(f"report written to {options.output}: {verdict}", file=sys.stderr)
         return EXIT_PASS if report.passed else EXIT_FINDINGS
+
+
+def _write_shard(options: RunOptions, shard: ShardSpec, checked: CheckRun) -> int:
+    """Write the shard report: this shard's results and what the merge needs besides."""
+    report = checked.report
+    workspace = report.workspace
+    selected = [b.name for b in select_bindings(workspace, Selection(options.env, options.binding))]
+    cells = build_inventory(workspace, report, checked.sandbox.decisions).cells
+    baseline = options.baseline
+    digest = hashlib.sha256(baseline.read_bytes()).hexdigest() if baseline is not None else None
+    document = shard_document(report, shard, selected, cells, baseline_sha256=digest)
+    emit(render_json(document), options.output)
+    verdict = "pass" if report.passed else f"{len(report.failed)} fail the gate"
+    where = f"written to {options.output}" if options.output is not None else "written"
+    print(
+        f"shard {shard} {where}: {len(report.results)} of {len(selected)} bindings, {verdict}; "
+        f"join the {shard.count} shard reports with `connector-harness merge`",
+        file=sys.stderr,
+    )
+    return EXIT_PASS if report.passed else EXIT_FINDINGS
 
 
 def _write_log(options: RunOptions, path: str, checked: CheckRun) -> None:
