@@ -290,7 +290,7 @@ def merge_shards(paths: Sequence[Path]) -> Merged:
         listed = ", ".join(f"{index}/{count}" for index in missing)
         raise UsageError(
             f"shard{'s' if len(missing) > 1 else ''} {listed} missing: the merged report would "
-            f"leave out their bindings; run `connector-harness check --shard {missing[0]}/{count}` "
+            f"leave out {'their' if len(missing) > 1 else 'its'} bindings; run `connector-harness check --shard {missing[0]}/{count}` "
             "with the other shards' options and merge its report too"
         )
     return _merge(first, [seen[index] for index in range(1, count + 1)])
@@ -483,7 +483,9 @@ def _explain(document: SourceDocument) -> InputError:
     """The first schema violation, located."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(load_schema("shard"))
+    validator = jsonschema.Draft202012Validator(
+        load_schema("shard"), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
     error: ValidationError = min(
         validator.iter_errors(document.data), key=lambda e: [str(p) for p in e.absolute_path]
     )
