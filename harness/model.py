@@ -387,22 +387,51 @@ class Workspace:
     waivers: tuple[Waiver, ...] = ()
     policy: Policy = Policy()
     model_views: tuple[Service, ...] = ()  # services in their other permission models
+    # Lookups by name, built on first use: a scan per lookup made a check quadratic in
+    # the number of connectors (every binding looked up its flows, roles and connector).
+    _index: _WorkspaceIndex | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[type[Workspace], tuple[Any, ...]]:
+        """Pickled as its constructor's arguments: the index is rebuilt, not stored."""
+        return Workspace, (
+            self.root,
+            self.settings,
+            self.services,
+            self.connectors,
+            self.roles,
+            self.bindings,
+            self.flows,
+            self.waivers,
+            self.policy,
+            self.model_views,
+        )
+
+    @property
+    def index(self) -> _WorkspaceIndex:
+        index = self._index
+        if index is None:
+            index = _WorkspaceIndex.of(self)
+            object.__setattr__(self, "_index", index)
+        return index
 
     def service(self, name: str, model: str = "") -> Service:
-        """The service in `model` (default: its default permission model)."""
-        default = next(service for service in self.services if service.name == name)
+        """The service in `model` (default: its default permission model); StopIteration
+        when there is none, as the scan this lookup replaced raised."""
+        default = self.index.services.get(name)
+        if default is None:
+            raise StopIteration(name)
         if not model or model == default.model:
             return default
         return next(s for s in self.model_views if s.name == name and s.model == model)
 
     def connector(self, name: str) -> Connector:
-        return next(connector for connector in self.connectors if connector.name == name)
+        return self.index.connectors[name]
 
     def role(self, name: str) -> Role:
-        return next(role for role in self.roles if role.name == name)
+        return self.index.roles[name]
 
     def flows_of(self, connector: str) -> tuple[Flow, ...]:
-        return tuple(flow for flow in self.flows if flow.connector == connector)
+        return self.index.flows.get(connector, ())
 
     def role_grants(self, name: str) -> tuple[GrantSource, ...]:
         """A role's own grants followed by those it inherits (extends is acyclic after loading)."""
@@ -418,3 +447,32 @@ class Workspace:
         for role in binding.roles:
             collected.extend(self.role_grants(role))
         return tuple(collected)
+
+
+@dataclass(frozen=True, slots=True)
+class _WorkspaceIndex:
+    """A workspace's services, connectors and roles by name (the first of a name, as a
+    scan would find it), and its flows by connector, in workspace order."""
+
+    services: dict[str, Service]
+    connectors: dict[str, Connector]
+    roles: dict[str, Role]
+    flows: dict[str, tuple[Flow, ...]]
+
+    @staticmethod
+    def of(workspace: Workspace) -> _WorkspaceIndex:
+        services: dict[str, Service] = {}
+        for service in workspace.services:
+            services.setdefault(service.name, service)
+        connectors: dict[str, Connector] = {}
+        for connector in workspace.connectors:
+            connectors.setdefault(connector.name, connector)
+        roles: dict[str, Role] = {}
+        for role in workspace.roles:
+            roles.setdefault(role.name, role)
+        flows: dict[str, list[Flow]] = {}
+        for flow in workspace.flows:
+            flows.setdefault(flow.connector, []).append(flow)
+        return _WorkspaceIndex(
+            services, connectors, roles, {name: tuple(f) for name, f in flows.items()}
+        )
