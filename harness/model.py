@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
@@ -393,18 +393,7 @@ class Workspace:
 
     def __reduce__(self) -> tuple[type[Workspace], tuple[Any, ...]]:
         """Pickled as its constructor's arguments: the index is rebuilt, not stored."""
-        return Workspace, (
-            self.root,
-            self.settings,
-            self.services,
-            self.connectors,
-            self.roles,
-            self.bindings,
-            self.flows,
-            self.waivers,
-            self.policy,
-            self.model_views,
-        )
+        return Workspace, tuple(getattr(self, f.name) for f in fields(self) if f.init)
 
     @property
     def index(self) -> _WorkspaceIndex:
