@@ -63,6 +63,9 @@ GUARD_TARGET = 0.95  # direct throughput with the egress guard / without it
 SCALE_TARGET_N = 200
 SCALE_TARGET_SECONDS = 20.0
 SCALE_TARGET_MB = 500.0  # 10^6 bytes
+SCALE_LINEAR_SPREAD = 0.15  # per-connector CPU time and memory: max / min - 1 over N >= 50
+SCALE_LARGE_N = 400
+SCALE_LARGE_MB = 1000.0
 CHILD_TIMEOUT = 900  # seconds for one full check
 # The throughput contenders run in this process, one thread each, so they are timed by
 # the CPU time they use: on a machine shared with other work, the wall clock also counts
@@ -620,16 +623,20 @@ class ScaleResult:
     megabytes: float
     generate_s: float
     wall_s: float
+    cpu_s: float
     peak_mb: float
     figures: dict[str, Any]
     error: str = ""
 
 
-def run_child(workspace: Path, output: Path) -> tuple[float, float, dict[str, Any], str]:
-    """Run bench/check_once.py in a fresh interpreter: wall seconds, peak RSS (MB), figures.
+def run_child(workspace: Path, output: Path) -> tuple[float, float, float, dict[str, Any], str]:
+    """Run bench/check_once.py in a fresh interpreter: wall seconds, CPU seconds, peak RSS
+    (MB), figures.
 
     The child is reaped with os.wait4, which returns the resource usage of exactly
-    that child (its ru_maxrss is the peak resident set size, in KiB on Linux).
+    that child (its ru_maxrss is the peak resident set size, in KiB on Linux; its user
+    and system time are the CPU it used, which a busy machine inflates far less than
+    the wall clock).
     """
     command = [sys.executable, str(BENCH / "check_once.py"), str(workspace), str(output)]
     log = output.with_suffix(".log")
@@ -645,13 +652,14 @@ def run_child(workspace: Path, output: Path) -> tuple[float, float, dict[str, An
         wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     peak_mb = usage.ru_maxrss * 1024 / 1e6
+    cpu = usage.ru_utime + usage.ru_stime
     if process.returncode != 0:
         problem = log.with_suffix(".err").read_text().strip()[-500:]
         if wall >= CHILD_TIMEOUT:
             problem = f"killed after {CHILD_TIMEOUT} s"
-        return wall, peak_mb, {}, f"exit {process.returncode}: {problem}"
+        return wall, cpu, peak_mb, {}, f"exit {process.returncode}: {problem}"
     figures: dict[str, Any] = json.loads(log.read_text().strip().splitlines()[-1])
-    return wall, peak_mb, figures, ""
+    return wall, cpu, peak_mb, figures, ""
 
 
 def bench_scale(args: argparse.Namespace) -> list[tuple[str, str, str, bool]]:
@@ -668,86 +676,104 @@ def bench_scale(args: argparse.Namespace) -> list[tuple[str, str, str, bool]]:
             start = time.perf_counter()
             made = generate_workspace(root, n, flows=args.flows, calls=args.calls)
             generated = time.perf_counter() - start
-            wall, peak_mb, figures, error = run_child(root, Path(tmp) / f"report-{n}.json")
+            wall, cpu, peak_mb, figures, error = run_child(root, Path(tmp) / f"report-{n}.json")
             results.append(
                 ScaleResult(
-                    n, made.steps, made.bytes / 1e6, generated, wall, peak_mb, figures, error
+                    n, made.steps, made.bytes / 1e6, generated, wall, cpu, peak_mb, figures, error
                 )
             )
+    base = results[0]  # N = 1: the interpreter, imports and services every check pays once
     rows = []
-    previous: ScaleResult | None = None
     for result in results:
         f = result.figures
-        growth = f"{result.wall_s / previous.wall_s:.2f}x" if previous and not result.error else ""
         if result.error:
-            rows.append((result.connectors, "", "", "", "", "", "", "", "", "", "", result.error))
-        else:
-            rows.append(
-                (
-                    result.connectors,
-                    f["bindings"],
-                    f"{f['calls']:,}",
-                    f"{result.megabytes:.1f}",
-                    f"{f['import_s']:.2f}",
-                    f"{f['load_s']:.2f}",
-                    f"{f['check_s']:.2f}",
-                    f"{f['render_s']:.2f}",
-                    f"{result.wall_s:.2f}",
-                    growth,
-                    f"{result.peak_mb:.0f}",
-                    f"{f['findings']:,}",
-                )
+            rows.append((result.connectors, *[""] * 12, result.error))
+            continue
+        marginal = result is not base and not base.error
+        rows.append(
+            (
+                result.connectors,
+                f["bindings"],
+                f"{f['calls']:,}",
+                f"{result.megabytes:.1f}",
+                f"{f['load_cpu_s']:.2f}",
+                f"{f['check_cpu_s']:.2f}",
+                f"{result.wall_s:.2f}",
+                f"{result.cpu_s:.2f}",
+                f"{_per_connector(result, base, 'cpu_s') * 1000:.1f}" if marginal else "",
+                f"{result.peak_mb:.0f}",
+                f"{_per_connector(result, base, 'peak_mb'):.2f}" if marginal else "",
+                f"{f['findings']:,}",
+                f"{f['failed']:,}",
             )
-        previous = result
+        )
     print(
         table(
-            (
-                "N",
-                "bindings",
-                "calls",
-                "YAML MB",
-                "import s",
-                "load s",
-                "check s",
-                "render s",
-                "wall s",
-                "wall vs prev",
-                "peak RSS MB",
-                "findings",
-            ),
+            ("N", "bindings", "calls", "YAML MB", "load CPU s", "check CPU s", "wall s", "CPU s",
+             "CPU ms/conn", "peak RSS MB", "MB/conn", "findings", "failing"),
             rows,
         )
-    )
+    )  # fmt: skip
     print()
     print(
         "  load = load_workspace (YAML + schema + model), check = run_check (replay + analysis),"
-        "\n  render = render_json + write; wall = the whole subprocess, interpreter start included"
+        "\n  both CPU seconds of the child; wall and CPU s = the whole subprocess, interpreter"
+        "\n  start included; CPU ms/conn and MB/conn = above the N = 1 row, per further connector"
     )
     if args.profile:
         with tempfile.TemporaryDirectory(prefix="harness-profile-") as tmp:
             root = Path(tmp) / f"n{args.profile_size}"
             generate_workspace(root, args.profile_size, flows=args.flows, calls=args.calls)
             profile_check(root)
-    target = next((r for r in results if r.connectors == SCALE_TARGET_N), None)
-    if target is None:
-        print(f"  (N = {SCALE_TARGET_N} not run: no verdict on the scale target)")
-        return []
-    ok_time = not target.error and target.wall_s < SCALE_TARGET_SECONDS
-    ok_rss = not target.error and target.peak_mb < SCALE_TARGET_MB
-    print()
-    print(
-        table(
-            ("N = 200 target", "measured", "target", "result"),
-            [
-                ("wall time", f"{target.wall_s:.1f} s", f"< {SCALE_TARGET_SECONDS:.0f} s", verdict(ok_time)),
-                ("peak RSS", f"{target.peak_mb:.0f} MB", f"< {SCALE_TARGET_MB:.0f} MB", verdict(ok_rss)),
-            ],
+    return _scale_targets(results, base)
+
+
+def _per_connector(result: ScaleResult, base: ScaleResult, figure: str) -> float:
+    """CPU seconds or peak MB per connector beyond the N = 1 run's."""
+    extra: float = getattr(result, figure) - getattr(base, figure)
+    return extra / (result.connectors - base.connectors)
+
+
+def _scale_targets(
+    results: list[ScaleResult], base: ScaleResult
+) -> list[tuple[str, str, str, bool]]:
+    verdicts: list[tuple[str, str, str, bool]] = []
+    sized = [r for r in results if r.connectors >= 50 and not r.error and not base.error]
+    if len(sized) >= 2:
+        for figure, name in (("cpu_s", "CPU time"), ("peak_mb", "peak memory")):
+            each = [_per_connector(r, base, figure) for r in sized]
+            spread = max(each) / min(each) - 1
+            verdicts.append(
+                (
+                    f"{name} per connector, N = {sized[0].connectors}..{sized[-1].connectors}",
+                    f"spread {spread:.0%}",
+                    f"<= {SCALE_LINEAR_SPREAD:.0%}",
+                    spread <= SCALE_LINEAR_SPREAD,
+                )
+            )
+    large = next((r for r in results if r.connectors == SCALE_LARGE_N), None)
+    if large is not None:
+        verdicts.append(
+            (
+                f"check N={SCALE_LARGE_N}: peak RSS",
+                f"{large.peak_mb:.0f} MB" if not large.error else large.error,
+                f"< {SCALE_LARGE_MB:.0f} MB",
+                not large.error and large.peak_mb < SCALE_LARGE_MB,
+            )
         )
-    )  # fmt: skip
-    return [
-        (f"check N={SCALE_TARGET_N}: wall", f"{target.wall_s:.1f} s", f"< {SCALE_TARGET_SECONDS:.0f} s", ok_time),
-        (f"check N={SCALE_TARGET_N}: peak RSS", f"{target.peak_mb:.0f} MB", f"< {SCALE_TARGET_MB:.0f} MB", ok_rss),
-    ]  # fmt: skip
+    target = next((r for r in results if r.connectors == SCALE_TARGET_N), None)
+    if target is not None:
+        ok_time = not target.error and target.wall_s < SCALE_TARGET_SECONDS
+        ok_rss = not target.error and target.peak_mb < SCALE_TARGET_MB
+        verdicts += [
+            (f"check N={SCALE_TARGET_N}: wall", f"{target.wall_s:.1f} s", f"< {SCALE_TARGET_SECONDS:.0f} s", ok_time),
+            (f"check N={SCALE_TARGET_N}: peak RSS", f"{target.peak_mb:.0f} MB", f"< {SCALE_TARGET_MB:.0f} MB", ok_rss),
+        ]  # fmt: skip
+    if verdicts:
+        print()
+        rows = [(name, measured, goal, verdict(ok)) for name, measured, goal, ok in verdicts]
+        print(table(("scale target", "measured", "goal", "result"), rows))
+    return verdicts
 
 
 def profile_check(root: Path) -> None:
@@ -801,7 +827,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="connector-harness benchmarks")
     parser.add_argument("--only", choices=("direct", "scale"), help="run one benchmark")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
-    parser.add_argument("--sizes", help="connector counts for the scale table (default 50,100,200)")
+    parser.add_argument(
+        "--sizes", help="connector counts for the scale table (default 50,100,200,400)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per throughput figure")
     parser.add_argument(
         "--direct-calls", type=int, help="calls per direct run and mix (default 40,000)"
@@ -834,8 +862,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.direct_cycles = cycles(args.direct_calls)
     args.reference_cycles = cycles(args.reference_calls)
     args.floor_cycles = cycles(args.floor_calls)
-    args.sizes = args.sizes or ("2,4" if quick else "50,100,200")
-    args.sizes = sorted({int(s) for s in args.sizes.split(",")})
+    args.sizes = args.sizes or ("2,4" if quick else "50,100,200,400")
+    # N = 1 is always run first: the per-connector figures are taken above it
+    args.sizes = sorted({1, *(int(s) for s in args.sizes.split(","))})
     return args
 
 

@@ -29,6 +29,7 @@ from harness.commands.import_n8n import ImportN8nCommand
 from harness.commands.import_service import ImportServiceCommand
 from harness.commands.inventory import InventoryCommand
 from harness.commands.lint import LintCommand
+from harness.commands.merge import MergeCommand
 from harness.commands.packs import PacksCommand
 from harness.commands.reap import ReapCommand
 from harness.commands.run import RunCommand
@@ -40,6 +41,7 @@ COMMANDS: tuple[Command, ...] = (
     InventoryCommand(),
     LintCommand(),
     BaselineCommand(),
+    MergeCommand(),
     AuditCommand(),
     ServeCommand(),
     RunCommand(),

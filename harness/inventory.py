@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.cells import Cell, report_cells
 from harness.decisions import Decision
-from harness.model import Workspace
+from harness.model import Binding, Workspace
 from harness.report import Report
 from harness.workspace.units import format_duration
 
@@ -37,18 +37,26 @@ def build_inventory(
     """Every connector with its credential, bindings and operations, plus the matrix cells
     (harness.cells: read from the report's findings, as every other view reads them)."""
     results = {result.binding: result for result in report.results}
+    # One pass over the decisions, grouped by connector and by binding (a pass per
+    # connector made a large workspace's matrix quadratic).
+    by_identity: dict[str, dict[tuple[str, str], list[int]]] = {}
+    by_binding: dict[str, list[Decision]] = {}
+    for decision in decisions:
+        by_binding.setdefault(decision.binding, []).append(decision)
+        if decision.operation:
+            calls = by_identity.setdefault(decision.identity, {})
+            counts = calls.setdefault((decision.service, decision.operation), [0, 0])
+            counts[0 if decision.allowed else 1] += 1
+    of_connector: dict[str, list[Binding]] = {}
+    for binding in workspace.bindings:
+        if binding.name in results:
+            of_connector.setdefault(binding.connector, []).append(binding)
     connectors = []
     for connector in workspace.connectors:
-        bindings = [
-            b for b in workspace.bindings if b.connector == connector.name and b.name in results
-        ]
+        bindings = of_connector.get(connector.name, [])
         if not bindings and (report.env or report.binding):
             continue
-        calls: dict[tuple[str, str], list[int]] = {}
-        for decision in decisions:
-            if decision.identity == connector.name and decision.operation:
-                counts = calls.setdefault((decision.service, decision.operation), [0, 0])
-                counts[0 if decision.allowed else 1] += 1
+        calls = by_identity.get(connector.name, {})
         credential = connector.credential
         connectors.append(
             {

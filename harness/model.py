@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
@@ -408,28 +408,46 @@ class Workspace:
     waivers: tuple[Waiver, ...] = ()
     policy: Policy = Policy()
     model_views: tuple[Service, ...] = ()  # services in their other permission models
+    # Lookups by name, built on first use: a scan per lookup made a check quadratic in
+    # the number of connectors (every binding looked up its flows, roles and connector).
+    _index: _WorkspaceIndex | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[type[Workspace], tuple[Any, ...]]:
+        """Pickled as its constructor's arguments: the index is rebuilt, not stored."""
+        return Workspace, tuple(getattr(self, f.name) for f in fields(self) if f.init)
+
+    @property
+    def index(self) -> _WorkspaceIndex:
+        index = self._index
+        if index is None:
+            index = _WorkspaceIndex.of(self)
+            object.__setattr__(self, "_index", index)
+        return index
 
     def service(self, name: str, model: str = "") -> Service:
-        """The service in `model` (default: its default permission model)."""
-        default = next(service for service in self.services if service.name == name)
+        """The service in `model` (default: its default permission model); StopIteration
+        when there is none, as the scan this lookup replaced raised."""
+        default = self.index.services.get(name)
+        if default is None:
+            raise StopIteration(name)
         if not model or model == default.model:
             return default
         return next(s for s in self.model_views if s.name == name and s.model == model)
 
     def connector(self, name: str) -> Connector:
-        return next(connector for connector in self.connectors if connector.name == name)
+        return self.index.connectors[name]
 
     def role(self, name: str) -> Role:
-        return next(role for role in self.roles if role.name == name)
+        return self.index.roles[name]
 
     def flows_of(self, connector: str) -> tuple[Flow, ...]:
-        return tuple(flow for flow in self.flows if flow.connector == connector)
+        return self.index.flows.get(connector, ())
 
     def role_grants(self, name: str) -> tuple[GrantSource, ...]:
         """A role's own grants followed by those it inherits (extends is acyclic after loading)."""
         # Depth first, each role once: a chain thousands of roles long needs no deep stack,
         # and a role inherited along two paths (a diamond) is not collected twice.
-        by_name = _roles_by_name(self.roles)
+        by_name = self.index.roles
         collected: list[GrantSource] = []
         seen: set[str] = set()
         pending = [name]
@@ -451,14 +469,30 @@ class Workspace:
         return tuple(collected)
 
 
-_ROLE_INDEX: list[tuple[tuple[Role, ...], dict[str, Role]]] = []
+@dataclass(frozen=True, slots=True)
+class _WorkspaceIndex:
+    """A workspace's services, connectors and roles by name (the first of a name, as a
+    scan would find it), and its flows by connector, in workspace order."""
 
+    services: dict[str, Service]
+    connectors: dict[str, Connector]
+    roles: dict[str, Role]
+    flows: dict[str, tuple[Flow, ...]]
 
-def _roles_by_name(roles: tuple[Role, ...]) -> dict[str, Role]:
-    """The roles of a workspace by name, built once per roles tuple (the last one is kept:
-    a check asks for one workspace's roles thousands of times)."""
-    if _ROLE_INDEX and _ROLE_INDEX[0][0] is roles:
-        return _ROLE_INDEX[0][1]
-    index = {role.name: role for role in roles}
-    _ROLE_INDEX[:] = [(roles, index)]
-    return index
+    @staticmethod
+    def of(workspace: Workspace) -> _WorkspaceIndex:
+        services: dict[str, Service] = {}
+        for service in workspace.services:
+            services.setdefault(service.name, service)
+        connectors: dict[str, Connector] = {}
+        for connector in workspace.connectors:
+            connectors.setdefault(connector.name, connector)
+        roles: dict[str, Role] = {}
+        for role in workspace.roles:
+            roles.setdefault(role.name, role)
+        flows: dict[str, list[Flow]] = {}
+        for flow in workspace.flows:
+            flows.setdefault(flow.connector, []).append(flow)
+        return _WorkspaceIndex(
+            services, connectors, roles, {name: tuple(f) for name, f in flows.items()}
+        )

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from harness.errors import UsageError
 from harness.findings import KINDS
+from harness.sharding import ShardSpec, parse_shard
 from harness.transports import TRANSPORTS
 
 CHECK_FORMATS = ("text", "json", "markdown", "sarif", "junit", "html")
@@ -207,7 +208,7 @@ OPTIONS: tuple[Option, ...] = (
         "(.json, .sarif, .md, .txt, .xml, .html, .csv) names the format",
         default=(),
         metavar="FILE",
-        commands=("check", "inventory", "baseline", "explore", "lint"),
+        commands=("check", "inventory", "baseline", "explore", "lint", "merge"),
         kind="list",
         parse=_paths,
         short="-o",
@@ -277,6 +278,14 @@ OPTIONS: tuple[Option, ...] = (
         metavar="FILE",
         commands=("check",),
     ),
+    Option(
+        "shard",
+        "judge only shard I of N of the bindings (sorted by name, every Nth) and write a "
+        "shard report; `connector-harness merge` joins the N reports",
+        metavar="I/N",
+        commands=("check",),
+        parse=parse_shard,
+    ),
 )
 
 FORMAT_OPTIONS = {
@@ -284,6 +293,7 @@ FORMAT_OPTIONS = {
     for command, help, choices in (
         ("explore", "output format", ("text", "json")),
         ("check", "report format", CHECK_FORMATS),
+        ("merge", "report format", CHECK_FORMATS),
         ("inventory", "inventory format", INVENTORY_FORMATS),
         ("lint", "lint report format", LINT_FORMATS),
     )
@@ -331,6 +341,7 @@ class RunOptions:
     transport: str = "direct"
     log: str | None = None
     anchor: str | None = None
+    shard: ShardSpec | None = None
     format: str = "text"
     configured: bool = False  # a layer set some option (the plugin collects only then)
     format_given: bool = False  # --format was set, not defaulted

@@ -171,7 +171,7 @@ def service_views(
 
 def model_of(workspace: Workspace, connector: str, service: str) -> str:
     """The permission model `connector` holds grants of `service` in ("" when it has one)."""
-    found = next((c for c in workspace.connectors if c.name == connector), None)
+    found = workspace.index.connectors.get(connector)
     if found is not None:
         chosen = dict(found.credential.models).get(service)
         if chosen:

@@ -34,6 +34,7 @@ from harness.options import (
 from harness.render.style import Style, wants_colour
 from harness.report import Report
 from harness.sandbox import Sandbox
+from harness.sharding import shard_selection
 from harness.transports import open_transport
 from harness.workspace.loader import load_workspace
 from harness.workspace.pyproject import read_pyproject_table
@@ -203,6 +204,8 @@ def run_workspace_check(
         raise empty
     sandbox = Sandbox(workspace)
     selection = Selection(options.env, options.binding)
+    if options.shard is not None:
+        selection = shard_selection(workspace, selection, options.shard)
     context = gate_context(options)
     with open_transport(options.transport, sandbox) as transport:
         report = run_check(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 
 from harness.audit import log_key, run_header
+from harness.cells import report_cells
 from harness.commands._common import (
     EXIT_FINDINGS,
     EXIT_PASS,
@@ -13,15 +15,19 @@ from harness.commands._common import (
     add_options,
     add_workspace_argument,
     command_options,
+    emit,
     run_workspace_check,
     write_decision_log,
     write_outputs,
     written,
 )
+from harness.engine import Selection, select_bindings
 from harness.errors import UsageError
 from harness.options import RunOptions, options_for, output_targets
 from harness.render.formats import render_report
+from harness.render.jsonfmt import render_json
 from harness.render.style import part_of
+from harness.sharding import ShardSpec, shard_document
 
 
 class CheckCommand:
@@ -34,17 +40,25 @@ class CheckCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         options = command_options(args, self.name)
+        if options.shard is not None and args.format not in (None, "json"):
+            raise UsageError(
+                f"--shard writes a shard report (JSON), not {args.format}: render the "
+                f"merged shards instead, e.g. connector-harness merge shard-*.json "
+                f"--format {args.format}"
+            )
         if options.anchor is not None and options.log is None:
             raise UsageError("--anchor FILE stores the final hash of --log: give --log FILE too")
         if options.log is not None:
             log_key()  # a blank key is refused before the run, not after
         # The decisions are needed afterwards only for the log (the HTML heat map reads the
         # report's cells).
-        keep = options.log is not None
+        keep = options.log is not None or options.shard is not None
         checked = run_workspace_check(options, keep_decisions=keep)
         report = checked.report
         if options.log is not None:
             _write_log(options, options.log, checked)
+        if options.shard is not None:
+            return _write_shard(options, options.shard, checked)
         targets = (
             *output_targets(options, self.name),
             *((kind, str(path)) for kind, path in checked.settings_reports),
@@ -65,6 +79,26 @@ class CheckCommand:
             )
             print(f"report written to {files}: {verdict}", file=sys.stderr)
         return EXIT_PASS if report.passed else EXIT_FINDINGS
+
+
+def _write_shard(options: RunOptions, shard: ShardSpec, checked: CheckRun) -> int:
+    """Write the shard report: this shard's results and what the merge needs besides."""
+    report = checked.report
+    workspace = report.workspace
+    selected = [b.name for b in select_bindings(workspace, Selection(options.env, options.binding))]
+    cells = report_cells(report.results)
+    baseline = options.baseline
+    digest = hashlib.sha256(baseline.read_bytes()).hexdigest() if baseline is not None else None
+    document = shard_document(report, shard, selected, cells, baseline_sha256=digest)
+    emit(render_json(document), options.output)
+    verdict = "pass" if report.passed else f"{len(report.failed)} fail the gate"
+    where = f"written to {options.output}" if options.output is not None else "written"
+    print(
+        f"shard {shard} {where}: {len(report.results)} of {len(selected)} bindings, {verdict}; "
+        f"join the {shard.count} shard reports with `connector-harness merge`",
+        file=sys.stderr,
+    )
+    return EXIT_PASS if report.passed else EXIT_FINDINGS
 
 
 def _write_log(options: RunOptions, path: str, checked: CheckRun) -> None:

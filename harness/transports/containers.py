@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import socket
 import sysconfig
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ from typing import Any
 from harness.errors import SandboxError
 from harness.model import ContainerSpec, HealthCheck, Service
 from harness.sandbox import Sandbox
+from harness.transports.container_server import write_workspace
 from harness.transports.docker_engine import first_line
 from harness.transports.mock_image import IMAGE_SOURCE, python_in_image, runtime_mounts
 from harness.transports.reaping import (
@@ -31,6 +34,8 @@ from harness.transports.wire import SIGNING_KEY_VARIABLE
 
 MOCK_PORT = 8080
 POLL_SECONDS = 0.05
+STATE_SECONDS = 0.5  # how often a container that is not ready yet is asked for its state
+MAX_PARALLEL = 32  # containers created, started and awaited at once
 TCP_SETTLE_SECONDS = 0.2  # how long a tcp health probe's connection must stay open
 
 
@@ -62,17 +67,31 @@ class Containers:
         self.bridge = _bridge_available(client)
         self.started: list[Any] = []
         self._lock = threading.Lock()
+        self._images: set[str] = set()  # found on the engine
+        self._directory: Path | None = None  # private: the pickled workspace for mock containers
+        self._workspace: Path | None = None
+
+    def _workspace_file(self) -> Path:
+        """The sandbox's workspace, pickled once for every mock container of this transport."""
+        with self._lock:
+            if self._workspace is None:
+                self._directory = Path(tempfile.mkdtemp(prefix="connector-harness-"))
+                self._directory.chmod(0o755)  # mounted read-only into the containers
+                self._workspace = write_workspace(self.sandbox.workspace, self._directory)
+            return self._workspace
 
     def start(self, service: Service, spec: ContainerSpec) -> RunningService:
         import docker.errors
 
-        try:
-            self.client.images.get(spec.image)
-        except docker.errors.ImageNotFound:
-            raise SandboxError(
-                f"{spec.location}: image {spec.image!r} of service {service.name} is not on the "
-                "Docker engine; build it or pull it first (the harness never pulls images)"
-            ) from None
+        if spec.image not in self._images:
+            try:
+                self.client.images.get(spec.image)
+            except docker.errors.ImageNotFound:
+                raise SandboxError(
+                    f"{spec.location}: image {spec.image!r} of service {service.name} is not on "
+                    "the Docker engine; build it or pull it first (the harness never pulls images)"
+                ) from None
+            self._images.add(spec.image)
         port = (
             spec.port if self.bridge else (spec.port if spec.role == "upstream" else _free_port())
         )
@@ -147,21 +166,20 @@ class Containers:
             host: {"bind": inside, "mode": "ro"} for host, inside in runtime_mounts().items()
         }
         volumes[workspace] = {"bind": workspace, "mode": "ro"}
+        pickled = self._workspace_file()
+        volumes[str(pickled.parent)] = {"bind": str(pickled.parent), "mode": "ro"}
         command = [
             python_in_image(),
             "-S",
             "-m",
-            "harness.cli",
-            "serve",
-            workspace,
+            "harness.transports.container_server",
+            str(pickled),
             "--service",
             service.name,
             "--port",
             str(port),
             "--bind",
             "0.0.0.0" if self.bridge else "127.0.0.1",
-            "--quiet",
-            "--in-container",
         ]
         # The same working directory as here, so file locations in decisions read alike.
         return command, volumes, os.getcwd()
@@ -179,16 +197,25 @@ class Containers:
         self, service: Service, spec: ContainerSpec, container: Any, endpoint: tuple[str, int]
     ) -> None:
         deadline = time.monotonic() + spec.start_timeout_seconds
+        # The probe first: asking the engine for the state of every starting container at
+        # every poll kept it busy while it was starting them. A command health check is
+        # read from the state; otherwise the state is read only to notice an early exit.
+        every_poll = spec.health.kind == "command"
+        asked = 0.0
+        state: dict[str, Any] = {}
         while True:
-            container.reload()
-            state = container.attrs.get("State", {})
-            if state.get("Status") in ("exited", "dead"):
-                logs = container.logs(tail=20).decode(errors="replace").strip()
-                raise SandboxError(
-                    f"{spec.location}: the container of {service.name} exited with code "
-                    f"{state.get('ExitCode')} before it was ready"
-                    + (f"; its last output:\n{logs}" if logs else "")
-                )
+            now = time.monotonic()
+            if every_poll or now - asked >= STATE_SECONDS:
+                asked = now
+                container.reload()
+                state = container.attrs.get("State", {})
+                if state.get("Status") in ("exited", "dead"):
+                    logs = container.logs(tail=20).decode(errors="replace").strip()
+                    raise SandboxError(
+                        f"{spec.location}: the container of {service.name} exited with code "
+                        f"{state.get('ExitCode')} before it was ready"
+                        + (f"; its last output:\n{logs}" if logs else "")
+                    )
             if _ready(spec.health, state, endpoint):
                 return
             if time.monotonic() > deadline:
@@ -202,9 +229,12 @@ class Containers:
     def remove_all(self) -> None:
         with self._lock:
             containers, self.started = list(self.started), []
+            directory, self._directory, self._workspace = self._directory, None, None
         if containers:
-            with ThreadPoolExecutor(max_workers=min(8, len(containers))) as pool:
+            with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(containers))) as pool:
                 list(pool.map(remove_container, containers))
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _ready(health: HealthCheck, state: dict[str, Any], endpoint: tuple[str, int]) -> bool:

@@ -30,7 +30,7 @@ from harness.replay import Transport
 from harness.routing import split_url
 from harness.sandbox import Sandbox
 from harness.transports import wire
-from harness.transports.containers import MOCK_PORT, Containers, RunningService
+from harness.transports.containers import MAX_PARALLEL, MOCK_PORT, Containers, RunningService
 from harness.transports.docker_engine import connect
 from harness.transports.loopback import HttpClientTransport, LoopbackServer, http_services
 from harness.transports.reaping import reap
@@ -68,7 +68,8 @@ def docker_transport(
         try:
             running: dict[str, RunningService] = {}
             if plans:
-                with ThreadPoolExecutor(max_workers=min(8, len(plans))) as pool:
+                # every container at once: a slow one must not hold back the start of another
+                with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(plans))) as pool:
                     for result in pool.map(lambda plan: containers.start(*plan), plans):
                         running[result.service] = result
             local = LoopbackServer(sandbox, services=in_process or None)

@@ -58,6 +58,11 @@ def _harness_digest() -> str:
     return digest.hexdigest()
 
 
+def harness_digest() -> str:
+    """SHA-256 of the harness's own code, schemas and packs: which build wrote an output."""
+    return _harness_digest()
+
+
 def cache_key(root: str, files: Iterable[Path], max_bytes: int) -> str | None:
     """The key of a workspace's files; None when one cannot be read or is over `max_bytes`
     (the loader will say why). Each file's size is checked before it is read, and only

@@ -56,6 +56,12 @@ def load_workspace(root: Path | str, *, settings: Settings | None = None) -> Wor
             gc.enable()
 
 
+def input_files(root: Path | str, *, settings: Settings | None = None) -> list[Path]:
+    """Every file the workspace at `root` may read (specs, documents, bodies, settings)."""
+    root = Path(root)
+    return _Loader(root, settings if settings is not None else load_settings(root))._inputs()
+
+
 def workspace_from_data(
     services: list[dict[str, Any]],
     policies: list[dict[str, Any]],

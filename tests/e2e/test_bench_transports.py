@@ -61,3 +61,32 @@ def test_the_mix_is_checked_before_timing(bench: ModuleType) -> None:
         assert [status for _, status in contender.mix] == [200, 200, 200, 403]
     finally:
         contender.stop()
+
+
+def test_the_container_bench_compares_one_service_with_the_example_workspace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The one-service workspace of bench/containers.py loads with the one HTTP service and
+    the binding the bench calls with; the example workspace has the nine it compares."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    containers = importlib.import_module("containers")
+    from harness.workspace.loader import load_workspace
+
+    one = load_workspace(containers.one_service_workspace(tmp_path / "one"))
+    assert [s.name for s in one.services if s.hosts] == ["crm"]
+    assert [b.name for b in one.bindings] == ["crm-reader@dev"]
+    nine = load_workspace(containers.ROOT)
+    assert sum(1 for s in nine.services if s.hosts) == 9
+    assert "crm-sync@dev" in {b.name for b in nine.bindings}
+
+
+@pytest.mark.docker
+def test_the_container_bench_gets_its_first_answer_from_a_container(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mock_image: str
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))
+    containers = importlib.import_module("containers")
+    root = containers.one_service_workspace(tmp_path / "one")
+    seconds, services = containers.first_response(root, "crm-reader@dev", mock_image)
+    assert services == 1
+    assert seconds > 0

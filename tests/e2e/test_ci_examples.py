@@ -85,3 +85,56 @@ def test_the_example_commands_run_on_the_example_workspace(
         assert all(output.stat().st_size > 0 for output in outputs.values())
     assert written == formats
     capsys.readouterr()
+
+
+def _sharded_jobs() -> dict[str, Any]:
+    (workflow,) = [
+        block for block in _yaml_blocks() if block.get("name") == "least privilege (sharded)"
+    ]
+    jobs: dict[str, Any] = workflow["jobs"]
+    return jobs
+
+
+def _job_commands(job: dict[str, Any]) -> list[list[str]]:
+    return _commands([line for step in job["steps"] for line in step.get("run", "").splitlines()])
+
+
+def test_the_sharded_example_merges_into_the_single_run_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The matrix's shard command for each shard, then the merge job's commands: the same
+    SARIF, Markdown and HTML as the unsharded job of the guide."""
+    jobs = _sharded_jobs()
+    shards = jobs["shard"]["strategy"]["matrix"]["shard"]
+    (shard_command,) = _job_commands(jobs["shard"])
+    merges = _job_commands(jobs["merge"])
+    monkeypatch.chdir(ROOT)
+    baseline = tmp_path / "connector-harness.lock.yaml"
+    assert main(["baseline", ".", "--output", str(baseline)]) == 0
+    codes = []
+    for shard in shards:
+        args = [str(baseline) if a == "connector-harness.lock.yaml" else a for a in shard_command]
+        args = [a.replace("$TODAY", "2026-12-01").replace("$SHARD", str(shard)) for a in args]
+        args[args.index("--output") + 1] = str(tmp_path / f"shard-{shard}.json")
+        codes.append(main(args))
+    assert 1 in codes  # a failing shard; the job passes on 1 and the merge gates
+    assert set(codes) <= {0, 1}
+    shard_files = sorted(str(p) for p in tmp_path.glob("shard-*.json"))
+    assert len(shard_files) == len(shards)
+    for args in merges:
+        parsed = build_parser().parse_args(args)
+        (named,) = parsed.output  # --output is repeatable: a list
+        output = tmp_path / named
+        files = [f for a in args for f in (shard_files if a == "shard-*.json" else [a])]
+        files[files.index(named)] = str(output)
+        assert main(files) == 1
+        single = tmp_path / f"single-{named}"
+        check = ["check", ".", "--baseline", str(baseline), "--today", "2026-12-01"]
+        assert main([*check, "--format", parsed.format, "--output", str(single)]) == 1
+        assert output.read_bytes() == single.read_bytes()
+    assert [build_parser().parse_args(args).format for args in merges] == [
+        "sarif",
+        "markdown",
+        "html",
+    ]
+    capsys.readouterr()

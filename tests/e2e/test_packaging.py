@@ -29,7 +29,7 @@ def test_the_wheel_carries_the_schemas_and_the_html_template(tmp_path: Path) -> 
         "harness/render/templates/report.html",
         *(
             f"harness/schemas/{kind}.schema.json"
-            for kind in ("baseline", "config", "policy", "report", "service")
+            for kind in ("baseline", "config", "policy", "report", "service", "shard")
         ),
     }
     assert data <= names

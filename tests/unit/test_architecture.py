@@ -77,6 +77,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "harness.engine",
             "harness.inventory",
             "harness.report",
+            "harness.sharding",
             "harness.lint",
         ),
     ),
