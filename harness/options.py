@@ -227,7 +227,7 @@ OPTIONS: tuple[Option, ...] = (
         "quiet",
         "print nothing but the output and errors: no progress, no notes",
         default=False,
-        commands=("check", "inventory", "baseline", "explore", "lint"),
+        commands=("check", "inventory", "baseline", "explore", "lint", "merge"),
         kind="bool",
         parse=parse_bool,
         short="-q",

@@ -31,7 +31,7 @@ from harness.options import (
     output_targets,
     resolve_options,
 )
-from harness.render.style import Style, wants_colour
+from harness.render.style import Style, part_of, wants_colour
 from harness.report import Report
 from harness.sandbox import Sandbox
 from harness.sharding import shard_selection
@@ -239,6 +239,19 @@ def write_outputs(
 def written(targets: Sequence[tuple[str, str | None]]) -> str:
     """The files of `targets`, for a note on standard error ("" when none)."""
     return ", ".join(path for _, path in targets if path is not None)
+
+
+def note_report_written(targets: Sequence[tuple[str, str | None]], report: Report) -> None:
+    """Say on standard error which files hold the report, and its verdict."""
+    files = written(targets)
+    if not files:
+        return
+    verdict = (
+        "every binding passes"
+        if report.passed
+        else f"{part_of(len(report.failed), len(report.results), 'binding', 'fail')} the gate"
+    )
+    print(f"report written to {files}: {verdict}", file=sys.stderr)
 
 
 def emit(text: str, output: str | None) -> None:

@@ -16,17 +16,16 @@ from harness.commands._common import (
     add_workspace_argument,
     command_options,
     emit,
+    note_report_written,
     run_workspace_check,
     write_decision_log,
     write_outputs,
-    written,
 )
 from harness.engine import Selection, select_bindings
 from harness.errors import UsageError
 from harness.options import RunOptions, options_for, output_targets
 from harness.render.formats import render_report
 from harness.render.jsonfmt import render_json
-from harness.render.style import part_of
 from harness.sharding import ShardSpec, shard_document
 
 
@@ -69,15 +68,8 @@ class CheckCommand:
                 kind, report, decisions=checked.sandbox.decisions, style=style
             ),
         )
-        files = written(targets)
-        if files and not options.quiet:
-            total = len(report.results)
-            verdict = (
-                "every binding passes"
-                if report.passed
-                else f"{part_of(len(report.failed), total, 'binding', 'fail')} the gate"
-            )
-            print(f"report written to {files}: {verdict}", file=sys.stderr)
+        if not options.quiet:
+            note_report_written(targets, report)
         return EXIT_PASS if report.passed else EXIT_FINDINGS
 
 

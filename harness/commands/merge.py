@@ -4,13 +4,18 @@ a single check gives, in any report format."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from harness.commands._common import EXIT_FINDINGS, EXIT_PASS, add_options, command_options, emit
-from harness.options import options_for
+from harness.commands._common import (
+    EXIT_FINDINGS,
+    EXIT_PASS,
+    add_options,
+    command_options,
+    note_report_written,
+    write_outputs,
+)
+from harness.options import options_for, output_targets
 from harness.render.formats import render_report
-from harness.render.style import Style, part_of, wants_colour
 from harness.sharding import merge_shards
 
 
@@ -31,15 +36,8 @@ class MergeCommand:
         merged = merge_shards([Path(name) for name in args.shards])
         report = merged.report
         # every format, the HTML matrix included, is read from the merged report's findings
-        colour = options.output is None and wants_colour(sys.stdout)
-        text = render_report(options.format, report, style=Style(colour))
-        emit(text, options.output)
-        if options.output is not None:
-            total = len(report.results)
-            verdict = (
-                "every binding passes"
-                if report.passed
-                else f"{part_of(len(report.failed), total, 'binding', 'fail')} the gate"
-            )
-            print(f"report written to {options.output}: {verdict}", file=sys.stderr)
+        targets = output_targets(options, self.name)
+        write_outputs(targets, lambda kind, style: render_report(kind, report, style=style))
+        if not options.quiet:
+            note_report_written(targets, report)
         return EXIT_PASS if report.passed else EXIT_FINDINGS
