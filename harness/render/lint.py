@@ -13,14 +13,7 @@ from typing import Any
 from harness import __version__
 from harness.lint.rules import ERROR, RULES, WARNING, LintFinding, Rule
 from harness.render.jsonfmt import render_json
-from harness.render.sarif import (
-    BASE_ID,
-    SARIF_SCHEMA_URI,
-    SARIF_VERSION,
-    help_uri,
-    uri_path,
-    workspace_base,
-)
+from harness.render.sarif import BASE_ID, help_uri, sarif_document, uri_path
 from harness.render.style import Style, plural, visible_width
 
 LINT_SCHEMA = "connector-harness/lint-report"
@@ -158,26 +151,9 @@ def lint_sarif(findings: Sequence[LintFinding], workspace: str) -> dict[str, Any
             }
         )
     errors, _ = _counts(findings)
-    return {
-        "$schema": SARIF_SCHEMA_URI,
-        "version": SARIF_VERSION,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "connector-harness",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": [_lint_rule(rule) for rule in RULES],
-                    }
-                },
-                "invocations": [{"executionSuccessful": True, "exitCode": 1 if errors else 0}],
-                "originalUriBaseIds": {BASE_ID: workspace_base(workspace)},
-                "columnKind": "unicodeCodePoints",
-                "results": results,
-            }
-        ],
-    }
+    return sarif_document(
+        [_lint_rule(rule) for rule in RULES], results, workspace, exit_code=1 if errors else 0
+    )
 
 
 def _lint_rule(rule: Rule) -> dict[str, Any]:

@@ -137,35 +137,48 @@ def sarif_log(report: Report) -> dict[str, Any]:
         for finding in binding.findings
     ]
     data = report.to_data()
-    return {
-        "$schema": SARIF_SCHEMA_URI,
-        "version": SARIF_VERSION,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "connector-harness",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": [_rule(kind, failing) for kind in KINDS],
-                    }
-                },
-                "invocations": [
-                    {"executionSuccessful": True, "exitCode": 0 if report.passed else 1}
-                ],
-                "originalUriBaseIds": {BASE_ID: workspace_base(root)},
-                "columnKind": "unicodeCodePoints",
-                "results": results,
-                "properties": {
-                    "passed": report.passed,
-                    "filters": data["filters"],
-                    "baseline": data["baseline"],
-                    "summary": data["summary"],
-                    "cells": [cell.to_data() for cell in report_cells(report.results)],
-                },
+    return sarif_document(
+        [_rule(kind, failing) for kind in KINDS],
+        results,
+        root,
+        exit_code=0 if report.passed else 1,
+        properties={
+            "passed": report.passed,
+            "filters": data["filters"],
+            "baseline": data["baseline"],
+            "summary": data["summary"],
+            "cells": [cell.to_data() for cell in report_cells(report.results)],
+        },
+    )
+
+
+def sarif_document(
+    rules: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    workspace: str,
+    *,
+    exit_code: int,
+    properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A SARIF log of one connector-harness run (check or lint): its rules and results, with
+    locations relative to the workspace."""
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "connector-harness",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": rules,
             }
-        ],
+        },
+        "invocations": [{"executionSuccessful": True, "exitCode": exit_code}],
+        "originalUriBaseIds": {BASE_ID: workspace_base(workspace)},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
     }
+    if properties is not None:
+        run["properties"] = properties
+    return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
 # GitHub code scanning shows a rule's `security-severity` (CVSS-like, 0.1-10) as Critical
