@@ -14,10 +14,9 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import RunCli
 
 import harness
 import harness.commands._common as common
@@ -26,6 +25,9 @@ from harness.commands._common import progress_on, write_file
 from harness.errors import HarnessError
 from harness.model import Binding
 from harness.options import RunOptions
+
+if TYPE_CHECKING:
+    from conftest import RunCli  # tests/e2e/conftest.py, the `run_cli` fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "tests" / "corpus" / "_base"

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import RunCli
 
 from harness.options import CHECK_FORMATS
 from harness.sharding import ShardSpec, parse_shard, shard_names
+
+if TYPE_CHECKING:
+    from conftest import RunCli  # tests/e2e/conftest.py, the `run_cli` fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-03-20"  # the waiver below is active, 11 days left
