@@ -11,6 +11,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import TextIO, cast
 
 from harness import __version__
 from harness.commands._common import (
@@ -35,6 +36,7 @@ from harness.commands.reap import ReapCommand
 from harness.commands.run import RunCommand
 from harness.commands.serve import ServeCommand
 from harness.errors import HarnessError, InputError, InputErrors
+from harness.render.style import PrintableStream, redraw
 
 COMMANDS: tuple[Command, ...] = (
     CheckCommand(),
@@ -102,13 +104,23 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Messages quote inputs (recorded URLs, file names, node names): none of them may act on
+    # the terminal, whichever of the commands prints them.
+    terminal, sys.stderr = sys.stderr, cast(TextIO, PrintableStream(sys.stderr))
+    try:
+        return _main(argv)
+    finally:
+        sys.stderr = terminal
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse(argv)
     try:
         return _run(args)
     except KeyboardInterrupt:
         # one line, no traceback; files being written were left as they were (write_file)
         if sys.stderr.isatty():
-            sys.stderr.write("\r\x1b[2K")  # end a progress counter being drawn
+            redraw(sys.stderr, "")  # end a progress counter being drawn
         print("connector-harness: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:  # the one place every other exception ends

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.pickling import pickled_by_fields
+from harness.render.style import printable
 
 
 class HarnessError(Exception):
@@ -46,7 +47,7 @@ class InputError(HarnessError, ValueError):
         text = f"{self.location}: {self.problem}"
         if self.hint:
             text += "\n  " + self.hint.replace("\n", "\n  ")
-        return text
+        return printable(text)
 
 
 class InputErrors(HarnessError, ValueError):

@@ -31,7 +31,7 @@ from harness.options import (
     output_targets,
     resolve_options,
 )
-from harness.render.style import Style, part_of, wants_colour
+from harness.render.style import Style, part_of, redraw, wants_colour
 from harness.report import Report
 from harness.sandbox import Sandbox
 from harness.sharding import shard_selection
@@ -162,7 +162,7 @@ def progress_on(
         elif terminal:
             if total >= 20:
                 end = "\n" if number == total else ""
-                stream.write(f"\r\x1b[2K[{number}/{total}] replaying {binding.name}{end}")
+                redraw(stream, f"[{number}/{total}] replaying {binding.name}{end}")
         elif now - last[0] >= every:
             last[0] = now
             stream.write(

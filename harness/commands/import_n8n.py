@@ -16,7 +16,7 @@ from harness.n8n.pipeline import import_exports, scope_sources
 from harness.n8n.runner import NODE_BUDGET_MS
 from harness.n8n.summary import render_json, render_text
 from harness.n8n.writer import WorkspaceWriter
-from harness.render.style import Style, wants_colour
+from harness.render.style import Style, redraw, wants_colour
 
 _ENV = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 DEFAULT_CLOCK = datetime(2026, 1, 1, tzinfo=UTC)  # the workspace default: reproducible flows
@@ -111,7 +111,7 @@ def _progress() -> Progress | None:
 
     def show(number: int, total: int, workflow: str) -> None:
         end = "\n" if number == total else ""
-        sys.stderr.write(f"\r\x1b[2K[{number}/{total}] running the nodes of {workflow[:50]}{end}")
+        redraw(sys.stderr, f"[{number}/{total}] running the nodes of {workflow[:50]}{end}")
         sys.stderr.flush()
 
     return show

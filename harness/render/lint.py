@@ -14,7 +14,7 @@ from harness import __version__
 from harness.lint.rules import ERROR, RULES, WARNING, LintFinding, Rule
 from harness.render.jsonfmt import render_json
 from harness.render.sarif import BASE_ID, help_uri, sarif_document, uri_path
-from harness.render.style import Style, plural, visible_width
+from harness.render.style import Style, plural, printable, visible_width
 
 LINT_SCHEMA = "connector-harness/lint-report"
 LINT_VERSION = 1
@@ -35,12 +35,17 @@ def render_lint_text(
     files = len({finding.location.file for finding in findings})
     where = f" in {plural(files, 'file')}" if findings else ""
     lines = [
-        f"connector-harness lint {workspace}: {plural(len(findings), 'finding')}{where} "
+        f"connector-harness lint {printable(workspace)}: {plural(len(findings), 'finding')}{where} "
         f"(reviews judged on {today})",
         "",
     ]
     cells = [
-        (finding.rule, finding.severity, str(finding.location), finding.message)
+        (
+            finding.rule,
+            finding.severity,
+            printable(str(finding.location)),
+            printable(finding.message),
+        )
         for finding in findings
     ]
     widths = [max((visible_width(row[i]) for row in cells), default=0) for i in range(3)]
@@ -48,7 +53,7 @@ def render_lint_text(
     for finding, (rule, severity, where, message) in zip(findings, cells, strict=True):
         shown = style(severity.ljust(widths[1]), *_SEVERITY_STYLE[severity])
         lines.append(f"{rule.ljust(widths[0])}  {shown}  {where.ljust(widths[2])}  {message}")
-        lines.append(f"{indent}{style('fix:', 'dim')} {finding.fix}")
+        lines.append(f"{indent}{style('fix:', 'dim')} {printable(finding.fix)}")
     if findings:
         lines.append("")
     lines.append(_summary(findings))

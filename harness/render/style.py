@@ -2,13 +2,62 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Sequence
 from typing import TextIO
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# What a terminal would act on instead of showing: C0 controls but tab and newline, DEL, C1,
+# and the Unicode bidirectional controls that reorder a line as it is shown (CVE-2021-42574).
+_UNSHOWABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+CLEAR_LINE = "\r\x1b[2K"  # back to the start of the line, and clear it
 _CODES = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
+
+
+def printable(text: str) -> str:
+    """`text` from an input, safe to print: every character that would move the cursor,
+    recolour, clear or reorder the terminal is written as its `\\uXXXX` escape instead, so a
+    recording or a file name cannot forge or hide a line of the report."""
+    return _UNSHOWABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+class PrintableStream(io.TextIOBase):
+    """A terminal stream (standard error) that writes every text through `printable`, so
+    no message, note or progress line can carry a control sequence from an input.
+    `control` writes the one sequence the caller means (a progress line redrawn in place)."""
+
+    def __init__(self, raw: TextIO) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(printable(text))
+        return len(text)
+
+    def control(self, sequence: str) -> None:
+        self.raw.write(sequence)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+
+def redraw(stream: TextIO, text: str) -> None:
+    """Write `text` over the line being drawn on a terminal (a progress counter)."""
+    if isinstance(stream, PrintableStream):
+        stream.control(CLEAR_LINE)
+    else:
+        stream.write(CLEAR_LINE)
+    stream.write(text)
 
 
 def wants_colour(stream: TextIO) -> bool:

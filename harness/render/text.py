@@ -15,7 +15,7 @@ from harness.findings import (
     UNROUTABLE,
     Finding,
 )
-from harness.render.style import Style, part_of, plural, table
+from harness.render.style import Style, part_of, plural, printable, table
 from harness.report import Report
 from harness.scopes import Grant
 
@@ -62,7 +62,7 @@ def verdict_cells(binding: str, passed: bool, counts: Mapping[str, int], style: 
     verdict = style("PASS", "green", "bold") if passed else style("FAIL", "red", "bold")
     main = [f"{counts[kind]} {kind}" for kind in (MISSING, EXCESSIVE, OVER_BROAD)]
     extra = ", ".join(f"{counts[kind]} {kind}" for kind in KINDS[3:] if counts[kind])
-    return [verdict, binding, *main, extra]
+    return [verdict, printable(binding), *main, extra]
 
 
 def _verdict_row(result: BindingResult, style: Style) -> list[str]:
@@ -81,16 +81,16 @@ def finding_lines(
     pad = " " * (indent + KIND_WIDTH)  # under the finding, past its kind
     for finding in findings:
         kind = style(f"{finding.kind:<{KIND_WIDTH}}", _KIND_STYLE.get(finding.kind, "yellow"))
-        where = finding.location or (finding.evidence[0] if finding.evidence else "")
+        where = printable(finding.location or (finding.evidence[0] if finding.evidence else ""))
         lines.append(f"{margin}{kind}{where}".rstrip())
-        lines.append(f"{pad}{finding.message}")
+        lines.append(f"{pad}{printable(finding.message)}")
         for seen in finding.evidence[:evidence]:
-            lines.append(f"{pad}{style('seen in ' + seen, 'dim')}")
+            lines.append(f"{pad}{style('seen in ' + printable(seen), 'dim')}")
         if len(finding.evidence) > evidence > 0:
             lines.append(f"{pad}{style(f'... and {len(finding.evidence) - evidence} more', 'dim')}")
         if finding.instead:
             lines.append(f"{pad}write instead:")
-            lines.extend(f"{pad}  {line}" for line in finding.instead.splitlines())
+            lines.extend(f"{pad}  {line}" for line in printable(finding.instead).splitlines())
     return lines
 
 
@@ -115,7 +115,7 @@ def _findings(result: BindingResult, style: Style) -> list[str]:
         else:
             change = f"same breadth {granted}, other grants ("
         lines.append(f"    {style('suggested role', 'cyan')}  {change}{result.method} minimum):")
-        lines.extend(f"      {line}" for line in result.suggested_role.splitlines())
+        lines.extend(f"      {line}" for line in printable(result.suggested_role).splitlines())
     return lines
 
 

@@ -409,3 +409,39 @@ def test_importing_base64_bodies_keeps_them_out_of_comments(
     assert result.code in (0, 2), result.stderr
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.bin"))
     assert all(path.startswith("out/f.bodies/") for path in written), written
+
+
+TERMINAL_CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e", "\u2066")  # ESC, BEL, CSI, RLO, LRI
+
+
+@pytest.mark.parametrize("control", TERMINAL_CONTROLS)
+def test_terminal_controls_in_a_recording_are_printed_escaped(
+    tmp_path: Path, run_cli: RunCli, control: str
+) -> None:
+    """A recorded method or URL written to act on the terminal (clear the screen, recolour,
+    reorder a line) is quoted in the notes as its escape, never sent raw."""
+    workspace = _workspace(tmp_path)
+    forged = f"{control}[2J{control}]0;ok"
+    calls = [("GET", URL, {}, None), (f"G{forged}", f"{URL}/{forged}", {}, None)]
+    recording = _recording(tmp_path, "har", calls)
+    result = run_cli(
+        "import-flow", str(recording), "--connector", "crm-sync", "--workspace", "ws", cwd=tmp_path
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert f"skipped G\\u{ord(control):04x}[2J" in result.stderr, result.stderr
+    assert control not in result.stderr
+
+
+@pytest.mark.parametrize("control", TERMINAL_CONTROLS)
+def test_terminal_controls_in_a_workspace_key_are_printed_escaped(
+    tmp_path: Path, run_cli: RunCli, control: str
+) -> None:
+    workspace = _workspace(tmp_path)
+    scenario = workspace / "scenarios" / "crm-sync.yaml"
+    data = yaml.safe_load(scenario.read_text("utf-8"))
+    data["flows"][0][f"{control}[2Jx"] = 1
+    scenario.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    result = run_cli("check", "ws", cwd=tmp_path)
+    assert result.code == 2
+    assert f"unknown key `\\u{ord(control):04x}[2Jx`" in result.stderr, result.stderr
+    assert control not in result.stderr + result.stdout
