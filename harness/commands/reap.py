@@ -37,9 +37,10 @@ class ReapCommand:
         removed = reap(everything=args.all, run=args.run)
         for name in removed:
             print(f"removed {name}")
-        kind = "connector-harness container" if args.all else "container of a finished run"
         if args.run is not None:
-            kind += f" of run {args.run}"
+            kind = f"container of run {args.run}" + ("" if args.all else " whose process is gone")
+        else:
+            kind = "connector-harness container" if args.all else "container of a finished run"
         if removed:
             plural = kind.replace("container", "containers", 1) if len(removed) != 1 else kind
             print(f"Removed {len(removed)} {plural}.")
