@@ -243,11 +243,10 @@ class Containers:
                         f"{state.get('ExitCode')} before it was ready"
                         + (f"; its last output:\n{logs}" if logs else "")
                     )
-            waiting = [
-                (member, endpoint)
-                for member, endpoint in waiting
-                if not _ready(member.spec.health, state, endpoint)
-            ]
+            # One service's port at a time: the process binds them all as it starts, so
+            # until the first answers, probing the others only loads the engine's proxies.
+            while waiting and _ready(waiting[0][0].spec.health, state, waiting[0][1]):
+                waiting.pop(0)
             if not waiting:
                 return
             now = time.monotonic()
