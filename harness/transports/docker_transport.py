@@ -53,7 +53,8 @@ def docker_transport(
 
     The mock services that can share a container run in one (`container_groups`; with
     `share=False`, one container per service). `run_id` labels the containers
-    (`connector-harness.run`, what `reap --run` targets); by default a fresh one.
+    (`connector-harness.run`, what `reap --run` targets) and is part of their names, so
+    two transports open at once need different ones; by default a fresh one.
     """
     client = connect(client)
     reap(client)
