@@ -24,7 +24,7 @@ from harness.errors import SandboxError
 from harness.model import Workspace
 from harness.render.jsonfmt import render_json
 from harness.sandbox import Sandbox
-from harness.transports import open_transport
+from harness.transports import containers, open_transport
 from harness.transports.mock_image import runtime_mounts
 from harness.transports.reaping import LABEL_RUN, LABEL_SERVICE, new_run_id
 from harness.workspace.loader import load_workspace
@@ -100,6 +100,23 @@ def test_the_docker_transport_decides_and_finds_as_the_direct_one(
     assert len(services) == 9
     assert sorted(seen) == ([services] if share else [[name] for name in services])
     assert not docker_engine.containers.list(all=True, filters={"label": f"{LABEL_RUN}={run}"})
+
+
+@pytest.mark.docker
+def test_a_shared_container_on_the_host_network_decides_as_the_direct_one(
+    example: Workspace,
+    direct: tuple[list[Any], str],
+    docker_engine: Any,
+    mock_image: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # an engine without a bridge network: the container listens on free host ports
+    monkeypatch.setattr(containers, "_bridge_available", lambda client: False)
+    run = f"test-{new_run_id()}"
+    options = {"client": docker_engine, "default_image": mock_image, "run_id": run}
+    decisions, report = _check(example, "docker", **options)
+    assert decisions == direct[0]
+    assert report == direct[1]
 
 
 @pytest.mark.docker
