@@ -161,8 +161,15 @@ class Containers:
             container.start()
         except docker.errors.DockerException as err:
             raise SandboxError(f"{spec.location}: {what} did not start: {first_line(err)}") from err
-        endpoints = self._endpoints(container, ports)
-        self._wait_ready(plan, container, endpoints)
+        try:
+            endpoints = self._endpoints(container, ports)
+            self._wait_ready(plan, container, endpoints)
+        except docker.errors.NotFound:
+            raise SandboxError(
+                f"{spec.location}: {what} was removed by someone else before it was ready "
+                "(`docker rm`, or `connector-harness reap --all` from another run on this "
+                "engine); run again, and reap one run with `reap --run ID`"
+            ) from None
         return [
             RunningService(member.service.name, member.spec.role, container, endpoint)
             for member, endpoint in zip(plan.members, endpoints, strict=True)
