@@ -162,7 +162,7 @@ class Containers:
         except docker.errors.DockerException as err:
             raise SandboxError(f"{spec.location}: {what} did not start: {first_line(err)}") from err
         try:
-            endpoints = self._endpoints(container, ports)
+            endpoints = self._endpoints(plan, container, ports)
             self._wait_ready(plan, container, endpoints)
         except docker.errors.NotFound:
             raise SandboxError(
@@ -211,7 +211,9 @@ class Containers:
         # The same working directory as here, so file locations in decisions read alike.
         return command, volumes, os.getcwd()
 
-    def _endpoints(self, container: Any, ports: list[int]) -> list[tuple[str, int]]:
+    def _endpoints(
+        self, plan: ContainerPlan, container: Any, ports: list[int]
+    ) -> list[tuple[str, int]]:
         if not self.bridge:
             return [("127.0.0.1", port) for port in ports]
         container.reload()
@@ -220,6 +222,7 @@ class Containers:
         for port in ports:
             bound = published.get(f"{port}/tcp") or []
             if not bound:
+                _refuse_if_exited(plan, container)  # an exited container publishes nothing
                 raise SandboxError(f"container {container.name} published no port for {port}/tcp")
             endpoints.append(("127.0.0.1", int(bound[0]["HostPort"])))
         return endpoints
@@ -242,14 +245,7 @@ class Containers:
             if every_poll or now - asked >= STATE_SECONDS:
                 asked = now
                 container.reload()
-                state = container.attrs.get("State", {})
-                if state.get("Status") in ("exited", "dead"):
-                    logs = container.logs(tail=20).decode(errors="replace").strip()
-                    raise SandboxError(
-                        f"{plan.spec.location}: {describe(plan.names)} exited with code "
-                        f"{state.get('ExitCode')} before it was ready"
-                        + (f"; its last output:\n{logs}" if logs else "")
-                    )
+                state = _refuse_if_exited(plan, container)
             # One service's port at a time: the process binds them all as it starts, so
             # until the first answers, probing the others only loads the engine's proxies.
             while waiting and _ready(waiting[0][0].spec.health, state, waiting[0][1]):
@@ -281,6 +277,20 @@ class Containers:
                 list(pool.map(remove_container, containers))
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def _refuse_if_exited(plan: ContainerPlan, container: Any) -> dict[str, Any]:
+    """The state of a container just reloaded; a SandboxError naming every service it
+    carries, with its last output, when it has exited."""
+    state: dict[str, Any] = container.attrs.get("State", {})
+    if state.get("Status") in ("exited", "dead"):
+        logs = container.logs(tail=20).decode(errors="replace").strip()
+        raise SandboxError(
+            f"{plan.spec.location}: {describe(plan.names)} exited with code "
+            f"{state.get('ExitCode')} before it was ready"
+            + (f"; its last output:\n{logs}" if logs else "")
+        )
+    return state
 
 
 def _ready(health: HealthCheck, state: dict[str, Any], endpoint: tuple[str, int]) -> bool:
