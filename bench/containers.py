@@ -97,7 +97,7 @@ def first_response(root: Path, binding_name: str, image: str, *, share: bool = T
         status = send(request, CallContext()).status
         elapsed = time.perf_counter() - start
         engine_after = engine_cpu()
-        started = len(client.containers.list(filters={"label": f"{LABEL_RUN}={run}"}))
+        started = len(client.api.containers(filters={"label": f"{LABEL_RUN}={run}"}))
     if status != 200:
         raise SystemExit(f"the first call answered {status}, not 200")
     services = sum(1 for s in sandbox.workspace.services if s.hosts)
