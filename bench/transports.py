@@ -77,7 +77,7 @@ def container_first_response() -> str:
         first = time.perf_counter() - start
     removed = time.perf_counter() - start - first
     services = sum(1 for s in workspace.services if s.hosts)
-    return f"{first:.2f} s for {services} containers started in parallel (removal {removed:.2f} s)"
+    return f"{first:.2f} s for {services} container services (removal {removed:.2f} s)"
 
 
 def postgres_statements_per_second(rounds: int) -> str:

@@ -1,15 +1,18 @@
-"""The process a mock container runs: the harness's own loopback server for one service,
-over the workspace the host process already loaded.
+"""The process a mock container runs: the harness's own loopback server for the services
+the container carries (one or several), over the workspace the host process already loaded.
 
 The docker transport pickles its loaded workspace once into a private directory and
 mounts the file read-only into every mock container, so that each container starts in
 what unpickling costs instead of parsing and validating the workspace again, and
-imports only the server (not the whole CLI). Nine containers starting at once on a
-machine of two cores are bound by exactly that work.
+imports only the server (not the whole CLI); the mock services that can share a
+container share one (`container_groups`), so a workspace's mocks cost one start.
 
     python -S -m harness.transports.container_server WORKSPACE.pickle \
-        --service NAME --port PORT --bind ADDRESS
+        --serve NAME=PORT [--serve NAME=PORT ...] --bind ADDRESS
 
+Each service listens on its own port and is answered by a sandbox of its own: its own
+replay state, collections and decision numbering, exactly as when each service had a
+container to itself, so putting several in one container changes nothing a flow sees.
 The signing key comes from the environment (`wire.SIGNING_KEY_VARIABLE`), as for `serve`.
 Stops on SIGTERM.
 """
@@ -17,6 +20,7 @@ Stops on SIGTERM.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
 import signal
@@ -51,28 +55,37 @@ def read_workspace(path: Path) -> Workspace:
     return workspace
 
 
+def _served(text: str) -> tuple[str, int]:
+    name, _, port = text.rpartition("=")
+    if not name or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected NAME=PORT, not {text!r}")
+    return name, int(port)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="container_server", description=__doc__)
     parser.add_argument("workspace", type=Path)
-    parser.add_argument("--service", required=True)
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--serve", type=_served, action="append", required=True)
     parser.add_argument("--bind", default="0.0.0.0")
     args = parser.parse_args(argv)
     key = os.environ.get(SIGNING_KEY_VARIABLE, "")
-    sandbox = Sandbox(read_workspace(args.workspace), signing_key=bytes.fromhex(key) or None)
+    workspace = read_workspace(args.workspace)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stopped.set())
-    server = LoopbackServer(
-        sandbox,
-        address=args.bind,
-        ports={args.service: args.port},
-        services=(args.service,),
-        follow_client=True,
-        inside_container=True,
-        retain=RETAINED_DECISIONS,
-    )
-    with server:
-        print(f"serving {args.service} on {args.bind}:{args.port}", flush=True)
+    with contextlib.ExitStack() as servers:
+        for name, port in args.serve:
+            sandbox = Sandbox(workspace, signing_key=bytes.fromhex(key) or None)
+            server = LoopbackServer(
+                sandbox,
+                address=args.bind,
+                ports={name: port},
+                services=(name,),
+                follow_client=True,
+                inside_container=True,
+                retain=RETAINED_DECISIONS,
+            )
+            servers.enter_context(server)
+            print(f"serving {name} on {args.bind}:{port}", flush=True)
         try:
             while not stopped.wait(0.5):
                 pass

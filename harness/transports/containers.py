@@ -1,5 +1,9 @@
 """The containers of one docker transport: started with their labels, health-checked
-before the first call, and removed when the transport closes."""
+before the first call, and removed when the transport closes.
+
+A container carries one service or, for the harness's own mock server, several
+(`container_groups` decides which): its `connector-harness.service` label lists them,
+comma-separated, and it is ready when every one of them answers its health check."""
 
 from __future__ import annotations
 
@@ -17,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SandboxError
-from harness.model import ContainerSpec, HealthCheck, Service
+from harness.model import ContainerSpec, HealthCheck
 from harness.sandbox import Sandbox
+from harness.transports.container_groups import ContainerPlan, describe
 from harness.transports.container_server import write_workspace
 from harness.transports.docker_engine import first_line
 from harness.transports.mock_image import IMAGE_SOURCE, python_in_image, runtime_mounts
@@ -45,6 +50,16 @@ class RunningService:
     role: str
     container: Any
     endpoint: tuple[str, int]
+
+
+def _services(names: tuple[str, ...]) -> str:
+    return f"service {names[0]}" if len(names) == 1 else f"services {', '.join(names)}"
+
+
+def _container_name(run_id: str, names: tuple[str, ...]) -> str:
+    """`connector-harness-RUN-SERVICE`, or `...-FIRST-and-N-more` for a shared container."""
+    base = f"connector-harness-{run_id}-{names[0]}"
+    return base if len(names) == 1 else f"{base}-and-{len(names) - 1}-more"
 
 
 def _bridge_available(client: Any) -> bool:
@@ -80,28 +95,30 @@ class Containers:
                 self._workspace = write_workspace(self.sandbox.workspace, self._directory)
             return self._workspace
 
-    def start(self, service: Service, spec: ContainerSpec) -> RunningService:
+    def start(self, plan: ContainerPlan) -> list[RunningService]:
+        """Start the container of `plan` and wait until every service it carries answers."""
         import docker.errors
 
+        spec, names = plan.spec, plan.names
+        what = describe(names)
         if spec.image not in self._images:
             try:
                 self.client.images.get(spec.image)
             except docker.errors.ImageNotFound:
                 raise SandboxError(
-                    f"{spec.location}: image {spec.image!r} of service {service.name} is not on "
+                    f"{spec.location}: image {spec.image!r} of {_services(names)} is not on "
                     "the Docker engine; build it or pull it first (the harness never pulls images)"
                 ) from None
             self._images.add(spec.image)
-        port = (
-            spec.port if self.bridge else (spec.port if spec.role == "upstream" else _free_port())
-        )
+        ports = [self._port(spec, member.port) for member in plan.members]
         environment = dict(spec.environment)
-        environment.setdefault("PORT", str(port))
+        if len(ports) == 1:  # several services in one container: each has its port on the command
+            environment.setdefault("PORT", str(ports[0]))
         command: list[str] | None = list(spec.command) or None
         volumes = {host: {"bind": inside, "mode": "ro"} for host, inside in spec.mounts}
         working_dir = None
         if spec.role == "mock":
-            command, mock_volumes, working_dir = self._mock_command(service, port)
+            command, mock_volumes, working_dir = self._mock_command(plan, ports)
             volumes.update(mock_volumes)
             environment[SIGNING_KEY_VARIABLE] = self.sandbox.tokens.key.hex()
             environment["PYTHONPATH"] = f"{IMAGE_SOURCE}:{sysconfig.get_paths()['purelib']}"
@@ -112,18 +129,18 @@ class Containers:
                 LABEL: "1",
                 LABEL_OWNER: owner(),
                 LABEL_RUN: self.run_id,
-                LABEL_SERVICE: service.name,
+                LABEL_SERVICE: ",".join(names),
             },
             "environment": environment,
             "volumes": volumes,
-            "name": f"connector-harness-{self.run_id}-{service.name}",
+            "name": _container_name(self.run_id, names),
         }
         if command is not None:
             options["command"] = command
         if working_dir is not None:
             options["working_dir"] = working_dir
         if self.bridge:
-            options["ports"] = {f"{port}/tcp": ("127.0.0.1", None)}
+            options["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in ports}
         else:
             options["network_mode"] = "host"
         if spec.health.kind == "command":
@@ -137,29 +154,42 @@ class Containers:
         try:
             container = self.client.containers.create(spec.image, **options)
         except docker.errors.DockerException as err:
-            raise SandboxError(
-                f"{spec.location}: cannot create the container of {service.name}: {first_line(err)}"
-            ) from err
+            raise SandboxError(f"{spec.location}: cannot create {what}: {first_line(err)}") from err
         with self._lock:
             self.started.append(container)
         try:
             container.start()
         except docker.errors.DockerException as err:
+            raise SandboxError(f"{spec.location}: {what} did not start: {first_line(err)}") from err
+        try:
+            endpoints = self._endpoints(plan, container, ports)
+            self._wait_ready(plan, container, endpoints)
+        except docker.errors.NotFound:
             raise SandboxError(
-                f"{spec.location}: the container of {service.name} did not start: {first_line(err)}"
-            ) from err
-        endpoint = self._endpoint(container, port)
-        self._wait_healthy(service, spec, container, endpoint)
-        return RunningService(service.name, spec.role, container, endpoint)
+                f"{spec.location}: {what} was removed by someone else before it was ready "
+                "(`docker rm`, or `connector-harness reap --all` from another run on this "
+                "engine); run again, and reap one run with `reap --run ID`"
+            ) from None
+        return [
+            RunningService(member.service.name, member.spec.role, container, endpoint)
+            for member, endpoint in zip(plan.members, endpoints, strict=True)
+        ]
+
+    def _port(self, spec: ContainerSpec, planned: int) -> int:
+        """The port a service listens on in its container: the planned one on a bridge
+        network; on the host's network, a free port for the harness's own server."""
+        if self.bridge or spec.role == "upstream":
+            return planned
+        return _free_port()
 
     def _mock_command(
-        self, service: Service, port: int
+        self, plan: ContainerPlan, ports: list[int]
     ) -> tuple[list[str], dict[str, dict[str, str]], str]:
         root = Path(self.sandbox.workspace.root)
         if not root.is_dir():
             raise SandboxError(
-                f"service {service.name}: the mock role serves the workspace from disk, but this "
-                f"workspace was built in memory ({self.sandbox.workspace.root})"
+                f"{_services(plan.names)}: the mock role serves the workspace from disk, but "
+                f"this workspace was built in memory ({self.sandbox.workspace.root})"
             )
         workspace = str(root.resolve())
         volumes = {
@@ -174,33 +204,40 @@ class Containers:
             "-m",
             "harness.transports.container_server",
             str(pickled),
-            "--service",
-            service.name,
-            "--port",
-            str(port),
-            "--bind",
-            "0.0.0.0" if self.bridge else "127.0.0.1",
         ]
+        for name, port in zip(plan.names, ports, strict=True):
+            command += ["--serve", f"{name}={port}"]
+        command += ["--bind", "0.0.0.0" if self.bridge else "127.0.0.1"]
         # The same working directory as here, so file locations in decisions read alike.
         return command, volumes, os.getcwd()
 
-    def _endpoint(self, container: Any, port: int) -> tuple[str, int]:
+    def _endpoints(
+        self, plan: ContainerPlan, container: Any, ports: list[int]
+    ) -> list[tuple[str, int]]:
         if not self.bridge:
-            return ("127.0.0.1", port)
+            return [("127.0.0.1", port) for port in ports]
         container.reload()
-        bound = (container.ports or {}).get(f"{port}/tcp") or []
-        if not bound:
-            raise SandboxError(f"container {container.name} published no port for {port}/tcp")
-        return ("127.0.0.1", int(bound[0]["HostPort"]))
+        published = container.ports or {}
+        endpoints = []
+        for port in ports:
+            bound = published.get(f"{port}/tcp") or []
+            if not bound:
+                _refuse_if_exited(plan, container)  # an exited container publishes nothing
+                raise SandboxError(f"container {container.name} published no port for {port}/tcp")
+            endpoints.append(("127.0.0.1", int(bound[0]["HostPort"])))
+        return endpoints
 
-    def _wait_healthy(
-        self, service: Service, spec: ContainerSpec, container: Any, endpoint: tuple[str, int]
+    def _wait_ready(
+        self, plan: ContainerPlan, container: Any, endpoints: list[tuple[str, int]]
     ) -> None:
-        deadline = time.monotonic() + spec.start_timeout_seconds
-        # The probe first: asking the engine for the state of every starting container at
+        """Wait until every service of the container answers its own health check, each
+        within its own `start_timeout`; an early exit is reported for all of them."""
+        begun = time.monotonic()
+        waiting = list(zip(plan.members, endpoints, strict=True))
+        # The probes first: asking the engine for the state of every starting container at
         # every poll kept it busy while it was starting them. A command health check is
         # read from the state; otherwise the state is read only to notice an early exit.
-        every_poll = spec.health.kind == "command"
+        every_poll = plan.spec.health.kind == "command"
         asked = 0.0
         state: dict[str, Any] = {}
         while True:
@@ -208,22 +245,27 @@ class Containers:
             if every_poll or now - asked >= STATE_SECONDS:
                 asked = now
                 container.reload()
-                state = container.attrs.get("State", {})
-                if state.get("Status") in ("exited", "dead"):
-                    logs = container.logs(tail=20).decode(errors="replace").strip()
-                    raise SandboxError(
-                        f"{spec.location}: the container of {service.name} exited with code "
-                        f"{state.get('ExitCode')} before it was ready"
-                        + (f"; its last output:\n{logs}" if logs else "")
-                    )
-            if _ready(spec.health, state, endpoint):
+                state = _refuse_if_exited(plan, container)
+            # One service's port at a time: the process binds them all as it starts, so
+            # until the first answers, probing the others only loads the engine's proxies.
+            while waiting and _ready(waiting[0][0].spec.health, state, waiting[0][1]):
+                waiting.pop(0)
+            if not waiting:
                 return
-            if time.monotonic() > deadline:
-                raise SandboxError(
-                    f"{spec.location}: the container of {service.name} was not ready within "
-                    f"{spec.start_timeout_seconds}s (health check: {spec.health.kind}); "
-                    "raise `start_timeout` or fix the health check"
-                )
+            now = time.monotonic()
+            for member, _ in waiting:
+                spec = member.spec
+                if now - begun > spec.start_timeout_seconds:
+                    shared = (
+                        f" (a container shared with {', '.join(n for n in plan.names if n != member.service.name)})"
+                        if len(plan.members) > 1
+                        else ""
+                    )
+                    raise SandboxError(
+                        f"{spec.location}: the container of {member.service.name}{shared} was not "
+                        f"ready within {spec.start_timeout_seconds}s (health check: "
+                        f"{spec.health.kind}); raise `start_timeout` or fix the health check"
+                    )
             time.sleep(POLL_SECONDS)
 
     def remove_all(self) -> None:
@@ -235,6 +277,20 @@ class Containers:
                 list(pool.map(remove_container, containers))
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def _refuse_if_exited(plan: ContainerPlan, container: Any) -> dict[str, Any]:
+    """The state of a container just reloaded; a SandboxError naming every service it
+    carries, with its last output, when it has exited."""
+    state: dict[str, Any] = container.attrs.get("State", {})
+    if state.get("Status") in ("exited", "dead"):
+        logs = container.logs(tail=20).decode(errors="replace").strip()
+        raise SandboxError(
+            f"{plan.spec.location}: {describe(plan.names)} exited with code "
+            f"{state.get('ExitCode')} before it was ready"
+            + (f"; its last output:\n{logs}" if logs else "")
+        )
+    return state
 
 
 def _ready(health: HealthCheck, state: dict[str, Any], endpoint: tuple[str, int]) -> bool:

@@ -1,14 +1,16 @@
 """The `docker` transport: services run as containers through the Docker SDK.
 
 A service whose spec has `container:` runs its image; with `default_image`, every
-other HTTP service runs the harness's own mock server in that image. Containers
-carry `connector-harness.*` labels, are health-checked before the first call, and
+other HTTP service runs the harness's own mock server in that image. The mock
+services that can share a container run in one, each on its own port with a sandbox
+of its own (`container_groups`); an upstream service has a container of its own.
+Containers carry `connector-harness.*` labels, are health-checked before the first call, and
 are removed when the transport closes, also after Ctrl-C or SIGTERM. Containers
 left by a run that crashed are removed by `reap`, which every docker transport
 runs first. The harness never pulls an image: it must be on the engine already.
 
-Roles: a `mock` container runs `connector-harness serve` on the same workspace
-with this sandbox's signing key; it follows the sandbox's clock and resets and
+Roles: a `mock` container runs the harness's server (`container_server`) on the
+workspace this process loaded, with this sandbox's signing key; it follows the sandbox's clock and resets and
 sends each decision back in a header, which joins this sandbox's log. An
 `upstream` container is third-party software: this sandbox authorizes each call
 and only an allowed call is forwarded to the container, whose answer the flow gets.
@@ -16,7 +18,6 @@ and only an allowed call is forwarded to the container, whose answer the flow ge
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -30,10 +31,11 @@ from harness.replay import Transport
 from harness.routing import split_url
 from harness.sandbox import Sandbox
 from harness.transports import wire
+from harness.transports.container_groups import plan_containers
 from harness.transports.containers import MAX_PARALLEL, MOCK_PORT, Containers, RunningService
 from harness.transports.docker_engine import connect
 from harness.transports.loopback import HttpClientTransport, LoopbackServer, http_services
-from harness.transports.reaping import reap
+from harness.transports.reaping import check_run_id, new_run_id, reap
 from harness.transports.signals import interrupt_on_sigterm, uninterrupted
 
 
@@ -44,13 +46,22 @@ def docker_transport(
     client: Any = None,
     default_image: str | None = None,
     start_timeout: int | None = None,
+    share: bool = True,
+    run_id: str | None = None,
 ) -> Iterator[Transport]:
-    """The replay transport over containers; they are removed when the block ends."""
+    """The replay transport over containers; they are removed when the block ends.
+
+    The mock services that can share a container run in one (`container_groups`; with
+    `share=False`, one container per service). `run_id` labels the containers
+    (`connector-harness.run`, what `reap --run` targets) and is part of their names, so
+    two transports open at once need different ones; by default a fresh one.
+    """
     client = connect(client)
     reap(client)
-    run_id = uuid.uuid4().hex[:10]
+    run_id = run_id or new_run_id()
+    check_run_id(run_id)
     containers = Containers(client, sandbox, run_id)
-    plans: list[tuple[Service, ContainerSpec]] = []
+    wanted: list[tuple[Service, ContainerSpec]] = []
     for service in http_services(sandbox):
         spec = service.container
         if spec is None and default_image is not None:
@@ -60,18 +71,18 @@ def docker_transport(
         if spec is not None:
             if start_timeout is not None:
                 spec = _with_timeout(spec, start_timeout)
-            plans.append((service, spec))
-    in_process = tuple(
-        s.name for s in http_services(sandbox) if s.name not in {p[0].name for p in plans}
-    )
+            wanted.append((service, spec))
+    plans = plan_containers(wanted, share=share)
+    in_containers = {service.name for service, _ in wanted}
+    in_process = tuple(s.name for s in http_services(sandbox) if s.name not in in_containers)
     with interrupt_on_sigterm():
         try:
             running: dict[str, RunningService] = {}
             if plans:
                 # every container at once: a slow one must not hold back the start of another
                 with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(plans))) as pool:
-                    for result in pool.map(lambda plan: containers.start(*plan), plans):
-                        running[result.service] = result
+                    for started in pool.map(containers.start, plans):
+                        running.update((result.service, result) for result in started)
             local = LoopbackServer(sandbox, services=in_process or None)
             with local:
                 route = _Route(sandbox, running, local)

@@ -87,6 +87,6 @@ def test_the_container_bench_gets_its_first_answer_from_a_container(
     monkeypatch.syspath_prepend(str(BENCH))
     containers = importlib.import_module("containers")
     root = containers.one_service_workspace(tmp_path / "one")
-    seconds, services = containers.first_response(root, "crm-reader@dev", mock_image)
-    assert services == 1
-    assert seconds > 0
+    start = containers.first_response(root, "crm-reader@dev", mock_image)
+    assert (start.services, start.containers) == (1, 1)
+    assert start.seconds > 0
