@@ -51,11 +51,13 @@ def _available(stack: str) -> bool:
     return module is None or importlib.util.find_spec(module) is not None
 
 
-def _head(status: int, fields: str, body: bytes) -> bytes:
+def _head(status: int, fields: bytes, body: bytes) -> bytes:
     return (
-        f"HTTP/1.1 {status} X\r\nServer: connector-harness\r\n{fields}"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode("latin-1") + body
+        f"HTTP/1.1 {status} X\r\nServer: connector-harness\r\n".encode()
+        + fields
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
 
 
 def _listening() -> socket.socket:
@@ -165,7 +167,7 @@ class _Httptools(_OwnParser):
             b"".join(self.body),
         )
         body = response.body_bytes()
-        fields = "".join(f"{k}: {v}\r\n" for k, v in response_headers(response).items())
+        fields = "".join(f"{k}: {v}\r\n" for k, v in response_headers(response).items()).encode()
         self.transport.write(_head(response.status, fields or JSON_FIELDS, body))
         self.url, self.headers, self.body = b"", {}, []
 
