@@ -126,7 +126,11 @@ class RequestParser:
     """Reads requests from a byte stream; one parser per connection."""
 
     def __init__(self, limits: Limits | None = None) -> None:
-        self.limits = limits or Limits()
+        self.limits = limits = limits or Limits()
+        # A complete head this short is within every line and size bound (`_common_head`).
+        self._common_bound = (
+            min(limits.max_request_line, limits.max_header_line, limits.max_head - 1) + 4
+        )
         self._buffer = bytearray()
         self._head: _Head | None = None
         self._scanned = 0  # bytes of an incomplete head already checked
@@ -190,9 +194,8 @@ class RequestParser:
         client writes it (`_COMMON_HEAD`), read in one match; None to let `_read_head` decide.
         Only a head within every line and size bound is taken here, so what this accepts the
         slow path accepts alike, and what it leaves the slow path refuses or reads as before."""
-        buffer, limits = self._buffer, self.limits
-        bound = min(limits.max_request_line, limits.max_header_line, limits.max_head - 1)
-        end = buffer.find(b"\r\n\r\n", 0, bound + 4)
+        buffer = self._buffer
+        end = buffer.find(b"\r\n\r\n", 0, self._common_bound)
         if end < 0:
             return None
         common = _COMMON_HEAD.fullmatch(buffer, 0, end + 4)
@@ -201,7 +204,7 @@ class RequestParser:
         method, target, minor, block = common.groups()
         lines = block.decode("latin-1").split("\r\n")
         lines.pop()  # after the last CRLF
-        if len(lines) > limits.max_headers:
+        if len(lines) > self.limits.max_headers:
             return None
         headers = tuple(
             [
