@@ -352,9 +352,14 @@ class _Contender:
     def rate(self, clients: int, calls: int) -> tuple[float, float | None]:
         """Calls per second of `clients` keep-alive clients sharing `calls` calls, and the
         server's CPU microseconds per call."""
+        return _Slice(*self.measure(clients, calls)).figures()
+
+    def measure(self, clients: int, calls: int) -> tuple[int, float, float | None]:
+        """`clients` keep-alive clients sharing about `calls` calls: the calls made, the
+        seconds they took, and the server's CPU seconds for them (None: not measured)."""
         each = max(calls // clients, len(self.mix))
         if self.pool is not None:
-            return self._rate_in_processes(self.pool, clients, each)
+            return self._measure_in_processes(self.pool, clients, each)
         connections = [_KeepAliveClient(self.port) for _ in range(clients)]
         start = threading.Barrier(clients + 1, timeout=60)
         failures: list[BaseException] = []
@@ -380,26 +385,17 @@ class _Contender:
             client.close()
         if failures:
             raise failures[0]
-        return self._figures(each * clients, elapsed, cpu_before, cpu_after)
+        return each * clients, elapsed, _spent(cpu_before, cpu_after)
 
-    def _rate_in_processes(
+    def _measure_in_processes(
         self, pool: _ClientPool, clients: int, each: int
-    ) -> tuple[float, float | None]:
+    ) -> tuple[int, float, float | None]:
         pool.connect(clients, self.port, self.token, each)
         cpu_before = self.cpu_seconds()
         began = time.perf_counter()
         pool.go(clients)
         elapsed = time.perf_counter() - began
-        return self._figures(each * clients, elapsed, cpu_before, self.cpu_seconds())
-
-    @staticmethod
-    def _figures(
-        total: int, elapsed: float, cpu_before: float | None, cpu_after: float | None
-    ) -> tuple[float, float | None]:
-        cpu = None
-        if cpu_before is not None and cpu_after is not None:
-            cpu = (cpu_after - cpu_before) / total * 1e6
-        return total / elapsed, cpu
+        return each * clients, elapsed, _spent(cpu_before, self.cpu_seconds())
 
     def stop(self) -> None:
         assert self.process.stdin is not None
@@ -413,6 +409,27 @@ class _Contender:
             self.process.stdout.close()
 
 
+def _spent(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
+class _Slice:
+    """Calls, seconds and server CPU seconds, summed over the slices of one sample."""
+
+    def __init__(self, calls: int = 0, seconds: float = 0.0, cpu: float | None = 0.0) -> None:
+        self.calls, self.seconds, self.cpu = calls, seconds, cpu
+
+    def add(self, calls: int, seconds: float, cpu: float | None) -> None:
+        self.calls += calls
+        self.seconds += seconds
+        self.cpu = None if cpu is None or self.cpu is None else self.cpu + cpu
+
+    def figures(self) -> tuple[float, float | None]:
+        """Calls per second, and server CPU microseconds per call."""
+        cpu = None if self.cpu is None else self.cpu / self.calls * 1e6
+        return self.calls / self.seconds, cpu
+
+
 Samples = dict[tuple[str, int], list[tuple[float, float | None]]]
 
 
@@ -420,12 +437,21 @@ BASELINE = "before"  # the stack name of --baseline's server
 
 
 def loopback_against_http_server(
-    rounds: int, calls: int, *, clients_in: str = "processes", baseline: Path | None = None
+    rounds: int,
+    calls: int,
+    *,
+    clients_in: str = "processes",
+    baseline: Path | None = None,
+    slices: int = 10,
 ) -> Samples:
-    """(calls/s, server CPU us per call) per (stack, clients), one sample per round;
-    contenders alternate within each round (the order turns round between rounds). With
-    `baseline` (a copy of this repository at another commit), its server is a third
-    contender, so that before and after are measured in the same run."""
+    """(calls/s, server CPU us per call) per (stack, clients), one sample per round.
+
+    A sample's calls are made in `slices` slices, the contenders taking turns slice by
+    slice (the order turning round each slice), and a sample sums its slices: on a machine
+    shared with other work, the load then falls alike on every contender instead of on
+    whichever ran during a busy second. With `baseline` (a copy of this repository at
+    another commit), its server is a third contender, so that before and after are
+    measured in the same run."""
     pool = _ClientPool(max(CLIENT_COUNTS)) if clients_in == "processes" else None
     contenders = [_Contender(stack, pool=pool) for stack in STACKS]
     if baseline is not None:
@@ -442,10 +468,13 @@ def loopback_against_http_server(
         samples: Samples = {}
         for number in range(rounds):
             for clients in CLIENT_COUNTS:
-                order = contenders if number % 2 == 0 else contenders[::-1]
-                for contender in order:
-                    sample = contender.rate(clients, calls)
-                    samples.setdefault((contender.stack, clients), []).append(sample)
+                sums = {contender.stack: _Slice() for contender in contenders}
+                for part in range(slices):
+                    turn = contenders if (number + part) % 2 == 0 else contenders[::-1]
+                    for contender in turn:
+                        sums[contender.stack].add(*contender.measure(clients, calls // slices))
+                for stack, total in sums.items():
+                    samples.setdefault((stack, clients), []).append(total.figures())
         return samples
     finally:
         for contender in contenders:
