@@ -7,14 +7,14 @@ log); only the HTTP side differs:
   http.server     ThreadingHTTPServer, a thread per connection, a lock around the sandbox
   threads         a thread per connection, blocking reads, this project's parser, a lock
   asyncio         an asyncio Protocol on the standard loop, this project's parser
-  selectors       the loopback server as shipped (its own readiness loop, this parser)
+  selectors       the loopback server as shipped (its own epoll loop, this parser)
   h11             an asyncio Protocol with h11 parsing and writing
   httptools       an asyncio Protocol with httptools' parser (when installed)
   uvloop          the asyncio Protocol on uvloop (when installed)
 
 Run: .venv/bin/python bench/server_stacks.py [--rounds 3] [--calls 10000]. The
-clients are bench/transports.py's: threads of this process, one keep-alive connection
-each. Only ratios from the same run mean anything.
+clients are bench/transports.py's: a process each, one keep-alive connection each.
+Only ratios from the same run mean anything.
 """
 
 from __future__ import annotations
@@ -51,11 +51,13 @@ def _available(stack: str) -> bool:
     return module is None or importlib.util.find_spec(module) is not None
 
 
-def _head(status: int, fields: str, body: bytes) -> bytes:
+def _head(status: int, fields: bytes, body: bytes) -> bytes:
     return (
-        f"HTTP/1.1 {status} X\r\nServer: connector-harness\r\n{fields}"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode("latin-1") + body
+        f"HTTP/1.1 {status} X\r\nServer: connector-harness\r\n".encode()
+        + fields
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
 
 
 def _listening() -> socket.socket:
@@ -165,7 +167,7 @@ class _Httptools(_OwnParser):
             b"".join(self.body),
         )
         body = response.body_bytes()
-        fields = "".join(f"{k}: {v}\r\n" for k, v in response_headers(response).items())
+        fields = "".join(f"{k}: {v}\r\n" for k, v in response_headers(response).items()).encode()
         self.transport.write(_head(response.status, fields or JSON_FIELDS, body))
         self.url, self.headers, self.body = b"", {}, []
 
@@ -203,8 +205,8 @@ def serve(stack: str) -> None:
     sys.stdin.read()
 
 
-def _stack(stack: str) -> bench._Contender:
-    return bench._Contender(stack, [sys.executable, __file__, "--serve", stack])
+def _stack(stack: str, pool: bench._ClientPool) -> bench._Contender:
+    return bench._Contender(stack, [sys.executable, __file__, "--serve", stack], pool=pool)
 
 
 def main() -> None:
@@ -219,7 +221,8 @@ def main() -> None:
     stacks = [stack for stack in CANDIDATES if _available(stack)]
     missing = [stack for stack in CANDIDATES if stack not in stacks]
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    contenders = [_stack(stack) for stack in stacks]
+    pool = bench._ClientPool(max(bench.CLIENT_COUNTS))
+    contenders = [_stack(stack, pool) for stack in stacks]
     samples: dict[tuple[str, int], list[tuple[float, float | None]]] = {}
     try:
         expected = [status for _, status in contenders[0].mix]
@@ -236,6 +239,7 @@ def main() -> None:
     finally:
         for contender in contenders:
             contender.stop()
+        pool.close()
     print(
         f"server stacks, the same Gateway per call, {args.calls:,} calls per sample, "
         f"medians of {args.rounds} interleaved rounds: calls/s (server CPU us per call)"

@@ -3,7 +3,8 @@ responses interception and the loopback HTTP transport (keep-alive); the loopbac
 against a bare `http.server` doing the same sandbox work, with 1, 2 and 4 keep-alive
 clients; container start to first response; PostgreSQL statements replayed per second.
 
-Run: .venv/bin/python bench/transports.py [--calls N] [--rounds R] [--only loopback].
+Run: .venv/bin/python bench/transports.py [--calls N] [--rounds R] [--only loopback]
+[--clients-in processes|threads] [--baseline DIR].
 Docker and PostgreSQL parts run when DOCKER_HOST / CONNECTOR_HARNESS_POSTGRES are set
 (see DEVELOPERS.md), and are skipped with a note otherwise. Only ratios from the same
 run are meaningful.
@@ -112,9 +113,11 @@ def postgres_statements_per_second(rounds: int) -> str:
 #
 # Each server runs in a process of its own over the example workspace, as `serve` does,
 # and both end every request in the same `Gateway.serve` (request conversion,
-# `Sandbox.handle`: token, scope, decision log). The clients are threads of this
-# process, each holding one keep-alive connection and sending a mix of four calls
-# with a minimal HTTP/1.1 client, so that the client costs little beside either server.
+# `Sandbox.handle`: token, scope, decision log). Each client is a process of its own (this
+# script with --client-worker) holding one keep-alive connection and sending a mix of
+# four calls with a minimal HTTP/1.1 client, so that the client costs little beside either
+# server and no two clients share an interpreter lock; `--clients-in threads` runs them as
+# threads of this process instead, as the bench did before, to compare.
 
 
 def _mix(token: str) -> list[tuple[bytes, int]]:
@@ -132,6 +135,10 @@ def _mix(token: str) -> list[tuple[bytes, int]]:
         ),
         (f"DELETE /v1/contacts/c_1 HTTP/1.1\r\n{auth}\r\n".encode(), 403),  # denied
     ]
+
+
+def _statuses(mix: list[tuple[bytes, int]]) -> list[int]:
+    return [status for _, status in mix]
 
 
 class _KeepAliveClient:
@@ -162,6 +169,96 @@ class _KeepAliveClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _run_mix(client: _KeepAliveClient, mix: list[tuple[bytes, int]], calls: int) -> None:
+    """`calls` calls of the mix in turn, each answer's status checked."""
+    requests, expected = [request for request, _ in mix], _statuses(mix)
+    size = len(requests)
+    for number in range(calls):
+        status = client.call(requests[number % size])
+        if status != expected[number % size]:
+            raise RuntimeError(
+                f"call {number} answered {status}, expected {expected[number % size]}"
+            )
+
+
+def client_worker() -> None:
+    """Child process: one keep-alive client, driven line by line on stdin.
+
+    `connect PORT TOKEN CALLS` opens the connection (answers `ready`), `go` makes the calls
+    (answers `done CPU_SECONDS`, this process's CPU time for them), EOF ends it.
+    """
+    client: _KeepAliveClient | None = None
+    mix: list[tuple[bytes, int]] = []
+    calls = 0
+    for line in sys.stdin:
+        words = line.split()
+        try:
+            if words[0] == "connect":
+                client, mix, calls = _KeepAliveClient(int(words[1])), _mix(words[2]), int(words[3])
+                print("ready", flush=True)
+            elif words[0] == "go" and client is not None:
+                began = time.process_time()
+                _run_mix(client, mix, calls)
+                spent = time.process_time() - began
+                client.close()
+                client = None
+                print(f"done {spent:.6f}", flush=True)
+        except Exception as err:  # reported to the bench, which stops
+            print(f"error {type(err).__name__}: {err}".replace("\n", " "), flush=True)
+
+
+class _ClientPool:
+    """Client processes (`client_worker`), started once and shared by every contender."""
+
+    def __init__(self, size: int) -> None:
+        self.workers = [
+            subprocess.Popen(
+                [sys.executable, __file__, "--client-worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(size)
+        ]
+
+    def _tell(self, worker: subprocess.Popen[str], line: str) -> None:
+        assert worker.stdin is not None
+        worker.stdin.write(line + "\n")
+        worker.stdin.flush()
+
+    def _hear(self, worker: subprocess.Popen[str], expected: str) -> list[str]:
+        assert worker.stdout is not None
+        words = worker.stdout.readline().split()
+        if not words or words[0] != expected:
+            raise RuntimeError(f"a client process answered {' '.join(words) or 'nothing'}")
+        return words
+
+    def connect(self, clients: int, port: int, token: str, calls: int) -> None:
+        for worker in self.workers[:clients]:
+            self._tell(worker, f"connect {port} {token} {calls}")
+        for worker in self.workers[:clients]:
+            self._hear(worker, "ready")
+
+    def go(self, clients: int) -> float:
+        """Start the connected clients; wait for all; their CPU seconds together."""
+        for worker in self.workers[:clients]:
+            self._tell(worker, "go")
+        return sum(float(self._hear(worker, "done")[1]) for worker in self.workers[:clients])
+
+    def close(self) -> None:
+        for worker in self.workers:
+            if worker.stdin is not None:
+                worker.stdin.close()
+        for worker in self.workers:
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            if worker.stdout is not None:
+                worker.stdout.close()
 
 
 def _bare_server(gateway: Gateway) -> ThreadingHTTPServer:
@@ -219,8 +316,11 @@ def serve_stack(stack: str) -> None:
 class _Contender:
     """A server in a child process (by default `--serve-stack STACK` of this script)."""
 
-    def __init__(self, stack: str, command: list[str] | None = None) -> None:
+    def __init__(
+        self, stack: str, command: list[str] | None = None, pool: _ClientPool | None = None
+    ) -> None:
         self.stack = stack
+        self.pool = pool  # client processes; None: clients are threads of this process
         self.process = subprocess.Popen(
             command or [sys.executable, __file__, "--serve-stack", stack],
             stdin=subprocess.PIPE,
@@ -230,6 +330,7 @@ class _Contender:
         assert self.process.stdout is not None
         port, token = self.process.stdout.readline().split()
         self.port = int(port)
+        self.token = token
         self.mix = _mix(token)
 
     def statuses(self) -> list[int]:
@@ -251,17 +352,22 @@ class _Contender:
     def rate(self, clients: int, calls: int) -> tuple[float, float | None]:
         """Calls per second of `clients` keep-alive clients sharing `calls` calls, and the
         server's CPU microseconds per call."""
+        return _Slice(*self.measure(clients, calls)).figures()
+
+    def measure(self, clients: int, calls: int) -> tuple[int, float, float | None]:
+        """`clients` keep-alive clients sharing about `calls` calls: the calls made, the
+        seconds they took, and the server's CPU seconds for them (None: not measured)."""
+        each = max(calls // clients, len(self.mix))
+        if self.pool is not None:
+            return self._measure_in_processes(self.pool, clients, each)
         connections = [_KeepAliveClient(self.port) for _ in range(clients)]
-        requests = [request for request, _ in self.mix]
-        each = max(calls // clients, len(requests))
         start = threading.Barrier(clients + 1, timeout=60)
         failures: list[BaseException] = []
 
         def run(client: _KeepAliveClient) -> None:
             start.wait()
             try:
-                for number in range(each):
-                    client.call(requests[number % len(requests)])
+                _run_mix(client, self.mix, each)
             except BaseException as err:  # reported after the join
                 failures.append(err)
 
@@ -279,11 +385,17 @@ class _Contender:
             client.close()
         if failures:
             raise failures[0]
-        total = each * clients
-        cpu = None
-        if cpu_before is not None and cpu_after is not None:
-            cpu = (cpu_after - cpu_before) / total * 1e6
-        return total / elapsed, cpu
+        return each * clients, elapsed, _spent(cpu_before, cpu_after)
+
+    def _measure_in_processes(
+        self, pool: _ClientPool, clients: int, each: int
+    ) -> tuple[int, float, float | None]:
+        pool.connect(clients, self.port, self.token, each)
+        cpu_before = self.cpu_seconds()
+        began = time.perf_counter()
+        pool.go(clients)
+        elapsed = time.perf_counter() - began
+        return each * clients, elapsed, _spent(cpu_before, self.cpu_seconds())
 
     def stop(self) -> None:
         assert self.process.stdin is not None
@@ -297,15 +409,57 @@ class _Contender:
             self.process.stdout.close()
 
 
+def _spent(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
+class _Slice:
+    """Calls, seconds and server CPU seconds, summed over the slices of one sample."""
+
+    def __init__(self, calls: int = 0, seconds: float = 0.0, cpu: float | None = 0.0) -> None:
+        self.calls, self.seconds, self.cpu = calls, seconds, cpu
+
+    def add(self, calls: int, seconds: float, cpu: float | None) -> None:
+        self.calls += calls
+        self.seconds += seconds
+        self.cpu = None if cpu is None or self.cpu is None else self.cpu + cpu
+
+    def figures(self) -> tuple[float, float | None]:
+        """Calls per second, and server CPU microseconds per call."""
+        cpu = None if self.cpu is None else self.cpu / self.calls * 1e6
+        return self.calls / self.seconds, cpu
+
+
 Samples = dict[tuple[str, int], list[tuple[float, float | None]]]
 
 
-def loopback_against_http_server(rounds: int, calls: int) -> Samples:
-    """(calls/s, server CPU us per call) per (stack, clients), one sample per round;
-    contenders alternate within each round (which goes first alternates between rounds)."""
-    contenders = [_Contender(stack) for stack in STACKS]
+BASELINE = "before"  # the stack name of --baseline's server
+
+
+def loopback_against_http_server(
+    rounds: int,
+    calls: int,
+    *,
+    clients_in: str = "processes",
+    baseline: Path | None = None,
+    slices: int = 10,
+) -> Samples:
+    """(calls/s, server CPU us per call) per (stack, clients), one sample per round.
+
+    A sample's calls are made in `slices` slices, the contenders taking turns slice by
+    slice (the order turning round each slice), and a sample sums its slices: on a machine
+    shared with other work, the load then falls alike on every contender instead of on
+    whichever ran during a busy second. With `baseline` (a copy of this repository at
+    another commit), its server is a third contender, so that before and after are
+    measured in the same run."""
+    pool = _ClientPool(max(CLIENT_COUNTS)) if clients_in == "processes" else None
+    contenders = [_Contender(stack, pool=pool) for stack in STACKS]
+    if baseline is not None:
+        script = baseline / "bench" / "transports.py"
+        command = [sys.executable, str(script), "--serve-stack", "connector-harness"]
+        contenders.append(_Contender(BASELINE, command, pool=pool))
     try:
-        expected = [status for _, status in contenders[0].mix]
+        expected = _statuses(contenders[0].mix)
         for contender in contenders:
             got = contender.statuses()
             if got != expected:
@@ -314,21 +468,28 @@ def loopback_against_http_server(rounds: int, calls: int) -> Samples:
         samples: Samples = {}
         for number in range(rounds):
             for clients in CLIENT_COUNTS:
-                order = contenders if number % 2 == 0 else contenders[::-1]
-                for contender in order:
-                    sample = contender.rate(clients, calls)
-                    samples.setdefault((contender.stack, clients), []).append(sample)
+                sums = {contender.stack: _Slice() for contender in contenders}
+                for part in range(slices):
+                    turn = contenders if (number + part) % 2 == 0 else contenders[::-1]
+                    for contender in turn:
+                        sums[contender.stack].add(*contender.measure(clients, calls // slices))
+                for stack, total in sums.items():
+                    samples.setdefault((stack, clients), []).append(total.figures())
         return samples
     finally:
         for contender in contenders:
             contender.stop()
+        if pool is not None:
+            pool.close()
 
 
-def print_loopback_table(samples: Samples, rounds: int, calls: int) -> None:
-    bare, ours = STACKS
+def print_loopback_table(
+    samples: Samples, rounds: int, calls: int, *, ours: str = STACKS[1], note: str = ""
+) -> None:
+    bare = STACKS[0]
     print(
         f"loopback server against a bare http.server: the same Sandbox.handle per call, "
-        f"{calls:,} calls per sample, medians of {rounds} interleaved rounds"
+        f"{calls:,} calls per sample, medians of {rounds} interleaved rounds{note}"
     )
     columns = [
         ("clients", 7),
@@ -377,10 +538,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved loopback rounds")
     parser.add_argument("--server-calls", type=int, default=10000, help="calls per loopback sample")
     parser.add_argument("--only", choices=("loopback",), help="run only this part")
+    parser.add_argument(
+        "--clients-in",
+        choices=("processes", "threads"),
+        default="processes",
+        help="loopback clients: a process each (default), or threads of the bench",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a copy of this repository at another commit: its loopback server joins the run",
+    )
     parser.add_argument("--serve-stack", choices=STACKS, help=argparse.SUPPRESS)
+    parser.add_argument("--client-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_stack:
         serve_stack(args.serve_stack)
+        return
+    if args.client_worker:
+        client_worker()
         return
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     if args.only != "loopback":
@@ -394,8 +570,14 @@ def main() -> None:
                 f"direct/{name} = {rates['direct'] / rate:5.1f}x   "
                 f"{name}/responses = {rate / rates['responses']:4.2f}x"
             )
-    samples = loopback_against_http_server(args.rounds, args.server_calls)
-    print_loopback_table(samples, args.rounds, args.server_calls)
+    samples = loopback_against_http_server(
+        args.rounds, args.server_calls, clients_in=args.clients_in, baseline=args.baseline
+    )
+    note = f", clients as {args.clients_in}"
+    print_loopback_table(samples, args.rounds, args.server_calls, note=note)
+    if args.baseline is not None:
+        note += f"; the server of {args.baseline}"
+        print_loopback_table(samples, args.rounds, args.server_calls, ours=BASELINE, note=note)
     if args.only == "loopback":
         return
     print(f"container start to first response: {container_first_response()}")

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
+from typing import NamedTuple
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # A request line's method is a token: a first byte that cannot start one is not HTTP (TLS, ...).
@@ -32,6 +33,14 @@ _FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _COMMON_REQUEST_LINE = re.compile(
     rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (/[\x21-\x7e]*) HTTP/1\.([0-9])"
+)
+# A whole head as nearly every client writes it: `METHOD /path HTTP/1.x`, then field lines of
+# a token name, a colon and a value of visible ASCII, SP, HTAB or obs-text, each ending in
+# CRLF, then CRLF. A head this matches holds no control, bare CR or LF, folded line or
+# whitespace before a colon, so one match settles every per-byte rule of the slow path.
+_COMMON_HEAD = re.compile(
+    rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (/[\x21-\x7e]*) HTTP/1\.([0-9])\r\n"
+    rb"((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*)\r\n"
 )
 # A field line: a token name, a colon, the value between optional whitespace (RFC 9112 5).
 _FIELD_LINE = re.compile(rb"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):(.*)$", re.MULTILINE)
@@ -59,8 +68,10 @@ class Limits:
     max_chunk_line: int = 4096  # bytes of a chunk-size line with its extensions (more: 400)
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedRequest:
+class ParsedRequest(NamedTuple):
+    """A complete request. A NamedTuple rather than a frozen dataclass: one is built for every
+    request, and a frozen dataclass sets each field through `object.__setattr__`."""
+
     method: str
     target: str  # origin-form: /path?query (`*` for OPTIONS *)
     host: str  # from the Host header or an absolute-form target, lowercase; "" when absent
@@ -115,7 +126,11 @@ class RequestParser:
     """Reads requests from a byte stream; one parser per connection."""
 
     def __init__(self, limits: Limits | None = None) -> None:
-        self.limits = limits or Limits()
+        self.limits = limits = limits or Limits()
+        # A complete head this short is within every line and size bound (`_common_head`).
+        self._common_bound = (
+            min(limits.max_request_line, limits.max_header_line, limits.max_head - 1) + 4
+        )
         self._buffer = bytearray()
         self._head: _Head | None = None
         self._scanned = 0  # bytes of an incomplete head already checked
@@ -150,9 +165,14 @@ class RequestParser:
             return self.refusal
         try:
             if self._head is None:
-                self._head = self._read_head()
-                if self._head is None:
+                if not self._buffer:
                     return None
+                if self._scanned == 0:  # a head not yet looked at: most often a common one
+                    self._head = self._common_head()
+                if self._head is None:
+                    self._head = self._read_head()
+                    if self._head is None:
+                        return None
             head = self._head
             body = self._read_chunked() if head.length < 0 else self._read_body(head.length)
         except _Refused as refused:
@@ -168,6 +188,35 @@ class RequestParser:
         )
 
     # -- the head ------------------------------------------------------------------------------
+
+    def _common_head(self) -> _Head | None:
+        """The head at the start of the buffer when it is complete and written as nearly every
+        client writes it (`_COMMON_HEAD`), read in one match; None to let `_read_head` decide.
+        Only a head within every line and size bound is taken here, so what this accepts the
+        slow path accepts alike, and what it leaves the slow path refuses or reads as before."""
+        buffer = self._buffer
+        end = buffer.find(b"\r\n\r\n", 0, self._common_bound)
+        if end < 0:
+            return None
+        common = _COMMON_HEAD.fullmatch(buffer, 0, end + 4)
+        if common is None:
+            return None
+        method, target, minor, block = common.groups()
+        lines = block.decode("latin-1").split("\r\n")
+        lines.pop()  # after the last CRLF
+        if len(lines) > self.limits.max_headers:
+            return None
+        headers = tuple(
+            [
+                (name, value.strip(" \t"))
+                for name, _, value in [line.partition(":") for line in lines]
+            ]
+        )
+        head = self._head_from(
+            method.decode("ascii"), target.decode("ascii"), None, minor == b"0", headers
+        )
+        del buffer[: end + 4]
+        return head
 
     def _read_head(self) -> _Head | None:
         buffer = self._buffer
@@ -285,6 +334,51 @@ class RequestParser:
         http10: bool,
         headers: tuple[tuple[str, str], ...],
     ) -> _Head:
+        # Most heads name one Host, at most one Content-Length and Authorization, and no
+        # other framing field: read those in one pass; anything else goes the general way.
+        host_value = length_value = None
+        authorization = False
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered not in _FRAMING_FIELDS:
+                continue
+            if lowered == "host" and host_value is None:
+                host_value = value
+            elif lowered == "content-length" and length_value is None:
+                length_value = value
+            elif lowered == "authorization" and not authorization:
+                authorization = True
+            else:
+                return self._framed_head(method, target, uri_host, http10, headers)
+        if host_value is None:
+            if not http10:
+                raise _Refused(400, "an HTTP/1.1 request needs a Host header (RFC 9112 3.2)")
+            named = ""
+        else:
+            if host_value != self._host_seen[0]:  # a connection names one host: check it once
+                self._host_seen = (host_value, _host(host_value))
+            named = self._host_seen[1]
+        length = 0 if length_value is None else self._length([length_value], None, http10)
+        return _Head(
+            method,
+            target,
+            uri_host if uri_host is not None else named,
+            "HTTP/1.0" if http10 else "HTTP/1.1",
+            headers,
+            not http10,
+            length,
+            False,
+        )
+
+    def _framed_head(
+        self,
+        method: str,
+        target: str,
+        uri_host: str | None,
+        http10: bool,
+        headers: tuple[tuple[str, str], ...],
+    ) -> _Head:
+        """A head with Transfer-Encoding, Connection, Expect or a repeated framing field."""
         hosts: list[str] = []
         lengths: list[str] = []
         codings: list[str] | None = None
@@ -369,6 +463,8 @@ class RequestParser:
     # -- the body ------------------------------------------------------------------------------
 
     def _read_body(self, length: int) -> bytes | None:
+        if length == 0:
+            return b""
         buffer = self._buffer
         if len(buffer) < length:
             return None

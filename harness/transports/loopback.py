@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from harness.calls import CallContext, Request, Response, header, response_headers, to_request
-from harness.decisions import Decision, Exchange
+from harness.decisions import ALLOWED, BLOCKED, DENIED, Decision, Exchange
 from harness.errors import SandboxError, UsageError
 from harness.model import Service
 from harness.replay import recorded_response
@@ -84,7 +84,8 @@ class Gateway:
         self.outcomes: Counter[str] = Counter()
         self._generation = -1
         self._hosts: dict[str, str] = {}  # Host header -> the host it names ("": this machine)
-        self._formatted: dict[tuple[tuple[tuple[str, str], ...], bool], str] = {}
+        # (response headers, JSON body?, outcome) -> the answer's field lines
+        self._formatted: dict[tuple[tuple[tuple[str, str], ...], bool, str], bytes] = {}
         self._steps = {
             (flow.name, step.index): step for flow in sandbox.workspace.flows for step in flow.steps
         }
@@ -129,8 +130,9 @@ class Gateway:
         if self.retain is not None:
             if decision.sequence != self.calls:
                 # The sandbox numbers a decision by the length of its (trimmed) list. This one
-                # was made by this call and nobody holds it yet: give it its place in the run.
-                decision = decision._replace(sequence=self.calls)
+                # was made by this call and nobody holds it yet: give it its place in the run
+                # (built as a tuple: `_replace` goes through a keyword per field, 2 us).
+                decision = Decision._make((self.calls, *decision[1:]))
                 decisions[-1] = decision
             if len(decisions) > 2 * self.retain:
                 del decisions[: len(decisions) - self.retain]
@@ -154,19 +156,19 @@ class Gateway:
         )
         if response.blocked:
             payload = f'{{"error":"egress_blocked","detail":{json.dumps(decision.reason)}}}'
-            status, fields, body = wire.BLOCKED_STATUS, JSON_FIELDS, payload.encode()
+            status, body = wire.BLOCKED_STATUS, payload.encode()
+            fields = JSON_FIELDS + _OUTCOME_FIELDS[decision.outcome]
         else:
             status, body = response.status, response.body_bytes()
-            fields = self._fields_of(response)
-        fields += f"{wire.OUTCOME}: {decision.outcome}\r\n"
+            fields = self._fields_of(response, decision.outcome)
         if self.follow_client:
-            fields += f"{wire.DECISION}: {wire.encode_decision(decision)}\r\n"
+            fields += f"{wire.DECISION}: {wire.encode_decision(decision)}\r\n".encode()
         return status, fields, body
 
-    def _fields_of(self, response: Response) -> str:
-        """A response's own header lines; mocks answer with few distinct sets, so they are
-        formatted once each."""
-        key = (response.headers, response.content is None and response.json is not None)
+    def _fields_of(self, response: Response, outcome: str) -> bytes:
+        """A response's own header lines and the outcome's; mocks answer with few distinct
+        sets, so each is formatted and encoded once."""
+        key = (response.headers, response.content is None and response.json is not None, outcome)
         fields = self._formatted.get(key)
         if fields is None:
             kept = [
@@ -174,7 +176,8 @@ class Gateway:
                 for name, value in response_headers(response).items()
                 if name.lower() not in _FRAMING_HEADERS
             ]
-            fields = header_lines(kept)
+            kept.append((wire.OUTCOME, outcome))
+            fields = header_lines(kept).encode("latin-1", "replace")
             if len(self._formatted) >= 1024:
                 self._formatted.clear()
             self._formatted[key] = fields
@@ -201,6 +204,9 @@ _PREFIX = wire.PREFIX.lower()
 _FLOW, _STEP = wire.FLOW.lower(), wire.STEP.lower()
 _GENERATION, _REVOKED, _CLOCK = wire.GENERATION.lower(), wire.REVOKED.lower(), wire.CLOCK.lower()
 _NO_CONTEXT = CallContext()
+_OUTCOME_FIELDS = {
+    outcome: f"{wire.OUTCOME}: {outcome}\r\n".encode() for outcome in (ALLOWED, DENIED, BLOCKED)
+}
 
 
 def _split_headers(

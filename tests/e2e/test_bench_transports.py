@@ -54,6 +54,18 @@ def test_both_servers_answer_the_mix_alike_and_the_table_has_a_row_per_client_co
     assert len({len(line) for line in lines[1:]}) == 1  # aligned columns
 
 
+def test_clients_as_threads_and_a_baseline_server_join_the_same_rounds(bench: ModuleType) -> None:
+    """`--clients-in threads` measures as the bench did before; `--baseline` adds the server of
+    another copy of the repository (here this one) as a third contender."""
+    root = BENCH.parent
+    samples = bench.loopback_against_http_server(
+        rounds=1, calls=40, clients_in="threads", baseline=root
+    )
+    stacks = (*bench.STACKS, bench.BASELINE)
+    assert set(samples) == {(stack, clients) for stack in stacks for clients in bench.CLIENT_COUNTS}
+    assert all(len(runs) == 1 and runs[0][0] > 0 for runs in samples.values())
+
+
 def test_the_mix_is_checked_before_timing(bench: ModuleType) -> None:
     contender = bench._Contender("connector-harness")
     try:

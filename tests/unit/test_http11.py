@@ -136,3 +136,44 @@ def test_an_empty_host_is_accepted_and_names_no_host() -> None:
     # RFC 9112 3.2: a client with no authority to name sends Host with an empty value
     requests = _all(b"GET / HTTP/1.1\r\nHost:\r\n\r\nGET / HTTP/1.1\r\nHost: H\r\n\r\n")
     assert [r.host for r in requests if isinstance(r, ParsedRequest)] == ["", "h"]
+
+
+@pytest.mark.parametrize(
+    ("head", "status"),
+    [
+        (b"GET /" + b"a" * 80 + b" HTTP/1.1\r\nHost: h\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX-A: " + b"v" * 80 + b"\r\n\r\n", 431),
+        (b"GET / HTTP/1.1\r\nHost: h\r\n" + b"X-A: 1\r\n" * 4 + b"\r\n", 431),
+        (b"GET / HTTP/1.1\r\n" + b"X-Long-Name: v\r\n" * 7 + b"\r\n", 431),
+    ],
+)
+def test_a_whole_head_as_clients_write_it_is_held_to_every_bound(head: bytes, status: int) -> None:
+    """A head complete in one read takes the one-match path; past a line, count or size
+    bound it is refused exactly as when it arrives byte by byte."""
+    limits = Limits(max_request_line=64, max_header_line=64, max_headers=4, max_head=4096)
+    results = []
+    for step in (len(head), 1):
+        parser = RequestParser(limits)
+        result = None
+        for start in range(0, len(head), step):
+            parser.feed(head[start : start + step])
+            if (result := parser.next()) is not None:
+                break
+        results.append(result)
+    assert isinstance(results[0], Refusal)
+    assert results[0].status == status
+    assert results[0] == results[1]
+
+
+def test_a_whole_head_just_within_its_bounds_is_read_by_either_path() -> None:
+    head = b"GET / HTTP/1.1\r\nHost: h\r\n" + b"X-A: 1\r\n" * 3 + b"\r\n"
+    limits = Limits(max_request_line=64, max_header_line=64, max_headers=4, max_head=len(head))
+    whole = RequestParser(limits)
+    whole.feed(head)
+    request = whole.next()
+    assert isinstance(request, ParsedRequest)
+    assert request.headers == (("Host", "h"), ("X-A", "1"), ("X-A", "1"), ("X-A", "1"))
+    bytewise = RequestParser(limits)
+    for index in range(len(head)):
+        bytewise.feed(head[index : index + 1])
+    assert bytewise.next() == request

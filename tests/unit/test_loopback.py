@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
 import socket
 import time
 
@@ -75,6 +76,33 @@ def test_one_keep_alive_connection_carries_many_calls() -> None:
         assert connection.sock is first
         connection.close()
     assert len(sandbox.decisions) == 20
+
+
+@pytest.mark.parametrize("missing", [("epoll",), ("epoll", "poll")])
+def test_where_epoll_or_poll_is_missing_the_loop_waits_the_same_way(
+    monkeypatch: pytest.MonkeyPatch, missing: tuple[str, ...]
+) -> None:
+    """The loop waits on epoll on Linux, poll(2) on other POSIX systems, `selectors` where
+    neither exists (Windows): each serves keep-alive calls and sees a client leave."""
+    for name in missing:
+        monkeypatch.delattr(select, name)
+    sandbox = _sandbox(["svc.read"])
+    token = sandbox.issue_token(sandbox.workspace.bindings[0])
+    with LoopbackServer(sandbox) as server:
+        port = int(server.base_urls["svc"].rsplit(":", 1)[1])
+        for _ in range(2):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            for _ in range(3):
+                connection.request("GET", "/items", headers={"Authorization": f"Bearer {token}"})
+                answer = connection.getresponse()
+                assert answer.read() is not None
+                assert answer.status == 200
+            connection.close()
+        deadline = time.monotonic() + 5
+        while server.open_connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.open_connections == 0
+    assert [d.outcome for d in sandbox.decisions] == ["allowed"] * 6
 
 
 def test_the_replay_transport_maps_recorded_urls_and_blocks_unknown_hosts() -> None:
