@@ -1,0 +1,49 @@
+"""The bundled Slack pack on calls the realism suite cannot state as one minimal grant: methods
+a bot token cannot call at all, and calls whose scope depends on what the flow says of a
+channel. Each rule cites the method's page on docs.slack.dev (see docs/slack-audit.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from workspaces import build, policy
+
+from harness.engine import run_check
+
+PACK = Path(__file__).resolve().parents[2] / "harness" / "packs" / "slack.yaml"
+SPEC = yaml.safe_load(PACK.read_text("utf-8"))
+
+
+def _check(
+    grants: list[str],
+    calls: list[tuple[str, str]],
+    model: str = "bot",
+    given: dict[str, Any] | None = None,
+) -> Any:
+    document = policy(
+        grants, calls, service_name="slack", host="slack.com", allowed_hosts=["slack.com"]
+    )
+    document["connectors"][0]["credential"]["models"] = {"slack": model}
+    if given is not None:
+        document["flows"][0]["given"] = {"slack": given}
+    (result,) = run_check(build([SPEC], [document])).results
+    return result
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["files.sharedPublicURL", "files.revokePublicURL"],
+)
+def test_public_file_links_are_not_available_to_a_bot_token(method: str) -> None:
+    # The pages list a user token scope only (files:write, legacy files:write:user).
+    result = _check(["files:write"], [("POST", f"/api/{method}?file=F07ABCDEF")])
+    messages = [finding.message for finding in result.findings if finding.kind == "missing"]
+    assert messages == [
+        f"slack:{method} was denied: it is not available to a `bot` token; no bot grant "
+        "allows it: the connector's credential must hold `user` grants (`models: {slack: user}`)"
+    ]
+    user = _check(["files:write"], [("POST", f"/api/{method}?file=F07ABCDEF")], model="user")
+    assert user.findings == ()
