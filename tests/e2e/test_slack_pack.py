@@ -1,6 +1,6 @@
 """The bundled Slack pack on calls the realism suite cannot state as one minimal grant: methods
 a bot token cannot call at all, and calls whose scope depends on what the flow says of a
-channel. Each rule cites the method's page on docs.slack.dev (see docs/slack-audit.md)."""
+channel. Each rule cites the method's page on docs.slack.dev (the pages cited in harness/importers/overlays/slack.yaml)."""
 
 from __future__ import annotations
 
@@ -47,3 +47,17 @@ def test_public_file_links_are_not_available_to_a_bot_token(method: str) -> None
     ]
     user = _check(["files:write"], [("POST", f"/api/{method}?file=F07ABCDEF")], model="user")
     assert user.findings == ()
+
+
+def test_conversations_open_on_a_channel_the_flow_does_not_class_needs_im_and_mpim_write() -> None:
+    # `channel` resumes "an im or mpim"; which one decides the scope, so a conversation the flow
+    # does not class is never judged enough with one of them.
+    calls = [("POST", "/api/conversations.open?channel=C0123ABCDEF")]
+    for granted in (["im:write"], ["mpim:write"]):
+        result = _check(granted, calls)
+        missing = [finding for finding in result.findings if finding.kind == "missing"]
+        assert len(missing) == 1, granted
+        assert "requires im:write and mpim:write" in missing[0].message, missing[0].message
+    assert _check(["im:write", "mpim:write"], calls).findings == ()
+    classed = _check(["mpim:write"], calls, given={"channel": {"mpim": ["C0123ABCDEF"]}})
+    assert classed.findings == ()
