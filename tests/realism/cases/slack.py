@@ -22,6 +22,7 @@ from ..case import Answer, Case
 
 REF = "https://docs.slack.dev/reference/methods/"
 CHANNEL = "C0123ABCDEF"  # a public channel the bot is a member of
+OUTSIDE = "C0OUTSIDE77"  # a public channel the bot is not a member of (the flow says it)
 PRIVATE = "C0PRIVATE42"  # a private channel (its id looks like any other: the flow says it)
 DIRECT = "D0123ABCDEF"  # a direct message with the bot
 UPLOAD = (
@@ -75,6 +76,41 @@ CASES = (
         note="chat:write.customize only changes the name and icon of what chat:write posts; "
         "chat:write:bot is a user-token scope a bot token cannot hold at all (the harness "
         "refuses such a role as input, naming chat:write)",
+    ),
+    slack(
+        "bot",
+        "chat.postMessage(channel the bot is not in)",
+        lambda c: c.chat_postMessage(channel=OUTSIDE, text="Deploy finished"),
+        ("chat:write", "chat:write.public"),
+        ("chat:write", "chat:write.public", "channels:join"),
+        ("chat:write",),
+        "chat.postMessage",
+        given={"slack": {"channel": {"not_member": [OUTSIDE]}}},
+        note="chat:write.public: 'Send messages to channels @your_slack_app isn't a member of' "
+        "(https://docs.slack.dev/reference/scopes/chat.write.public); membership is in no "
+        "call, so the flow classes the channel not_member",
+    ),
+    slack(
+        "bot",
+        "chat.postMessage(channel the bot is in, chat:write.public)",
+        lambda c: c.chat_postMessage(channel=CHANNEL, text="Deploy finished"),
+        ("chat:write",),
+        ("chat:write", "chat:write.public"),
+        ("chat:write.public",),
+        "chat.postMessage",
+        note="a member posts with chat:write alone: chat:write.public is excessive there",
+    ),
+    slack(
+        "bot",
+        "chat.postMessage(username, icon_emoji)",
+        lambda c: c.chat_postMessage(
+            channel=CHANNEL, text="Deploy finished", username="deploy-bot", icon_emoji=":rocket:"
+        ),
+        ("chat:write", "chat:write.customize"),
+        ("chat:write", "chat:write.customize", "chat:write.public"),
+        ("chat:write",),
+        "chat.postMessage",
+        note="username, icon_emoji, icon_url: 'Use with bot tokens requires chat:write.customize'",
     ),
     slack(
         "user",
