@@ -61,3 +61,12 @@ def test_conversations_open_on_a_channel_the_flow_does_not_class_needs_im_and_mp
     assert _check(["im:write", "mpim:write"], calls).findings == ()
     classed = _check(["mpim:write"], calls, given={"channel": {"mpim": ["C0123ABCDEF"]}})
     assert classed.findings == ()
+
+
+@pytest.mark.parametrize("model", ["bot", "user"])
+def test_migration_exchange_takes_any_token(model: str) -> None:
+    # "You can use any existing tokens authorized for the team": no scope, either token type.
+    calls = [("POST", "/api/migration.exchange?users=U0123ABCD")]
+    assert _check(["users:read"], calls, model=model).findings[0].kind == "excessive"
+    result = _check([], calls, model=model)
+    assert result.findings == ()
