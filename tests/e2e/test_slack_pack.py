@@ -70,3 +70,27 @@ def test_migration_exchange_takes_any_token(model: str) -> None:
     assert _check(["users:read"], calls, model=model).findings[0].kind == "excessive"
     result = _check([], calls, model=model)
     assert result.findings == ()
+
+
+@pytest.mark.parametrize(
+    ("method", "grants", "argument"),
+    [
+        ("files.remote.add", ["remote_files:write"], "external_id=doc-1"),
+        ("files.remote.update", ["remote_files:write"], "external_id=doc-1"),
+        ("files.remote.remove", ["remote_files:write"], "external_id=doc-1"),
+        ("files.remote.remove", ["remote_files:write"], "file=F07ABCDEF"),
+        ("views.publish", [], "user_id=U0123ABCD&view=%7B%7D"),
+    ],
+)
+def test_bot_token_methods_are_not_available_to_a_user_token(
+    method: str, grants: list[str], argument: str
+) -> None:
+    # The pages list a bot token and no user token (remote files: "must be added by bots with
+    # the bot scope, not by an individual user"; a user token gets `bot_user_required`).
+    calls = [("POST", f"/api/{method}?{argument}")]
+    result = _check(grants, calls, model="user")
+    missing = [finding.message for finding in result.findings if finding.kind == "missing"]
+    assert len(missing) == 1, result.findings
+    assert "is not available to a `user` token" in missing[0], missing[0]
+    assert "must hold `bot` grants" in missing[0], missing[0]
+    assert _check(grants, calls, model="bot").findings == ()

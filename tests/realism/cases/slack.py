@@ -410,6 +410,19 @@ CASES = (
     ),
     slack(
         "bot",
+        "files.remote.add",
+        lambda c: c.files_remote_add(
+            external_id="doc-1", external_url="https://docs.example.com/d/1", title="Runbook"
+        ),
+        ("remote_files:write",),
+        ("remote_files:write", "remote_files:read"),
+        ("remote_files:read",),
+        "files.remote.add",
+        note="bot tokens only: 'remote files must be added by bots with the bot scope, not by an "
+        "individual user'",
+    ),
+    slack(
+        "bot",
         "files.info",
         lambda c: c.files_info(file="F07ABCDEF"),
         ("files:read",),
