@@ -132,7 +132,7 @@ def needs_text(requirement: Requirement, model: str) -> str:
     """`requires X or Y`, or for an operation no grant of the model can allow, `is not
     available to a `bot` token` (`an `app` token`; "this token" for a service with one)."""
     if requirement.is_unavailable:
-        article = "an" if model[:1].lower() in "aeiou" else "a"
+        article = "an" if model[:1].lower() in "aeio" else "a"  # a `user` token, an `app` token
         holder = f"{article} `{model}` token" if model else "this token"
         return f"is not available to {holder}"
     return f"requires {requirement}"

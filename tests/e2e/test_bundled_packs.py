@@ -91,7 +91,7 @@ EXTENSION = """extends: slack
 scopes:
   chat:write.internal: {description: Our gateway's own scope}
 operations:
-  - id: chat.postMessage
+  - id: reactions.add
     requires: chat:write.internal
   - id: internal.ping
     method: GET
@@ -105,7 +105,7 @@ def test_a_workspace_extends_a_pack_entry_by_entry(tmp_path: Path) -> None:
     workspace = load_workspace(root)
     slack = workspace.service("slack")
     assert slack.pack == "slack"
-    assert str(slack.operation("chat.postMessage").requires) == "chat:write.internal"
+    assert str(slack.operation("reactions.add").requires) == "chat:write.internal"
     assert slack.operation("internal.ping").location.file.endswith("mocks/slack.yaml")
     assert slack.operation("conversations.list").location.file == (
         "connector-harness/packs/slack.yaml"

@@ -420,7 +420,7 @@ def test_terminal_controls_in_a_recording_are_printed_escaped(
 ) -> None:
     """A recorded method or URL written to act on the terminal (clear the screen, recolour,
     reorder a line) is quoted in the notes as its escape, never sent raw."""
-    workspace = _workspace(tmp_path)
+    _workspace(tmp_path)  # writes ws/, the workspace the import reads
     forged = f"{control}[2J{control}]0;ok"
     calls = [("GET", URL, {}, None), (f"G{forged}", f"{URL}/{forged}", {}, None)]
     recording = _recording(tmp_path, "har", calls)

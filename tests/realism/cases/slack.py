@@ -22,6 +22,7 @@ from ..case import Answer, Case
 
 REF = "https://docs.slack.dev/reference/methods/"
 CHANNEL = "C0123ABCDEF"  # a public channel the bot is a member of
+OUTSIDE = "C0OUTSIDE77"  # a public channel the bot is not a member of (the flow says it)
 PRIVATE = "C0PRIVATE42"  # a private channel (its id looks like any other: the flow says it)
 DIRECT = "D0123ABCDEF"  # a direct message with the bot
 UPLOAD = (
@@ -75,6 +76,41 @@ CASES = (
         note="chat:write.customize only changes the name and icon of what chat:write posts; "
         "chat:write:bot is a user-token scope a bot token cannot hold at all (the harness "
         "refuses such a role as input, naming chat:write)",
+    ),
+    slack(
+        "bot",
+        "chat.postMessage(channel the bot is not in)",
+        lambda c: c.chat_postMessage(channel=OUTSIDE, text="Deploy finished"),
+        ("chat:write", "chat:write.public"),
+        ("chat:write", "chat:write.public", "channels:join"),
+        ("chat:write",),
+        "chat.postMessage",
+        given={"slack": {"channel": {"not_member": [OUTSIDE]}}},
+        note="chat:write.public: 'Send messages to channels @your_slack_app isn't a member of' "
+        "(https://docs.slack.dev/reference/scopes/chat.write.public); membership is in no "
+        "call, so the flow classes the channel not_member",
+    ),
+    slack(
+        "bot",
+        "chat.postMessage(channel the bot is in, chat:write.public)",
+        lambda c: c.chat_postMessage(channel=CHANNEL, text="Deploy finished"),
+        ("chat:write",),
+        ("chat:write", "chat:write.public"),
+        ("chat:write.public",),
+        "chat.postMessage",
+        note="a member posts with chat:write alone: chat:write.public is excessive there",
+    ),
+    slack(
+        "bot",
+        "chat.postMessage(username, icon_emoji)",
+        lambda c: c.chat_postMessage(
+            channel=CHANNEL, text="Deploy finished", username="deploy-bot", icon_emoji=":rocket:"
+        ),
+        ("chat:write", "chat:write.customize"),
+        ("chat:write", "chat:write.customize", "chat:write.public"),
+        ("chat:write",),
+        "chat.postMessage",
+        note="username, icon_emoji, icon_url: 'Use with bot tokens requires chat:write.customize'",
     ),
     slack(
         "user",
@@ -229,6 +265,49 @@ CASES = (
     ),
     slack(
         "bot",
+        "conversations.open(one user, channels:manage)",
+        lambda c: c.conversations_open(users="U0123ABCD"),
+        ("im:write",),
+        ("im:write", "channels:manage"),
+        ("channels:manage",),
+        "conversations.open",
+        note="the page lists channels:manage among the bot scopes of every conversation method, "
+        "but a direct message is opened with im:write; channels:manage opens none",
+    ),
+    slack(
+        "bot",
+        "conversations.open(several users)",
+        lambda c: c.conversations_open(users=["U0123ABCD", "U0456EFGH"]),
+        ("mpim:write",),
+        ("mpim:write", "im:write"),
+        ("im:write",),
+        "conversations.open",
+        given={"slack": {"channel": {"mpim": ["U0123ABCD,U0456EFGH"]}}},
+        note="'Providing more than 1 will create a multi-person direct message (mpim)': "
+        "mpim:write; the flow classes the users it names as an mpim",
+    ),
+    slack(
+        "bot",
+        "conversations.open(channel=direct message)",
+        lambda c: c.conversations_open(channel=DIRECT),
+        ("im:write",),
+        ("im:write", "mpim:write"),
+        ("mpim:write",),
+        "conversations.open",
+        given={"slack": {"channel": {"im": [DIRECT]}}},
+        note="'Resume a conversation by supplying an im or mpim's ID'",
+    ),
+    slack(
+        "user",
+        "conversations.open(one user)",
+        lambda c: c.conversations_open(users="U0123ABCD"),
+        ("im:write",),
+        ("im:write", "channels:write"),
+        ("channels:write",),
+        "conversations.open",
+    ),
+    slack(
+        "bot",
         "users.list",
         lambda c: c.users_list(limit=200),
         ("users:read",),
@@ -280,6 +359,67 @@ CASES = (
         "files.getUploadURLExternal",
         answers=UPLOAD,
         note="the bytes go to the upload_url files.getUploadURLExternal returned; files.completeUploadExternal also needs files:write",
+    ),
+    slack(
+        "bot",
+        "files.delete",
+        lambda c: c.files_delete(file="F07ABCDEF"),
+        ("files:write",),
+        ("files:write", "files:read"),
+        ("files:read",),
+        "files.delete",
+        note="Bot token: files:write (the 2021 data named only the user scope files:write:user)",
+    ),
+    slack(
+        "user",
+        "files.delete",
+        lambda c: c.files_delete(file="F07ABCDEF"),
+        ("files:write",),
+        ("files:write", "files:read"),
+        ("files:read",),
+        "files.delete",
+        note="User token: files:write (files:write:user is its legacy name)",
+    ),
+    slack(
+        "bot",
+        "files.comments.delete",
+        lambda c: c.files_comments_delete(file="F07ABCDEF", id="Fc07ABCDEF"),
+        ("files:write",),
+        ("files:write", "files:read"),
+        ("files:read",),
+        "files.comments.delete",
+    ),
+    slack(
+        "user",
+        "files.sharedPublicURL",
+        lambda c: c.files_sharedPublicURL(file="F07ABCDEF"),
+        ("files:write",),
+        ("files:write", "files:read"),
+        ("files:read",),
+        "files.sharedPublicURL",
+        note="user tokens only: the page lists no bot token scope",
+    ),
+    slack(
+        "user",
+        "files.revokePublicURL",
+        lambda c: c.files_revokePublicURL(file="F07ABCDEF"),
+        ("files:write",),
+        ("files:write", "reactions:write"),
+        ("reactions:write",),
+        "files.revokePublicURL",
+    ),
+    slack(
+        "bot",
+        "files.remote.add",
+        lambda c: c.files_remote_add(
+            external_id="doc-1", external_url="https://docs.example.com/d/1", title="Runbook"
+        ),
+        ("remote_files:write",),
+        ("remote_files:write", "remote_files:read"),
+        ("remote_files:read",),
+        "files.remote.add",
+        note="bot tokens only: 'remote files must be added by bots with the bot scope, not by an "
+        "individual user'",
     ),
     slack(
         "bot",
