@@ -8,7 +8,14 @@ TEST = """
 from hypothesis import HealthCheck, given, settings
 from harness.strategies import scope_subsets
 
-@settings(max_examples=30, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Timing checks off: on a busy machine a replay can pass Hypothesis's deadline or its
+# too-slow check, which would fail the run for a reason this test is not about.
+@settings(
+    max_examples=30,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(scopes=scope_subsets(binding="deal-alerts@prod"))
 def test_every_subset_of_the_grant_runs_the_flow(sandbox, scopes):
     sandbox.assert_flow_passes("deal-alerts-new-deal", "deal-alerts@prod", grants=scopes)
