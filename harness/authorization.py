@@ -240,7 +240,7 @@ def authorize(access: AccessRequest) -> Verdict:
         )
     used = grants.grants_for(requirement.any_of[index], resources)
     satisfied_by = tuple(str(grant) for grant in used)
-    touched = tuple(sorted(resources.items())) if resources else ()
+    touched = _sorted(resources)
     if condition:
         return Verdict(
             ALLOWED,
@@ -358,4 +358,13 @@ def resources_of(access: AccessRequest, operation: Operation) -> dict[str, str]:
 
 
 def _sorted(resources: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(resources.items())) if resources else ()
+    """The resources as sorted pairs, one object per distinct value (`_interned`)."""
+    return _interned(tuple(sorted(resources.items()))) if resources else ()
+
+
+@functools.lru_cache(maxsize=4096)
+def _interned(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The first equal tuple of pairs seen: every Decision touching the same resources holds
+    the same one, and the log adds no object per call for the garbage collector to follow
+    (a tuple of tuples stays tracked by it, unlike a tuple of strings)."""
+    return pairs

@@ -46,6 +46,9 @@ class Database(Protocol):
     def execute(self, binding: str, request: Request, context: CallContext) -> Response: ...
 
 
+# distinct judgements of conditional calls kept for reuse; past it they are forgotten
+MAX_JUDGEMENTS = 4096
+
 # 9999-12-31T23:59:59Z: the last second a log or report can write. Waits beyond it (a flow
 # may wait 999,999,999 weeks) stop there: every token has expired by then all the same.
 LAST_SECOND = 253_402_300_799
@@ -98,6 +101,8 @@ class Sandbox:
         # id(operation) -> the judgement of its calls that no condition decided: one object
         # per operation (they live as long as the workspace)
         self._judgements: dict[int, Judgement] = {}
+        # (requirement, condition, model) -> the judgement of conditional calls, bounded
+        self._conditional_judgements: dict[tuple[Requirement, str, str], Judgement] = {}
 
     def reset(self) -> None:
         """Fresh clock, collections and replay state for the next replay; the log is kept."""
@@ -422,7 +427,15 @@ class Sandbox:
         (an operation in another permission model is another object)."""
         assert verdict.requirement is not None
         if verdict.condition or verdict.requirement is not operation.requires:
-            return Judgement(verdict.requirement, verdict.condition, model)
+            # a conditional call: one object per distinct judgement (a value), so that the log
+            # does not hold a new one per call
+            key = (verdict.requirement, verdict.condition, model)
+            found = self._conditional_judgements.get(key)
+            if found is None:
+                if len(self._conditional_judgements) >= MAX_JUDGEMENTS:
+                    self._conditional_judgements.clear()
+                found = self._conditional_judgements[key] = Judgement(*key)
+            return found
         judged = self._judgements.get(id(operation))
         if judged is None:
             judged = self._judgements[id(operation)] = Judgement(operation.requires, "", model)
