@@ -10,10 +10,12 @@ argument may be sent comma-separated (`types=public_channel,im`), repeated
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl
 
@@ -62,19 +64,17 @@ class CallArguments:
         content: bytes | None,
     ) -> None:
         self._query_text = query
-        self._query: dict[str, list[str]] | None = None
+        self._query: Mapping[str, tuple[str, ...]] | None = None
         self._path = path_params
         self._headers = headers
         self._body: Any = json_body
         self._body_read = json_body is not None
         self.content = content
 
-    def _query_values(self) -> dict[str, list[str]]:
+    def _query_values(self) -> Mapping[str, tuple[str, ...]]:
         if self._query is None:
-            parsed: dict[str, list[str]] = {}
-            for key, value in parse_qsl(self._query_text, keep_blank_values=True):
-                parsed.setdefault(key, []).append(value)
-            self._query = parsed
+            text = self._query_text
+            self._query = _parsed_query(text) if len(text) <= MEMO_QUERY_LENGTH else _parse(text)
         return self._query
 
     def _body_fields(self) -> Any:
@@ -83,7 +83,7 @@ class CallArguments:
             self._body = _parse_body(self._headers, self.content)
         return self._body
 
-    def raw(self, argument: Argument) -> list[Any] | None:
+    def raw(self, argument: Argument) -> Sequence[Any] | None:
         """The values sent for `argument` (a list, one item per occurrence), or None if absent."""
         source, name = argument.source, argument.name
         if source == "path":
@@ -133,6 +133,23 @@ class CallArguments:
         if not distinct:
             return None
         return distinct if argument.is_list else distinct[:1]
+
+
+MEMO_QUERY_LENGTH = 2048  # longer query strings are parsed every time
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_query(text: str) -> Mapping[str, tuple[str, ...]]:
+    """Memoised (read-only): a replay sends the same query strings again and again."""
+    return MappingProxyType(_parse(text))
+
+
+def _parse(text: str) -> dict[str, tuple[str, ...]]:
+    """Each parameter's values in the order sent (a list argument may repeat one)."""
+    parsed: dict[str, list[str]] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        parsed.setdefault(key, []).append(value)
+    return {key: tuple(values) for key, values in parsed.items()}
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -232,7 +232,7 @@ def authorize(access: AccessRequest) -> Verdict:
             "scope",
             location,
             403,
-            f"{needs_text(requirement, service.model)}; granted: {', '.join(granted) or 'nothing'}",
+            f"{_needs(requirement, service.model)}; granted: {', '.join(granted) or 'nothing'}",
             resources=_sorted(resources),
             requirement=requirement,
             error="insufficient_scope",
@@ -279,6 +279,10 @@ def _nearby(operation: Operation) -> str:
     `get:/repos/:owner/:repo`) is left out, so that three of them stay one short line."""
     named = "" if "/" in operation.id else f" ({operation.qualified})"
     return f"{operation.method} {operation.path}{named}"
+
+
+# the text of what a refused call needs, memoised as `_requires`
+_needs = functools.lru_cache(maxsize=4096)(needs_text)
 
 
 @functools.lru_cache(maxsize=4096)

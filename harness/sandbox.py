@@ -8,6 +8,7 @@ they all decide alike.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -98,6 +99,12 @@ class Sandbox:
         )
         # (service, model) -> its operations in that permission model, by id
         self._views: dict[tuple[str, str], dict[str, Operation]] = {}
+        # (id(operation), `models:`) -> the operation (kept, so the id stays its own) and the
+        # (service, operation) it is in that permission model; None: it is in that model
+        self._in_model: dict[
+            tuple[int, tuple[tuple[str, str], ...]],
+            tuple[Operation, tuple[Service, Operation] | None],
+        ] = {}
         # id(operation) -> the judgement of its calls that no condition decided: one object
         # per operation (they live as long as the workspace)
         self._judgements: dict[int, Judgement] = {}
@@ -328,17 +335,26 @@ class Sandbox:
 
     def _model_view(self, route: Route, models: tuple[tuple[str, str], ...]) -> Route:
         """The route in the permission model the connector's credential holds (`models:`)."""
-        service = route.service
-        model = dict(models).get(service.name)
-        if not model or model == service.model:
+        operation = route.operation
+        key = (id(operation), models)
+        found = self._in_model.get(key)
+        if found is None or found[0] is not operation:
+            service = route.service
+            model = dict(models).get(service.name)
+            if not model or model == service.model:
+                found = (operation, None)
+            else:
+                operations = self._views.get((service.name, model))
+                if operations is None:
+                    view = self.workspace.service(service.name, model)
+                    operations = {op.id: op for op in view.operations}
+                    self._views[(service.name, model)] = operations
+                view_route = (self.workspace.service(service.name, model), operations[operation.id])
+                found = (operation, view_route)
+            self._in_model[key] = found
+        if found[1] is None:
             return route
-        operations = self._views.get((service.name, model))
-        if operations is None:
-            view = self.workspace.service(service.name, model)
-            operations = {op.id: op for op in view.operations}
-            self._views[(service.name, model)] = operations
-        operation = operations[route.operation.id]
-        return Route(self.workspace.service(service.name, model), operation, route.params)
+        return Route(found[1][0], found[1][1], route.params)
 
     def _statement_route(self, database: str, statement: str) -> Route:
         """The route of a recorded statement on a postgres service, found once."""
@@ -395,30 +411,40 @@ class Sandbox:
             if verdict.requirement is not None:
                 judged = self._judgement(verdict, operation, model)
         log = self.decisions
+        # positional, in Decision's field order (sequence, time, identity, binding,
+        # environment, service, operation, method, host, path, scopes, outcome, rule,
+        # rule_location, reason, satisfied_by, resources, status, flow, step, step_name,
+        # judged): matching 22 keywords costs more than the rest of building it
+        if caller is not None:
+            identity, binding, environment = caller.subject, caller.binding, caller.environment
+            scopes = caller.grants.get(service, ())
+        else:
+            identity = binding = environment = ""
+            scopes = ()
         log.append(
             Decision(
-                sequence=len(log) + 1,
-                time=self.clock.now,
-                identity=caller.subject if caller else "",
-                binding=caller.binding if caller else "",
-                environment=caller.environment if caller else "",
-                service=service,
-                operation=operation.id if operation is not None else "",
-                method=request.method,
-                host=host,
-                path=path,
-                scopes=caller.grants.get(service, ()) if caller else (),
-                outcome=verdict.outcome,
-                rule=verdict.rule,
-                rule_location=verdict.rule_location,
-                reason=verdict.reason,
-                satisfied_by=verdict.satisfied_by,
-                resources=verdict.resources,
-                status=verdict.status or answered,
-                flow=context.flow,
-                step=context.step,
-                step_name=context.step_name,
-                judged=judged,
+                len(log) + 1,
+                self.clock.now,
+                identity,
+                binding,
+                environment,
+                service,
+                operation.id if operation is not None else "",
+                request.method,
+                host,
+                path,
+                scopes,
+                verdict.outcome,
+                verdict.rule,
+                verdict.rule_location,
+                verdict.reason,
+                verdict.satisfied_by,
+                verdict.resources,
+                verdict.status or answered,
+                context.flow,
+                context.step,
+                context.step_name,
+                judged,
             )
         )
 
@@ -493,20 +519,31 @@ def _unauthorized(error: str, description: str) -> Response:
 def _forbidden(service: Service, operation: Operation, requirement: Requirement) -> Response:
     if service.opaque:
         return Response(403, None)
-    if requirement.is_unavailable:  # no scope of the caller's model would do: none to name
-        header = 'Bearer error="insufficient_scope"'
-        required: list[list[str]] | None = None
-    else:
-        scope_hint = " ".join(sorted(requirement.any_of[0]))
-        header = f'Bearer error="insufficient_scope", scope="{scope_hint}"'
-        required = requirement.to_data()
+    headers, required, message = _refusal_texts(operation.qualified, requirement, service.model)
     body = {
         "error": "insufficient_scope",
         "operation": operation.qualified,
-        "required": required,
-        "message": f"{operation.qualified} {needs_text(requirement, service.model)}",
+        "required": None if required is None else [list(scopes) for scopes in required],
+        "message": message,
     }
-    return Response(403, body, (("WWW-Authenticate", header),))
+    return Response(403, body, headers)
+
+
+@functools.lru_cache(maxsize=4096)
+def _refusal_texts(
+    qualified: str, requirement: Requirement, model: str
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, ...], ...] | None, str]:
+    """The header, required scopes and message of a 403, built once per (operation,
+    requirement, model); the body's lists are made new for every answer."""
+    if requirement.is_unavailable:  # no scope of the caller's model would do: none to name
+        header = 'Bearer error="insufficient_scope"'
+        required: tuple[tuple[str, ...], ...] | None = None
+    else:
+        scope_hint = " ".join(sorted(requirement.any_of[0]))
+        header = f'Bearer error="insufficient_scope", scope="{scope_hint}"'
+        required = tuple(tuple(scopes) for scopes in requirement.to_data())
+    message = f"{qualified} {needs_text(requirement, model)}"
+    return (("WWW-Authenticate", header),), required, message
 
 
 def _sql_refusal(verdict: Verdict, operation: Operation) -> Response:
