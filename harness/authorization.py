@@ -76,6 +76,23 @@ class AccessRequest(NamedTuple):
     # most like the call, which its reason names
     host_services: tuple[str, ...] = ()
     nearest: tuple[Operation, ...] = ()
+    # where the sandbox keeps the verdicts that depend on the route, connector, host and
+    # grants alone (`Plan`); None: every rule is tried for this call
+    plans: dict[Any, Plan] | None = None
+
+
+MAX_PLANS = 8192  # plans a sandbox keeps; it starts again when full
+
+
+class Plan(NamedTuple):
+    """The verdict every call of `operation` on `service` gets from `connector` holding
+    `grants` (not narrowed) on one host, its touched resources aside (see `authorize`)."""
+
+    operation: Operation
+    service: Service
+    connector: Connector | None
+    grants: GrantSet
+    verdict: Verdict
 
 
 class Verdict(NamedTuple):
@@ -183,6 +200,70 @@ def authorize(access: AccessRequest) -> Verdict:
             resources=_sorted(resources_of(access, operation)),
             error=access.rejection.error,
         )
+    plans, grants = access.plans, access.grants
+    if (
+        plans is not None
+        and grants is not None
+        and not grants.has_narrowing
+        and access.claims is not None
+        and operation.conditional is None
+        and access.session is None
+    ):
+        return _planned(access, plans, service, operation, grants)
+    return _judged(access, service, operation)
+
+
+def _planned(
+    access: AccessRequest,
+    plans: dict[Any, Plan],
+    service: Service,
+    operation: Operation,
+    grants: GrantSet,
+) -> Verdict:
+    """The verdict of a call whose requirement is its operation's and whose grants are not
+    narrowed: a function of the operation, its service, the connector, the host and the
+    grants alone, but for the resources the call touches, which are read every time. Judged
+    once per plan by `_judged`; the plan keeps the objects it was judged for, so an id in its
+    key is never another object's."""
+    assert access.claims is not None
+    connector = access.connector
+    granted = access.claims.grants.get(service.name, ())
+    key = (id(operation), id(service), id(connector), id(grants), access.host, granted)
+    plan = plans.get(key)
+    if (
+        plan is None
+        or plan.operation is not operation
+        or plan.service is not service
+        or plan.connector is not connector
+        or plan.grants is not grants
+    ):
+        if len(plans) >= MAX_PLANS:
+            plans.clear()
+        plan = plans[key] = Plan(
+            operation, service, connector, grants, _judged(access, service, operation)
+        )
+    verdict = plan.verdict
+    if verdict.rule != "scope":
+        return verdict
+    touched = _sorted(resources_of(access, operation))
+    if touched is verdict.resources:
+        return verdict
+    return Verdict(
+        verdict.outcome,
+        "scope",
+        verdict.rule_location,
+        verdict.status,
+        verdict.reason,
+        verdict.satisfied_by,
+        touched,
+        verdict.requirement,
+        verdict.error,
+        verdict.condition,
+    )
+
+
+def _judged(access: AccessRequest, service: Service, operation: Operation) -> Verdict:
+    """The rules after the token's: egress, argument, public, token, scope."""
     if access.claims is not None and access.checks_egress:
         refused = _egress(access, service)
         if refused is not None:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from harness.authorization import (
     AccessRequest,
+    Plan,
     Verdict,
     authorize,
     call_arguments,
@@ -108,6 +109,9 @@ class Sandbox:
         # id(operation) -> the judgement of its calls that no condition decided: one object
         # per operation (they live as long as the workspace)
         self._judgements: dict[int, Judgement] = {}
+        # the verdicts of calls judged by route, connector, host and grants alone
+        # (harness.authorization.Plan), bounded there
+        self._plans: dict[Any, Plan] = {}
         # (requirement, condition, model) -> the judgement of conditional calls, bounded
         self._conditional_judgements: dict[tuple[Requirement, str, str], Judgement] = {}
 
@@ -321,6 +325,9 @@ class Sandbox:
             request.content,
             context.flow,
             session,
+            (),
+            (),
+            self._plans if checks_egress else None,  # a SQL statement is judged in full
         )
 
     def answer(

@@ -1,0 +1,70 @@
+"""A planned verdict is the verdict every rule gives.
+
+The sandbox keeps, per operation, service, connector, host and (not narrowed) grants, the
+verdict its calls get (`authorization.Plan`), reading only the resources each call touches
+anew. Over generated workspaces, replayed twice and under random grant sets, the decisions
+must equal those of a sandbox that tries every rule for every call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from workspaces import HOST, build, policy, service
+
+from harness.replay import replay
+from harness.sandbox import Sandbox
+from harness.strategies import workspace_data
+from harness.workspace.loader import workspace_from_data
+
+
+def _decisions(sandbox: Sandbox, grant_sets: list[list[str]]) -> list[Any]:
+    workspace = sandbox.workspace
+    binding = workspace.bindings[0]
+    service = workspace.services[0].name
+    found: list[Any] = []
+    for flow in workspace.flows:
+        found += replay(sandbox, flow, binding)
+        found += replay(sandbox, flow, binding)  # the second time, from the plans
+        for grants in grant_sets:
+            found += replay(sandbox, flow, binding, grants={service: grants})
+    return found
+
+
+@settings(max_examples=120, deadline=None)
+@given(workspace_data(), st.data())
+def test_planned_verdicts_equal_verdicts_judged_in_full(
+    data: tuple[dict[str, Any], dict[str, Any]], draw: st.DataObject
+) -> None:
+    spec, document = data
+    workspace = workspace_from_data([spec], [document])
+    scopes = sorted(spec["scopes"])
+    grant_sets = draw.draw(
+        st.lists(st.lists(st.sampled_from(scopes), unique=True, max_size=4), max_size=3)
+    )
+    planned = Sandbox(workspace)
+    in_full = Sandbox(workspace)
+    in_full._plans = None  # type: ignore[assignment]  # every rule, every call
+    assert _decisions(planned, grant_sets) == _decisions(in_full, grant_sets)
+    assert planned._plans  # the plans were used
+
+
+def test_a_planned_verdict_names_the_resources_of_its_own_call() -> None:
+    calls = [("GET", "/items/a"), ("GET", "/items/b"), ("GET", "/items/a"), ("DELETE", "/items/b")]
+    workspace = build([service()], [policy(["svc.read"], calls)])
+    planned = Sandbox(workspace)
+    in_full = Sandbox(workspace)
+    in_full._plans = None  # type: ignore[assignment]
+    (flow,) = workspace.flows
+    (binding,) = workspace.bindings
+    decisions = replay(planned, flow, binding)
+    assert decisions == replay(in_full, flow, binding)
+    assert [(d.outcome, d.resources) for d in decisions] == [
+        ("allowed", (("item", "a"),)),
+        ("allowed", (("item", "b"),)),
+        ("allowed", (("item", "a"),)),
+        ("denied", ()),
+    ]
+    assert {d.host for d in decisions} == {HOST}
