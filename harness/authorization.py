@@ -86,7 +86,8 @@ MAX_PLANS = 8192  # plans a sandbox keeps; it starts again when full
 
 class Plan(NamedTuple):
     """The verdict every call of `operation` on `service` gets from `connector` holding
-    `grants` (not narrowed) on one host, its touched resources aside (see `authorize`)."""
+    `grants` on one host (touching the same resources, when a grant is narrowed; else its
+    touched resources aside: see `authorize`)."""
 
     operation: Operation
     service: Service
@@ -204,7 +205,6 @@ def authorize(access: AccessRequest) -> Verdict:
     if (
         plans is not None
         and grants is not None
-        and not grants.has_narrowing
         and access.claims is not None
         and operation.conditional is None
         and access.session is None
@@ -220,15 +220,17 @@ def _planned(
     operation: Operation,
     grants: GrantSet,
 ) -> Verdict:
-    """The verdict of a call whose requirement is its operation's and whose grants are not
-    narrowed: a function of the operation, its service, the connector, the host and the
-    grants alone, but for the resources the call touches, which are read every time. Judged
-    once per plan by `_judged`; the plan keeps the objects it was judged for, so an id in its
-    key is never another object's."""
+    """The verdict of a call whose requirement is its operation's: a function of the
+    operation, its service, the connector, the host, the grants and the resources the call
+    touches (read from every call); with grants that are not narrowed, the resources only
+    fill in the verdict's `resources`. Judged once per plan by `_judged`; the plan keeps the
+    objects it was judged for, so an id in its key is never another object's."""
     assert access.claims is not None
     connector = access.connector
     granted = access.claims.grants.get(service.name, ())
-    key = (id(operation), id(service), id(connector), id(grants), access.host, granted)
+    narrowed = grants.has_narrowing
+    touched = _sorted(resources_of(access, operation)) if narrowed else None
+    key = (id(operation), id(service), id(connector), id(grants), access.host, granted, touched)
     plan = plans.get(key)
     if (
         plan is None
@@ -243,8 +245,8 @@ def _planned(
             operation, service, connector, grants, _judged(access, service, operation)
         )
     verdict = plan.verdict
-    if verdict.rule != "scope":
-        return verdict
+    if narrowed or verdict.rule != "scope":
+        return verdict  # judged with the call's own resources, or names none
     touched = _sorted(resources_of(access, operation))
     if touched is verdict.resources:
         return verdict
