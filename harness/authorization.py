@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from harness.arguments import Argument, CallArguments
 from harness.call_requirements import Effective
-from harness.conditions import evaluate
+from harness.conditions import ConditionalRequirement, Evaluation, evaluate
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Outcome, Rule
 from harness.model import Connector, Operation, Service
 from harness.replay_state import ReplayState, UploadSession, dig
@@ -93,6 +93,7 @@ class Plan(NamedTuple):
     service: Service
     connector: Connector | None
     grants: GrantSet
+    evaluation: Evaluation | None  # of the operation's conditional requirement, if it has one
     verdict: Verdict
 
 
@@ -131,16 +132,21 @@ def effective_requirement(access: AccessRequest, operation: Operation) -> Effect
     conditional = operation.conditional
     if conditional is None:
         return Effective(operation.requires)
+    found = _evaluation(access, conditional)
+    if found.invalid:
+        return Effective(operation.requires, found.condition, found.invalid)
+    requirement = found.requirement if found.requirement is not None else Requirement.unavailable()
+    return Effective(requirement, found.condition)
+
+
+def _evaluation(access: AccessRequest, conditional: ConditionalRequirement) -> Evaluation:
+    """A conditional requirement evaluated on the call's arguments and the replay's state."""
     state, flow = access.replay, access.flow
 
     def classes(argument: Argument, value: str) -> frozenset[str]:
         return state.classes(argument.resource, value, flow)
 
-    found = evaluate(conditional, call_arguments(access), classes)
-    if found.invalid:
-        return Effective(operation.requires, found.condition, found.invalid)
-    requirement = found.requirement if found.requirement is not None else Requirement.unavailable()
-    return Effective(requirement, found.condition)
+    return evaluate(conditional, call_arguments(access), classes)
 
 
 def operation_model(access: AccessRequest) -> str:
@@ -206,10 +212,12 @@ def authorize(access: AccessRequest) -> Verdict:
         plans is not None
         and grants is not None
         and access.claims is not None
-        and operation.conditional is None
         and access.session is None
     ):
-        return _planned(access, plans, service, operation, grants)
+        conditional = operation.conditional
+        # evaluated before egress is checked: an evaluation reads the call, changes nothing
+        found = None if conditional is None else _evaluation(access, conditional)
+        return _planned(access, plans, service, operation, grants, found)
     return _judged(access, service, operation)
 
 
@@ -219,18 +227,24 @@ def _planned(
     service: Service,
     operation: Operation,
     grants: GrantSet,
+    evaluation: Evaluation | None,
 ) -> Verdict:
-    """The verdict of a call whose requirement is its operation's: a function of the
-    operation, its service, the connector, the host, the grants and the resources the call
-    touches (read from every call); with grants that are not narrowed, the resources only
-    fill in the verdict's `resources`. Judged once per plan by `_judged`; the plan keeps the
-    objects it was judged for, so an id in its key is never another object's."""
+    """The verdict of a call not continuing an upload session: a function of the
+    operation, its service, the connector, the host, the grants, the evaluation of a
+    conditional requirement (which read the call's arguments and the replay's state) and the
+    resources the call touches (read from every call); with grants that are not narrowed,
+    the resources only fill in the verdict's `resources`. Judged once per plan by `_judged`;
+    the plan keeps the objects it was judged for, so an id in its key is never another
+    object's (a remembered evaluation is one object for every call that reads alike)."""
     assert access.claims is not None
     connector = access.connector
     granted = access.claims.grants.get(service.name, ())
     narrowed = grants.has_narrowing
     touched = _sorted(resources_of(access, operation)) if narrowed else None
-    key = (id(operation), id(service), id(connector), id(grants), access.host, granted, touched)
+    key = (
+        id(operation), id(service), id(connector), id(grants), access.host, granted, touched,
+        id(evaluation),
+    )  # fmt: skip
     plan = plans.get(key)
     if (
         plan is None
@@ -238,21 +252,22 @@ def _planned(
         or plan.service is not service
         or plan.connector is not connector
         or plan.grants is not grants
+        or plan.evaluation is not evaluation
     ):
         if len(plans) >= MAX_PLANS:
             plans.clear()
-        plan = plans[key] = Plan(
-            operation, service, connector, grants, _judged(access, service, operation)
-        )
+        verdict = _judged(access, service, operation)
+        plan = plans[key] = Plan(operation, service, connector, grants, evaluation, verdict)
     verdict = plan.verdict
-    if narrowed or verdict.rule != "scope":
+    rule = verdict.rule
+    if narrowed or (rule != "scope" and rule != "argument"):
         return verdict  # judged with the call's own resources, or names none
     touched = _sorted(resources_of(access, operation))
     if touched is verdict.resources:
         return verdict
     return Verdict(
         verdict.outcome,
-        "scope",
+        rule,
         verdict.rule_location,
         verdict.status,
         verdict.reason,

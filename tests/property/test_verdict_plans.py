@@ -79,3 +79,50 @@ def test_a_planned_verdict_is_that_of_its_own_call_resources(
         (),
     ]
     assert {d.host for d in decisions} == {HOST}
+
+
+def test_a_planned_verdict_follows_the_evaluation_of_each_call() -> None:
+    mail = {
+        "service": "svc",
+        "hosts": [HOST],
+        "scopes": {"mail.readonly": None, "mail.metadata": None},
+        "operations": [
+            {
+                "id": "messages.get",
+                "method": "GET",
+                "path": "/messages/{id}",
+                "arguments": {
+                    "format": {"in": "query", "default": "full", "values": ["full", "metadata"]},
+                },
+                "requires": {
+                    "any_of": [
+                        "mail.readonly",
+                        {"when": {"format": ["metadata"]}, "then": "mail.metadata"},
+                    ]
+                },
+                "resources": {"message": "path.id"},
+            }
+        ],
+    }
+    calls = [
+        ("GET", "/messages/m1?format=metadata"),
+        ("GET", "/messages/m1"),
+        ("GET", "/messages/m2?format=metadata"),
+        ("GET", "/messages/m2?format=raw"),
+        ("GET", "/messages/m3?format=raw"),
+    ]
+    workspace = build([mail], [policy(["mail.metadata"], calls)])
+    planned = Sandbox(workspace)
+    in_full = Sandbox(workspace)
+    in_full._plans = None  # type: ignore[assignment]
+    (flow,) = workspace.flows
+    (binding,) = workspace.bindings
+    decisions = replay(planned, flow, binding)
+    assert decisions == replay(in_full, flow, binding)
+    assert [(d.outcome, d.rule, d.resources) for d in decisions] == [
+        ("allowed", "scope", (("message", "m1"),)),
+        ("denied", "scope", (("message", "m1"),)),
+        ("allowed", "scope", (("message", "m2"),)),
+        ("denied", "argument", (("message", "m2"),)),
+        ("denied", "argument", (("message", "m3"),)),
+    ]
