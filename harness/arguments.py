@@ -73,8 +73,7 @@ class CallArguments:
 
     def _query_values(self) -> Mapping[str, tuple[str, ...]]:
         if self._query is None:
-            text = self._query_text
-            self._query = _parsed_query(text) if len(text) <= MEMO_QUERY_LENGTH else _parse(text)
+            self._query = query_parameters(self._query_text)
         return self._query
 
     def _body_fields(self) -> Any:
@@ -138,6 +137,11 @@ class CallArguments:
 MEMO_QUERY_LENGTH = 2048  # longer query strings are parsed every time
 
 
+def query_parameters(text: str) -> Mapping[str, tuple[str, ...]]:
+    """Each parameter of a query string and its values in the order sent (read-only)."""
+    return _parsed_query(text) if len(text) <= MEMO_QUERY_LENGTH else _parse(text)
+
+
 @functools.lru_cache(maxsize=4096)
 def _parsed_query(text: str) -> Mapping[str, tuple[str, ...]]:
     """Memoised (read-only): a replay sends the same query strings again and again."""
@@ -157,18 +161,21 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 def _fill(template: str, params: Mapping[str, str]) -> str | None:
     """`{owner}/{repo}` with the call's path parameters (None when one is missing)."""
-    missing = False
-
-    def value(match: re.Match[str]) -> str:
-        nonlocal missing
-        found = params.get(match[1])
+    pieces = _pieces(template)
+    parts = [pieces[0]]
+    for index in range(1, len(pieces), 2):
+        found = params.get(pieces[index])
         if found is None:
-            missing = True
-            return ""
-        return found
+            return None
+        parts.append(found)
+        parts.append(pieces[index + 1])
+    return "".join(parts)
 
-    filled = _PLACEHOLDER.sub(value, template)
-    return None if missing else filled
+
+@functools.lru_cache(maxsize=1024)
+def _pieces(template: str) -> list[str]:
+    """The template split once: text, name, text, ..., text (read-only)."""
+    return _PLACEHOLDER.split(template)
 
 
 def template_names(template: str) -> tuple[str, ...]:
