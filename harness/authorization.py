@@ -234,16 +234,17 @@ def _planned(
     conditional requirement (which read the call's arguments and the replay's state) and the
     resources the call touches (read from every call); with grants that are not narrowed,
     the resources only fill in the verdict's `resources`. Judged once per plan by `_judged`;
-    the plan keeps the objects it was judged for, so an id in its key is never another
-    object's (a remembered evaluation is one object for every call that reads alike)."""
+    the plan keeps the objects it was judged for and serves only those (a remembered
+    evaluation is one object for every call that reads alike)."""
     assert access.claims is not None
     connector = access.connector
     granted = access.claims.grants.get(service.name, ())
     narrowed = grants.has_narrowing
     touched = _sorted(resources_of(access, operation)) if narrowed else None
+    # by names, not `id()` (an audit event: every audit hook would hear each call's)
     key = (
-        id(operation), id(service), id(connector), id(grants), access.host, granted, touched,
-        id(evaluation),
+        service.name, service.model, operation.id, connector.name if connector else None,
+        access.host, granted, touched, evaluation.serial if evaluation is not None else 0,
     )  # fmt: skip
     plan = plans.get(key)
     if (

@@ -16,7 +16,7 @@ alternatives of a product by `MAX_ALTERNATIVES` (checked when the spec loads).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,6 +160,12 @@ class Evaluation:
     requirement: Requirement | None
     condition: str
     invalid: str = ""  # an argument value the vendor does not accept
+    # a number no other Evaluation of this process has: what a cache keys it by (not
+    # `id()`, an audit event every audit hook hears: harness.egress_guard); not its value
+    serial: int = field(default_factory=lambda: next(_SERIALS), compare=False, repr=False)
+
+
+_SERIALS: Iterator[int] = itertools.count(1)
 
 
 # -- remembered evaluations ----------------------------------------------------------------

@@ -100,15 +100,15 @@ class Sandbox:
         )
         # (service, model) -> its operations in that permission model, by id
         self._views: dict[tuple[str, str], dict[str, Operation]] = {}
-        # (id(operation), `models:`) -> the operation (kept, so the id stays its own) and the
+        # (service, operation id, `models:`) -> the operation it was found for and the
         # (service, operation) it is in that permission model; None: it is in that model
         self._in_model: dict[
-            tuple[int, tuple[tuple[str, str], ...]],
+            tuple[str, str, tuple[tuple[str, str], ...]],
             tuple[Operation, tuple[Service, Operation] | None],
         ] = {}
-        # id(operation) -> the judgement of its calls that no condition decided: one object
-        # per operation (they live as long as the workspace)
-        self._judgements: dict[int, Judgement] = {}
+        # (service, operation id, model) -> the operation and the judgement of its calls that
+        # no condition decided: one object per operation
+        self._judgements: dict[tuple[str, str, str], tuple[Operation, Judgement]] = {}
         # the verdicts of calls judged by route, connector, host and grants alone
         # (harness.authorization.Plan), bounded there
         self._plans: dict[Any, Plan] = {}
@@ -343,7 +343,7 @@ class Sandbox:
     def _model_view(self, route: Route, models: tuple[tuple[str, str], ...]) -> Route:
         """The route in the permission model the connector's credential holds (`models:`)."""
         operation = route.operation
-        key = (id(operation), models)
+        key = (route.service.name, operation.id, models)  # not id(): an audit event
         found = self._in_model.get(key)
         if found is None or found[0] is not operation:
             service = route.service
@@ -469,10 +469,11 @@ class Sandbox:
                     self._conditional_judgements.clear()
                 found = self._conditional_judgements[key] = Judgement(*key)
             return found
-        judged = self._judgements.get(id(operation))
-        if judged is None:
-            judged = self._judgements[id(operation)] = Judgement(operation.requires, "", model)
-        return judged
+        plain = (operation.service, operation.id, model)  # not id(): an audit event
+        held = self._judgements.get(plain)
+        if held is None or held[0] is not operation:
+            held = self._judgements[plain] = (operation, Judgement(operation.requires, "", model))
+        return held[1]
 
     def _peek(self, token: str | None) -> Claims | None:
         """Identify the caller of a call that fails before authorization (signature still checked)."""
