@@ -15,6 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from workspaces import HOST, build, policy, service
 
+from harness.decisions import Decision
+from harness.model import Workspace
 from harness.replay import replay
 from harness.sandbox import Sandbox
 from harness.strategies import workspace_data
@@ -52,6 +54,19 @@ def test_planned_verdicts_equal_verdicts_judged_in_full(
     assert planned._plans  # the plans were used
 
 
+def _replayed_both_ways(workspace: Workspace) -> list[Decision]:
+    """The decisions of the workspace's one flow, with plans; asserted equal to those of a
+    sandbox that tries every rule for every call."""
+    planned = Sandbox(workspace)
+    in_full = Sandbox(workspace)
+    in_full._plans = None  # type: ignore[assignment]
+    (flow,) = workspace.flows
+    (binding,) = workspace.bindings
+    decisions = replay(planned, flow, binding)
+    assert decisions == replay(in_full, flow, binding)
+    return decisions
+
+
 @pytest.mark.parametrize(
     ("grant", "outcomes"),
     [
@@ -63,14 +78,7 @@ def test_a_planned_verdict_is_that_of_its_own_call_resources(
     grant: str, outcomes: list[str]
 ) -> None:
     calls = [("GET", "/items/a"), ("GET", "/items/b"), ("GET", "/items/a"), ("DELETE", "/items/b")]
-    workspace = build([service()], [policy([grant], calls)])
-    planned = Sandbox(workspace)
-    in_full = Sandbox(workspace)
-    in_full._plans = None  # type: ignore[assignment]
-    (flow,) = workspace.flows
-    (binding,) = workspace.bindings
-    decisions = replay(planned, flow, binding)
-    assert decisions == replay(in_full, flow, binding)
+    decisions = _replayed_both_ways(build([service()], [policy([grant], calls)]))
     assert [d.outcome for d in decisions] == outcomes
     assert [d.resources for d in decisions] == [
         (("item", "a"),),
@@ -111,14 +119,7 @@ def test_a_planned_verdict_follows_the_evaluation_of_each_call() -> None:
         ("GET", "/messages/m2?format=raw"),
         ("GET", "/messages/m3?format=raw"),
     ]
-    workspace = build([mail], [policy(["mail.metadata"], calls)])
-    planned = Sandbox(workspace)
-    in_full = Sandbox(workspace)
-    in_full._plans = None  # type: ignore[assignment]
-    (flow,) = workspace.flows
-    (binding,) = workspace.bindings
-    decisions = replay(planned, flow, binding)
-    assert decisions == replay(in_full, flow, binding)
+    decisions = _replayed_both_ways(build([mail], [policy(["mail.metadata"], calls)]))
     assert [(d.outcome, d.rule, d.resources) for d in decisions] == [
         ("allowed", "scope", (("message", "m1"),)),
         ("denied", "scope", (("message", "m1"),)),
