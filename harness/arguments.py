@@ -10,10 +10,12 @@ argument may be sent comma-separated (`types=public_channel,im`), repeated
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl
 
@@ -62,19 +64,16 @@ class CallArguments:
         content: bytes | None,
     ) -> None:
         self._query_text = query
-        self._query: dict[str, list[str]] | None = None
+        self._query: Mapping[str, tuple[str, ...]] | None = None
         self._path = path_params
         self._headers = headers
         self._body: Any = json_body
         self._body_read = json_body is not None
         self.content = content
 
-    def _query_values(self) -> dict[str, list[str]]:
+    def _query_values(self) -> Mapping[str, tuple[str, ...]]:
         if self._query is None:
-            parsed: dict[str, list[str]] = {}
-            for key, value in parse_qsl(self._query_text, keep_blank_values=True):
-                parsed.setdefault(key, []).append(value)
-            self._query = parsed
+            self._query = query_parameters(self._query_text)
         return self._query
 
     def _body_fields(self) -> Any:
@@ -83,7 +82,7 @@ class CallArguments:
             self._body = _parse_body(self._headers, self.content)
         return self._body
 
-    def raw(self, argument: Argument) -> list[Any] | None:
+    def raw(self, argument: Argument) -> Sequence[Any] | None:
         """The values sent for `argument` (a list, one item per occurrence), or None if absent."""
         source, name = argument.source, argument.name
         if source == "path":
@@ -135,23 +134,48 @@ class CallArguments:
         return distinct if argument.is_list else distinct[:1]
 
 
+MEMO_QUERY_LENGTH = 2048  # longer query strings are parsed every time
+
+
+def query_parameters(text: str) -> Mapping[str, tuple[str, ...]]:
+    """Each parameter of a query string and its values in the order sent (read-only)."""
+    return _parsed_query(text) if len(text) <= MEMO_QUERY_LENGTH else _parse(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_query(text: str) -> Mapping[str, tuple[str, ...]]:
+    """Memoised (read-only): a replay sends the same query strings again and again."""
+    return MappingProxyType(_parse(text))
+
+
+def _parse(text: str) -> dict[str, tuple[str, ...]]:
+    """Each parameter's values in the order sent (a list argument may repeat one)."""
+    parsed: dict[str, list[str]] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        parsed.setdefault(key, []).append(value)
+    return {key: tuple(values) for key, values in parsed.items()}
+
+
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def _fill(template: str, params: Mapping[str, str]) -> str | None:
     """`{owner}/{repo}` with the call's path parameters (None when one is missing)."""
-    missing = False
-
-    def value(match: re.Match[str]) -> str:
-        nonlocal missing
-        found = params.get(match[1])
+    pieces = _pieces(template)
+    parts = [pieces[0]]
+    for index in range(1, len(pieces), 2):
+        found = params.get(pieces[index])
         if found is None:
-            missing = True
-            return ""
-        return found
+            return None
+        parts.append(found)
+        parts.append(pieces[index + 1])
+    return "".join(parts)
 
-    filled = _PLACEHOLDER.sub(value, template)
-    return None if missing else filled
+
+@functools.lru_cache(maxsize=1024)
+def _pieces(template: str) -> list[str]:
+    """The template split once: text, name, text, ..., text (read-only)."""
+    return _PLACEHOLDER.split(template)
 
 
 def template_names(template: str) -> tuple[str, ...]:

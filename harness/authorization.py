@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from harness.arguments import Argument, CallArguments
 from harness.call_requirements import Effective
-from harness.conditions import evaluate
+from harness.conditions import ConditionalRequirement, Evaluation, evaluate
 from harness.decisions import ALLOWED, BLOCKED, DENIED, Outcome, Rule
 from harness.model import Connector, Operation, Service
 from harness.replay_state import ReplayState, UploadSession, dig
@@ -76,6 +76,25 @@ class AccessRequest(NamedTuple):
     # most like the call, which its reason names
     host_services: tuple[str, ...] = ()
     nearest: tuple[Operation, ...] = ()
+    # where the sandbox keeps the verdicts that depend on the route, connector, host and
+    # grants alone (`Plan`); None: every rule is tried for this call
+    plans: dict[Any, Plan] | None = None
+
+
+MAX_PLANS = 8192  # plans a sandbox keeps; it starts again when full
+
+
+class Plan(NamedTuple):
+    """The verdict every call of `operation` on `service` gets from `connector` holding
+    `grants` on one host (touching the same resources, when a grant is narrowed; else its
+    touched resources aside: see `authorize`)."""
+
+    operation: Operation
+    service: Service
+    connector: Connector | None
+    grants: GrantSet
+    evaluation: Evaluation | None  # of the operation's conditional requirement, if it has one
+    verdict: Verdict
 
 
 class Verdict(NamedTuple):
@@ -113,16 +132,21 @@ def effective_requirement(access: AccessRequest, operation: Operation) -> Effect
     conditional = operation.conditional
     if conditional is None:
         return Effective(operation.requires)
+    found = _evaluation(access, conditional)
+    if found.invalid:
+        return Effective(operation.requires, found.condition, found.invalid)
+    requirement = found.requirement if found.requirement is not None else Requirement.unavailable()
+    return Effective(requirement, found.condition)
+
+
+def _evaluation(access: AccessRequest, conditional: ConditionalRequirement) -> Evaluation:
+    """A conditional requirement evaluated on the call's arguments and the replay's state."""
     state, flow = access.replay, access.flow
 
     def classes(argument: Argument, value: str) -> frozenset[str]:
         return state.classes(argument.resource, value, flow)
 
-    found = evaluate(conditional, call_arguments(access), classes)
-    if found.invalid:
-        return Effective(operation.requires, found.condition, found.invalid)
-    requirement = found.requirement if found.requirement is not None else Requirement.unavailable()
-    return Effective(requirement, found.condition)
+    return evaluate(conditional, call_arguments(access), classes)
 
 
 def operation_model(access: AccessRequest) -> str:
@@ -183,6 +207,81 @@ def authorize(access: AccessRequest) -> Verdict:
             resources=_sorted(resources_of(access, operation)),
             error=access.rejection.error,
         )
+    plans, grants = access.plans, access.grants
+    if (
+        plans is not None
+        and grants is not None
+        and access.claims is not None
+        and access.session is None
+    ):
+        conditional = operation.conditional
+        # evaluated before egress is checked: an evaluation reads the call, changes nothing
+        found = None if conditional is None else _evaluation(access, conditional)
+        return _planned(access, plans, service, operation, grants, found)
+    return _judged(access, service, operation)
+
+
+def _planned(
+    access: AccessRequest,
+    plans: dict[Any, Plan],
+    service: Service,
+    operation: Operation,
+    grants: GrantSet,
+    evaluation: Evaluation | None,
+) -> Verdict:
+    """The verdict of a call not continuing an upload session: a function of the
+    operation, its service, the connector, the host, the grants, the evaluation of a
+    conditional requirement (which read the call's arguments and the replay's state) and the
+    resources the call touches (read from every call); with grants that are not narrowed,
+    the resources only fill in the verdict's `resources`. Judged once per plan by `_judged`;
+    the plan keeps the objects it was judged for and serves only those (a remembered
+    evaluation is one object for every call that reads alike)."""
+    assert access.claims is not None
+    connector = access.connector
+    granted = access.claims.grants.get(service.name, ())
+    narrowed = grants.has_narrowing
+    touched = _sorted(resources_of(access, operation)) if narrowed else None
+    # by names, not `id()` (an audit event: every audit hook would hear each call's)
+    key = (
+        service.name, service.model, operation.id, connector.name if connector else None,
+        access.host, granted, touched, evaluation.serial if evaluation is not None else 0,
+    )  # fmt: skip
+    plan = plans.get(key)
+    if (
+        plan is None
+        or plan.operation is not operation
+        or plan.service is not service
+        or plan.connector is not connector
+        or plan.grants is not grants
+        or plan.evaluation is not evaluation
+    ):
+        if len(plans) >= MAX_PLANS:
+            plans.clear()
+        verdict = _judged(access, service, operation)
+        plan = plans[key] = Plan(operation, service, connector, grants, evaluation, verdict)
+    verdict = plan.verdict
+    rule = verdict.rule
+    if narrowed or (rule != "scope" and rule != "argument"):
+        return verdict  # judged with the call's own resources, or names none
+    touched = _sorted(resources_of(access, operation))
+    if touched is verdict.resources:
+        return verdict
+    return Verdict(
+        verdict.outcome,
+        rule,
+        verdict.rule_location,
+        verdict.status,
+        verdict.reason,
+        verdict.satisfied_by,
+        touched,
+        verdict.requirement,
+        verdict.error,
+        verdict.condition,
+    )
+
+
+def _judged(access: AccessRequest, service: Service, operation: Operation) -> Verdict:
+    """The rules after the token's: egress, argument, public, token, scope."""
     if access.claims is not None and access.checks_egress:
         refused = _egress(access, service)
         if refused is not None:
@@ -232,7 +331,7 @@ def authorize(access: AccessRequest) -> Verdict:
             "scope",
             location,
             403,
-            f"{needs_text(requirement, service.model)}; granted: {', '.join(granted) or 'nothing'}",
+            f"{_needs(requirement, service.model)}; granted: {', '.join(granted) or 'nothing'}",
             resources=_sorted(resources),
             requirement=requirement,
             error="insufficient_scope",
@@ -240,7 +339,7 @@ def authorize(access: AccessRequest) -> Verdict:
         )
     used = grants.grants_for(requirement.any_of[index], resources)
     satisfied_by = tuple(str(grant) for grant in used)
-    touched = tuple(sorted(resources.items())) if resources else ()
+    touched = _sorted(resources)
     if condition:
         return Verdict(
             ALLOWED,
@@ -279,6 +378,10 @@ def _nearby(operation: Operation) -> str:
     `get:/repos/:owner/:repo`) is left out, so that three of them stay one short line."""
     named = "" if "/" in operation.id else f" ({operation.qualified})"
     return f"{operation.method} {operation.path}{named}"
+
+
+# the text of what a refused call needs, memoised as `_requires`
+_needs = functools.lru_cache(maxsize=4096)(needs_text)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -358,4 +461,13 @@ def resources_of(access: AccessRequest, operation: Operation) -> dict[str, str]:
 
 
 def _sorted(resources: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(resources.items())) if resources else ()
+    """The resources as sorted pairs, one object per distinct value (`_interned`)."""
+    return _interned(tuple(sorted(resources.items()))) if resources else ()
+
+
+@functools.lru_cache(maxsize=4096)
+def _interned(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The first equal tuple of pairs seen: every Decision touching the same resources holds
+    the same one, and the log adds no object per call for the garbage collector to follow
+    (a tuple of tuples stays tracked by it, unlike a tuple of strings)."""
+    return pairs

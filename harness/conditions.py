@@ -16,8 +16,9 @@ alternatives of a product by `MAX_ALTERNATIVES` (checked when the spec loads).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from harness.arguments import Argument, ArgumentProblem, CallArguments
 from harness.scopes import Requirement
@@ -142,6 +143,10 @@ class ConditionalRequirement:
     expression: Expression
     arguments: tuple[Argument, ...]
     cases: tuple[Requirement | None, ...]  # one per case of the argument space (for breadth)
+    # the evaluations of earlier calls, by what they read (`evaluate`); not part of the value
+    memo: EvaluationMemo = field(
+        default_factory=lambda: EvaluationMemo(), init=False, compare=False, hash=False, repr=False
+    )
 
     def argument(self, name: str) -> Argument:
         return next(argument for argument in self.arguments if argument.name == name)
@@ -155,6 +160,102 @@ class Evaluation:
     requirement: Requirement | None
     condition: str
     invalid: str = ""  # an argument value the vendor does not accept
+    # a number no other Evaluation of this process has: what a cache keys it by (not
+    # `id()`, an audit event every audit hook hears: harness.egress_guard); not its value
+    serial: int = field(default_factory=lambda: next(_SERIALS), compare=False, repr=False)
+
+
+_SERIALS: Iterator[int] = itertools.count(1)
+
+
+# -- remembered evaluations ----------------------------------------------------------------
+#
+# An evaluation reads the call through two pure functions only: an argument's values
+# (`CallArguments.values`) and the classes of a resource an argument names (the replay's
+# state). Its result (requirement, condition text, refusal) is a function of what it read,
+# and what it reads next is a function of what it has read so far. So the evaluations of
+# one conditional requirement form a tree: each branch asks one question (the values of an
+# argument, or the classes of one value), each answer leads on, and each leaf is the
+# Evaluation every call giving those answers gets. A call walks the tree asking the same
+# questions of its own arguments and state; where no branch matches its answer, it is
+# evaluated in full and its path added. Nothing is remembered that the call does not
+# decide: a call answering differently anywhere takes another path.
+
+MAX_REMEMBERED = 1024  # evaluations remembered per conditional requirement; later ones are not
+
+
+class _Branch:
+    """One question of the evaluation tree: the values of `argument` (`value` None), or the
+    classes of the resource `value` of `argument` names; `answers` leads on by the answer."""
+
+    __slots__ = ("answers", "argument", "value")
+
+    def __init__(self, argument: Argument, value: str | None) -> None:
+        self.argument = argument
+        self.value = value
+        self.answers: dict[Any, _Branch | Evaluation] = {}
+
+
+class EvaluationMemo:
+    """The evaluation tree of one conditional requirement (see above); empty when pickled."""
+
+    __slots__ = ("root", "size")
+
+    def __init__(self) -> None:
+        self.root: _Branch | Evaluation | None = None
+        self.size = 0
+
+    def __reduce__(self) -> tuple[type[EvaluationMemo], tuple[()]]:
+        return (EvaluationMemo, ())
+
+    def find(
+        self,
+        arguments: CallArguments,
+        classes: Callable[[Argument, str], frozenset[str]],
+    ) -> Evaluation | None:
+        """The remembered evaluation of a call that answers every question as an earlier
+        call did, or None."""
+        node = self.root
+        while node is not None:
+            if isinstance(node, Evaluation):
+                return node
+            if node.value is None:
+                try:
+                    answer: Any = arguments.values(node.argument)
+                except ArgumentProblem as problem:
+                    answer = str(problem)
+            else:
+                answer = classes(node.argument, node.value)
+            node = node.answers.get(answer)
+        return None
+
+    def remember(self, path: list[tuple[Argument, str | None, Any]], found: Evaluation) -> None:
+        """Add the evaluation reached by the questions and answers of `path`."""
+        if self.size >= MAX_REMEMBERED:
+            return
+        parent: _Branch | None = None
+        answered: Any = None
+        node = self.root
+        for argument, value, answer in path:
+            if node is None:
+                node = _Branch(argument, value)
+                if parent is None:
+                    self.root = node
+                else:
+                    parent.answers[answered] = node
+            elif not (
+                isinstance(node, _Branch) and node.argument is argument and node.value == value
+            ):
+                return  # evaluation is deterministic: never reached; nothing is overwritten
+            parent, answered = node, answer
+            node = node.answers.get(answer)
+        if node is not None:
+            return
+        if parent is None:
+            self.root = found
+        else:
+            parent.answers[answered] = found
+        self.size += 1
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -302,18 +403,49 @@ def evaluate(
     arguments: CallArguments,
     classes: Callable[[Argument, str], frozenset[str]] = lambda argument, value: frozenset(),
 ) -> Evaluation:
-    """The concrete requirement of one call (None when nothing in the model allows it)."""
+    """The concrete requirement of one call (None when nothing in the model allows it);
+    remembered by what the evaluation read (`EvaluationMemo`)."""
+    memo = conditional.memo
+    remembered = memo.find(arguments, classes)
+    if remembered is not None:
+        return remembered
+    # every question the evaluation asks, once, in order, with the call's answer
+    path: list[tuple[Argument, str | None, Any]] = []
+    asked: set[tuple[str, str | None]] = set()
 
     def read(argument: Argument) -> tuple[str, ...] | None:
-        return arguments.values(argument)
+        question = (argument.name, None)
+        try:
+            found = arguments.values(argument)
+        except ArgumentProblem as problem:
+            if question not in asked:
+                asked.add(question)
+                path.append((argument, None, str(problem)))
+            raise
+        if question not in asked:
+            asked.add(question)
+            path.append((argument, None, found))
+        return found
 
-    context = _Context(conditional, read, classes)
+    def classes_of(argument: Argument, value: str) -> frozenset[str]:
+        found = classes(argument, value)
+        question = (argument.name, value)
+        if question not in asked:
+            asked.add(question)
+            path.append((argument, value, found))
+        return found
+
+    context = _Context(conditional, read, classes_of)
     try:
         found = _evaluate(conditional.expression, context)
     except (_Refused, ArgumentProblem) as refused:
         message = refused.message if isinstance(refused, _Refused) else str(refused)
-        return Evaluation(None, context.describe(), message)
-    return Evaluation(_requirement(None if found is None else _absorb(found)), context.describe())
+        evaluation = Evaluation(None, context.describe(), message)
+    else:
+        requirement = _requirement(None if found is None else _absorb(found))
+        evaluation = Evaluation(requirement, context.describe())
+    memo.remember(path, evaluation)
+    return evaluation
 
 
 def assigned_classes(rule: CreatesRule, arguments: CallArguments) -> frozenset[str]:

@@ -8,12 +8,14 @@ they all decide alike.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Protocol
 
 from harness.authorization import (
     AccessRequest,
+    Plan,
     Verdict,
     authorize,
     call_arguments,
@@ -45,6 +47,9 @@ class Database(Protocol):
 
     def execute(self, binding: str, request: Request, context: CallContext) -> Response: ...
 
+
+# distinct judgements of conditional calls kept for reuse; past it they are forgotten
+MAX_JUDGEMENTS = 4096
 
 # 9999-12-31T23:59:59Z: the last second a log or report can write. Waits beyond it (a flow
 # may wait 999,999,999 weeks) stop there: every token has expired by then all the same.
@@ -95,9 +100,20 @@ class Sandbox:
         )
         # (service, model) -> its operations in that permission model, by id
         self._views: dict[tuple[str, str], dict[str, Operation]] = {}
-        # id(operation) -> the judgement of its calls that no condition decided: one object
-        # per operation (they live as long as the workspace)
-        self._judgements: dict[int, Judgement] = {}
+        # (service, operation id, `models:`) -> the operation it was found for and the
+        # (service, operation) it is in that permission model; None: it is in that model
+        self._in_model: dict[
+            tuple[str, str, tuple[tuple[str, str], ...]],
+            tuple[Operation, tuple[Service, Operation] | None],
+        ] = {}
+        # (service, operation id, model) -> the operation and the judgement of its calls that
+        # no condition decided: one object per operation
+        self._judgements: dict[tuple[str, str, str], tuple[Operation, Judgement]] = {}
+        # the verdicts of calls judged by route, connector, host and grants alone
+        # (harness.authorization.Plan), bounded there
+        self._plans: dict[Any, Plan] = {}
+        # (requirement, condition, model) -> the judgement of conditional calls, bounded
+        self._conditional_judgements: dict[tuple[Requirement, str, str], Judgement] = {}
 
     def reset(self) -> None:
         """Fresh clock, collections and replay state for the next replay; the log is kept."""
@@ -309,6 +325,9 @@ class Sandbox:
             request.content,
             context.flow,
             session,
+            (),
+            (),
+            self._plans if checks_egress else None,  # a SQL statement is judged in full
         )
 
     def answer(
@@ -323,17 +342,26 @@ class Sandbox:
 
     def _model_view(self, route: Route, models: tuple[tuple[str, str], ...]) -> Route:
         """The route in the permission model the connector's credential holds (`models:`)."""
-        service = route.service
-        model = dict(models).get(service.name)
-        if not model or model == service.model:
+        operation = route.operation
+        key = (route.service.name, operation.id, models)  # not id(): an audit event
+        found = self._in_model.get(key)
+        if found is None or found[0] is not operation:
+            service = route.service
+            model = dict(models).get(service.name)
+            if not model or model == service.model:
+                found = (operation, None)
+            else:
+                operations = self._views.get((service.name, model))
+                if operations is None:
+                    view = self.workspace.service(service.name, model)
+                    operations = {op.id: op for op in view.operations}
+                    self._views[(service.name, model)] = operations
+                view_route = (self.workspace.service(service.name, model), operations[operation.id])
+                found = (operation, view_route)
+            self._in_model[key] = found
+        if found[1] is None:
             return route
-        operations = self._views.get((service.name, model))
-        if operations is None:
-            view = self.workspace.service(service.name, model)
-            operations = {op.id: op for op in view.operations}
-            self._views[(service.name, model)] = operations
-        operation = operations[route.operation.id]
-        return Route(self.workspace.service(service.name, model), operation, route.params)
+        return Route(found[1][0], found[1][1], route.params)
 
     def _statement_route(self, database: str, statement: str) -> Route:
         """The route of a recorded statement on a postgres service, found once."""
@@ -390,30 +418,40 @@ class Sandbox:
             if verdict.requirement is not None:
                 judged = self._judgement(verdict, operation, model)
         log = self.decisions
+        # positional, in Decision's field order (sequence, time, identity, binding,
+        # environment, service, operation, method, host, path, scopes, outcome, rule,
+        # rule_location, reason, satisfied_by, resources, status, flow, step, step_name,
+        # judged): matching 22 keywords costs more than the rest of building it
+        if caller is not None:
+            identity, binding, environment = caller.subject, caller.binding, caller.environment
+            scopes = caller.grants.get(service, ())
+        else:
+            identity = binding = environment = ""
+            scopes = ()
         log.append(
             Decision(
-                sequence=len(log) + 1,
-                time=self.clock.now,
-                identity=caller.subject if caller else "",
-                binding=caller.binding if caller else "",
-                environment=caller.environment if caller else "",
-                service=service,
-                operation=operation.id if operation is not None else "",
-                method=request.method,
-                host=host,
-                path=path,
-                scopes=caller.grants.get(service, ()) if caller else (),
-                outcome=verdict.outcome,
-                rule=verdict.rule,
-                rule_location=verdict.rule_location,
-                reason=verdict.reason,
-                satisfied_by=verdict.satisfied_by,
-                resources=verdict.resources,
-                status=verdict.status or answered,
-                flow=context.flow,
-                step=context.step,
-                step_name=context.step_name,
-                judged=judged,
+                len(log) + 1,
+                self.clock.now,
+                identity,
+                binding,
+                environment,
+                service,
+                operation.id if operation is not None else "",
+                request.method,
+                host,
+                path,
+                scopes,
+                verdict.outcome,
+                verdict.rule,
+                verdict.rule_location,
+                verdict.reason,
+                verdict.satisfied_by,
+                verdict.resources,
+                verdict.status or answered,
+                context.flow,
+                context.step,
+                context.step_name,
+                judged,
             )
         )
 
@@ -422,11 +460,20 @@ class Sandbox:
         (an operation in another permission model is another object)."""
         assert verdict.requirement is not None
         if verdict.condition or verdict.requirement is not operation.requires:
-            return Judgement(verdict.requirement, verdict.condition, model)
-        judged = self._judgements.get(id(operation))
-        if judged is None:
-            judged = self._judgements[id(operation)] = Judgement(operation.requires, "", model)
-        return judged
+            # a conditional call: one object per distinct judgement (a value), so that the log
+            # does not hold a new one per call
+            key = (verdict.requirement, verdict.condition, model)
+            found = self._conditional_judgements.get(key)
+            if found is None:
+                if len(self._conditional_judgements) >= MAX_JUDGEMENTS:
+                    self._conditional_judgements.clear()
+                found = self._conditional_judgements[key] = Judgement(*key)
+            return found
+        plain = (operation.service, operation.id, model)  # not id(): an audit event
+        held = self._judgements.get(plain)
+        if held is None or held[0] is not operation:
+            held = self._judgements[plain] = (operation, Judgement(operation.requires, "", model))
+        return held[1]
 
     def _peek(self, token: str | None) -> Claims | None:
         """Identify the caller of a call that fails before authorization (signature still checked)."""
@@ -480,20 +527,31 @@ def _unauthorized(error: str, description: str) -> Response:
 def _forbidden(service: Service, operation: Operation, requirement: Requirement) -> Response:
     if service.opaque:
         return Response(403, None)
-    if requirement.is_unavailable:  # no scope of the caller's model would do: none to name
-        header = 'Bearer error="insufficient_scope"'
-        required: list[list[str]] | None = None
-    else:
-        scope_hint = " ".join(sorted(requirement.any_of[0]))
-        header = f'Bearer error="insufficient_scope", scope="{scope_hint}"'
-        required = requirement.to_data()
+    headers, required, message = _refusal_texts(operation.qualified, requirement, service.model)
     body = {
         "error": "insufficient_scope",
         "operation": operation.qualified,
-        "required": required,
-        "message": f"{operation.qualified} {needs_text(requirement, service.model)}",
+        "required": None if required is None else [list(scopes) for scopes in required],
+        "message": message,
     }
-    return Response(403, body, (("WWW-Authenticate", header),))
+    return Response(403, body, headers)
+
+
+@functools.lru_cache(maxsize=4096)
+def _refusal_texts(
+    qualified: str, requirement: Requirement, model: str
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, ...], ...] | None, str]:
+    """The header, required scopes and message of a 403, built once per (operation,
+    requirement, model); the body's lists are made new for every answer."""
+    if requirement.is_unavailable:  # no scope of the caller's model would do: none to name
+        header = 'Bearer error="insufficient_scope"'
+        required: tuple[tuple[str, ...], ...] | None = None
+    else:
+        scope_hint = " ".join(sorted(requirement.any_of[0]))
+        header = f'Bearer error="insufficient_scope", scope="{scope_hint}"'
+        required = tuple(tuple(scopes) for scopes in requirement.to_data())
+    message = f"{qualified} {needs_text(requirement, model)}"
+    return (("WWW-Authenticate", header),), required, message
 
 
 def _sql_refusal(verdict: Verdict, operation: Operation) -> Response:
