@@ -262,6 +262,13 @@ class _Converter:
             Location(str(self.document.path), mark.line + 1, mark.column + 1), problem, hint
         )
 
+    def _unsupported(self, node: yaml.Node) -> InputError:
+        return self._error(
+            node,
+            f"unsupported YAML tag {node.tag!r}",
+            "remove the `!tag`; workspace files hold plain mappings, lists and scalars",
+        )
+
     def _count(self, node: yaml.Node, values: int) -> None:
         self.expanded += values
         if self.expanded > MAX_EXPANDED_NODES:
@@ -282,11 +289,7 @@ class _Converter:
         self._count(node, 1)
         self._too_deep(node, len(path))
         if node.tag not in _PLAIN_TAGS:
-            raise self._error(
-                node,
-                f"unsupported YAML tag {node.tag!r}",
-                "remove the `!tag`; workspace files hold plain mappings, lists and scalars",
-            )
+            raise self._unsupported(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -338,6 +341,8 @@ class _Converter:
         marked = len(path) < MARK_DEPTH
         result: dict[str, Any] = MarkedDict() if marked else {}
         for key_node, value_node in self._flatten_merges(node):
+            if key_node.tag not in _PLAIN_TAGS:  # a key is refused a tag as a value is
+                raise self._unsupported(key_node)
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 raise self._error(
