@@ -9,14 +9,22 @@ Run with `.venv/bin/python bench/explore.py` (also part of `make bench`).
    leave-one-out, whether few or most of the grants are needed.
 2. `explore` of a 32-scope binding over a 100-call flow, alternatives included
    (target: under 2 s).
+3. How ranking grants by breadth, and a whole explore, grow with the granted scopes:
+   n = 16, 64, 256, 1024 scopes of a service with implications, sensitive scopes and
+   operations needing two scopes at once, CPU time of each (best of 5, a fresh workspace
+   each time) and the growth per doubling of n (n log n: a little over 2; n squared: 4).
+   Target: ranking grows by at most 2.5 per doubling from 256 to 1024.
 """
 
 from __future__ import annotations
 
+import gc
+import math
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +34,16 @@ from hypothesis.errors import NoSuchExample
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from harness.explore import Element, Outcome, explore, minimise
+from harness.explore import Breadth, Element, Outcome, explore, minimise
 from harness.workspace.loader import workspace_from_data
 
 SIZES = (8, 32, 128, 512)
 NEEDED = (1, 3, 8, 0.5, 1.0)  # counts, or shares of n
 SLACK = 6
 EXPLORE_TARGET_SECONDS = 2.0
+GROWTH_SIZES = (16, 64, 256, 1024)
+GROWTH_TARGET = 2.5  # per doubling of n, ranking from 256 to 1024 scopes
+GROWTH_ROUNDS = 5
 
 
 def _needed(n: int, k: int, seed: int) -> set[Element]:
@@ -168,15 +179,131 @@ def synthetic_binding(scopes: int = 32, calls: int = 100, needed: int = 8) -> An
     return workspace, workspace.bindings[0]
 
 
+def ranking_binding(scopes: int, calls: int = 96, needed: int = 8) -> Any:
+    """One service of `scopes` scopes where breadth has work to do: each scope allows one
+    read of its own and, with the next scope, one write needing both (a case of several
+    scopes); every fourth scope implies the next, every eighth is sensitive (factor 2). A
+    role grants every scope; the flow reads with `needed` of them."""
+    names = [f"svc.s{i:04d}" for i in range(scopes)]
+    operations = [
+        {"id": f"read{i}", "method": "GET", "path": f"/read{i}", "requires": name}
+        for i, name in enumerate(names)
+    ] + [
+        {
+            "id": f"write{i}",
+            "method": "POST",
+            "path": f"/write{i}",
+            "requires": {"any_of": [[name, names[(i + 1) % scopes]]]},
+        }
+        for i, name in enumerate(names)
+    ]
+    declared = {
+        name: {
+            **({"implies": [names[i + 1]]} if i % 4 == 0 and i + 1 < scopes else {}),
+            **({"sensitivity": 2} if i % 8 == 7 else {}),
+        }
+        or None
+        for i, name in enumerate(names)
+    }
+    spec = {
+        "service": "svc",
+        "hosts": ["api.svc.example"],
+        "scopes": declared,
+        "operations": operations,
+    }
+    steps = [
+        {"request": {"method": "GET", "url": f"https://api.svc.example/read{i * scopes // needed}"}}
+        for i in range(needed)
+    ] * (calls // needed)
+    document = {
+        "connectors": [
+            {
+                "name": "bot",
+                "owner": "o@example.com",
+                "allowed_hosts": ["api.svc.example"],
+                "credential": {"type": "oauth2-client-credentials", "lifetime": "1h"},
+            }
+        ],
+        "roles": [{"name": "everything", "grants": {"svc": names}}],
+        "bindings": [{"connector": "bot", "env": "prod", "roles": ["everything"]}],
+        "flows": [{"name": "flow", "connector": "bot", "steps": steps}],
+    }
+    workspace = workspace_from_data([spec], [document])
+    return workspace, workspace.bindings[0]
+
+
+def _granted(workspace: Any, binding: Any) -> list[Element]:
+    return sorted({(s.service, str(s.grant)) for s in workspace.binding_grants(binding)})
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """As timeit does: no garbage collection inside the clock, whose cost follows the size
+    of the heap (here the workspace, which grows with n) rather than the work timed."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def growth_table() -> tuple[list[list[str]], float]:
+    """CPU seconds of ranking and of a whole explore per n, and the growth per doubling."""
+    rows = [["n", "ranking s", "per doubling", "explore s", "per doubling", "ranking share"]]
+    ranking: list[float] = []
+    exploring: list[float] = []
+    for n in GROWTH_SIZES:
+        best_rank = best_explore = float("inf")
+        for _ in range(GROWTH_ROUNDS):
+            workspace, binding = ranking_binding(n)  # fresh: nothing measured is cached yet
+            granted = _granted(workspace, binding)
+            with _collector_paused():
+                started = time.process_time()
+                Breadth(workspace, binding).ranked(granted)
+                best_rank = min(best_rank, time.process_time() - started)
+            workspace, binding = ranking_binding(n)
+            with _collector_paused():
+                started = time.process_time()
+                explore(workspace, binding)
+                best_explore = min(best_explore, time.process_time() - started)
+        ranking.append(best_rank)
+        exploring.append(best_explore)
+    for index, n in enumerate(GROWTH_SIZES):
+        doubling = [""] * 2
+        if index:
+            steps = math.log2(n / GROWTH_SIZES[index - 1])
+            doubling = [
+                f"{(times[index] / times[index - 1]) ** (1 / steps):.2f}x"
+                for times in (ranking, exploring)
+            ]
+        rows.append(
+            [
+                str(n),
+                f"{ranking[index]:.4f}",
+                doubling[0],
+                f"{exploring[index]:.3f}",
+                doubling[1],
+                f"{ranking[index] / exploring[index]:.0%}",
+            ]
+        )
+    last = math.log2(GROWTH_SIZES[-1] / GROWTH_SIZES[-2])
+    return rows, (ranking[-1] / ranking[-2]) ** (1 / last)
+
+
+def _print(rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+
+
 def main() -> int:
     rows = replay_table()
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     print(
         "Replays to reach a 1-minimal grant set (worst of 5 random needed sets; "
         f"target: at most the cheaper + {SLACK})"
     )
-    for row in rows:
-        print("  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    _print(rows)
     workspace, binding = synthetic_binding()
     started = time.perf_counter()
     result = explore(workspace, binding)
@@ -187,7 +314,19 @@ def main() -> int:
         f"{result.replays} replays, {len(result.sets)} minimal set(s)  "
         f"[target < {EXPLORE_TARGET_SECONDS:.0f} s: {verdict}]"
     )
-    misses = sum(1 for row in rows[1:] if row[6] == "MISS") + (verdict == "MISS")
+    growth_rows, growth = growth_table()
+    growth_verdict = "PASS" if growth <= GROWTH_TARGET else "MISS"
+    print(
+        f"\nRanking grants by breadth and a whole explore, CPU s (best of {GROWTH_ROUNDS}); "
+        f"ranking per doubling from {GROWTH_SIZES[-2]} to {GROWTH_SIZES[-1]}: {growth:.2f}x  "
+        f"[target <= {GROWTH_TARGET}x: {growth_verdict}]"
+    )
+    _print(growth_rows)
+    misses = (
+        sum(1 for row in rows[1:] if row[6] == "MISS")
+        + (verdict == "MISS")
+        + (growth_verdict == "MISS")
+    )
     return 1 if misses and "--strict" in sys.argv else 0
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from harness.cover import BreadthMeter
@@ -182,24 +182,46 @@ def _group_size(count: int, *, needed_so_far: int, dropped: int) -> int:
 _PRIOR = (0.25, 2)
 
 
+class Breadth:
+    """The breadth of (service, grant) elements, in the permission model the binding's
+    connector holds; one meter per service, each grant parsed once."""
+
+    def __init__(self, workspace: Workspace, binding: Binding) -> None:
+        self.workspace = workspace
+        self.binding = binding
+        self._meters: dict[str, BreadthMeter] = {}
+        self._grants: dict[str, Grant] = {}
+
+    def __call__(self, elements: Iterable[Element]) -> int:
+        by_service: dict[str, list[Grant]] = {}
+        for service, text in elements:
+            grant = self._grants.get(text)
+            if grant is None:
+                grant = self._grants[text] = Grant.parse(text)
+            by_service.setdefault(service, []).append(grant)
+        return sum(self._meter(service).breadth(grants) for service, grants in by_service.items())
+
+    def ranked(self, elements: Iterable[Element]) -> list[Element]:
+        """Broad grants first (then by name), so the search settles on narrow ones when both
+        would do. One breadth per element, each costing its own closure and the cases it
+        reaches, so ranking n grants is the sort's n log n."""
+        return sorted(elements, key=lambda element: (-self((element,)), element))
+
+    def _meter(self, service: str) -> BreadthMeter:
+        meter = self._meters.get(service)
+        if meter is None:
+            view = service_for(self.workspace, self.binding.connector, service)
+            meter = self._meters[service] = BreadthMeter(view)
+        return meter
+
+
 def explore(workspace: Workspace, binding: Binding, *, max_sets: int = MAX_SETS) -> Exploration:
     """Minimal grant sets of `binding` found by replaying under subsets of its grants."""
     started = time.perf_counter()
     oracle = Oracle(workspace, binding)
     granted = sorted({(s.service, str(s.grant)) for s in workspace.binding_grants(binding)})
-    meters = {  # breadth in the permission model the binding's connector holds
-        service.name: BreadthMeter(service_for(workspace, binding.connector, service.name))
-        for service in workspace.services
-    }
-
-    def breadth(elements: tuple[Element, ...] | list[Element]) -> int:
-        by_service: dict[str, list[Grant]] = {}
-        for service, grant in elements:
-            by_service.setdefault(service, []).append(Grant.parse(grant))
-        return sum(meters[service].breadth(grants) for service, grants in by_service.items())
-
-    # Broad grants first, so the search settles on narrow ones when both would do.
-    ordered = sorted(granted, key=lambda e: (-breadth([e]), e))
+    breadth = Breadth(workspace, binding)
+    ordered = breadth.ranked(granted)
     everything = oracle(frozenset(granted))
     oracle.tolerate(everything)
     sets: list[MinimalSet] = []

@@ -183,13 +183,18 @@ class _Loader(ServiceSection, PolicySection, FlowSection):
         cached = cache.lookup(key)
         if cached is not None:
             return cached
-        service_documents = [self._read(p, "service", "a service spec") for p in service_files]
-        documents = [self._read(p, "policy", "a policy document") for p in policy_files]
-        workspace = self.build(
-            [d for d in service_documents if d is not None], [d for d in documents if d is not None]
-        )
+        workspace = self._build_from(service_files, policy_files)
+        # The parsed documents are freed by now (_build_from returned): storing the model
+        # reuses their memory rather than adding to it.
         cache.store(key, workspace)
         return workspace
+
+    def _build_from(self, service_files: list[Path], policy_files: list[Path]) -> Workspace:
+        service_documents = [self._read(p, "service", "a service spec") for p in service_files]
+        documents = [self._read(p, "policy", "a policy document") for p in policy_files]
+        return self.build(
+            [d for d in service_documents if d is not None], [d for d in documents if d is not None]
+        )
 
     def _check_selection(self, bindings: Iterable[Binding]) -> None:
         """The settings' `env` and `binding` select some binding (a typo would select none,

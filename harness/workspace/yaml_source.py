@@ -101,11 +101,12 @@ class YamlDocument:
     def location(self, path: PathKey = (), *, key: bool = False) -> Location:
         """The position of the value at `path` (or of its key), else of its nearest parent."""
         explicit = self.key_marks if key else self.value_marks
-        if path in explicit:
+        if explicit and path in explicit:
             return Location(str(self.path), *explicit[path])
-        for end in range(len(path) - 1, -1, -1):
-            if path[:end] in self.value_marks:
-                return Location(str(self.path), *self.value_marks[path[:end]])
+        if self.value_marks:  # explicit positions (TOML); a YAML document's are in its data
+            for end in range(len(path) - 1, -1, -1):
+                if path[:end] in self.value_marks:
+                    return Location(str(self.path), *self.value_marks[path[:end]])
         found = self.root_mark
         node = self.data
         for index, part in enumerate(path):
@@ -163,6 +164,40 @@ def position(text: str, offset: int) -> tuple[int, int]:
 
 # libyaml composes ~10x faster (bundled connector packs hold hundreds of operations).
 _FAST_LOADER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+
+
+if _FAST_LOADER is not None and not _FAST_LOADER.yaml_path_resolvers:
+
+    class _LibyamlLoader(_FAST_LOADER):  # type: ignore[misc,valid-type]
+        """libyaml, with the Python callbacks it makes for every node cut to what a safe
+        loader needs (a fifth of composing a workspace). A safe loader has no path
+        resolvers, so descending into a node and back records nothing, and collections
+        and quoted scalars always take the default tag; a plain scalar's tag depends on its
+        text alone (the implicit resolvers), so it is found once per distinct text."""
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._plain_tags: dict[str, str] = {}
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+        def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+            if kind is yaml.ScalarNode:
+                if not implicit[0]:
+                    return self.DEFAULT_SCALAR_TAG  # type: ignore[no-any-return]
+                tag = self._plain_tags.get(value)
+                if tag is None:
+                    tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
+                return tag
+            if kind is yaml.MappingNode:
+                return self.DEFAULT_MAPPING_TAG  # type: ignore[no-any-return]
+            return self.DEFAULT_SEQUENCE_TAG  # type: ignore[no-any-return]
+
+    _FAST_LOADER = _LibyamlLoader
 
 
 def _compose(text: str) -> list[yaml.Node]:
@@ -224,7 +259,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
     if nodes and nodes[0] is not None:
         converter = _Converter(document, max(MAX_EXPANDED_BYTES, 2 * len(text)))
         document.root_mark = _pack(nodes[0].start_mark.line + 1, nodes[0].start_mark.column + 1)
-        document.data = converter.convert(nodes[0], ())
+        document.data = converter.convert(nodes[0], 0)
     return document
 
 
@@ -262,6 +297,13 @@ class _Converter:
             Location(str(self.document.path), mark.line + 1, mark.column + 1), problem, hint
         )
 
+    def _unsupported(self, node: yaml.Node) -> InputError:
+        return self._error(
+            node,
+            f"unsupported YAML tag {node.tag!r}",
+            "remove the `!tag`; workspace files hold plain mappings, lists and scalars",
+        )
+
     def _count(self, node: yaml.Node, values: int) -> None:
         self.expanded += values
         if self.expanded > MAX_EXPANDED_NODES:
@@ -278,28 +320,30 @@ class _Converter:
                 node, f"the document is nested deeper than {MAX_DEPTH} levels", "flatten it"
             )
 
-    def convert(self, node: yaml.Node, path: PathKey) -> Any:
-        self._count(node, 1)
-        self._too_deep(node, len(path))
+    def convert(self, node: yaml.Node, depth: int) -> Any:
+        """The value of `node`, `depth` containers down (only the depth matters: errors are
+        located by the nodes' own marks)."""
+        # The checks of _count and _too_deep, written out: this runs once per value.
+        self.expanded += 1
+        if self.expanded > MAX_EXPANDED_NODES:
+            self._count(node, 0)
+        if depth > MAX_DEPTH:
+            self._too_deep(node, depth)
         if node.tag not in _PLAIN_TAGS:
-            raise self._error(
-                node,
-                f"unsupported YAML tag {node.tag!r}",
-                "remove the `!tag`; workspace files hold plain mappings, lists and scalars",
-            )
+            raise self._unsupported(node)
+        if type(node) is yaml.ScalarNode:
+            return self._scalar(node)
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            if len(path) >= MARK_DEPTH:
-                return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
-            items = MarkedList()
-            for index, item in enumerate(node.value):
-                items.value_marks.append(
-                    _pack(item.start_mark.line + 1, item.start_mark.column + 1)
-                )
-                items.append(self.convert(item, (*path, index)))
-            return items
-        return self._scalar(node)
+            return self._mapping(node, depth)
+        if depth >= MARK_DEPTH:
+            return [self.convert(item, depth + 1) for item in node.value]
+        items = MarkedList()
+        marks = items.value_marks
+        for item in node.value:
+            line, column = item.start_mark.line + 1, item.start_mark.column + 1
+            marks.append((line << 20) | (column if column < 0xFFFFF else 0xFFFFF))  # _pack
+            items.append(self.convert(item, depth + 1))
+        return items
 
     def _spend(self, node: yaml.Node) -> None:
         self.bytes_left -= len(node.value)
@@ -313,7 +357,10 @@ class _Converter:
 
     def _scalar(self, node: yaml.Node) -> Any:
         tag = node.tag
-        self._spend(node)
+        self.bytes_left -= len(node.value)  # _spend, written out: once per scalar
+        if self.bytes_left < 0:
+            self.bytes_left += len(node.value)
+            self._spend(node)
         if tag in (_STR, _TIMESTAMP):
             # dates stay text; the model parses them where they belong. Interned: flows repeat
             # the same keys, methods and hosts thousands of times, and one object each is
@@ -334,10 +381,12 @@ class _Converter:
                 "quote it to make it text, or write a smaller number",
             ) from err
 
-    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
-        marked = len(path) < MARK_DEPTH
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
+        marked = depth < MARK_DEPTH
         result: dict[str, Any] = MarkedDict() if marked else {}
         for key_node, value_node in self._flatten_merges(node):
+            if key_node.tag not in _PLAIN_TAGS:  # a key is refused a tag as a value is
+                raise self._unsupported(key_node)
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 raise self._error(
@@ -351,13 +400,15 @@ class _Converter:
                     f"duplicate key {key!r} (an earlier value would be silently lost)",
                     "keep one of the two entries",
                 )
-            if isinstance(result, MarkedDict):
+            if marked:
                 start, value_start = key_node.start_mark, value_node.start_mark
-                result.marks[key] = (
-                    _pack(start.line + 1, start.column + 1),
-                    _pack(value_start.line + 1, value_start.column + 1),
+                column, value_column = start.column + 1, value_start.column + 1
+                result.marks[key] = (  # type: ignore[attr-defined]  # a MarkedDict when marked
+                    ((start.line + 1) << 20) | (column if column < 0xFFFFF else 0xFFFFF),
+                    ((value_start.line + 1) << 20)
+                    | (value_column if value_column < 0xFFFFF else 0xFFFFF),
                 )
-            result[key] = self.convert(value_node, (*path, key))
+            result[key] = self.convert(value_node, depth + 1)
         return result
 
     def _flatten_merges(
@@ -369,7 +420,10 @@ class _Converter:
         merges (including a mapping that merges itself) are bounded like nesting.
         """
         self._too_deep(node, depth)
-        if not any(key.tag == _MERGE for key, _ in node.value):
+        for key, _ in node.value:
+            if key.tag == _MERGE:
+                break
+        else:
             return node.value  # type: ignore[no-any-return]  # PyYAML's nodes are untyped
         pairs: list[tuple[yaml.Node, yaml.Node]] = []
         merged: list[tuple[yaml.Node, yaml.Node]] = []

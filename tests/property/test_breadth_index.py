@@ -6,13 +6,19 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from workspaces import build
+from workspaces import build, policy
 
 from harness.breadth import BreadthIndex
+from harness.explore import Breadth
 from harness.model import Service
 from harness.scopes import Grant
 
 SCOPES = ["s0", "s1", "s2", "s3", "s4"]
+# An operation declares no resource, one or two; a grant is narrowed to none, one or both.
+RESOURCES = st.sampled_from(
+    [{}, {"channel": "query.c"}, {"team": "query.t"}, {"channel": "query.c", "team": "query.t"}]
+)
+NARROWING = st.sampled_from(["", "@channel=C1", "@team=T1", "@channel=C1,team=T1"])
 
 
 def _definition(service: Service, grants: list[Grant]) -> int:
@@ -75,7 +81,7 @@ def services(draw: Any) -> dict[str, Any]:
                 "method": draw(st.sampled_from(["GET", "POST", "DELETE"])),
                 "path": f"/op{index}",
                 "requires": {"any_of": draw(st.lists(alternative, min_size=1, max_size=3))},
-                **({"resources": {"channel": "query.c"}} if draw(st.booleans()) else {}),
+                **({"resources": resources} if (resources := draw(RESOURCES)) else {}),
             }
         )
     return {"service": "svc", "hosts": ["svc.example"], "scopes": scopes, "operations": operations}
@@ -83,11 +89,11 @@ def services(draw: Any) -> dict[str, Any]:
 
 grants = st.lists(
     st.builds(
-        lambda scope, narrowed: Grant.parse(f"{scope}@channel=C1" if narrowed else scope),
+        lambda scope, narrowing: Grant.parse(scope + narrowing),
         st.sampled_from(SCOPES),
-        st.booleans(),
+        NARROWING,
     ),
-    max_size=4,
+    max_size=8,
 )
 
 
@@ -105,3 +111,16 @@ def test_more_grants_are_never_narrower(
 ) -> None:
     index = BreadthIndex(build([spec], []).services[0])
     assert index.breadth([*held, *more]) >= index.breadth(held)
+
+
+@settings(max_examples=100, deadline=None)
+@given(spec=services(), held=grants)
+def test_explore_ranks_grants_by_their_breadth_as_defined(
+    spec: dict[str, Any], held: list[Grant]
+) -> None:
+    """explore's order (broadest first, then by name) is the order the definition gives."""
+    workspace = build([spec], [policy(["s0"], [("GET", "/op0")])])  # never replayed
+    service = workspace.services[0]
+    elements = [("svc", str(grant)) for grant in held]
+    expected = sorted(set(elements), key=lambda e: (-_definition(service, [Grant.parse(e[1])]), e))
+    assert Breadth(workspace, workspace.bindings[0]).ranked(set(elements)) == expected

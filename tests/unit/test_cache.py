@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import gc
 import os
+import pickle
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
@@ -12,6 +15,7 @@ from harness.workspace import cache, loader
 from harness.workspace.loader import load_workspace
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "_base"
+REPOSITORY = Path(__file__).resolve().parents[2]  # mocks/ and scenarios/
 
 
 @pytest.fixture
@@ -71,6 +75,61 @@ def test_a_broken_entry_is_ignored(workspace: Path, monkeypatch: pytest.MonkeyPa
     builds = _count_builds(monkeypatch)
     load_workspace(workspace)
     assert builds == [1]
+
+
+def test_flows_stored_in_parts_load_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.VARIABLE, str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "FLOWS_PER_PART", 2)  # the repository's workspace: several parts
+    builds = _count_builds(monkeypatch)
+    first = load_workspace(REPOSITORY)
+    second = load_workspace(REPOSITORY)
+    assert builds == [1]
+    assert len(first.flows) > 2 * cache.FLOWS_PER_PART
+    assert second == first
+    assert [flow.name for flow in second.flows] == [flow.name for flow in first.flows]
+
+
+def test_an_entry_missing_a_part_is_ignored(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "FLOWS_PER_PART", 1)
+    load_workspace(workspace)
+    (entry,) = (workspace.parent / "cache").glob("*.pickle")
+    data = entry.read_bytes()
+    entry.write_bytes(data[: data.rindex(pickle.PROTO)])  # the last part cut off
+    builds = _count_builds(monkeypatch)
+    load_workspace(workspace)
+    assert builds == [1]
+
+
+def test_no_flow_shares_an_object_with_another_or_the_rest() -> None:
+    """What storing flows in parts relies on: a part's pickle holds every object its flows
+    reach, and none of them is reached from elsewhere (but immutable atoms: strings,
+    numbers, bytes, the empty tuple), so unpickling the parts apart changes nothing."""
+    workspace = load_workspace(REPOSITORY)
+    atoms = (str, int, float, bool, bytes, type(None), type)
+
+    def reached(root: object) -> set[int]:
+        seen: dict[int, object] = {}
+        pending = [root]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, atoms) or item == () or id(item) in seen:
+                continue
+            seen[id(item)] = item  # kept alive, so that no id is reused during the walk
+            pending.extend(gc.get_referents(item))
+        return set(seen)
+
+    rest = reached(replace(workspace, flows=()))
+    owners: dict[int, str] = {}
+    for flow in workspace.flows:
+        for identity in reached(flow):
+            assert identity not in rest, f"flow {flow.name} shares an object with the rest"
+            assert owners.setdefault(identity, flow.name) == flow.name, (
+                f"flows {owners[identity]} and {flow.name} share an object"
+            )
 
 
 @pytest.mark.skipif(
