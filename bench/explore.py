@@ -162,6 +162,12 @@ def synthetic_binding(scopes: int = 32, calls: int = 100, needed: int = 8) -> An
         {"request": {"method": "GET", "url": f"https://api.svc.example{used[i % needed]}"}}
         for i in range(calls)
     ]
+    return _one_binding(spec, names, steps)
+
+
+def _one_binding(spec: dict[str, Any], names: list[str], steps: list[Any]) -> Any:
+    """A workspace of `spec` whose one binding is granted every scope in `names` and
+    replays `steps`; the workspace and that binding."""
     document = {
         "connectors": [
             {
@@ -215,21 +221,7 @@ def ranking_binding(scopes: int, calls: int = 96, needed: int = 8) -> Any:
         {"request": {"method": "GET", "url": f"https://api.svc.example/read{i * scopes // needed}"}}
         for i in range(needed)
     ] * (calls // needed)
-    document = {
-        "connectors": [
-            {
-                "name": "bot",
-                "owner": "o@example.com",
-                "allowed_hosts": ["api.svc.example"],
-                "credential": {"type": "oauth2-client-credentials", "lifetime": "1h"},
-            }
-        ],
-        "roles": [{"name": "everything", "grants": {"svc": names}}],
-        "bindings": [{"connector": "bot", "env": "prod", "roles": ["everything"]}],
-        "flows": [{"name": "flow", "connector": "bot", "steps": steps}],
-    }
-    workspace = workspace_from_data([spec], [document])
-    return workspace, workspace.bindings[0]
+    return _one_binding(spec, names, steps)
 
 
 def _granted(workspace: Any, binding: Any) -> list[Element]:
