@@ -24,6 +24,7 @@ import yaml
 
 from harness.errors import InputError, Location
 from harness.paths import read_bounded
+from harness.yaml_text import quoted
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_EXPANDED_NODES = 500_000
@@ -283,6 +284,15 @@ def _too_deep(text: str, path: Path) -> InputError:
     )
 
 
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _implicit_tag(text: str) -> str:
+    """The type YAML gives a plain scalar written with no tag."""
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return tag
+
+
 class _Converter:
     """Turns a node tree into plain values, recording marks and bounding expansion."""
 
@@ -298,6 +308,19 @@ class _Converter:
         )
 
     def _unsupported(self, node: yaml.Node) -> InputError:
+        if (
+            isinstance(node, yaml.ScalarNode)
+            and not node.style
+            and len(node.value) <= 40
+            and _implicit_tag(node.value) == node.tag
+        ):
+            # no `!tag` written: a plain scalar YAML itself types (`=` is its value key)
+            kind = node.tag.rsplit(":", 1)[-1]
+            return self._error(
+                node,
+                f"the plain value {node.value!r} is read as YAML's `{kind}` type",
+                f"quote it: {quoted(node.value)}",
+            )
         return self._error(
             node,
             f"unsupported YAML tag {node.tag!r}",

@@ -39,6 +39,7 @@ CASES: list[tuple[str, str, str]] = [
     ("key-not-text", f"{SCENARIO}:20:5", "a mapping key must be text, not bool 'yes'"),
     ("unsupported-tag", f"{SCENARIO}:25:19", "unsupported YAML tag"),
     ("tag-on-key", f"{SCENARIO}:25:12", "unsupported YAML tag '!secret'"),
+    ("plain-value-key", f"{SCENARIO}:25:12", "the plain value '=' is read as YAML's `value` type"),
     ("non-utf8", f"{SCENARIO}:4:26", "not UTF-8 text (byte 0xFC"),
     ("control-character", f"{SCENARIO}:4:25", "unprintable character U+0007"),
     ("empty-file", f"{SCENARIO}:1:1", "the file is empty; expected a policy document"),
