@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from harness.cover import (
     EXACT,
@@ -61,6 +62,19 @@ class ServiceAnalysis:
     model: str = ""  # the permission model the grants are in ("": the service has one)
     target: tuple[str, ...] = ()  # the grants after every fix of the findings is applied
     used_for: tuple[tuple[str, tuple[str, ...]], ...] = ()  # granted grant -> operations allowed
+
+    def to_data(self) -> dict[str, Any]:
+        """The fields the JSON report and a shard report both give (each adds its own)."""
+        return {
+            "service": self.service,
+            "model": self.model,
+            "granted": list(self.granted),
+            "kept": list(self.kept),
+            "suggested": list(self.suggested),
+            "granted_breadth": self.granted_breadth,
+            "suggested_breadth": self.suggested_breadth,
+            "method": self.method,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from harness.model import Binding, GrantSource, Role, Workspace
 from harness.render.suggestions import grants_yaml, yaml_scalar
@@ -24,6 +25,9 @@ class RoleFix:
     role: str
     service: str
     grants: tuple[str, ...]  # empty: remove the service's entry
+
+    def to_data(self) -> dict[str, Any]:
+        return {"role": self.role, "service": self.service, "grants": list(self.grants)}
 
 
 @dataclass(frozen=True, slots=True)

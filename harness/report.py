@@ -108,17 +108,7 @@ def _binding_data(result: BindingResult) -> dict[str, Any]:
         },
         "method": result.method,
         "services": [
-            {
-                "service": s.service,
-                "model": s.model,
-                "granted": list(s.granted),
-                "kept": list(s.kept),
-                "suggested": list(s.suggested),
-                "granted_breadth": s.granted_breadth,
-                "suggested_breadth": s.suggested_breadth,
-                "method": s.method,
-                "needed_for": {grant: list(ops) for grant, ops in s.needed_for},
-            }
+            {**s.to_data(), "needed_for": {grant: list(ops) for grant, ops in s.needed_for}}
             for s in result.services
         ],
         "findings": [finding.to_data() for finding in result.findings],
@@ -126,10 +116,7 @@ def _binding_data(result: BindingResult) -> dict[str, Any]:
             {key: value for key, value in cell.to_data().items() if key != "binding"}
             for cell in binding_cells(result)
         ],
-        "fixes": [
-            {"role": fix.role, "service": fix.service, "grants": list(fix.grants)}
-            for fix in result.fixes
-        ],
+        "fixes": [fix.to_data() for fix in result.fixes],
         "own_roles": [
             {
                 "name": own.name,

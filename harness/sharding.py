@@ -167,14 +167,7 @@ def _result_data(position: int, result: BindingResult, cells: Iterable[Cell]) ->
         "blocked": result.blocked,
         "services": [
             {
-                "service": s.service,
-                "model": s.model,
-                "granted": list(s.granted),
-                "kept": list(s.kept),
-                "suggested": list(s.suggested),
-                "granted_breadth": s.granted_breadth,
-                "suggested_breadth": s.suggested_breadth,
-                "method": s.method,
+                **s.to_data(),
                 "needed_for": [[grant, list(operations)] for grant, operations in s.needed_for],
                 "target": list(s.target),
                 "used_for": [[grant, list(operations)] for grant, operations in s.used_for],
@@ -183,10 +176,7 @@ def _result_data(position: int, result: BindingResult, cells: Iterable[Cell]) ->
         ],
         # the binding's own fixes, before they are settled against the bindings sharing its
         # roles: the merge settles them again, knowing every shard's bindings
-        "fixes": [
-            {"role": fix.role, "service": fix.service, "grants": list(fix.grants)}
-            for fix in result.fixes
-        ],
+        "fixes": [fix.to_data() for fix in result.fixes],
         "findings": [finding.to_data() for finding in result.findings],
         "exercised": result.exercised,
         "granted": result.granted,
