@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import NamedTuple
 
-from harness.arguments import ArgumentProblem, CallArguments, query_parameters
+from harness.arguments import ArgumentProblem, CallArguments
 from harness.calls import Request, Response
 from harness.conditions import RevealsRule, assigned_classes
 from harness.model import Operation, Service
-from harness.replay_state import ReplayState, UploadSession, dig, session_id_in
+from harness.replay_state import ReplayState, UploadSession, dig, query_value, session_id_in
 from harness.scopes import Requirement
 
 
@@ -74,15 +74,8 @@ def _answer_text(value: object) -> str | None:
 def opens_session(service: Service, query: str) -> bool:
     sessions = service.upload_sessions
     return sessions is not None and all(
-        _first(query, key) == value for key, value in sessions.opens
+        query_value(query, key) == value for key, value in sessions.opens
     )
-
-
-def _first(query: str, name: str) -> str | None:
-    """The first value of a query parameter (`query_value`), the query parsed once per
-    distinct string."""
-    values = query_parameters(query).get(name)
-    return values[0] if values else None
 
 
 def continued_session(
@@ -93,7 +86,7 @@ def continued_session(
         sessions = service.upload_sessions
         if sessions is None or f"{sessions.param}=" not in query:
             continue
-        session_id = _first(query, sessions.param)
+        session_id = query_value(query, sessions.param)
         if session_id:
             found = state.session(service.name, session_id)
             if found is not None:

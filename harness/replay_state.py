@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
+from harness.arguments import query_parameters
 from harness.conditions import CREATED
 from harness.model import Flow, Operation, Service
 from harness.scopes import Requirement
@@ -101,10 +102,9 @@ class ReplayState:
 
 
 def query_value(query: str, name: str) -> str | None:
-    for key, value in parse_qsl(query, keep_blank_values=True):
-        if key == name:
-            return value
-    return None
+    """The first value of a query parameter; the query parsed once per distinct string."""
+    values = query_parameters(query).get(name)
+    return values[0] if values else None
 
 
 def session_id_in(location: str, param: str) -> str | None:
