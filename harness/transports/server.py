@@ -17,7 +17,10 @@ one readiness wait, one read into a reused buffer and one write of the whole ans
 with no layer between, and the head is put together from bytes made once (per status,
 per second for the Date). It costs less CPU per call than an asyncio server on its own,
 and less again beside a replaying client in the same process, where every line of
-Python run is run under the interpreter lock (bench/README.md has the figures).
+Python run is run under the interpreter lock (bench/README.md has the figures). After
+answering, the loop polls for the next request for up to `Timeouts.poll` before it
+sleeps, for as long as that pays (`_PollWindow`): with one client, a call is one round
+trip, and the wake-up of a sleeping thread was the largest part of the server's time.
 """
 
 from __future__ import annotations
@@ -58,6 +61,35 @@ _READ, _WRITE = select.POLLIN, select.POLLOUT
 class Timeouts:
     read: float = 30.0  # seconds a connection may stay silent, idle or mid-request
     linger: float = 2.0  # seconds to keep reading after closing on a client, before a reset
+    poll: float = 100e-6  # most seconds to poll for the next request before sleeping (0: never)
+
+
+class _PollWindow:
+    """How long the loop polls for more work before it sleeps, adapted as Linux KVM adapts
+    its halt-polling window (Documentation/virt/kvm/halt-polling.rst).
+
+    A thread that sleeps in the kernel and is woken by the next request pays for the
+    wake-up, and on a virtual machine an idle CPU's wake-up is dearer still. A replaying
+    client sends its next request tens of microseconds after it reads an answer, so
+    polling that long finds it without sleeping. After each wait for work (polling, then
+    sleeping if polling found nothing), the window doubles (from `START`, up to `limit`)
+    if the work came later than the window but within `limit`, and halves if it came later
+    than `limit` or not at all. A quiet server soon stops polling: what it can spend
+    polling is at most about twice `limit` after each burst of requests."""
+
+    START = 10e-6
+
+    __slots__ = ("limit", "seconds")
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.seconds = 0.0
+
+    def waited(self, seconds: float, woken: bool) -> None:
+        if not woken or seconds > self.limit:
+            self.seconds = self.seconds / 2 if self.seconds >= 2 * self.START else 0.0
+        elif seconds > self.seconds:
+            self.seconds = min(max(self.seconds * 2, self.START), self.limit)
 
 
 def error_body(error: str, detail: str) -> bytes:
@@ -232,14 +264,27 @@ class HttpServer:
         assert poll is not None
         wait, targets, wake = poll.wait, self._targets, self._wake_reader.fileno()
         interval = max(min(1.0, self.timeouts.read / 4, self.timeouts.linger / 4), 0.01)
+        window = _PollWindow(self.timeouts.poll)
+        clock = time.perf_counter
         now = time.monotonic()
         next_sweep = now + interval
+        ready: list[tuple[int, int]] = []
         try:
             while not self._stopping:
-                try:
-                    ready = wait(max(next_sweep - now, 0.0))
-                except InterruptedError:
-                    ready = []
+                worked, began = bool(ready), clock()
+                ready = []
+                if worked and window.seconds:  # the next request may be close: poll
+                    until = began + window.seconds
+                    ready = wait(0)
+                    while not ready and clock() < until:
+                        ready = wait(0)
+                if not ready:
+                    try:
+                        ready = wait(max(next_sweep - now, 0.0))
+                    except InterruptedError:
+                        ready = []
+                if worked:
+                    window.waited(clock() - began, bool(ready))
                 for fd, event in ready:
                     target = targets.get(fd)
                     if type(target) is _Connection:
