@@ -282,9 +282,31 @@ CASES = (
         ("mpim:write", "im:write"),
         ("im:write",),
         "conversations.open",
-        given={"slack": {"channel": {"mpim": ["U0123ABCD,U0456EFGH"]}}},
         note="'Providing more than 1 will create a multi-person direct message (mpim)': "
-        "mpim:write; the flow classes the users it names as an mpim",
+        "mpim:write, read from how many IDs `users` lists (slack_sdk joins them with commas)",
+    ),
+    slack(
+        "bot",
+        "conversations.open(several users, classed by the flow)",
+        lambda c: c.conversations_open(users=["U0123ABCD", "U0456EFGH"]),
+        ("mpim:write",),
+        ("mpim:write", "im:write"),
+        ("im:write",),
+        "conversations.open",
+        given={"slack": {"channel": {"mpim": ["U0123ABCD,U0456EFGH"]}}},
+        note="a flow written when the pack could not count `users` classed them as an mpim; "
+        "the class changes nothing now",
+    ),
+    slack(
+        "user",
+        "conversations.open(three users)",
+        lambda c: c.conversations_open(users="U0123ABCD,U0456EFGH,U0789IJKL"),
+        ("mpim:write",),
+        ("mpim:write", "im:write"),
+        ("im:write",),
+        "conversations.open",
+        note="'Provide 1 to 8 user IDs ... Providing more than 1 will create a multi-person "
+        "direct message (mpim)': mpim:write with a user token too",
     ),
     slack(
         "bot",
