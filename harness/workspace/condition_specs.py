@@ -2,7 +2,7 @@
 
 The YAML forms (docs/workspace.md, "Conditional requirements"):
 
-    requires: SCOPE | none | authenticated
+    requires: SCOPE | none | authenticated | unavailable
             | {all_of: [REQ, ...]} | {any_of: [REQ | [SCOPE, ...], ...]}
             | {when: CONDITION, then: REQ, else: REQ}
             | {each: ARGUMENT, of: {VALUE: REQ, ...} | VALUE_MAP, otherwise: REQ}
@@ -144,12 +144,24 @@ class _Parser:
                         "write `authenticated` for a branch any valid token passes",
                     )
                 return Public()
+            if data == "unavailable":
+                if not top:
+                    self.error(
+                        path,
+                        "`unavailable` (no grant of the permission model allows the operation) "
+                        "can only be the whole requirement",
+                        "write it as the model's whole entry, e.g. `requires_in: {user: "
+                        "unavailable}`; leave a branch that allows nothing out of its `any_of`",
+                    )
+                return Impossible()
             if not self.context.declared(data):
                 self.error(
                     path,
                     f"operation `{self.context.operation}` requires `{data}`, which is not "
                     "declared in `scopes`",
-                    _suggest(data, (*self.context.known_scopes, "none", "authenticated")),
+                    _suggest(
+                        data, (*self.context.known_scopes, "none", "authenticated", "unavailable")
+                    ),
                 )
             return Scope(data)
         if isinstance(data, list):  # an all-of alternative inside any_of

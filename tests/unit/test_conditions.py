@@ -376,6 +376,55 @@ def test_a_count_test_that_cannot_hold_or_has_no_list_is_an_input_error(
     assert problem in str(raised.value)
 
 
+# -- a model no grant of which allows an operation --------------------------------------------
+
+
+def two_model_service(user: Any) -> dict[str, Any]:
+    return {
+        "service": "chat",
+        "hosts": [CHAT],
+        "models": {
+            "bot": {"scopes": {"remote_files:write": None}},
+            "user": {"scopes": {"remote_files:write": None}},
+        },
+        "operations": [
+            {
+                "id": "files.remote.add",
+                "method": "POST",
+                "path": "/api/files.remote.add",
+                "requires": "remote_files:write",
+                "requires_in": {"user": user},
+            }
+        ],
+    }
+
+
+def test_unavailable_denies_every_call_in_its_model_and_names_no_grant() -> None:
+    calls = [("POST", "/api/files.remote.add?external_id=d1")]
+    document = policy(["remote_files:write"], calls, service_name="chat", host=CHAT,
+                      allowed_hosts=[CHAT])  # fmt: skip
+    document["connectors"][0]["credential"]["models"] = {"chat": "user"}
+    (result,) = run_check(build([two_model_service("unavailable")], [document])).results
+    (missing, excessive) = result.findings
+    assert missing.message == (
+        "chat:files.remote.add was denied: it is not available to a `user` token; no user grant "
+        "allows it: the connector's credential must hold `bot` grants (`models: {chat: bot}`)"
+    )
+    assert (missing.instead, missing.replacement, result.services[0].suggested) == ("", (), ())
+    assert (excessive.kind, excessive.subject) == ("excessive", "remote_files:write")
+    document["connectors"][0]["credential"]["models"] = {"chat": "bot"}
+    (bot,) = run_check(build([two_model_service("unavailable")], [document])).results
+    assert bot.findings == ()
+
+
+def test_unavailable_is_only_a_whole_requirement() -> None:
+    with pytest.raises(InputErrors) as raised:
+        build([two_model_service({"any_of": ["remote_files:write", "unavailable"]})], [])
+    assert "`unavailable` (no grant of the permission model allows the operation) can only" in (
+        str(raised.value)
+    )
+
+
 # -- resources the app created or was given -----------------------------------------------------
 
 
