@@ -126,3 +126,22 @@ def test_a_method_a_token_type_cannot_call_is_written_as_unavailable(
     assert operation["requires_in"][model] == "unavailable"
     assert "arguments" not in operation
     assert operation["source"] == f"https://docs.slack.dev/reference/methods/{method}"
+
+
+@pytest.mark.parametrize("model", ["bot", "user"])
+def test_an_app_level_token_method_is_available_to_no_bot_or_user_token(model: str) -> None:
+    # "This scope [authorizations:read] may only be used with an app-level token"
+    # (https://api.slack.com/scopes/authorizations:read): no bot or user grant lets a call of
+    # apps.event.authorizations.list through, and no model the pack has is named for it.
+    calls = [("POST", "/api/apps.event.authorizations.list?event_context=4-eyJldCI6Im1lc3NhZ2U")]
+    result = _check(["authorizations:read"] if model == "user" else [], calls, model=model)
+    missing = [finding for finding in result.findings if finding.kind == "missing"]
+    assert [finding.message for finding in missing] == [
+        "slack:apps.event.authorizations.list was denied: it is not available to a "
+        f"`{model}` token; no grant allows it, and no change of roles will"
+    ]
+    assert (missing[0].instead, missing[0].replacement, result.services[0].suggested) == (
+        "",
+        (),
+        (),
+    )
