@@ -150,8 +150,9 @@ class _Parser:
                         path,
                         "`unavailable` (no grant of the permission model allows the operation) "
                         "can only be the whole requirement",
-                        "write it as the model's whole entry, e.g. `requires_in: {user: "
-                        "unavailable}`; leave a branch that allows nothing out of its `any_of`",
+                        "write it as the whole requirement (`requires: unavailable`, or one "
+                        "model's `requires_in: {MODEL: unavailable}`); leave a branch that allows "
+                        "nothing out of its `any_of`",
                     )
                 return Impossible()
             if not self.context.declared(data):
