@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.arguments import Argument, ArgumentProblem, CallArguments
+from harness.arguments import MAX_LIST_VALUES, Argument, ArgumentProblem, CallArguments
 from harness.scopes import Requirement
 
 MAX_ALTERNATIVES = 256  # alternatives one evaluation may produce
@@ -42,15 +42,22 @@ class Test:
 
     kind: `in` (the value, or every listed value, is one of `values`), `not_in`,
     `prefix` (every value starts with one of `values`: a file under `.github/workflows/`),
-    `absent`, `present`, or `class` (the resource the value names has one of the
-    classes in `values`: `created`, `given`, or one its creation assigned).
+    `absent`, `present`, `class` (the resource the value names has one of the
+    classes in `values`: `created`, `given`, or one its creation assigned), or `count`
+    (the list argument holds between `at_least` and `at_most` distinct values, as sent,
+    else its default; absent with no default: 0): Slack's `conversations.open` opens a
+    multi-person DM when `users` lists more than one ID.
     """
 
     argument: str
     kind: str
     values: frozenset[str] = frozenset()
+    at_least: int = 0  # `count` only
+    at_most: int | None = None  # `count` only; None: no upper bound
 
     def describe(self) -> str:
+        if self.kind == "count":
+            return f"{self.argument} holds {_count_text(self.at_least, self.at_most)} values"
         listed = ", ".join(sorted(self.values))
         return {
             "in": f"{self.argument} in [{listed}]",
@@ -60,6 +67,16 @@ class Test:
             "present": f"{self.argument} present",
             "class": f"{self.argument} is a resource of class [{listed}]",
         }[self.kind]
+
+
+def _count_text(at_least: int, at_most: int | None) -> str:
+    if at_most is None:
+        return f"at least {at_least}"
+    if at_least == at_most:
+        return f"exactly {at_least}"
+    if at_least == 0:
+        return f"at most {at_most}"
+    return f"{at_least} to {at_most}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +323,9 @@ class _Context:
             return not self.sent[test.argument]
         if test.kind == "present":
             return self.sent[test.argument]
+        if test.kind == "count":
+            count = 0 if values is None else len(values)
+            return test.at_least <= count and (test.at_most is None or count <= test.at_most)
         if values is None:  # rejected when the spec loads; kept safe here
             return False
         if test.kind == "in":
@@ -499,7 +519,7 @@ def _case_values(
         points: list[tuple[str, ...] | None] = [(key,) for key in keys]
         if each_other:
             points.append((OTHER_VALUE,))
-        return points
+        return points + _count_points(argument, tests, keys, others=each_other)
     named: set[str] = set()
     classes: set[str] = set()
     for test in tests:
@@ -522,7 +542,31 @@ def _case_values(
         values = [*((value,) for value in sorted(named)), (OTHER_VALUE,)]
     if argument.default is None and argument.source != "path":
         values.append(None)
-    return values
+    pool = list(argument.values) if argument.values else []
+    return values + _count_points(argument, tests, pool, others=not argument.values)
+
+
+def _count_points(
+    argument: Argument, tests: list[Test | None], pool: list[str], *, others: bool
+) -> list[tuple[str, ...] | None]:
+    """Values of a list argument holding each number of values a `count` test tells apart
+    (every bound and its neighbours, two or more: one value and absence are cases already),
+    drawn from `pool` and then made-up values when the vendor accepts others."""
+    counts: set[int] = set()
+    for test in tests:
+        if test is not None and test.kind == "count":
+            counts |= {test.at_least - 1, test.at_least}
+            if test.at_most is not None:
+                counts |= {test.at_most, test.at_most + 1}
+    made_up = UNCLASSIFIED if argument.resource else OTHER_VALUE
+    points: list[tuple[str, ...] | None] = []
+    for count in sorted(n for n in counts if 2 <= n <= MAX_LIST_VALUES):
+        chosen = pool[:count]
+        if len(chosen) < count and others:
+            chosen += [f"{made_up}{index}" for index in range(count - len(chosen))]
+        if len(chosen) == count:
+            points.append(tuple(chosen))
+    return points
 
 
 def enumerate_cases(

@@ -174,12 +174,25 @@ MODES = ("a", "b", "c")  # the values of a generated conditional operation's `mo
 
 def conditional_requirements(scopes: Sequence[str], *, each: bool) -> st.SearchStrategy[Any]:
     """A `requires:` that depends on the call's `mode` argument: one alternative only for
-    some modes (`when`), or, for a list argument, a requirement per listed mode (`each`)."""
+    some modes (`when`), or, for a list argument, a requirement per listed mode (`each`) or
+    one by how many modes it lists (`count`)."""
     names = st.sampled_from(sorted(scopes))
     if each:
-        return st.builds(
-            lambda picks: {"each": "mode", "of": dict(zip(MODES, picks, strict=True))},
-            st.tuples(names, names, names),
+        return st.one_of(
+            st.builds(
+                lambda picks: {"each": "mode", "of": dict(zip(MODES, picks, strict=True))},
+                st.tuples(names, names, names),
+            ),
+            st.builds(
+                lambda several, one, bound: {
+                    "when": {"mode": {"count": {"min": bound}}},
+                    "then": several,
+                    "else": one,
+                },
+                names,
+                names,
+                st.sampled_from([2, 3]),
+            ),
         )
     modes = st.lists(st.sampled_from(MODES), min_size=1, max_size=2, unique=True)
     return st.builds(
@@ -249,8 +262,8 @@ def flows(
     for op in spec["operations"]:
         url = f"https://{host}{op['path']}"
         queries = [""]
-        if "mode" in op.get("arguments", {}):  # every value, a pair, and the default
-            queries += [f"?mode={mode}" for mode in MODES] + ["?mode=a,c"]
+        if "mode" in op.get("arguments", {}):  # every value, a pair, all three, the default
+            queries += [f"?mode={mode}" for mode in MODES] + ["?mode=a,c", "?mode=c,b,a"]
         calls += [{"request": {"method": op["method"], "url": url + query}} for query in queries]
     steps = st.lists(st.sampled_from(calls), min_size=1, max_size=max_calls)
     return st.builds(lambda chosen: {"name": name, "connector": connector, "steps": chosen}, steps)

@@ -2,12 +2,12 @@
 
 The YAML forms (docs/workspace.md, "Conditional requirements"):
 
-    requires: SCOPE | none | authenticated
+    requires: SCOPE | none | authenticated | unavailable
             | {all_of: [REQ, ...]} | {any_of: [REQ | [SCOPE, ...], ...]}
             | {when: CONDITION, then: REQ, else: REQ}
             | {each: ARGUMENT, of: {VALUE: REQ, ...} | VALUE_MAP, otherwise: REQ}
     CONDITION: {ARGUMENT: [VALUE, ...] | {not: [VALUE, ...]} | {prefix: [TEXT, ...]}
-                          | {class: [CLASS, ...]}
+                          | {class: [CLASS, ...]} | {count: {min: N, max: N}}
                           | absent | present, ...}     (every test must hold)
     arguments: {NAME: {in: query|body|path|header|any, default: VALUE | [VALUE, ...],
                        list: true, values: [VALUE, ...], resource: KIND}}
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.arguments import Argument, template_names
+from harness.arguments import MAX_LIST_VALUES, Argument, template_names
 from harness.conditions import (
     MAX_ALTERNATIVES,
     AllOf,
@@ -144,12 +144,25 @@ class _Parser:
                         "write `authenticated` for a branch any valid token passes",
                     )
                 return Public()
+            if data == "unavailable":
+                if not top:
+                    self.error(
+                        path,
+                        "`unavailable` (no grant of the permission model allows the operation) "
+                        "can only be the whole requirement",
+                        "write it as the whole requirement (`requires: unavailable`, or one "
+                        "model's `requires_in: {MODEL: unavailable}`); leave a branch that allows "
+                        "nothing out of its `any_of`",
+                    )
+                return Impossible()
             if not self.context.declared(data):
                 self.error(
                     path,
                     f"operation `{self.context.operation}` requires `{data}`, which is not "
                     "declared in `scopes`",
-                    _suggest(data, (*self.context.known_scopes, "none", "authenticated")),
+                    _suggest(
+                        data, (*self.context.known_scopes, "none", "authenticated", "unavailable")
+                    ),
                 )
             return Scope(data)
         if isinstance(data, list):  # an all-of alternative inside any_of
@@ -266,6 +279,8 @@ class _Parser:
                     f"add `resource: KIND` to `arguments.{name}` (e.g. `resource: file`)",
                 )
             return Test(name, "class", frozenset(str(v) for v in spec["class"]))
+        if isinstance(spec, dict) and "count" in spec:
+            return self.count(argument, spec["count"], (*where, "count"))
         if isinstance(spec, dict) and "prefix" in spec:
             if argument.default is None and argument.source != "path":
                 self.error(
@@ -276,6 +291,47 @@ class _Parser:
                 )
             return Test(name, "prefix", frozenset(str(v) for v in spec["prefix"]))
         kind, values = ("not_in", spec["not"]) if isinstance(spec, dict) else ("in", spec)
+        return self.value_test(argument, kind, values, where)
+
+    def count(self, argument: Argument, spec: Any, where: PathKey) -> Test | None:
+        """`{count: {min: N, max: N}}`: how many distinct values a list argument holds."""
+        name = argument.name
+        if not argument.is_list:
+            self.error(
+                where,
+                f"`{name}` is tested for how many values it holds, but `arguments.{name}` is "
+                "not a list argument",
+                f"add `list: true` to `arguments.{name}` (values sent comma-separated, "
+                "repeated or as a JSON list)",
+            )
+        at_least = spec.get("min", 0) if isinstance(spec, Mapping) else None
+        at_most = spec.get("max") if isinstance(spec, Mapping) else None
+        if (
+            not isinstance(spec, Mapping)
+            or not ("min" in spec or "max" in spec)
+            or not _is_count(at_least)
+            or not (at_most is None or _is_count(at_most))
+        ):
+            self.error(
+                where,
+                f"the count test on `{name}` needs `min:` and/or `max:`, whole numbers from 0 "
+                f"to {MAX_LIST_VALUES}",
+                "e.g. `{count: {min: 2}}` (two or more values) or `{count: {max: 1}}`",
+            )
+            return None
+        assert isinstance(at_least, int)
+        if at_most is not None and at_least > at_most:
+            self.error(
+                where,
+                f"the count test on `{name}` holds for no call: `min: {at_least}` is above "
+                f"`max: {at_most}`",
+                "swap them, or drop one bound",
+            )
+            return None
+        return Test(name, "count", at_least=at_least, at_most=at_most)
+
+    def value_test(self, argument: Argument, kind: str, values: Any, where: PathKey) -> Test:
+        name = argument.name
         listed = frozenset(str(v) for v in values)
         if argument.default is None and argument.source != "path":
             self.error(
@@ -295,6 +351,10 @@ class _Parser:
                 f"values: {', '.join(argument.values)}",
             )
         return Test(name, kind, listed)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_LIST_VALUES
 
 
 def parse_requirement(

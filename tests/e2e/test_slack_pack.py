@@ -39,11 +39,18 @@ def _check(
 )
 def test_public_file_links_are_not_available_to_a_bot_token(method: str) -> None:
     # The pages list a user token scope only (files:write, legacy files:write:user).
+    # The bot model has no files:write:user (the data's scope, a user scope): no grant to add,
+    # and the bot's files:write is no use here.
     result = _check(["files:write"], [("POST", f"/api/{method}?file=F07ABCDEF")])
-    messages = [finding.message for finding in result.findings if finding.kind == "missing"]
-    assert messages == [
+    missing = [finding for finding in result.findings if finding.kind == "missing"]
+    assert [finding.message for finding in missing] == [
         f"slack:{method} was denied: it is not available to a `bot` token; no bot grant "
         "allows it: the connector's credential must hold `user` grants (`models: {slack: user}`)"
+    ]
+    assert (missing[0].instead, missing[0].replacement) == ("", ())
+    assert result.services[0].suggested == ()
+    assert [(f.kind, f.subject) for f in result.findings if f.kind != "missing"] == [
+        ("excessive", "files:write")
     ]
     user = _check(["files:write"], [("POST", f"/api/{method}?file=F07ABCDEF")], model="user")
     assert user.findings == ()
@@ -89,8 +96,52 @@ def test_bot_token_methods_are_not_available_to_a_user_token(
     # the bot scope, not by an individual user"; a user token gets `bot_user_required`).
     calls = [("POST", f"/api/{method}?{argument}")]
     result = _check(grants, calls, model="user")
-    missing = [finding.message for finding in result.findings if finding.kind == "missing"]
-    assert len(missing) == 1, result.findings
-    assert "is not available to a `user` token" in missing[0], missing[0]
-    assert "must hold `bot` grants" in missing[0], missing[0]
+    missing = [finding for finding in result.findings if finding.kind == "missing"]
+    assert [finding.message for finding in missing] == [
+        f"slack:{method} was denied: it is not available to a `user` token; no user grant "
+        "allows it: the connector's credential must hold `bot` grants (`models: {slack: bot}`)"
+    ]
+    assert (missing[0].instead, missing[0].replacement) == ("", ())  # no scope to add
+    assert result.services[0].suggested == ()
     assert _check(grants, calls, model="bot").findings == ()
+
+
+@pytest.mark.parametrize(
+    ("method", "model"),
+    [
+        ("files.remote.add", "user"),
+        ("files.remote.update", "user"),
+        ("files.remote.remove", "user"),
+        ("views.publish", "user"),
+        ("files.sharedPublicURL", "bot"),
+        ("files.revokePublicURL", "bot"),
+    ],
+)
+def test_a_method_a_token_type_cannot_call_is_written_as_unavailable(
+    method: str, model: str
+) -> None:
+    # The pack says it in words (`requires_in: {MODEL: unavailable}`), not as a condition no
+    # call meets, and the method's page is cited beside it.
+    (operation,) = [op for op in SPEC["operations"] if op["id"] == method]
+    assert operation["requires_in"][model] == "unavailable"
+    assert "arguments" not in operation
+    assert operation["source"] == f"https://docs.slack.dev/reference/methods/{method}"
+
+
+@pytest.mark.parametrize("model", ["bot", "user"])
+def test_an_app_level_token_method_is_available_to_no_bot_or_user_token(model: str) -> None:
+    # "This scope [authorizations:read] may only be used with an app-level token"
+    # (https://api.slack.com/scopes/authorizations:read): no bot or user grant lets a call of
+    # apps.event.authorizations.list through, and no model the pack has is named for it.
+    calls = [("POST", "/api/apps.event.authorizations.list?event_context=4-eyJldCI6Im1lc3NhZ2U")]
+    result = _check(["authorizations:read"] if model == "user" else [], calls, model=model)
+    missing = [finding for finding in result.findings if finding.kind == "missing"]
+    assert [finding.message for finding in missing] == [
+        "slack:apps.event.authorizations.list was denied: it is not available to a "
+        f"`{model}` token; no grant allows it, and no change of roles will"
+    ]
+    assert (missing[0].instead, missing[0].replacement, result.services[0].suggested) == (
+        "",
+        (),
+        (),
+    )

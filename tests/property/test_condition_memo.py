@@ -33,6 +33,7 @@ FILE = Argument("fileId", "path", resource="file")
 FORMAT = Argument("format", "query", default=("full",), values=("full", "metadata", "minimal"))
 TYPES = Argument("types", "any", default=("public",), is_list=True)
 Q = Argument("q", "query")
+USERS = Argument("users", "any", is_list=True)  # no default: absent holds 0 values
 
 EXPRESSION = AllOf(
     (
@@ -55,9 +56,11 @@ EXPRESSION = AllOf(
             None,
         ),
         When((ArgumentTest("q", "prefix", frozenset({"from:"})),), Impossible(), Scope("search")),
+        # how many users are listed, and nothing else about them, decides this part
+        When((ArgumentTest("users", "count", at_least=2),), Scope("mpim:write"), Scope("im:write")),
     )
 )
-ARGUMENTS = (FILE, FORMAT, TYPES, Q)
+ARGUMENTS = (FILE, FORMAT, TYPES, Q, USERS)
 
 QUERY_PART = st.sampled_from(
     [
@@ -73,6 +76,11 @@ QUERY_PART = st.sampled_from(
         "types=private,public",
         "types=im",  # not in the map: refused
         "types=" + ",".join(f"t{n}" for n in range(70)),  # over the list bound
+        "users=U1",
+        "users=U1,U2",  # the same first value as the one above, one more value
+        "users=U1,U1",  # one distinct value
+        "users=U2",
+        "users=U2,U3,U1",
     ]
 )
 CALLS = st.tuples(
@@ -109,6 +117,25 @@ def test_every_remembered_evaluation_equals_a_fresh_one(
         assert remembered == fresh
 
 
+USERS_PART = st.lists(st.sampled_from(["U1", "U2", "U3"]), max_size=4).map(
+    lambda users: f"users={','.join(users)}" if users else ""
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(USERS_PART, min_size=2, max_size=12))
+def test_calls_that_differ_only_in_how_many_values_they_list_are_evaluated_alike(
+    queries: list[str],
+) -> None:
+    # the rest of the call the same each time: only `users` (its values, how many) differs
+    conditional = ConditionalRequirement(EXPRESSION, ARGUMENTS, ())
+    none = frozenset[str]()
+    for query in queries:
+        remembered = evaluate(conditional, _arguments("F1", query), lambda a, v: none)
+        fresh = evaluate(_fresh(conditional), _arguments("F1", query), lambda a, v: none)
+        assert remembered == fresh
+
+
 def test_a_call_answering_as_an_earlier_one_gets_its_evaluation_and_another_does_not() -> None:
     conditional = ConditionalRequirement(EXPRESSION, ARGUMENTS, ())
 
@@ -130,6 +157,23 @@ def test_a_call_answering_as_an_earlier_one_gets_its_evaluation_and_another_does
     assert not any("drive.file" in alternative for alternative in other.requirement.any_of)
     assert "[created]" in first.condition
     assert "[pre-existing, not given]" in other.condition
+
+
+def test_calls_listing_the_same_values_but_not_as_many_get_their_own_evaluations() -> None:
+    conditional = ConditionalRequirement(EXPRESSION, ARGUMENTS, ())
+    none = frozenset[str]()
+    found = {
+        query: evaluate(conditional, _arguments("F1", query), lambda a, v: none)
+        for query in ("users=U1", "users=U1,U2", "users=U1", "users=U1,U1", "users=U2,U1")
+    }
+    requirements = {query: evaluation.requirement for query, evaluation in found.items()}
+    one, several = requirements["users=U1"], requirements["users=U1,U2"]
+    assert one is not None
+    assert several is not None
+    assert all("im:write" in a for a in one.any_of)
+    assert all("mpim:write" in a for a in several.any_of)
+    assert requirements["users=U1,U1"] == requirements["users=U1"]
+    assert requirements["users=U2,U1"] == requirements["users=U1,U2"]
 
 
 def test_a_refused_argument_is_remembered_as_refused() -> None:

@@ -19,7 +19,7 @@ from harness.decisions import Decision
 from harness.model import Workspace
 from harness.replay import replay
 from harness.sandbox import Sandbox
-from harness.strategies import workspace_data
+from harness.strategies import policies, service_specs, workspace_data
 from harness.workspace.loader import workspace_from_data
 
 
@@ -127,3 +127,63 @@ def test_a_planned_verdict_follows_the_evaluation_of_each_call() -> None:
         ("denied", "argument", (("message", "m2"),)),
         ("denied", "argument", (("message", "m3"),)),
     ]
+
+
+def test_a_planned_verdict_follows_how_many_values_a_list_argument_holds() -> None:
+    # Slack's conversations.open: one user opens a DM (im:write), several an mpim (mpim:write);
+    # a plan kept for `users=U1` must not serve `users=U1,U2`
+    dm = {
+        "service": "svc",
+        "hosts": [HOST],
+        "scopes": {"im:write": None, "mpim:write": None},
+        "operations": [
+            {
+                "id": "conversations.open",
+                "method": "POST",
+                "path": "/open",
+                "arguments": {"users": {"in": "any", "list": True}},
+                "requires": {
+                    "when": {"users": {"count": {"min": 2}}},
+                    "then": "mpim:write",
+                    "else": "im:write",
+                },
+            }
+        ],
+    }
+    calls = [
+        ("POST", "/open?users=U1"),
+        ("POST", "/open?users=U1,U2"),
+        ("POST", "/open?users=U1"),
+        ("POST", "/open?users=U1,U1"),
+        ("POST", "/open?users=U2&users=U1"),
+        ("POST", "/open?users=U3"),
+    ]
+    decisions = _replayed_both_ways(build([dm], [policy(["im:write"], calls)]))
+    assert [(d.outcome, d.condition) for d in decisions] == [
+        ("allowed", "users=U1"),
+        ("denied", "users=U1,U2"),
+        ("allowed", "users=U1"),
+        ("allowed", "users=U1"),
+        ("denied", "users=U2,U1"),
+        ("allowed", "users=U3"),
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_planned_verdicts_of_conditional_operations_equal_verdicts_judged_in_full(
+    draw: st.DataObject,
+) -> None:
+    # operations whose requirement depends on a `mode` argument: its value, each listed
+    # value, or how many values it lists (`count`)
+    spec = draw.draw(service_specs(conditions=True), label="spec")
+    document = draw.draw(policies(spec, max_bindings=1), label="policy")
+    workspace = workspace_from_data([spec], [document])
+    scopes = sorted(spec["scopes"])
+    grant_sets = draw.draw(
+        st.lists(st.lists(st.sampled_from(scopes), unique=True, max_size=4), max_size=3)
+    )
+    planned = Sandbox(workspace)
+    in_full = Sandbox(workspace)
+    in_full._plans = None  # type: ignore[assignment]
+    assert _decisions(planned, grant_sets) == _decisions(in_full, grant_sets)

@@ -256,6 +256,175 @@ def test_the_analysis_suggests_the_scopes_of_the_types_the_flow_lists() -> None:
     assert (excessive.kind, excessive.subject) == ("excessive", "channels:read")
 
 
+# -- how many values a list argument holds ----------------------------------------------------
+
+
+def dm_service(**users: Any) -> dict[str, Any]:
+    """Slack's conversations.open: one user ID in `users` opens a direct message (im:write),
+    more than one a multi-person one (mpim:write)."""
+    return {
+        "service": "chat",
+        "hosts": [CHAT],
+        "scopes": {"im:write": None, "mpim:write": None},
+        "operations": [
+            {
+                "id": "conversations.open",
+                "method": ["GET", "POST"],
+                "path": "/api/conversations.open",
+                "arguments": {"users": {"in": "any", "list": True, **users}},
+                "requires": {
+                    "when": {"users": {"count": {"min": 2}}},
+                    "then": "mpim:write",
+                    "else": "im:write",
+                },
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("request_parts", "needed", "condition"),
+    [
+        ({"url": "?users=U1"}, "im:write", "users=U1"),
+        ({"url": "?users=U1,U2"}, "mpim:write", "users=U1,U2"),
+        ({"url": "?users=U1&users=U2"}, "mpim:write", "users=U1,U2"),
+        ({"url": "?users=U1,U1"}, "im:write", "users=U1"),  # distinct values are counted
+        ({"method": "POST", "json": {"users": ["U1", "U2", "U3"]}}, "mpim:write", "users=U1,U2,U3"),
+        (
+            {
+                "method": "POST",
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+                "content": b"users=U1%2CU2",
+            },
+            "mpim:write",
+            "users=U1,U2",
+        ),
+        ({"url": ""}, "im:write", "users absent"),  # absent, no default: 0 values
+    ],
+    ids=["one", "two", "repeated", "one-twice", "json-list", "form-body", "absent"],
+)
+def test_a_count_test_tells_one_listed_value_from_several(
+    request_parts: dict[str, Any], needed: str, condition: str
+) -> None:
+    method = request_parts.pop("method", "GET")
+    url = f"https://{CHAT}/api/conversations.open" + request_parts.pop("url", "")
+    for granted in (["im:write"], ["mpim:write"]):
+        sandbox, token = _sandbox(dm_service(), granted, CHAT)
+        _, decision = _call(sandbox, token, method, url, **dict(request_parts))
+        assert decision.requirement == Requirement.single(needed)
+        assert decision.condition == condition
+        assert decision.outcome == ("allowed" if granted == [needed] else "denied")
+
+
+def test_a_count_test_counts_the_default_when_the_argument_is_absent() -> None:
+    sandbox, token = _sandbox(dm_service(default=["U1", "U2"]), ["mpim:write"], CHAT)
+    _, decision = _call(sandbox, token, "GET", f"https://{CHAT}/api/conversations.open")
+    assert (decision.outcome, decision.condition) == ("allowed", "users=U1,U2 (default)")
+
+
+def test_the_analysis_suggests_what_the_number_of_listed_values_needs() -> None:
+    calls = [("GET", "/api/conversations.open?users=U1,U2")]
+    document = policy(["im:write"], calls, service_name="chat", host=CHAT, allowed_hosts=[CHAT])
+    (result,) = run_check(build([dm_service()], [document])).results
+    assert result.services[0].suggested == ("mpim:write",)
+    assert {(f.kind, f.subject) for f in result.findings} == {
+        ("missing", "chat:conversations.open"),
+        ("excessive", "im:write"),
+    }
+
+
+def test_breadth_counts_a_case_for_each_number_of_values_a_count_test_tells_apart() -> None:
+    from harness.arguments import Argument
+    from harness.conditions import Scope, When, enumerate_cases
+    from harness.conditions import Test as ArgumentTest
+
+    users = Argument("users", "any", is_list=True)
+    between = When(
+        (ArgumentTest("users", "count", at_least=2, at_most=3),), Scope("mpim"), Scope("im")
+    )
+    cases = enumerate_cases(between, {"users": users})
+    # one value, absent, and two, three and four values (each bound and its neighbours)
+    assert [case.to_data() if case else None for case in cases] == [
+        [["im"]],
+        [["im"]],
+        [["mpim"]],
+        [["mpim"]],
+        [["im"]],
+    ]
+    assert between.tests[0].describe() == "users holds 2 to 3 values"
+
+
+@pytest.mark.parametrize(
+    ("argument", "count", "problem"),
+    [
+        ({"in": "any"}, {"min": 2}, "`arguments.users` is not a list argument"),
+        ({"in": "any", "list": True}, {"min": 3, "max": 2}, "`min: 3` is above `max: 2`"),
+        ({"in": "any", "list": True}, {"min": 65}, "whole numbers from 0 to 64"),
+        ({"in": "any", "list": True}, {}, "needs `min:` and/or `max:`"),
+    ],
+    ids=["not-a-list", "min-above-max", "over-the-bound", "no-bound"],
+)
+def test_a_count_test_that_cannot_hold_or_has_no_list_is_an_input_error(
+    argument: dict[str, Any], count: dict[str, Any], problem: str
+) -> None:
+    service = dm_service()
+    operation = service["operations"][0]
+    operation["arguments"]["users"] = argument
+    operation["requires"]["when"] = {"users": {"count": count}}
+    with pytest.raises(InputErrors) as raised:
+        build([service], [])
+    assert problem in str(raised.value)
+
+
+# -- a model no grant of which allows an operation --------------------------------------------
+
+
+def two_model_service(user: Any) -> dict[str, Any]:
+    return {
+        "service": "chat",
+        "hosts": [CHAT],
+        "models": {
+            "bot": {"scopes": {"remote_files:write": None}},
+            "user": {"scopes": {"remote_files:write": None}},
+        },
+        "operations": [
+            {
+                "id": "files.remote.add",
+                "method": "POST",
+                "path": "/api/files.remote.add",
+                "requires": "remote_files:write",
+                "requires_in": {"user": user},
+            }
+        ],
+    }
+
+
+def test_unavailable_denies_every_call_in_its_model_and_names_no_grant() -> None:
+    calls = [("POST", "/api/files.remote.add?external_id=d1")]
+    document = policy(["remote_files:write"], calls, service_name="chat", host=CHAT,
+                      allowed_hosts=[CHAT])  # fmt: skip
+    document["connectors"][0]["credential"]["models"] = {"chat": "user"}
+    (result,) = run_check(build([two_model_service("unavailable")], [document])).results
+    (missing, excessive) = result.findings
+    assert missing.message == (
+        "chat:files.remote.add was denied: it is not available to a `user` token; no user grant "
+        "allows it: the connector's credential must hold `bot` grants (`models: {chat: bot}`)"
+    )
+    assert (missing.instead, missing.replacement, result.services[0].suggested) == ("", (), ())
+    assert (excessive.kind, excessive.subject) == ("excessive", "remote_files:write")
+    document["connectors"][0]["credential"]["models"] = {"chat": "bot"}
+    (bot,) = run_check(build([two_model_service("unavailable")], [document])).results
+    assert bot.findings == ()
+
+
+def test_unavailable_is_only_a_whole_requirement() -> None:
+    with pytest.raises(InputErrors) as raised:
+        build([two_model_service({"any_of": ["remote_files:write", "unavailable"]})], [])
+    assert "`unavailable` (no grant of the permission model allows the operation) can only" in (
+        str(raised.value)
+    )
+
+
 # -- resources the app created or was given -----------------------------------------------------
 
 

@@ -161,6 +161,41 @@ CASES = (
     ),
     slack(
         "bot",
+        "chat.scheduleMessage(channel the bot is not in)",
+        lambda c: c.chat_scheduleMessage(channel=OUTSIDE, post_at=1893456000, text="Standup"),
+        ("chat:write", "chat:write.public"),
+        ("chat:write", "chat:write.public", "channels:join"),
+        ("chat:write",),
+        "chat.scheduleMessage",
+        given={"slack": {"channel": {"not_member": [OUTSIDE]}}},
+        note="'With the exception of the additional post_at argument, this method behaves "
+        "identically to chat.postMessage': to a public channel the app is not in, "
+        "chat:write.public as well",
+    ),
+    slack(
+        "bot",
+        "chat.scheduleMessage(channel the bot is in, chat:write.public)",
+        lambda c: c.chat_scheduleMessage(channel=CHANNEL, post_at=1893456000, text="Standup"),
+        ("chat:write",),
+        ("chat:write", "chat:write.public"),
+        ("chat:write.public",),
+        "chat.scheduleMessage",
+        note="a member schedules with chat:write alone: chat:write.public is excessive there",
+    ),
+    slack(
+        "user",
+        "chat.scheduleMessage",
+        lambda c: c.chat_scheduleMessage(channel=OUTSIDE, post_at=1893456000, text="Standup"),
+        ("chat:write",),
+        ("chat:write", "channels:history"),
+        ("channels:history",),
+        "chat.scheduleMessage",
+        given={"slack": {"channel": {"not_member": [OUTSIDE]}}},
+        note="chat:write.public is a bot scope; a user token posts as the user, whatever the "
+        "app's membership",
+    ),
+    slack(
+        "bot",
         "conversations.list(default types)",
         lambda c: c.conversations_list(limit=200, exclude_archived=True),
         ("channels:read",),
@@ -282,9 +317,31 @@ CASES = (
         ("mpim:write", "im:write"),
         ("im:write",),
         "conversations.open",
-        given={"slack": {"channel": {"mpim": ["U0123ABCD,U0456EFGH"]}}},
         note="'Providing more than 1 will create a multi-person direct message (mpim)': "
-        "mpim:write; the flow classes the users it names as an mpim",
+        "mpim:write, read from how many IDs `users` lists (slack_sdk joins them with commas)",
+    ),
+    slack(
+        "bot",
+        "conversations.open(several users, classed by the flow)",
+        lambda c: c.conversations_open(users=["U0123ABCD", "U0456EFGH"]),
+        ("mpim:write",),
+        ("mpim:write", "im:write"),
+        ("im:write",),
+        "conversations.open",
+        given={"slack": {"channel": {"mpim": ["U0123ABCD,U0456EFGH"]}}},
+        note="a flow written when the pack could not count `users` classed them as an mpim; "
+        "the class changes nothing now",
+    ),
+    slack(
+        "user",
+        "conversations.open(three users)",
+        lambda c: c.conversations_open(users="U0123ABCD,U0456EFGH,U0789IJKL"),
+        ("mpim:write",),
+        ("mpim:write", "im:write"),
+        ("im:write",),
+        "conversations.open",
+        note="'Provide 1 to 8 user IDs ... Providing more than 1 will create a multi-person "
+        "direct message (mpim)': mpim:write with a user token too",
     ),
     slack(
         "bot",
