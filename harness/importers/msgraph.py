@@ -68,7 +68,17 @@ ROUTING = (
     ("case_insensitive", True),
     ("base_paths", ["/v1.0", "/beta"]),
     ("key_segments", True),
-    ("aliases", [["/me", "/users/{id}"]]),
+    (
+        "aliases",
+        [
+            ["/me", "/users/{id}"],
+            # a site's document libraries are its drives, reached with the site's permissions
+            # (https://learn.microsoft.com/en-us/graph/api/resources/driveitem: /sites/{site-id}/
+            # drive/items/{item-id}); the data lists most item operations under the default
+            # library (/sites/{id}/drive) only
+            ["/sites/{id}/drives/{drive}", "/sites/{id}/drive"],
+        ],
+    ),
 )
 _ALSO = re.compile(r"AlsoRequires=([^;]*)")
 _LEAST = re.compile(r"least=([^;]*)")

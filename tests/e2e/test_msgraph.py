@@ -97,6 +97,12 @@ def results() -> dict[str, Any]:
             "get:/sites/:id/lists/:id_2/items",
         ),
         ("POST", "/v1.0/teams/T1/channels/C1/messages", "post:/teams/:id/channels/:id_2/messages"),
+        # a site's other document library: the data lists the default library's path only
+        (
+            "DELETE",
+            "/v1.0/sites/contoso.sharepoint.com%2C1%2C2/drives/b!x7Hk3/items/01BYE5RZ",
+            "delete:/sites/:id/drive/items/:id_2",
+        ),
     ],
 )
 def test_real_request_urls_route_to_their_operation(
