@@ -601,4 +601,15 @@ CASES = (
         "group-post-members",
         answers=(Answer(status=204),),
     ),
+    # Operations n8n's Microsoft nodes call, corrected against their pages (docs/msgraph-audit.md).
+    delegated(
+        "todo.lists.delete",
+        lambda m: m.me.todo.lists.by_todo_task_list_id("AAMkADIy").delete(),
+        ("Tasks.ReadWrite",),
+        ("Tasks.ReadWrite", "Calendars.ReadWrite"),
+        ("Tasks.Read",),
+        "todotasklist-delete",
+        answers=(Answer(status=204),),
+        note="Tasks.Read 'doesn't include permission to create, delete, or update anything'",
+    ),
 )
