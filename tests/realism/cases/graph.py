@@ -179,6 +179,12 @@ def _task() -> Any:
     return TodoTask(title="Rotate the deploy key")
 
 
+def _calendar(name: str) -> Any:
+    from msgraph.generated.models.calendar import Calendar
+
+    return Calendar(name=name)
+
+
 def _in_my_drive(then: Callable[[Any, Any], Any]) -> Callable[[Any], Any]:
     """GET /me/drive for its id, then work in that drive (the SDK's way to reach /me/drive items)."""
 
@@ -611,5 +617,33 @@ CASES = (
         "todotasklist-delete",
         answers=(Answer(status=204),),
         note="Tasks.Read 'doesn't include permission to create, delete, or update anything'",
+    ),
+    delegated(
+        "calendars.get",
+        lambda m: m.me.calendars.by_calendar_id("AAMkAGI2TGuLAAA=").get(),
+        ("Calendars.ReadBasic",),
+        ("Calendars.Read",),
+        ("Mail.Read",),
+        "calendar-get",
+    ),
+    delegated(
+        "calendars.update",
+        lambda m: m.me.calendars.by_calendar_id("AAMkAGI2TGuLAAA=").patch(_calendar("On call")),
+        ("Calendars.ReadWrite",),
+        ("Calendars.ReadWrite", "Mail.Send"),
+        ("Calendars.Read",),
+        "calendar-update",
+    ),
+    application(
+        "users.calendars.get",
+        lambda m: (
+            m.users.by_user_id("rooms@contoso.com")
+            .calendars.by_calendar_id("AAMkAGI2TGuLAAA=")
+            .get()
+        ),
+        ("Calendars.ReadBasic",),
+        ("Calendars.ReadWrite",),
+        ("Mail.Read",),
+        "calendar-get",
     ),
 )
