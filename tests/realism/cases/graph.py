@@ -185,6 +185,17 @@ def _calendar(name: str) -> Any:
     return Calendar(name=name)
 
 
+def _raw_value(m: Any, url: str) -> Any:
+    """GET of an attachment's raw contents (`/$value`): the SDK has no builder for it, so the
+    attachment's builder is pointed at the URL (Kiota's `with_url`), as a client does."""
+    return (
+        m.me.messages.by_message_id("AAMkAGI2")
+        .attachments.by_attachment_id("AAMkAGI2AAAB")
+        .with_url(url)
+        .get()
+    )
+
+
 def _in_my_drive(then: Callable[[Any, Any], Any]) -> Callable[[Any], Any]:
     """GET /me/drive for its id, then work in that drive (the SDK's way to reach /me/drive items)."""
 
@@ -634,6 +645,29 @@ CASES = (
         ("Calendars.Read",),
         "calendar-update",
     ),
+    delegated(
+        "messages.attachments.get",
+        lambda m: (
+            m.me.messages.by_message_id("AAMkAGI2")
+            .attachments.by_attachment_id("AAMkAGI2AAAB")
+            .get()
+        ),
+        ("Mail.Read",),
+        ("Mail.ReadWrite",),
+        ("Mail.ReadBasic",),
+        "attachment-get",
+    ),
+    delegated(
+        "messages.attachments.$value",
+        lambda m: _raw_value(
+            m,
+            "https://graph.microsoft.com/v1.0/me/messages/AAMkAGI2/attachments/AAMkAGI2AAAB/$value",
+        ),
+        ("Mail.Read",),
+        ("Mail.ReadWrite",),
+        ("Mail.ReadBasic",),
+        "attachment-get",
+    ),
     application(
         "users.calendars.get",
         lambda m: (
@@ -645,5 +679,18 @@ CASES = (
         ("Calendars.ReadWrite",),
         ("Mail.Read",),
         "calendar-get",
+    ),
+    application(
+        "users.messages.attachments.get",
+        lambda m: (
+            m.users.by_user_id("reports@contoso.com")
+            .messages.by_message_id("AAMkAGI2")
+            .attachments.by_attachment_id("AAMkAGI2AAAB")
+            .get()
+        ),
+        ("Mail.Read",),
+        ("Mail.ReadWrite",),
+        ("Mail.ReadBasic.All",),
+        "attachment-get",
     ),
 )
