@@ -196,6 +196,19 @@ def _raw_value(m: Any, url: str) -> Any:
     )
 
 
+def _clear_sheet(m: Any) -> Any:
+    """`POST .../worksheets/{id}/range/clear` on a workbook addressed as n8n's Excel node does
+    (`/me/drive/items/{id}`): the SDK's builder for it is pointed at that URL (`with_url`)."""
+    from msgraph.generated.drives.item.items.item.workbook.worksheets.item.range.clear.clear_post_request_body import (
+        ClearPostRequestBody,
+    )
+
+    url = "https://graph.microsoft.com/v1.0/me/drive/items/01BYE5RZ/workbook/worksheets/Sheet1/range/clear"
+    sheet = m.drives.by_drive_id("b!x7Hk3").items.by_drive_item_id("01BYE5RZ")
+    clear = sheet.workbook.worksheets.by_workbook_worksheet_id("Sheet1").range.clear
+    return clear.with_url(url).post(ClearPostRequestBody(apply_to="All"))
+
+
 def _in_my_drive(then: Callable[[Any, Any], Any]) -> Callable[[Any], Any]:
     """GET /me/drive for its id, then work in that drive (the SDK's way to reach /me/drive items)."""
 
@@ -692,5 +705,14 @@ CASES = (
         ("Mail.ReadWrite",),
         ("Mail.ReadBasic.All",),
         "attachment-get",
+    ),
+    delegated(
+        "workbook.worksheets.range.clear",
+        _clear_sheet,
+        ("Files.ReadWrite",),
+        ("Files.ReadWrite", "Sites.ReadWrite.All"),
+        ("Files.Read",),
+        "range-clear",
+        note="every workbook page: Files.ReadWrite, work or school accounts, delegated only",
     ),
 )
