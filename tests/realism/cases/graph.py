@@ -90,6 +90,18 @@ def _select_messages(*fields: str) -> Any:
     return RequestConfiguration(query_parameters=query)
 
 
+def _select_message(*fields: str) -> Any:
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.users.item.messages.item.message_item_request_builder import (
+        MessageItemRequestBuilder,
+    )
+
+    query = MessageItemRequestBuilder.MessageItemRequestBuilderGetQueryParameters(
+        select=list(fields)
+    )
+    return RequestConfiguration(query_parameters=query)
+
+
 def _event() -> Any:
     from msgraph.generated.models.date_time_time_zone import DateTimeTimeZone
     from msgraph.generated.models.event import Event
@@ -714,5 +726,25 @@ CASES = (
         ("Files.Read",),
         "range-clear",
         note="every workbook page: Files.ReadWrite, work or school accounts, delegated only",
+    ),
+    delegated(
+        "messages.get($select)",
+        lambda m: m.me.messages.by_message_id("AAMkAGI2").get(
+            _select_message("id", "subject", "from", "toRecipients", "bodyPreview")
+        ),
+        ("Mail.ReadBasic",),
+        ("Mail.Read",),
+        ("Mail.Send",),
+        "message-get",
+    ),
+    application(
+        "users.messages.get",
+        lambda m: (
+            m.users.by_user_id("reports@contoso.com").messages.by_message_id("AAMkAGI2").get()
+        ),
+        ("Mail.ReadBasic.All",),
+        ("Mail.Read",),
+        ("Mail.Send",),
+        "message-get",
     ),
 )
