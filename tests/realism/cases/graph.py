@@ -747,4 +747,13 @@ CASES = (
         ("Mail.Send",),
         "message-get",
     ),
+    delegated(
+        "users.get(another user)",
+        lambda m: m.users.by_user_id("ada@contoso.com").get(),
+        ("User.ReadBasic.All",),
+        ("User.Read.All",),
+        ("User.Read",),
+        "user-get",
+        note="User.Read reaches 'the signed-in user only'",
+    ),
 )
