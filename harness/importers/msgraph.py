@@ -28,7 +28,8 @@ the routing alias.
 
 Paths: the data writes them lower-case with `{id}` for every key; the spec routes them
 case-insensitively under `/v1.0` and `/beta`, with OData key segments (`/users('x')`)
-and `/me` equivalent to `/users/{id}`. A key addressed by path (`root:/{path}:`) spans
+and `/me` equivalent to `/users/{id}`, a site's document library
+(`/sites/{id}/drives/{drive}`) to its default one (`/sites/{id}/drive`). A key addressed by path (`root:/{path}:`) spans
 segments. Paths with a query (`?$filter=...`) describe filtered lists whose permission
 the data cannot attach to a call by path alone: they are skipped, and counted.
 Resource-specific consent permissions (`authorizationType: RSC`, such as
