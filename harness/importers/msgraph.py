@@ -21,11 +21,15 @@ the vendor's own description of `X.ReadWrite[.Y]` says it allows reading, it imp
 `X.Read[.Y]` in that model, citing the permissions reference.
 
 The data gives `/me/...` paths the Application scheme too, but `/me` is the signed-in user,
-which an app-only token does not have: they are delegated only.
+which an app-only token does not have: they are delegated only. Where the data gives an
+operation as `/users/{id}/...` only, a delegated-only `/me/...` twin is added, so that a
+`/me` call does not reach the application permissions of the `/users/{id}` form through
+the routing alias.
 
 Paths: the data writes them lower-case with `{id}` for every key; the spec routes them
 case-insensitively under `/v1.0` and `/beta`, with OData key segments (`/users('x')`)
-and `/me` equivalent to `/users/{id}`. A key addressed by path (`root:/{path}:`) spans
+and `/me` equivalent to `/users/{id}`, a site's document library
+(`/sites/{id}/drives/{drive}`) to its default one (`/sites/{id}/drive`). A key addressed by path (`root:/{path}:`) spans
 segments. Paths with a query (`?$filter=...`) describe filtered lists whose permission
 the data cannot attach to a call by path alone: they are skipped, and counted.
 Resource-specific consent permissions (`authorizationType: RSC`, such as
@@ -65,7 +69,17 @@ ROUTING = (
     ("case_insensitive", True),
     ("base_paths", ["/v1.0", "/beta"]),
     ("key_segments", True),
-    ("aliases", [["/me", "/users/{id}"]]),
+    (
+        "aliases",
+        [
+            ["/me", "/users/{id}"],
+            # a site's document libraries are its drives, reached with the site's permissions
+            # (https://learn.microsoft.com/en-us/graph/api/resources/driveitem: /sites/{site-id}/
+            # drive/items/{item-id}); the data lists most item operations under the default
+            # library (/sites/{id}/drive) only
+            ["/sites/{id}/drives/{drive}", "/sites/{id}/drive"],
+        ],
+    ),
 )
 _ALSO = re.compile(r"AlsoRequires=([^;]*)")
 _LEAST = re.compile(r"least=([^;]*)")
@@ -97,6 +111,32 @@ def _template(path: str) -> tuple[str, tuple[str, ...]]:
     pieces = re.split(r"(\{[^{}]*\})", spanned)
     lowered = "".join(piece if piece.startswith("{") else piece.lower() for piece in pieces)
     return route_path(lowered)
+
+
+def _signed_in_twins(
+    needs: dict[tuple[str, str], dict[str, set[tuple[str, ...]]]],
+    first_path: dict[tuple[str, str], str],
+    least: dict[tuple[tuple[str, str], str], set[tuple[str, ...]]],
+) -> dict[tuple[str, str], str]:
+    """A delegated-only `/me/...` operation for each `/users/{id}/...` one the data gives no
+    `/me` form: without it a `/me` call routes to the `/users/{id}` operation through the
+    routing alias and is allowed with application permissions, which Graph refuses on /me
+    (https://learn.microsoft.com/en-us/graph/call-api: /me is the signed-in user). Added to
+    `needs` and `least`; returns the data-style path of each twin."""
+    added: dict[tuple[str, str], str] = {}
+    for (method, shape), per_model in list(needs.items()):
+        if not shape.startswith("/users/{}/") or not per_model.get("delegated"):
+            continue
+        twin = (method, "/me/" + shape[len("/users/{}/") :])
+        if twin in needs:
+            continue
+        needs[twin] = {"delegated": set(per_model["delegated"])}
+        marked = least.get(((method, shape), "delegated"))
+        if marked:
+            least[(twin, "delegated")] = set(marked)
+        written = first_path[(method, shape)]
+        added[twin] = "/me/" + written.split("/", 3)[3]
+    return added
 
 
 def import_msgraph(document: SourceDocument, settings: ImportSettings) -> ImportedService:
@@ -198,6 +238,10 @@ def import_msgraph(document: SourceDocument, settings: ImportSettings) -> Import
                         alternatives.update(found)
                         if least_schemes & set(model_keys):
                             least.setdefault((key, model), set()).update(found)
+    twins = _signed_in_twins(needs, first_path, least)
+    for key, written in twins.items():
+        first_path[key] = written
+        templates[key] = _template(written)[0]
     for model, pairs in reading.items():
         for wide, narrow in pairs.items():
             if narrow in scopes[model]:

@@ -30,6 +30,9 @@ CASES: dict[str, tuple[str, list[str], list[tuple[str, str]]]] = {
     "one-message": ("delegated", ["Mail.ReadWrite"], [("GET", "/v1.0/me/messages/AAMk=")]),
     "app-me": ("application", ["Mail.Read"], [("GET", "/v1.0/me/messages")]),
     "app-user": ("application", ["Mail.Read"], [("GET", "/v1.0/users/u1/messages")]),
+    # the data gives calendarView as /users/{id}/calendarView only
+    "app-me-view": ("application", ["Calendars.ReadBasic"], [("GET", "/v1.0/me/calendarView")]),
+    "me-view": ("delegated", ["Calendars.ReadBasic"], [("GET", "/v1.0/me/calendarView")]),
     "agent-alone": (
         "delegated",
         ["AgentCardManifest.Read.All"],
@@ -94,6 +97,12 @@ def results() -> dict[str, Any]:
             "get:/sites/:id/lists/:id_2/items",
         ),
         ("POST", "/v1.0/teams/T1/channels/C1/messages", "post:/teams/:id/channels/:id_2/messages"),
+        # a site's other document library: the data lists the default library's path only
+        (
+            "DELETE",
+            "/v1.0/sites/contoso.sharepoint.com%2C1%2C2/drives/b!x7Hk3/items/01BYE5RZ",
+            "delete:/sites/:id/drive/items/:id_2",
+        ),
     ],
 )
 def test_real_request_urls_route_to_their_operation(
@@ -136,6 +145,17 @@ def test_an_app_only_token_cannot_call_me_and_uses_application_permissions(
     assert "permission model)" not in missing.message
     assert results["app-user"].services[0].suggested == ("Mail.ReadBasic.All",)
     assert [f.kind for f in results["app-user"].findings] == ["over-broad"]
+
+
+def test_a_me_path_the_data_lists_only_for_users_is_still_delegated_only(
+    results: dict[str, Any],
+) -> None:
+    # https://learn.microsoft.com/en-us/graph/api/user-list-calendarview: /me needs a signed-in
+    # user; routed through the /me alias to /users/{id}, an app-only token was accepted.
+    (missing,) = [f for f in results["app-me-view"].findings if f.kind == "missing"]
+    assert "is not available to an `application` token" in missing.message
+    assert results["me-view"].findings == ()
+    assert results["me-view"].services[0].suggested == ("Calendars.ReadBasic",)
 
 
 def test_also_requires_makes_a_permission_count_only_with_its_partner(

@@ -90,6 +90,18 @@ def _select_messages(*fields: str) -> Any:
     return RequestConfiguration(query_parameters=query)
 
 
+def _select_message(*fields: str) -> Any:
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.users.item.messages.item.message_item_request_builder import (
+        MessageItemRequestBuilder,
+    )
+
+    query = MessageItemRequestBuilder.MessageItemRequestBuilderGetQueryParameters(
+        select=list(fields)
+    )
+    return RequestConfiguration(query_parameters=query)
+
+
 def _event() -> Any:
     from msgraph.generated.models.date_time_time_zone import DateTimeTimeZone
     from msgraph.generated.models.event import Event
@@ -177,6 +189,36 @@ def _task() -> Any:
     from msgraph.generated.models.todo_task import TodoTask
 
     return TodoTask(title="Rotate the deploy key")
+
+
+def _calendar(name: str) -> Any:
+    from msgraph.generated.models.calendar import Calendar
+
+    return Calendar(name=name)
+
+
+def _raw_value(m: Any, url: str) -> Any:
+    """GET of an attachment's raw contents (`/$value`): the SDK has no builder for it, so the
+    attachment's builder is pointed at the URL (Kiota's `with_url`), as a client does."""
+    return (
+        m.me.messages.by_message_id("AAMkAGI2")
+        .attachments.by_attachment_id("AAMkAGI2AAAB")
+        .with_url(url)
+        .get()
+    )
+
+
+def _clear_sheet(m: Any) -> Any:
+    """`POST .../worksheets/{id}/range/clear` on a workbook addressed as n8n's Excel node does
+    (`/me/drive/items/{id}`): the SDK's builder for it is pointed at that URL (`with_url`)."""
+    from msgraph.generated.drives.item.items.item.workbook.worksheets.item.range.clear.clear_post_request_body import (
+        ClearPostRequestBody,
+    )
+
+    url = "https://graph.microsoft.com/v1.0/me/drive/items/01BYE5RZ/workbook/worksheets/Sheet1/range/clear"
+    sheet = m.drives.by_drive_id("b!x7Hk3").items.by_drive_item_id("01BYE5RZ")
+    clear = sheet.workbook.worksheets.by_workbook_worksheet_id("Sheet1").range.clear
+    return clear.with_url(url).post(ClearPostRequestBody(apply_to="All"))
 
 
 def _in_my_drive(then: Callable[[Any, Any], Any]) -> Callable[[Any], Any]:
@@ -600,5 +642,118 @@ CASES = (
         ("GroupMember.Read.All",),
         "group-post-members",
         answers=(Answer(status=204),),
+    ),
+    # Operations n8n's Microsoft nodes call, corrected against their pages (docs/msgraph-audit.md).
+    delegated(
+        "todo.lists.delete",
+        lambda m: m.me.todo.lists.by_todo_task_list_id("AAMkADIy").delete(),
+        ("Tasks.ReadWrite",),
+        ("Tasks.ReadWrite", "Calendars.ReadWrite"),
+        ("Tasks.Read",),
+        "todotasklist-delete",
+        answers=(Answer(status=204),),
+        note="Tasks.Read 'doesn't include permission to create, delete, or update anything'",
+    ),
+    delegated(
+        "calendars.get",
+        lambda m: m.me.calendars.by_calendar_id("AAMkAGI2TGuLAAA=").get(),
+        ("Calendars.ReadBasic",),
+        ("Calendars.Read",),
+        ("Mail.Read",),
+        "calendar-get",
+    ),
+    delegated(
+        "calendars.update",
+        lambda m: m.me.calendars.by_calendar_id("AAMkAGI2TGuLAAA=").patch(_calendar("On call")),
+        ("Calendars.ReadWrite",),
+        ("Calendars.ReadWrite", "Mail.Send"),
+        ("Calendars.Read",),
+        "calendar-update",
+    ),
+    delegated(
+        "messages.attachments.get",
+        lambda m: (
+            m.me.messages.by_message_id("AAMkAGI2")
+            .attachments.by_attachment_id("AAMkAGI2AAAB")
+            .get()
+        ),
+        ("Mail.Read",),
+        ("Mail.ReadWrite",),
+        ("Mail.ReadBasic",),
+        "attachment-get",
+    ),
+    delegated(
+        "messages.attachments.$value",
+        lambda m: _raw_value(
+            m,
+            "https://graph.microsoft.com/v1.0/me/messages/AAMkAGI2/attachments/AAMkAGI2AAAB/$value",
+        ),
+        ("Mail.Read",),
+        ("Mail.ReadWrite",),
+        ("Mail.ReadBasic",),
+        "attachment-get",
+    ),
+    application(
+        "users.calendars.get",
+        lambda m: (
+            m.users.by_user_id("rooms@contoso.com")
+            .calendars.by_calendar_id("AAMkAGI2TGuLAAA=")
+            .get()
+        ),
+        ("Calendars.ReadBasic",),
+        ("Calendars.ReadWrite",),
+        ("Mail.Read",),
+        "calendar-get",
+    ),
+    application(
+        "users.messages.attachments.get",
+        lambda m: (
+            m.users.by_user_id("reports@contoso.com")
+            .messages.by_message_id("AAMkAGI2")
+            .attachments.by_attachment_id("AAMkAGI2AAAB")
+            .get()
+        ),
+        ("Mail.Read",),
+        ("Mail.ReadWrite",),
+        ("Mail.ReadBasic.All",),
+        "attachment-get",
+    ),
+    delegated(
+        "workbook.worksheets.range.clear",
+        _clear_sheet,
+        ("Files.ReadWrite",),
+        ("Files.ReadWrite", "Sites.ReadWrite.All"),
+        ("Files.Read",),
+        "range-clear",
+        note="every workbook page: Files.ReadWrite, work or school accounts, delegated only",
+    ),
+    delegated(
+        "messages.get($select)",
+        lambda m: m.me.messages.by_message_id("AAMkAGI2").get(
+            _select_message("id", "subject", "from", "toRecipients", "bodyPreview")
+        ),
+        ("Mail.ReadBasic",),
+        ("Mail.Read",),
+        ("Mail.Send",),
+        "message-get",
+    ),
+    application(
+        "users.messages.get",
+        lambda m: (
+            m.users.by_user_id("reports@contoso.com").messages.by_message_id("AAMkAGI2").get()
+        ),
+        ("Mail.ReadBasic.All",),
+        ("Mail.Read",),
+        ("Mail.Send",),
+        "message-get",
+    ),
+    delegated(
+        "users.get(another user)",
+        lambda m: m.users.by_user_id("ada@contoso.com").get(),
+        ("User.ReadBasic.All",),
+        ("User.Read.All",),
+        ("User.Read",),
+        "user-get",
+        note="User.Read reaches 'the signed-in user only'",
     ),
 )
