@@ -17,10 +17,23 @@ from harness.workspace.pyproject import (
     read_pyproject_table,
 )
 from harness.workspace.units import parse_instant
-from harness.workspace.validation import validate
-from harness.workspace.yaml_source import YamlDocument, load_yaml
+from harness.workspace.validation import conforms, validate
+from harness.workspace.yaml_source import MarkedDict, YamlDocument, load_yaml
 
 _TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=\s*")
+# The keys that decide which files the workspace is read from and what they may use: while
+# one of them is broken, loading the workspace would report problems of the wrong files.
+_READING_KEYS = frozenset({"mocks", "scenarios", "n8n", "max_file_bytes", "packs"})
+
+
+class SettingsErrors(InputErrors):
+    """The settings file's own problems. `usable` holds the settings without the broken keys
+    when none of them decides which files are read, so that the workspace can still be
+    loaded and its problems reported in the same run; None when it cannot be."""
+
+    def __init__(self, errors: list[InputError], usable: Settings | None) -> None:
+        super().__init__(errors)
+        self.usable = usable
 
 
 def load_settings(root: Path) -> Settings:
@@ -38,20 +51,38 @@ def read_settings_document(root: Path) -> YamlDocument | None:
 
 
 def settings_from(document: YamlDocument | None, root: Path) -> Settings:
-    """The settings a settings document gives the workspace at `root`, validated."""
+    """The settings a settings document gives the workspace at `root`, validated.
+
+    Raises SettingsErrors with every problem of the file; it carries the settings without
+    the broken keys when none of them decides which files are read."""
     if document is None or document.data is None:
         return Settings()
     errors = validate(document, "config", what="workspace settings")
     if errors:
-        raise InputErrors(errors)
-    settings = _settings(document)
-    errors = [
+        data = document.data
+        broken = (
+            {key for key in data if not conforms("config", {key: data[key]})}
+            if isinstance(data, dict)
+            else set(_READING_KEYS)
+        )
+        if not broken or broken & _READING_KEYS:
+            raise SettingsErrors(errors, None)
+        document = _without(document, broken)
+    problems = [
         error
         for key in ("mocks", "scenarios")
         if key in document.data
         for error in _check_directories(document, root, key)
     ]
-    errors += _check_n8n(document, root)
+    problems += _check_n8n(document, root)
+    problems.extend(_check_packs(document))
+    if problems:
+        raise SettingsErrors(errors + problems, None)
+    try:
+        settings = _settings(document)
+    except InputError as error:  # the clock: which files to read is known all the same
+        errors.append(error)
+        settings = _settings(_without(document, {"clock"}))
     if document.path.name == SETTINGS_FILE and "workspace" in document.data:
         errors.append(
             InputError(
@@ -62,10 +93,25 @@ def settings_from(document: YamlDocument | None, root: Path) -> Settings:
                 'pyproject.toml (workspace = "automation"), or pass it to the command',
             )
         )
-    errors.extend(_check_packs(document))
     if errors:
-        raise InputErrors(errors)
+        raise SettingsErrors(errors, settings)
     return settings
+
+
+def _without(document: YamlDocument, keys: set[str]) -> YamlDocument:
+    """The settings document without `keys` (positions kept)."""
+    data = document.data
+    rest = MarkedDict()
+    rest.update((key, value) for key, value in data.items() if key not in keys)
+    if isinstance(data, MarkedDict):
+        rest.marks = {key: mark for key, mark in data.marks.items() if key not in keys}
+    return YamlDocument(
+        path=document.path,
+        data=rest,
+        value_marks=document.value_marks,
+        key_marks=document.key_marks,
+        root_mark=document.root_mark,
+    )
 
 
 def _check_n8n(document: YamlDocument, root: Path) -> list[InputError]:

@@ -174,11 +174,14 @@ CASES: list[tuple[str, str, str]] = [
     ("several-errors", "mocks/chat.yaml:3:1", "unknown key `host`"),
     ("schema-error-hides-nothing", "scenarios/auditors.yaml:5:5", "unknown key `grant`"),
     ("stages-in-one-run", "scenarios/auditors.yaml:5:5", "unknown key `grant`"),
+    ("settings-error-hides-nothing", "connector-harness.yaml:2:11", "cannot be 'misssing'"),
+    ("settings-reading-key-broken", "connector-harness.yaml:2:8", "`mocks` must be a list"),
 ]
 SEVERAL = (
     "several-errors",
     "schema-error-hides-nothing",
     "stages-in-one-run",
+    "settings-error-hides-nothing",
 )  # more than one problem each
 
 
@@ -475,6 +478,52 @@ def test_a_schema_error_does_not_hide_the_errors_of_a_later_stage(run_cli: RunCl
         "stages-in-one-run/scenarios/crm-sync.yaml:15:15",
     ]
     assert "holds slack's `bot` permission model" in _problems(stderr)[1]
+
+
+def test_a_settings_error_does_not_hide_the_workspace_errors(run_cli: RunCli) -> None:
+    """A settings key that fails its schema but does not say which files to read (here
+    `fail_on`) leaves the workspace readable: its own problems are reported in the same run."""
+    code, _, stderr = run_cli("check", "settings-error-hides-nothing", cwd=CORPUS)
+    assert code == 2
+    assert [line.split(": ", 1)[0] for line in _problems(stderr)] == [
+        "settings-error-hides-nothing/connector-harness.yaml:2:11",
+        "settings-error-hides-nothing/scenarios/crm-sync.yaml:5:5",
+    ]
+    assert "unknown key `descripton` in `connectors[0]`" in _problems(stderr)[1]
+    assert "2 problems in the workspace" in stderr
+
+
+def test_a_broken_reading_key_reports_the_settings_alone(run_cli: RunCli) -> None:
+    """While `mocks` is broken, which files to read is unknown: the scenario's own defect is
+    not reported (it would be judged against the wrong services), and the hint says so."""
+    code, _, stderr = run_cli("check", "settings-reading-key-broken", cwd=CORPUS)
+    assert code == 2
+    assert len(_problems(stderr)) == 1, stderr
+    assert "the workspace's files are read once this is fixed" in stderr
+
+
+def test_pyproject_settings_errors_and_workspace_errors_in_one_run(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """The same in [tool.connector-harness]: an unknown key, a bad clock and a misspelt
+    finding kind, each at its line, and the workspace's problem after them."""
+    scenario = _copy_base(tmp_path / "ws")
+    text = scenario.read_text("utf-8")
+    scenario.write_text(text.replace("    owner:", "    ownr:", 1), "utf-8")
+    (tmp_path / "ws/pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.connector-harness]\nfail_on = ["misssing"]\n'
+        'clock = "2026-02-30T00:00:00Z"\nmock = ["mocks"]\n',
+        "utf-8",
+    )
+    code, _, stderr = run_cli("check", "ws", cwd=tmp_path)
+    assert code == 2
+    assert [line.split(": ", 1)[0] for line in _problems(stderr)] == [
+        "ws/pyproject.toml:5:11",
+        "ws/pyproject.toml:6:9",
+        "ws/pyproject.toml:7:1",
+        "ws/scenarios/crm-sync.yaml:3:5",
+    ]
+    assert "unknown key `ownr`" in _problems(stderr)[3]
 
 
 def test_a_broken_service_spec_does_not_also_report_references_to_it(
