@@ -368,23 +368,31 @@ def test_a_wait_of_a_billion_weeks_is_logged_without_overflow(
 def test_an_unexpected_exception_is_exit_3_with_one_line(
     tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """One line: where, where to report it and what to attach; never the exception's own
+    message, which may quote the input it failed on (here a token and a raw header)."""
     _workspace(tmp_path)
+    token = "xoxb-1111111111-2222222222-abcdefghijABCDEFGHIJ"
 
     def broken(*args: object, **kwargs: object) -> object:
-        raise RuntimeError("something the harness did not expect")
+        raise RuntimeError(f"unexpected header 'Authorization: Bearer {token}' in the input")
 
     monkeypatch.setattr("harness.commands.check.run_workspace_check", broken)
     result = run_cli("check", "ws", cwd=tmp_path)
     assert result.code == 3
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith(
-        "connector-harness: internal error: RuntimeError at tests/e2e/test_hostile_input.py:"
-    ) or result.stderr.startswith("connector-harness: internal error: RuntimeError at ")
-    assert "something the harness did not expect; this is a bug" in result.stderr
+    assert result.stderr.startswith("connector-harness: internal error: RuntimeError at ")
+    assert "; this is a bug: please report it to " in result.stderr
+    assert "with the command you ran, the version (" in result.stderr
+    assert "the traceback of the same run with --debug" in result.stderr
+    assert "unexpected header" not in result.stderr
+    assert token not in result.stderr
     assert "Traceback" not in result.stderr
     debug = run_cli("check", "ws", "--debug", cwd=tmp_path)
     assert debug.code == 3
     assert "Traceback (most recent call last)" in debug.stderr
+    assert "unexpected header 'Authorization: Bearer " in debug.stderr  # the message, masked
+    assert token not in debug.stderr
+    assert "the traceback above (secrets of known shapes are masked" in debug.stderr
     monkeypatch.setenv("CONNECTOR_HARNESS_DEBUG", "1")
     assert "Traceback" in run_cli("check", "ws", cwd=tmp_path).stderr
 
