@@ -362,6 +362,36 @@ def test_a_wait_of_a_billion_weeks_is_logged_without_overflow(
     assert '"time":"9999-12-31T23:59:59Z"' in (tmp_path / "decisions.log").read_text("utf-8")
 
 
+# -- dates at the end of the calendar ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("review", "today"),
+    [
+        (("90d", "9999-12-31"), None),  # reviewed on the last day a date can have
+        (("999999999w", "2026-01-15"), None),  # due 19 million years on
+        (("90d", "2026-01-15"), "9999-12-31"),  # the suggested `expires:` a year after today
+    ],
+)
+def test_lint_judges_dates_at_the_end_of_the_calendar(
+    tmp_path: Path, run_cli: RunCli, review: tuple[str, str], today: str | None
+) -> None:
+    """Date arithmetic past 9999-12-31 is never due (or capped there), not an OverflowError."""
+    scenario = _workspace(tmp_path) / "scenarios" / "crm-sync.yaml"
+    text = scenario.read_text("utf-8")
+    every, last = review
+    text = text.replace("review_every: 90d", f"review_every: {every}")
+    scenario.write_text(text.replace("last_reviewed: 2026-01-15", f"last_reviewed: {last}"))
+    result = run_cli("lint", "ws", *(["--today", today] if today else []), cwd=tmp_path)
+    assert result.code in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    if today:  # 2026's review is overdue by then; a year after today is capped
+        assert "2912338 days overdue" in result.stdout
+        assert "add `expires: 9999-12-31` (or sooner)" in result.stdout
+    else:
+        assert "CH105" not in result.stdout  # not overdue
+
+
 # -- exit codes ---------------------------------------------------------------------------
 
 
