@@ -148,6 +148,8 @@ CASES: list[tuple[str, str, str]] = [
     ("adjacent-spanning-parameters", "mocks/crm.yaml:18:11", "`{+a}{+b}` in `/v1/{+a}{+b}`"),
     ("spanning-then-parameter", "mocks/crm.yaml:18:11", "`{+a}{b}` in `/v1/{+a}{b}`"),
     ("two-spanning-parameters", "mocks/crm.yaml:18:11", "has 2 spanning parameters"),
+    # -- hostile input: implications that expand quadratically -------------------------------
+    ("implies-chain-5000", "mocks/crm.yaml:1028:3", "imply more than 100,000 scopes in all"),
     # -- hostile input: paths outside the workspace, files that are not files --------------
     ("scenarios-link-outside", "scenarios", "the configured directory leads outside"),
     ("mocks-link-outside", "mocks", "the configured directory leads outside"),
@@ -322,6 +324,20 @@ def _extends_chain(last_extends: str) -> Callable[[Path], None]:
     return build
 
 
+def _implies_chain(workspace: Path) -> None:
+    """5,000 scopes, each implying the next: 12.5 million implied pairs, which every check
+    would walk grant by grant (quadratic in the chain: minutes, hours at 2 MiB)."""
+    _copy_base(workspace)
+    spec = workspace / "mocks" / "crm.yaml"
+    chain = "".join(f"  s{i}: {{implies: [s{i + 1}]}}\n" for i in range(5000))
+    chain += "  s5000: {implies: [crm.contacts.read]}\n"
+    text = spec.read_text("utf-8").replace("operations:\n", chain + "operations:\n")
+    spec.write_text(text, "utf-8")
+    scenario = workspace / SCENARIO
+    text = scenario.read_text("utf-8").replace("crm: [crm.contacts.read]", "crm: [s0]")
+    scenario.write_text(text, "utf-8")
+
+
 def _pyproject(text: str) -> Callable[[Path], None]:
     def build(workspace: Path) -> None:
         _copy_base(workspace)
@@ -359,6 +375,7 @@ GENERATED: dict[str, Callable[[Path], None]] = {
     "scenarios-empty": _scenarios_empty,
     "extends-chain-unknown": _extends_chain("r-missing"),
     "extends-cycle-3000": _extends_chain("r0"),
+    "implies-chain-5000": _implies_chain,
     "pyproject-deep-arrays": _pyproject(
         "[tool.connector-harness]\nfail_on = " + "[" * 5000 + "]" * 5000 + "\n"
     ),
