@@ -392,6 +392,24 @@ def test_lint_judges_dates_at_the_end_of_the_calendar(
         assert "CH105" not in result.stdout  # not overdue
 
 
+def test_an_over_broad_finding_names_ten_implied_scopes_and_counts_the_rest(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """A scope implying 30 others is over-broad; the finding stays one readable line."""
+    workspace = _workspace(tmp_path)
+    spec = workspace / "mocks" / "crm.yaml"
+    chain = "".join(f"  s{i:02}: {{implies: [s{i + 1:02}]}}\n" for i in range(30))
+    chain += "  s30: {implies: [crm.contacts.read]}\n"
+    spec.write_text(spec.read_text("utf-8").replace("operations:\n", chain + "operations:\n"))
+    scenario = workspace / "scenarios" / "crm-sync.yaml"
+    text = scenario.read_text("utf-8").replace("crm: [crm.contacts.read]", "crm: [s00]")
+    scenario.write_text(text, "utf-8")
+    result = run_cli("check", "ws", cwd=tmp_path)
+    assert result.code == 1, result.stderr
+    listed = ", ".join(f"`s{i:02}`" for i in range(1, 10))
+    assert f"it implies `crm.contacts.read`, {listed} and 21 more; " in result.stdout
+
+
 # -- exit codes ---------------------------------------------------------------------------
 
 
