@@ -362,6 +362,20 @@ def test_a_wait_of_a_billion_weeks_is_logged_without_overflow(
     assert '"time":"9999-12-31T23:59:59Z"' in (tmp_path / "decisions.log").read_text("utf-8")
 
 
+@pytest.mark.parametrize("cache", ["on", "off"])
+def test_a_limit_far_above_every_file_allocates_nothing_for_it(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, cache: str
+) -> None:
+    """`max_file_bytes` of 10^16 is a valid setting: reads stop at the file's end instead of
+    allocating the whole limit first (a MemoryError, exit 3), in the loader and the cache."""
+    where = str(tmp_path / "cache") if cache == "on" else "off"
+    monkeypatch.setenv("CONNECTOR_HARNESS_CACHE", where)
+    workspace = _workspace(tmp_path)
+    (workspace / "connector-harness.yaml").write_text("max_file_bytes: 10000000000000000\n")
+    result = run_cli("check", "ws", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+
+
 # -- dates at the end of the calendar ---------------------------------------------------------
 
 
