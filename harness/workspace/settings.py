@@ -78,6 +78,7 @@ def settings_from(document: YamlDocument | None, root: Path) -> Settings:
     problems.extend(_check_packs(document))
     if problems:
         raise SettingsErrors(errors + problems, None)
+    errors.extend(_check_reports(document))
     try:
         settings = _settings(document)
     except InputError as error:  # the clock: which files to read is known all the same
@@ -112,6 +113,37 @@ def _without(document: YamlDocument, keys: set[str]) -> YamlDocument:
         key_marks=document.key_marks,
         root_mark=document.root_mark,
     )
+
+
+def _check_reports(document: YamlDocument) -> list[InputError]:
+    """`report:` paths stay in the directory the check runs in: the settings file is part of
+    the workspace, which a pull request may change, and a report written to an absolute
+    path, up through `..` or along a link could overwrite any file the job can write (a CI
+    script, a git hook). The command line's `--output` names any path."""
+    errors = []
+    here = Path.cwd()
+    for index, entry in enumerate(document.data.get("report", ())):
+        path = str(entry).partition(":")[2]
+        if not path:
+            continue  # the schema's pattern reports it
+        try:
+            escapes = Path(path).is_absolute() or ".." in Path(path).parts
+            target = None if escapes else outside(here, here / path)
+        except ValueError:  # a NUL byte
+            escapes, target = True, None
+        if escapes or target is not None:
+            where = f" (a link leads to {target})" if target is not None else ""
+            errors.append(
+                InputError(
+                    document.location(("report", index)),
+                    f"`report[{index}]` writes outside the directory the check runs in: "
+                    f"{path!r}{where}",
+                    "write a relative path without `..`, e.g. `report: [sarif:results.sarif]`; "
+                    "to write elsewhere, pass `--output PATH` (pytest: "
+                    "`--harness-report FORMAT:PATH`)",
+                )
+            )
+    return errors
 
 
 def _check_n8n(document: YamlDocument, root: Path) -> list[InputError]:

@@ -94,6 +94,9 @@ CASES: list[tuple[str, str, str]] = [
     ("config-env-unknown", "connector-harness.yaml:2:6", "`env: prd` names an environment"),
     ("config-binding-unknown", "connector-harness.yaml:2:10", "`binding: crm-synk@prod` names no"),
     ("config-bad-report", "connector-harness.yaml:2:10", "`report[0]` has an invalid value"),
+    ("config-report-absolute", "connector-harness.yaml:2:10", "`report[0]` writes outside"),
+    ("config-report-dotdot", "connector-harness.yaml:2:10", "`report[0]` writes outside"),
+    ("config-report-link-outside", "connector-harness.yaml:1:10", "(a link leads to "),
     ("config-workspace-key", "connector-harness.yaml:2:1", "`workspace` cannot be set in"),
     ("pyproject-bad-value", "pyproject.toml:7:11", "`fail_on[0]` cannot be 'misssing'"),
     ("pyproject-invalid-toml", "pyproject.toml:2:24", "invalid TOML"),
@@ -338,6 +341,16 @@ def _implies_chain(workspace: Path) -> None:
     scenario.write_text(text, "utf-8")
 
 
+def _report_link_outside(workspace: Path) -> None:
+    """`report: [json:out/r.json]`, where out/ (in the directory the check runs in) is a
+    symbolic link to a directory elsewhere."""
+    _copy_base(workspace)
+    elsewhere = workspace.parent.parent / f"{workspace.parent.name}-elsewhere"
+    elsewhere.mkdir()
+    (workspace.parent / "out").symlink_to(elsewhere)
+    (workspace / "connector-harness.yaml").write_text('report: ["json:out/r.json"]\n', "utf-8")
+
+
 def _pyproject(text: str) -> Callable[[Path], None]:
     def build(workspace: Path) -> None:
         _copy_base(workspace)
@@ -376,6 +389,7 @@ GENERATED: dict[str, Callable[[Path], None]] = {
     "extends-chain-unknown": _extends_chain("r-missing"),
     "extends-cycle-3000": _extends_chain("r0"),
     "implies-chain-5000": _implies_chain,
+    "config-report-link-outside": _report_link_outside,
     "pyproject-deep-arrays": _pyproject(
         "[tool.connector-harness]\nfail_on = " + "[" * 5000 + "]" * 5000 + "\n"
     ),
