@@ -261,20 +261,68 @@ def pyproject_document(table: PyprojectTable) -> YamlDocument:
 
 
 def _mark_table(document: YamlDocument, lines: list[str]) -> None:
-    """TOML keeps no positions: point at the table header and at each `key =` line in it."""
+    """TOML keeps no positions: point at the table header, at each `key =` line in it, and
+    at each item of an array value (on whichever line it is written)."""
     document.value_marks[()] = (1, 1)
     inside = False
-    for number, line in enumerate(lines, start=1):
+    row = 0
+    while row < len(lines):
+        line = lines[row]
+        row += 1
         stripped = line.strip()
         if stripped.startswith("["):
             inside = stripped.partition("#")[0].rstrip() == PYPROJECT_TABLE
             if inside:
-                document.value_marks[()] = (number, 1)
+                document.value_marks[()] = (row, 1)
             continue
         found = _TOML_KEY.match(line) if inside else None
         if found:
-            document.key_marks[(found[1],)] = (number, found.start(1) + 1)
-            document.value_marks[(found[1],)] = (number, found.end() + 1)
+            document.key_marks[(found[1],)] = (row, found.start(1) + 1)
+            document.value_marks[(found[1],)] = (row, found.end() + 1)
+            if line.startswith("[", found.end()):
+                row = _mark_items(document, found[1], lines, row - 1, found.end())
+
+
+def _mark_items(document: YamlDocument, key: str, lines: list[str], row: int, column: int) -> int:
+    """Mark where each item of the array opening at lines[row][column] starts; return the
+    index of the line after the one that closes it. Strings (basic, literal, multi-line)
+    and comments are skipped, so a `,` or `]` inside them ends nothing."""
+    depth, index, expecting, quote = 0, 0, False, ""
+    while row < len(lines):
+        line, at = lines[row], column
+        while at < len(line):
+            char = line[at]
+            if quote:
+                if char == "\\" and quote[0] == '"':
+                    at += 2
+                elif line.startswith(quote, at):
+                    at, quote = at + len(quote), ""
+                else:
+                    at += 1
+                continue
+            if char == "#":
+                break
+            item = depth == 1 and expecting and not char.isspace() and char not in ",]}"
+            if item:
+                document.value_marks[(key, index)] = (row + 1, at + 1)
+                index, expecting = index + 1, False
+            if char in "\"'":
+                triple = line[at : at + 3]
+                quote = triple if triple in ('"""', "'''") else char
+                at += len(quote)
+                continue
+            if char in "[{":
+                depth += 1
+                expecting = expecting or depth == 1
+            elif char in "]}":
+                depth -= 1
+                if depth == 0:
+                    return row + 1
+            elif char == "," and depth == 1:
+                expecting = True
+            at += 1
+        row, column = row + 1, 0
+    return row
 
 
 def _settings(document: YamlDocument) -> Settings:

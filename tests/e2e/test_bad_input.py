@@ -98,7 +98,7 @@ CASES: list[tuple[str, str, str]] = [
     ("config-report-dotdot", "connector-harness.yaml:2:10", "`report[0]` writes outside"),
     ("config-report-link-outside", "connector-harness.yaml:1:10", "(a link leads to "),
     ("config-workspace-key", "connector-harness.yaml:2:1", "`workspace` cannot be set in"),
-    ("pyproject-bad-value", "pyproject.toml:7:11", "`fail_on[0]` cannot be 'misssing'"),
+    ("pyproject-bad-value", "pyproject.toml:7:12", "`fail_on[0]` cannot be 'misssing'"),
     ("pyproject-invalid-toml", "pyproject.toml:2:24", "invalid TOML"),
     # -- the workspace itself -------------------------------------------------------------
     ("empty-workspace", "", "no workspace files found"),
@@ -536,22 +536,23 @@ def test_a_broken_reading_key_reports_the_settings_alone(run_cli: RunCli) -> Non
 def test_pyproject_settings_errors_and_workspace_errors_in_one_run(
     run_cli: RunCli, tmp_path: Path
 ) -> None:
-    """The same in [tool.connector-harness]: an unknown key, a bad clock and a misspelt
-    finding kind, each at its line, and the workspace's problem after them."""
+    """The same in [tool.connector-harness]: a misspelt finding kind (at its own line of a
+    multi-line array), a bad clock and an unknown key, and the workspace's problem."""
     scenario = _copy_base(tmp_path / "ws")
     text = scenario.read_text("utf-8")
     scenario.write_text(text.replace("    owner:", "    ownr:", 1), "utf-8")
     (tmp_path / "ws/pyproject.toml").write_text(
-        '[project]\nname = "x"\n\n[tool.connector-harness]\nfail_on = ["misssing"]\n'
-        'clock = "2026-02-30T00:00:00Z"\nmock = ["mocks"]\n',
+        '[project]\nname = "x"\n\n[tool.connector-harness]\nfail_on = [\n  "missing",\n'
+        '  "misssing",  # ] and , in a comment\n]\nclock = "2026-02-30T00:00:00Z"\n'
+        'mock = ["mocks"]\n',
         "utf-8",
     )
     code, _, stderr = run_cli("check", "ws", cwd=tmp_path)
     assert code == 2
     assert [line.split(": ", 1)[0] for line in _problems(stderr)] == [
-        "ws/pyproject.toml:5:11",
-        "ws/pyproject.toml:6:9",
-        "ws/pyproject.toml:7:1",
+        "ws/pyproject.toml:7:3",
+        "ws/pyproject.toml:9:9",
+        "ws/pyproject.toml:10:1",
         "ws/scenarios/crm-sync.yaml:3:5",
     ]
     assert "unknown key `ownr`" in _problems(stderr)[3]
