@@ -29,9 +29,11 @@ test: $(STAMP) n8n
 	$(BIN)/pytest
 
 # The input fuzz tests at full length: 10,000 examples over the loader and every importer
-# (tests/property/test_fuzz_inputs.py; `make test` runs a short, repeatable pass of them).
+# (tests/property/test_fuzz_inputs.py), and 1,250 mutated workspaces through the commands
+# (test_workspace_mutations.py); `make test` runs a short, repeatable pass of them.
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=1250 CONNECTOR_HARNESS_CACHE=off $(BIN)/pytest tests/property/test_fuzz_inputs.py -q
+	FUZZ_EXAMPLES=1250 CONNECTOR_HARNESS_CACHE=off $(BIN)/pytest tests/property/test_fuzz_inputs.py \
+	  tests/property/test_workspace_mutations.py -q
 
 # The bundled packs judged against the vendors' SDKs and reference pages (tests/realism, also
 # part of `make test`): this target runs that suite alone.

@@ -44,6 +44,7 @@ from harness.scopes import Grant, Requirement, needs_text
 
 MAX_NARROWED_VALUES = 3
 MAX_FIX_ROUNDS = 4  # rounds of replacing over-broad grants in the light of each other
+IMPLIED_SHOWN = 10  # implied scopes an over-broad finding names; the count of the rest follows
 _GLOB = frozenset("*?[")
 
 
@@ -616,8 +617,11 @@ class _ServiceCheck:
             # reach further (`drive` includes `spreadsheets`, and all of Drive besides).
             replacement = narrow(self.meter, alternative.grants, demands, fixed=rest)
             implied = sorted(self.meter.closure(grant) - {grant.scope})
+            shown = ", ".join(f"`{s}`" for s in implied[:IMPLIED_SHOWN])
+            if len(implied) > IMPLIED_SHOWN:  # a message stays a line, whatever the spec
+                shown += f" and {len(implied) - IMPLIED_SHOWN:,} more"
             return replacement, (
-                f"it implies {', '.join(f'`{s}`' for s in implied)}; "
+                f"it implies {shown}; "
                 f"{', '.join(map(str, replacement))} allows the same operations of "
                 f"`{self.service.name}` and implies less"
             )

@@ -19,6 +19,7 @@ removed, added or moved) or `unverifiable` (a keyed log and no key to check it w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -131,7 +132,11 @@ class LogWriter:
         self._out = path.open("w", encoding="ascii", newline="\n")
         fields = {"seq": 1, "prev": GENESIS, "run": header.to_data(self._key is not None)}
         text, self._previous = _line(fields, self._key)
-        self._emit(text)
+        try:
+            self._emit(text)
+        except OSError:
+            self.abandon()
+            raise
 
     def _emit(self, text: str) -> None:
         self._out.write(text + "\n")
@@ -160,6 +165,11 @@ class LogWriter:
             self._out.flush()
             self.anchor = anchor
         finally:
+            self._out.close()
+
+    def abandon(self) -> None:
+        """Close the file without a seal (a write failed): the log reads as cut short."""
+        with contextlib.suppress(OSError):
             self._out.close()
 
     def __enter__(self) -> LogWriter:

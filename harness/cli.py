@@ -173,9 +173,16 @@ def _debug_from_environment() -> bool:
 
 
 def _internal_error(error: BaseException, *, debug: bool) -> int:
-    """Exit 3 with one line saying where it happened and where to report it."""
+    """Exit 3 with one line saying where it happened, where to report it and what to attach.
+
+    The exception's own message is never printed: it may quote the input it failed on (a
+    recorded header, a token in a URL). The traceback, printed on request, has every value
+    of a secret's shape replaced first (harness/secrets.py)."""
     if debug:
-        traceback.print_exception(error, file=sys.stderr)
+        from harness.secrets import SecretScrubber
+
+        text = "".join(traceback.format_exception(error))
+        print(SecretScrubber().text(text), end="", file=sys.stderr)
     frames = traceback.extract_tb(error.__traceback__)
     package = os.path.dirname(os.path.abspath(__file__))
     ours = [frame for frame in frames if frame.filename.startswith(package)] or frames
@@ -183,12 +190,15 @@ def _internal_error(error: BaseException, *, debug: bool) -> int:
     if ours:
         relative = os.path.relpath(ours[-1].filename, os.path.dirname(package))
         where = f" at {relative}:{ours[-1].lineno}"
-    message = str(error).splitlines()[0][:200] if str(error) else ""
     print(
-        f"connector-harness: internal error: {type(error).__name__}{where}"
-        + (f": {message}" if message else "")
-        + f"; this is a bug, please report it to {REPORT_TO}"
-        + ("" if debug else f" with the traceback (--debug or {DEBUG_VARIABLE}=1)"),
+        f"connector-harness: internal error: {type(error).__name__}{where}; this is a bug: "
+        f"please report it to {REPORT_TO} with the command you ran, the version "
+        f"({__version__}) and "
+        + (
+            "the traceback above (secrets of known shapes are masked; check it for others)"
+            if debug
+            else f"the traceback of the same run with --debug (or {DEBUG_VARIABLE}=1)"
+        ),
         file=sys.stderr,
     )
     return EXIT_INTERNAL

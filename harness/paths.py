@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from harness.errors import InputError, Location
 
@@ -39,6 +40,24 @@ def contained(root: Path, relative: str | Path, *, what: str, where: Location) -
     return path
 
 
+READ_CHUNK = 1024 * 1024
+
+
+def read_at_most(source: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes of `source`, read a chunk at a time: `read(limit)` would allocate
+    all of `limit` first, and a limit the user set to 100 GB (`max_file_bytes`) is then a
+    MemoryError for a file of 300 bytes."""
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = source.read(min(left, READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 def read_bounded(path: Path, max_bytes: int, *, where: Location | None = None) -> bytes:
     """The bytes of the regular file `path`, at most `max_bytes` of them; InputError when it
     cannot be read, is not a regular file, or is larger (measured while reading: a file that
@@ -63,7 +82,7 @@ def read_bounded(path: Path, max_bytes: int, *, where: Location | None = None) -
         )
     with os.fdopen(handle, "rb") as source:
         try:
-            data = source.read(max_bytes + 1)
+            data = read_at_most(source, max_bytes + 1)
         except OSError as err:
             raise InputError(located, f"cannot read the file: {err.strerror}", "") from err
     if len(data) > max_bytes:

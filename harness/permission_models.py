@@ -37,6 +37,12 @@ class ScopeEntry:
     automatic: bool = False  # the vendor adds it to any grant that implies it
 
 
+# The closures of a model's scopes (each scope with every scope it implies, transitively)
+# hold at most this many scopes in all. The bundled packs hold a few hundred; a chain of
+# n implications holds n^2/2, which would make every check quadratic in n.
+MAX_IMPLIED_SCOPES = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
     """The scopes of one permission model of a service, as written."""
@@ -107,6 +113,22 @@ def read_models(
                         _suggest(entry.legacy, universe.names),
                     )
                 )
+        over = universe.first_over(MAX_IMPLIED_SCOPES)
+        if over is not None:
+            scope, size = over
+            entry = next(e for e in scopes if e.name == scope)
+            problems.append(
+                (
+                    entry.location,
+                    f"the scopes{where} imply more than {MAX_IMPLIED_SCOPES:,} scopes in all, "
+                    f"counting each scope's implications transitively (`{scope}` alone reaches "
+                    f"{size:,}): the checks walk them for every grant, so a long chain makes "
+                    "them quadratic in its length",
+                    "shorten the chains of `implies`: let a broad scope imply the narrower ones "
+                    "directly, or split the service",
+                )
+            )
+            universe = ScopeUniverse({entry.name: () for entry in scopes})
         if name and not scopes:
             problems.append(
                 (

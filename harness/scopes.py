@@ -177,6 +177,19 @@ class ScopeUniverse:
         self._closures[scope] = result
         return result
 
+    def first_over(self, budget: int) -> tuple[str, int] | None:
+        """The scope (and its closure's size) at which the closures of every declared scope,
+        taken in order, add up to more than `budget` scopes; None when they do not. Stops
+        there, so a chain of `implies` thousands long costs about `budget` steps to refuse
+        rather than the square of its length."""
+        total = 0
+        for name in self.names:
+            size = len(self.closure(name))
+            total += size
+            if total > budget:
+                return name, size
+        return None
+
     def undeclared(self, scope: str) -> bool:
         """True when `scope` names nothing in this service (a typo or a foreign scope)."""
         return not self.expand(scope)

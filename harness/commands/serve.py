@@ -9,6 +9,7 @@ the log on disk is the record of every call.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -19,14 +20,15 @@ from types import FrameType
 
 from harness.audit import ANCHOR_LABEL, LogWriter, RunHeader, run_header
 from harness.commands._common import (
-    EXIT_INPUT,
     EXIT_PASS,
     add_workspace_argument,
+    replacing,
     seconds,
     workspace_of,
+    write_file,
 )
 from harness.decisions import Exchange
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 from harness.sandbox import Sandbox
 from harness.transports.loopback import LoopbackServer, http_services
 from harness.transports.wire import SIGNING_KEY_VARIABLE
@@ -96,11 +98,14 @@ class ServeCommand:
         if args.anchor is not None and args.log is None:
             raise UsageError("--anchor FILE stores the final hash of --log: give --log FILE too")
         header = run_header(workspace, (("services", ",".join(sorted(chosen))),))
-        log = _DecisionLog(Path(args.log), header, stopped) if args.log else None
-        listeners: tuple[Callable[[Exchange], None], ...] = (log.record,) if log else ()
-        if not args.quiet:
-            listeners += (_print_call,)
-        try:
+        # The log is written beside its path and renamed into place once sealed (as `-o`
+        # writes): a crash, a failed write or a killed server never leaves a log at FILE
+        # that looks complete, and a previous log there stays intact until then.
+        with contextlib.ExitStack() as files:
+            log = _DecisionLog.open(Path(args.log), header, stopped, files) if args.log else None
+            listeners: tuple[Callable[[Exchange], None], ...] = (log.record,) if log else ()
+            if not args.quiet:
+                listeners += (_print_call,)
             server = LoopbackServer(
                 sandbox,
                 address=args.bind,
@@ -123,49 +128,51 @@ class ServeCommand:
                         pass
             finally:
                 signal.signal(signal.SIGTERM, previous)
-        finally:
+            outcomes = server.gateway.outcomes
+            print(
+                f"stopped after {server.gateway.calls} call(s): {outcomes['allowed']} allowed, "
+                f"{outcomes['denied']} denied, {outcomes['blocked']} blocked",
+                flush=True,
+            )
             if log is not None:
-                log.close()
-        outcomes = server.gateway.outcomes
-        print(
-            f"stopped after {server.gateway.calls} call(s): {outcomes['allowed']} allowed, "
-            f"{outcomes['denied']} denied, {outcomes['blocked']} blocked",
-            flush=True,
-        )
+                log.seal()  # a HarnessError leaves no file at --log (the with removes it)
         if log is not None:
-            if log.failure:
-                print(f"connector-harness: error: {log.failure}", file=sys.stderr, flush=True)
-                return EXIT_INPUT
             print(f"decision log written to {args.log}: {log.writer.count} decisions", flush=True)
             print(f"{ANCHOR_LABEL} {log.writer.anchor}", flush=True)
             if args.anchor is not None:
-                try:
-                    Path(args.anchor).write_text(log.writer.anchor + "\n", "ascii")
-                except OSError as err:
-                    print(
-                        f"connector-harness: error: cannot write the anchor {args.anchor}: "
-                        f"{err.strerror or err}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    return EXIT_INPUT
+                write_file(Path(args.anchor), log.writer.anchor + "\n")
         return EXIT_PASS
 
 
 class _DecisionLog:
     """Streams each decision to the hash-chained log; a write that fails stops the server."""
 
-    def __init__(self, path: Path, header: RunHeader, stopped: threading.Event) -> None:
+    def __init__(self, path: Path, writer: LogWriter, stopped: threading.Event) -> None:
+        self.path = path
+        self.writer = writer
+        self.stopped = stopped
+        self.failure = ""
+
+    @classmethod
+    def open(
+        cls, path: Path, header: RunHeader, stopped: threading.Event, files: contextlib.ExitStack
+    ) -> _DecisionLog:
+        """The log of a server about to start, its header written (so that a path that
+        cannot be written is refused before anything is served)."""
         try:
-            self.writer = LogWriter(path, header, flush_each=True)
+            target = files.enter_context(replacing(path))
+            writer = LogWriter(target, header, flush_each=True)
+            files.callback(writer.abandon)  # closed before the file is renamed or removed
+        except HarnessError as err:  # replacing's own: "cannot write PATH: REASON"
+            raise UsageError(
+                str(err).replace("cannot write ", "cannot write the decision log ", 1)
+            ) from err
         except OSError as err:
             raise UsageError(
                 f"cannot write the decision log {path}: {err.strerror or err}; "
-                "name a file in an existing, writable directory"
+                "name a file in a writable directory"
             ) from err
-        self.path = path
-        self.stopped = stopped
-        self.failure = ""
+        return cls(path, writer, stopped)
 
     def record(self, exchange: Exchange) -> None:
         if self.failure:
@@ -175,17 +182,22 @@ class _DecisionLog:
         except OSError as err:
             self.failure = (
                 f"writing the decision log {self.path} failed after {self.writer.count - 1} "
-                f"decisions: {err.strerror or err}; the server stopped"
+                f"decisions: {err.strerror or err}; the server stopped and no log was written"
             )
             self.stopped.set()
 
-    def close(self) -> None:
+    def seal(self) -> None:
+        """Write the seal; HarnessError when a decision or the seal could not be written."""
+        if self.failure:
+            self.writer.abandon()
+            raise HarnessError(self.failure)
         try:
             self.writer.close()
         except OSError as err:
-            self.failure = self.failure or (
-                f"sealing the decision log {self.path} failed: {err.strerror or err}"
-            )
+            raise HarnessError(
+                f"sealing the decision log {self.path} failed: {err.strerror or err}; "
+                "no log was written"
+            ) from err
 
 
 def _signing_key() -> bytes | None:

@@ -118,8 +118,11 @@ def prod_expiry(workspace: Workspace, today: date) -> Iterator[LintFinding]:
 def _add_year(day: date) -> date:
     try:
         return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day + timedelta(days=365)
+    except ValueError:  # 29 February, or 9999 (`--today` is the user's)
+        try:
+            return day + timedelta(days=365)
+        except OverflowError:
+            return date.max
 
 
 def untested(workspace: Workspace) -> Iterator[LintFinding]:
@@ -201,7 +204,10 @@ def reviews(workspace: Workspace, today: date) -> Iterator[LintFinding]:
                 f"review its grants, then add `last_reviewed: {today}`",
             )
             continue
-        due = role.last_reviewed + timedelta(days=role.review_every_days)
+        try:
+            due = role.last_reviewed + timedelta(days=role.review_every_days)
+        except OverflowError:  # after 9999-12-31 (`review_every: 999999999w`): never due
+            continue
         if due < today:
             late = (today - due).days
             yield finding(

@@ -51,7 +51,8 @@ class HarnessSession:
     def load(self) -> Workspace | None:
         """The workspace, or None after recording why it could not be loaded."""
         if self._workspace is None and self._errors is None:
-            from harness.workspace.loader import load_workspace
+            from harness.workspace.loader import every_problem, load_workspace
+            from harness.workspace.settings import SettingsErrors
 
             try:
                 settings = self.settings()
@@ -59,6 +60,8 @@ class HarnessSession:
                 # Millions of objects that live for the session: out of the collector's
                 # sight, so that no collection during the tests walks them again.
                 gc.freeze()
+            except SettingsErrors as problems:
+                self._errors = every_problem(self.config.options.workspace, problems)
             except InputErrors as errors:
                 self._errors = errors.errors
             except InputError as error:

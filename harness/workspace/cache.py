@@ -34,6 +34,7 @@ import platformdirs
 
 from harness import __version__
 from harness.model import Flow, Workspace
+from harness.paths import read_at_most
 
 VARIABLE = "CONNECTOR_HARNESS_CACHE"
 MAX_ENTRIES = 8
@@ -81,7 +82,7 @@ def cache_key(root: str, files: Iterable[Path], max_bytes: int) -> str | None:
                 return None
             digest.update(str(path.resolve()).encode() + b"\0")
             with path.open("rb") as source:
-                content = source.read(max_bytes + 1)
+                content = read_at_most(source, max_bytes + 1)
             if len(content) > max_bytes:
                 return None
             digest.update(content)

@@ -26,7 +26,7 @@ from harness.workspace.flows import FlowSection
 from harness.workspace.pack_loading import with_packs
 from harness.workspace.policy import PolicySection
 from harness.workspace.services import ServiceSection
-from harness.workspace.settings import load_settings
+from harness.workspace.settings import SettingsErrors, load_settings
 from harness.workspace.validation import validate
 from harness.workspace.yaml_source import YamlDocument
 
@@ -44,7 +44,12 @@ def load_workspace(root: Path | str, *, settings: Settings | None = None) -> Wor
             else "the workspace directory does not exist",
             "pass the directory that holds mocks/ and scenarios/",
         )
-    loader = _Loader(root, settings if settings is not None else load_settings(root))
+    if settings is None:
+        try:
+            settings = load_settings(root)
+        except SettingsErrors as problems:
+            raise InputErrors(every_problem(root, problems)) from None
+    loader = _Loader(root, settings)
     # Loading builds millions of small acyclic objects that all stay alive; the cyclic
     # garbage collector would walk the growing heap again and again for nothing.
     collecting = gc.isenabled()
@@ -54,6 +59,20 @@ def load_workspace(root: Path | str, *, settings: Settings | None = None) -> Wor
     finally:
         if collecting:
             gc.enable()
+
+
+def every_problem(root: Path | str, problems: SettingsErrors) -> list[InputError]:
+    """The settings file's problems and, when the files to read are still known, the
+    workspace's own: a broken settings key hides none of the workspace's problems."""
+    if problems.usable is None:
+        return problems.errors
+    try:
+        load_workspace(root, settings=problems.usable)
+    except InputErrors as more:
+        return [*problems.errors, *more.errors]
+    except InputError as more:
+        return [*problems.errors, more]
+    return problems.errors
 
 
 def input_files(root: Path | str, *, settings: Settings | None = None) -> list[Path]:

@@ -17,10 +17,23 @@ from harness.workspace.pyproject import (
     read_pyproject_table,
 )
 from harness.workspace.units import parse_instant
-from harness.workspace.validation import validate
-from harness.workspace.yaml_source import YamlDocument, load_yaml
+from harness.workspace.validation import conforms, validate
+from harness.workspace.yaml_source import MarkedDict, YamlDocument, load_yaml
 
 _TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=\s*")
+# The keys that decide which files the workspace is read from and what they may use: while
+# one of them is broken, loading the workspace would report problems of the wrong files.
+_READING_KEYS = frozenset({"mocks", "scenarios", "n8n", "max_file_bytes", "packs"})
+
+
+class SettingsErrors(InputErrors):
+    """The settings file's own problems. `usable` holds the settings without the broken keys
+    when none of them decides which files are read, so that the workspace can still be
+    loaded and its problems reported in the same run; None when it cannot be."""
+
+    def __init__(self, errors: list[InputError], usable: Settings | None) -> None:
+        super().__init__(errors)
+        self.usable = usable
 
 
 def load_settings(root: Path) -> Settings:
@@ -38,20 +51,39 @@ def read_settings_document(root: Path) -> YamlDocument | None:
 
 
 def settings_from(document: YamlDocument | None, root: Path) -> Settings:
-    """The settings a settings document gives the workspace at `root`, validated."""
+    """The settings a settings document gives the workspace at `root`, validated.
+
+    Raises SettingsErrors with every problem of the file; it carries the settings without
+    the broken keys when none of them decides which files are read."""
     if document is None or document.data is None:
         return Settings()
     errors = validate(document, "config", what="workspace settings")
     if errors:
-        raise InputErrors(errors)
-    settings = _settings(document)
-    errors = [
+        data = document.data
+        broken = (
+            {key for key in data if not conforms("config", {key: data[key]})}
+            if isinstance(data, dict)
+            else set(_READING_KEYS)
+        )
+        if not broken or broken & _READING_KEYS:
+            raise SettingsErrors(errors, None)
+        document = _without(document, broken)
+    problems = [
         error
         for key in ("mocks", "scenarios")
         if key in document.data
         for error in _check_directories(document, root, key)
     ]
-    errors += _check_n8n(document, root)
+    problems += _check_n8n(document, root)
+    problems.extend(_check_packs(document))
+    if problems:
+        raise SettingsErrors(errors + problems, None)
+    errors.extend(_check_reports(document))
+    try:
+        settings = _settings(document)
+    except InputError as error:  # the clock: which files to read is known all the same
+        errors.append(error)
+        settings = _settings(_without(document, {"clock"}))
     if document.path.name == SETTINGS_FILE and "workspace" in document.data:
         errors.append(
             InputError(
@@ -62,10 +94,56 @@ def settings_from(document: YamlDocument | None, root: Path) -> Settings:
                 'pyproject.toml (workspace = "automation"), or pass it to the command',
             )
         )
-    errors.extend(_check_packs(document))
     if errors:
-        raise InputErrors(errors)
+        raise SettingsErrors(errors, settings)
     return settings
+
+
+def _without(document: YamlDocument, keys: set[str]) -> YamlDocument:
+    """The settings document without `keys` (positions kept)."""
+    data = document.data
+    rest = MarkedDict()
+    rest.update((key, value) for key, value in data.items() if key not in keys)
+    if isinstance(data, MarkedDict):
+        rest.marks = {key: mark for key, mark in data.marks.items() if key not in keys}
+    return YamlDocument(
+        path=document.path,
+        data=rest,
+        value_marks=document.value_marks,
+        key_marks=document.key_marks,
+        root_mark=document.root_mark,
+    )
+
+
+def _check_reports(document: YamlDocument) -> list[InputError]:
+    """`report:` paths stay in the directory the check runs in: the settings file is part of
+    the workspace, which a pull request may change, and a report written to an absolute
+    path, up through `..` or along a link could overwrite any file the job can write (a CI
+    script, a git hook). The command line's `--output` names any path."""
+    errors = []
+    here = Path.cwd()
+    for index, entry in enumerate(document.data.get("report", ())):
+        path = str(entry).partition(":")[2]
+        if not path:
+            continue  # the schema's pattern reports it
+        try:
+            escapes = Path(path).is_absolute() or ".." in Path(path).parts
+            target = None if escapes else outside(here, here / path)
+        except ValueError:  # a NUL byte
+            escapes, target = True, None
+        if escapes or target is not None:
+            where = f" (a link leads to {target})" if target is not None else ""
+            errors.append(
+                InputError(
+                    document.location(("report", index)),
+                    f"`report[{index}]` writes outside the directory the check runs in: "
+                    f"{path!r}{where}",
+                    "write a relative path without `..`, e.g. `report: [sarif:results.sarif]`; "
+                    "to write elsewhere, pass `--output PATH` (pytest: "
+                    "`--harness-report FORMAT:PATH`)",
+                )
+            )
+    return errors
 
 
 def _check_n8n(document: YamlDocument, root: Path) -> list[InputError]:
@@ -183,20 +261,68 @@ def pyproject_document(table: PyprojectTable) -> YamlDocument:
 
 
 def _mark_table(document: YamlDocument, lines: list[str]) -> None:
-    """TOML keeps no positions: point at the table header and at each `key =` line in it."""
+    """TOML keeps no positions: point at the table header, at each `key =` line in it, and
+    at each item of an array value (on whichever line it is written)."""
     document.value_marks[()] = (1, 1)
     inside = False
-    for number, line in enumerate(lines, start=1):
+    row = 0
+    while row < len(lines):
+        line = lines[row]
+        row += 1
         stripped = line.strip()
         if stripped.startswith("["):
             inside = stripped.partition("#")[0].rstrip() == PYPROJECT_TABLE
             if inside:
-                document.value_marks[()] = (number, 1)
+                document.value_marks[()] = (row, 1)
             continue
         found = _TOML_KEY.match(line) if inside else None
         if found:
-            document.key_marks[(found[1],)] = (number, found.start(1) + 1)
-            document.value_marks[(found[1],)] = (number, found.end() + 1)
+            document.key_marks[(found[1],)] = (row, found.start(1) + 1)
+            document.value_marks[(found[1],)] = (row, found.end() + 1)
+            if line.startswith("[", found.end()):
+                row = _mark_items(document, found[1], lines, row - 1, found.end())
+
+
+def _mark_items(document: YamlDocument, key: str, lines: list[str], row: int, column: int) -> int:
+    """Mark where each item of the array opening at lines[row][column] starts; return the
+    index of the line after the one that closes it. Strings (basic, literal, multi-line)
+    and comments are skipped, so a `,` or `]` inside them ends nothing."""
+    depth, index, expecting, quote = 0, 0, False, ""
+    while row < len(lines):
+        line, at = lines[row], column
+        while at < len(line):
+            char = line[at]
+            if quote:
+                if char == "\\" and quote[0] == '"':
+                    at += 2
+                elif line.startswith(quote, at):
+                    at, quote = at + len(quote), ""
+                else:
+                    at += 1
+                continue
+            if char == "#":
+                break
+            item = depth == 1 and expecting and not char.isspace() and char not in ",]}"
+            if item:
+                document.value_marks[(key, index)] = (row + 1, at + 1)
+                index, expecting = index + 1, False
+            if char in "\"'":
+                triple = line[at : at + 3]
+                quote = triple if triple in ('"""', "'''") else char
+                at += len(quote)
+                continue
+            if char in "[{":
+                depth += 1
+                expecting = expecting or depth == 1
+            elif char in "]}":
+                depth -= 1
+                if depth == 0:
+                    return row + 1
+            elif char == "," and depth == 1:
+                expecting = True
+            at += 1
+        row, column = row + 1, 0
+    return row
 
 
 def _settings(document: YamlDocument) -> Settings:

@@ -91,6 +91,15 @@ def _fast_check(kind: str) -> Callable[[Any], Any]:
     return fastjsonschema.compile(_python_schema(kind))
 
 
+def conforms(kind: str, data: Any) -> bool:
+    """Whether `data` is valid under the schema of `kind` (no errors built)."""
+    try:
+        _fast_check(kind)(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def validate(document: YamlDocument, kind: str, *, what: str) -> list[InputError]:
     """Every schema violation in `document`, as located InputErrors (empty when valid)."""
     if document.data is None:

@@ -94,8 +94,11 @@ CASES: list[tuple[str, str, str]] = [
     ("config-env-unknown", "connector-harness.yaml:2:6", "`env: prd` names an environment"),
     ("config-binding-unknown", "connector-harness.yaml:2:10", "`binding: crm-synk@prod` names no"),
     ("config-bad-report", "connector-harness.yaml:2:10", "`report[0]` has an invalid value"),
+    ("config-report-absolute", "connector-harness.yaml:2:10", "`report[0]` writes outside"),
+    ("config-report-dotdot", "connector-harness.yaml:2:10", "`report[0]` writes outside"),
+    ("config-report-link-outside", "connector-harness.yaml:1:10", "(a link leads to "),
     ("config-workspace-key", "connector-harness.yaml:2:1", "`workspace` cannot be set in"),
-    ("pyproject-bad-value", "pyproject.toml:7:11", "`fail_on[0]` cannot be 'misssing'"),
+    ("pyproject-bad-value", "pyproject.toml:7:12", "`fail_on[0]` cannot be 'misssing'"),
     ("pyproject-invalid-toml", "pyproject.toml:2:24", "invalid TOML"),
     # -- the workspace itself -------------------------------------------------------------
     ("empty-workspace", "", "no workspace files found"),
@@ -148,6 +151,8 @@ CASES: list[tuple[str, str, str]] = [
     ("adjacent-spanning-parameters", "mocks/crm.yaml:18:11", "`{+a}{+b}` in `/v1/{+a}{+b}`"),
     ("spanning-then-parameter", "mocks/crm.yaml:18:11", "`{+a}{b}` in `/v1/{+a}{b}`"),
     ("two-spanning-parameters", "mocks/crm.yaml:18:11", "has 2 spanning parameters"),
+    # -- hostile input: implications that expand quadratically -------------------------------
+    ("implies-chain-5000", "mocks/crm.yaml:1028:3", "imply more than 100,000 scopes in all"),
     # -- hostile input: paths outside the workspace, files that are not files --------------
     ("scenarios-link-outside", "scenarios", "the configured directory leads outside"),
     ("mocks-link-outside", "mocks", "the configured directory leads outside"),
@@ -174,11 +179,14 @@ CASES: list[tuple[str, str, str]] = [
     ("several-errors", "mocks/chat.yaml:3:1", "unknown key `host`"),
     ("schema-error-hides-nothing", "scenarios/auditors.yaml:5:5", "unknown key `grant`"),
     ("stages-in-one-run", "scenarios/auditors.yaml:5:5", "unknown key `grant`"),
+    ("settings-error-hides-nothing", "connector-harness.yaml:2:11", "cannot be 'misssing'"),
+    ("settings-reading-key-broken", "connector-harness.yaml:2:8", "`mocks` must be a list"),
 ]
 SEVERAL = (
     "several-errors",
     "schema-error-hides-nothing",
     "stages-in-one-run",
+    "settings-error-hides-nothing",
 )  # more than one problem each
 
 
@@ -319,6 +327,30 @@ def _extends_chain(last_extends: str) -> Callable[[Path], None]:
     return build
 
 
+def _implies_chain(workspace: Path) -> None:
+    """5,000 scopes, each implying the next: 12.5 million implied pairs, which every check
+    would walk grant by grant (quadratic in the chain: minutes, hours at 2 MiB)."""
+    _copy_base(workspace)
+    spec = workspace / "mocks" / "crm.yaml"
+    chain = "".join(f"  s{i}: {{implies: [s{i + 1}]}}\n" for i in range(5000))
+    chain += "  s5000: {implies: [crm.contacts.read]}\n"
+    text = spec.read_text("utf-8").replace("operations:\n", chain + "operations:\n")
+    spec.write_text(text, "utf-8")
+    scenario = workspace / SCENARIO
+    text = scenario.read_text("utf-8").replace("crm: [crm.contacts.read]", "crm: [s0]")
+    scenario.write_text(text, "utf-8")
+
+
+def _report_link_outside(workspace: Path) -> None:
+    """`report: [json:out/r.json]`, where out/ (in the directory the check runs in) is a
+    symbolic link to a directory elsewhere."""
+    _copy_base(workspace)
+    elsewhere = workspace.parent.parent / f"{workspace.parent.name}-elsewhere"
+    elsewhere.mkdir()
+    (workspace.parent / "out").symlink_to(elsewhere)
+    (workspace / "connector-harness.yaml").write_text('report: ["json:out/r.json"]\n', "utf-8")
+
+
 def _pyproject(text: str) -> Callable[[Path], None]:
     def build(workspace: Path) -> None:
         _copy_base(workspace)
@@ -356,6 +388,8 @@ GENERATED: dict[str, Callable[[Path], None]] = {
     "scenarios-empty": _scenarios_empty,
     "extends-chain-unknown": _extends_chain("r-missing"),
     "extends-cycle-3000": _extends_chain("r0"),
+    "implies-chain-5000": _implies_chain,
+    "config-report-link-outside": _report_link_outside,
     "pyproject-deep-arrays": _pyproject(
         "[tool.connector-harness]\nfail_on = " + "[" * 5000 + "]" * 5000 + "\n"
     ),
@@ -475,6 +509,53 @@ def test_a_schema_error_does_not_hide_the_errors_of_a_later_stage(run_cli: RunCl
         "stages-in-one-run/scenarios/crm-sync.yaml:15:15",
     ]
     assert "holds slack's `bot` permission model" in _problems(stderr)[1]
+
+
+def test_a_settings_error_does_not_hide_the_workspace_errors(run_cli: RunCli) -> None:
+    """A settings key that fails its schema but does not say which files to read (here
+    `fail_on`) leaves the workspace readable: its own problems are reported in the same run."""
+    code, _, stderr = run_cli("check", "settings-error-hides-nothing", cwd=CORPUS)
+    assert code == 2
+    assert [line.split(": ", 1)[0] for line in _problems(stderr)] == [
+        "settings-error-hides-nothing/connector-harness.yaml:2:11",
+        "settings-error-hides-nothing/scenarios/crm-sync.yaml:5:5",
+    ]
+    assert "unknown key `descripton` in `connectors[0]`" in _problems(stderr)[1]
+    assert "2 problems in the workspace" in stderr
+
+
+def test_a_broken_reading_key_reports_the_settings_alone(run_cli: RunCli) -> None:
+    """While `mocks` is broken, which files to read is unknown: the scenario's own defect is
+    not reported (it would be judged against the wrong services), and the hint says so."""
+    code, _, stderr = run_cli("check", "settings-reading-key-broken", cwd=CORPUS)
+    assert code == 2
+    assert len(_problems(stderr)) == 1, stderr
+    assert "the workspace's files are read once this is fixed" in stderr
+
+
+def test_pyproject_settings_errors_and_workspace_errors_in_one_run(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """The same in [tool.connector-harness]: a misspelt finding kind (at its own line of a
+    multi-line array), a bad clock and an unknown key, and the workspace's problem."""
+    scenario = _copy_base(tmp_path / "ws")
+    text = scenario.read_text("utf-8")
+    scenario.write_text(text.replace("    owner:", "    ownr:", 1), "utf-8")
+    (tmp_path / "ws/pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.connector-harness]\nfail_on = [\n  "missing",\n'
+        '  "misssing",  # ] and , in a comment\n]\nclock = "2026-02-30T00:00:00Z"\n'
+        'mock = ["mocks"]\n',
+        "utf-8",
+    )
+    code, _, stderr = run_cli("check", "ws", cwd=tmp_path)
+    assert code == 2
+    assert [line.split(": ", 1)[0] for line in _problems(stderr)] == [
+        "ws/pyproject.toml:7:3",
+        "ws/pyproject.toml:9:9",
+        "ws/pyproject.toml:10:1",
+        "ws/scenarios/crm-sync.yaml:3:5",
+    ]
+    assert "unknown key `ownr`" in _problems(stderr)[3]
 
 
 def test_a_broken_service_spec_does_not_also_report_references_to_it(

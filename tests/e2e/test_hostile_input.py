@@ -362,29 +362,99 @@ def test_a_wait_of_a_billion_weeks_is_logged_without_overflow(
     assert '"time":"9999-12-31T23:59:59Z"' in (tmp_path / "decisions.log").read_text("utf-8")
 
 
+@pytest.mark.parametrize("cache", ["on", "off"])
+def test_a_limit_far_above_every_file_allocates_nothing_for_it(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, cache: str
+) -> None:
+    """`max_file_bytes` of 10^16 is a valid setting: reads stop at the file's end instead of
+    allocating the whole limit first (a MemoryError, exit 3), in the loader and the cache."""
+    where = str(tmp_path / "cache") if cache == "on" else "off"
+    monkeypatch.setenv("CONNECTOR_HARNESS_CACHE", where)
+    workspace = _workspace(tmp_path)
+    (workspace / "connector-harness.yaml").write_text("max_file_bytes: 10000000000000000\n")
+    result = run_cli("check", "ws", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+
+
+# -- dates at the end of the calendar ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("review", "today"),
+    [
+        (("90d", "9999-12-31"), None),  # reviewed on the last day a date can have
+        (("999999999w", "2026-01-15"), None),  # due 19 million years on
+        (("90d", "2026-01-15"), "9999-12-31"),  # the suggested `expires:` a year after today
+    ],
+)
+def test_lint_judges_dates_at_the_end_of_the_calendar(
+    tmp_path: Path, run_cli: RunCli, review: tuple[str, str], today: str | None
+) -> None:
+    """Date arithmetic past 9999-12-31 is never due (or capped there), not an OverflowError."""
+    scenario = _workspace(tmp_path) / "scenarios" / "crm-sync.yaml"
+    text = scenario.read_text("utf-8")
+    every, last = review
+    text = text.replace("review_every: 90d", f"review_every: {every}")
+    scenario.write_text(text.replace("last_reviewed: 2026-01-15", f"last_reviewed: {last}"))
+    result = run_cli("lint", "ws", *(["--today", today] if today else []), cwd=tmp_path)
+    assert result.code in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    if today:  # 2026's review is overdue by then; a year after today is capped
+        assert "2912338 days overdue" in result.stdout
+        assert "add `expires: 9999-12-31` (or sooner)" in result.stdout
+    else:
+        assert "CH105" not in result.stdout  # not overdue
+
+
+def test_an_over_broad_finding_names_ten_implied_scopes_and_counts_the_rest(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """A scope implying 30 others is over-broad; the finding stays one readable line."""
+    workspace = _workspace(tmp_path)
+    spec = workspace / "mocks" / "crm.yaml"
+    chain = "".join(f"  s{i:02}: {{implies: [s{i + 1:02}]}}\n" for i in range(30))
+    chain += "  s30: {implies: [crm.contacts.read]}\n"
+    spec.write_text(spec.read_text("utf-8").replace("operations:\n", chain + "operations:\n"))
+    scenario = workspace / "scenarios" / "crm-sync.yaml"
+    text = scenario.read_text("utf-8").replace("crm: [crm.contacts.read]", "crm: [s00]")
+    scenario.write_text(text, "utf-8")
+    result = run_cli("check", "ws", cwd=tmp_path)
+    assert result.code == 1, result.stderr
+    listed = ", ".join(f"`s{i:02}`" for i in range(1, 10))
+    assert f"it implies `crm.contacts.read`, {listed} and 21 more; " in result.stdout
+
+
 # -- exit codes ---------------------------------------------------------------------------
 
 
 def test_an_unexpected_exception_is_exit_3_with_one_line(
     tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """One line: where, where to report it and what to attach; never the exception's own
+    message, which may quote the input it failed on (here a token and a raw header)."""
     _workspace(tmp_path)
+    token = "xoxb-1111111111-2222222222-abcdefghijABCDEFGHIJ"
 
     def broken(*args: object, **kwargs: object) -> object:
-        raise RuntimeError("something the harness did not expect")
+        raise RuntimeError(f"unexpected header 'Authorization: Bearer {token}' in the input")
 
     monkeypatch.setattr("harness.commands.check.run_workspace_check", broken)
     result = run_cli("check", "ws", cwd=tmp_path)
     assert result.code == 3
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith(
-        "connector-harness: internal error: RuntimeError at tests/e2e/test_hostile_input.py:"
-    ) or result.stderr.startswith("connector-harness: internal error: RuntimeError at ")
-    assert "something the harness did not expect; this is a bug" in result.stderr
+    assert result.stderr.startswith("connector-harness: internal error: RuntimeError at ")
+    assert "; this is a bug: please report it to " in result.stderr
+    assert "with the command you ran, the version (" in result.stderr
+    assert "the traceback of the same run with --debug" in result.stderr
+    assert "unexpected header" not in result.stderr
+    assert token not in result.stderr
     assert "Traceback" not in result.stderr
     debug = run_cli("check", "ws", "--debug", cwd=tmp_path)
     assert debug.code == 3
     assert "Traceback (most recent call last)" in debug.stderr
+    assert "unexpected header 'Authorization: Bearer " in debug.stderr  # the message, masked
+    assert token not in debug.stderr
+    assert "the traceback above (secrets of known shapes are masked" in debug.stderr
     monkeypatch.setenv("CONNECTOR_HARNESS_DEBUG", "1")
     assert "Traceback" in run_cli("check", "ws", cwd=tmp_path).stderr
 

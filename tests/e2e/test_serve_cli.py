@@ -190,9 +190,10 @@ def test_serve_logs_every_call_of_32_keep_alive_clients_in_whole_lines_and_a_ver
 
 @pytest.mark.parametrize(
     ("where", "problem"),
-    [("missing/decisions.jsonl", "No such file or directory"), (".", "Is a directory")],
+    [("file/decisions.jsonl", "Not a directory"), (".", "Is a directory")],
 )
 def test_serve_refuses_a_log_it_cannot_write(tmp_path: Path, where: str, problem: str) -> None:
+    (tmp_path / "file").write_text("", "utf-8")  # a file where a folder would be
     process = _serve("--log", str(tmp_path / where))
     out, err = process.communicate(timeout=30)
     assert process.returncode == 2
@@ -256,5 +257,46 @@ def test_serve_stops_with_exit_2_when_the_log_cannot_grow(tmp_path: Path) -> Non
     assert process.returncode == 2
     assert f"writing the decision log {log} failed after 0 decisions" in err
     assert "File too large" in err
+    assert "no log was written" in err
     assert "Traceback" not in err
     assert out.splitlines()[-1] == "stopped after 1 call(s): 1 allowed, 0 denied, 0 blocked"
+    assert sorted(tmp_path.iterdir()) == []  # no log cut short, nor its partial file
+
+
+def test_a_killed_server_leaves_the_previous_log_whole(tmp_path: Path) -> None:
+    """The log is written beside FILE and renamed into place when sealed: a server killed
+    while serving (no seal) leaves FILE as it was, never a log cut short in its place."""
+    log = tmp_path / "decisions.jsonl"
+    log.write_text("the previous run's log\n", "utf-8")
+    process = _serve("--log", str(log))
+    try:
+        found = _banner(process)
+        request = urllib.request.Request(
+            found["crm"] + "/v1/contacts",
+            headers={"Authorization": f"Bearer {found['crm-sync@dev']}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        process.kill()
+        process.communicate(timeout=20)
+    assert log.read_text("utf-8") == "the previous run's log\n"
+    partial = [p for p in tmp_path.iterdir() if p != log]
+    assert [p.name.endswith(".partial") for p in partial] == [True]  # the unsealed one
+
+
+def test_a_server_that_crashes_writes_no_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An internal error while serving is exit 3 and leaves no log at FILE: a sealed log
+    would claim the run ended normally."""
+    from harness.cli import main
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the banner broke")
+
+    monkeypatch.setattr("harness.commands.serve._print_banner", broken)
+    log = tmp_path / "decisions.jsonl"
+    assert main(["serve", str(ROOT), "--log", str(log)]) == 3
+    assert "internal error: RuntimeError" in capsys.readouterr().err
+    assert sorted(tmp_path.iterdir()) == []

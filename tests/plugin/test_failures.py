@@ -343,3 +343,24 @@ def test_a_repository_that_does_not_use_connector_harness_is_left_alone(
     result = pytester.runpytest("-rA")
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(["*scenarios/login.yaml:1:1: unknown key `users`*"])
+
+
+def test_a_settings_error_does_not_hide_the_workspace_errors(
+    pytester: pytest.Pytester, ws: PluginWorkspace
+) -> None:
+    """An unknown settings key and an impossible clock do not say which files to read: the
+    workspace is still loaded, and its own problem is reported beside the settings' ones."""
+    from tests.plugin.conftest import BOT, SETTINGS
+
+    ws.write(
+        {"bot.yaml": BOT.replace("    owner:", "    ownr:", 1)},
+        settings=SETTINGS + 'clock: "2026-02-30T00:00:00Z"\nmock: [mocks]\n',
+    )
+    result = pytester.runpytest("-rA")
+    result.stdout.fnmatch_lines_random(
+        [
+            "*connector-harness.yaml:3:8: `clock` is not a valid time*",
+            "*connector-harness.yaml:4:1: unknown key `mock` in the document*",
+            "*scenarios/bot.yaml:3:5: unknown key `ownr` in `connectors[[]0[]]`*",
+        ]
+    )
