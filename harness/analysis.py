@@ -39,7 +39,7 @@ from harness.findings import (
 from harness.fixes import OwnRole, RoleFix, fix_text, role_fixes
 from harness.model import Binding, GrantSource, Operation, Service, Step, Workspace
 from harness.permission_models import service_for
-from harness.render.suggestions import reach_change, suggested_role
+from harness.render.suggestions import first_and_more, reach_change, suggested_role
 from harness.scopes import Grant, Requirement, needs_text
 
 MAX_NARROWED_VALUES = 3
@@ -617,9 +617,7 @@ class _ServiceCheck:
             # reach further (`drive` includes `spreadsheets`, and all of Drive besides).
             replacement = narrow(self.meter, alternative.grants, demands, fixed=rest)
             implied = sorted(self.meter.closure(grant) - {grant.scope})
-            shown = ", ".join(f"`{s}`" for s in implied[:IMPLIED_SHOWN])
-            if len(implied) > IMPLIED_SHOWN:  # a message stays a line, whatever the spec
-                shown += f" and {len(implied) - IMPLIED_SHOWN:,} more"
+            shown = first_and_more([f"`{s}`" for s in implied], IMPLIED_SHOWN)
             return replacement, (
                 f"it implies {shown}; "
                 f"{', '.join(map(str, replacement))} allows the same operations of "

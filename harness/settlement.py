@@ -10,6 +10,7 @@ from dataclasses import replace
 from harness.analysis import BindingResult, with_fixes
 from harness.fixes import OwnRole, own_role, role_users
 from harness.model import Workspace
+from harness.render.suggestions import first_and_more
 
 
 def settle_shared_roles(
@@ -94,9 +95,7 @@ MAX_NAMED_BINDINGS = 3  # bindings a note names before "and N more"
 
 
 def _listed(names: Sequence[str]) -> str:
-    shown = ", ".join(names[:MAX_NAMED_BINDINGS])
-    rest = len(names) - MAX_NAMED_BINDINGS
-    return f"{shown} and {rest} more" if rest > 0 else shown
+    return first_and_more(names, MAX_NAMED_BINDINGS)
 
 
 def _needs(names: Sequence[str]) -> str:

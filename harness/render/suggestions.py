@@ -62,6 +62,14 @@ def suggested_role(
 MAX_NAMED_OPERATIONS = 3  # operations named when a change of grants is explained
 
 
+def first_and_more(names: Sequence[str], shown: int) -> str:
+    """The first `shown` of `names` joined with commas, then "and N more" for the rest: a
+    note stays one line however many names it has."""
+    text = ", ".join(names[:shown])
+    rest = len(names) - shown
+    return f"{text} and {rest:,} more" if rest > 0 else text
+
+
 def reach_change(service: Service, before: Sequence[Grant], after: Sequence[Grant]) -> str:
     """What changes when `before` becomes `after`, in operations a reader can look up (the
     riskiest first): "allows 2 fewer operations, namely DELETE /v1/contacts/{id}, ...".

@@ -105,11 +105,9 @@ def validate(document: YamlDocument, kind: str, *, what: str) -> list[InputError
     if document.data is None:
         hint = _EMPTY_HINTS.get(kind, "write its content, or delete the file")
         return [InputError(document.location(), f"the file is empty; expected {what}", hint)]
-    try:
-        _fast_check(kind)(document.data)
+    if conforms(kind, document.data):
         return []
-    except fastjsonschema.JsonSchemaException:
-        pass  # invalid: jsonschema below finds every error and where it is
+    # invalid: jsonschema finds every error and where it is
     errors = sorted(
         _validator(kind).iter_errors(document.data), key=lambda e: [str(p) for p in e.absolute_path]
     )
