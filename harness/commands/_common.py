@@ -271,25 +271,27 @@ def write_file(path: Path, text: str) -> None:
 
 
 @contextlib.contextmanager
-def replacing(path: Path) -> Iterator[Path]:
+def replacing(path: Path, *, what: str = "") -> Iterator[Path]:
     """A new file beside `path` to write, renamed over `path` once the block completes, so
     that an error or Ctrl-C leaves no partial file (and the previous one, if any, intact).
-    Missing parent folders are created; an OSError is a HarnessError naming `path`. A path
-    that is no regular file nor directory (/dev/stdout, a pipe) is written in place."""
+    Missing parent folders are created; an OSError is a HarnessError naming `path` (as
+    `what`, e.g. "the decision log", when given). A path that is no regular file nor
+    directory (/dev/stdout, a pipe) is written in place."""
+    named = f"{what} {path}" if what else str(path)
     if path.exists() and not path.is_file() and not path.is_dir():
         try:
             yield path
         except OSError as err:
-            raise HarnessError(f"cannot write {path}: {err.strerror or err}") from err
+            raise HarnessError(f"cannot write {named}: {err.strerror or err}") from err
         return
     if path.is_dir():
         raise HarnessError(
-            f"cannot write {path}: {os.strerror(errno.EISDIR)}; name a file, e.g. {path / 'report'}"
+            f"cannot write {named}: {os.strerror(errno.EISDIR)}; name a file, e.g. {path / 'report'}"
         )
     blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise HarnessError(
-            f"cannot write {path}: {os.strerror(errno.ENOTDIR)}: {blocking} is a file; "
+            f"cannot write {named}: {os.strerror(errno.ENOTDIR)}: {blocking} is a file; "
             "name a path in a folder"
         )
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
@@ -301,5 +303,5 @@ def replacing(path: Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
         if isinstance(err, OSError):
-            raise HarnessError(f"cannot write {path}: {err.strerror or err}") from err
+            raise HarnessError(f"cannot write {named}: {err.strerror or err}") from err
         raise

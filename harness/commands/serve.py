@@ -160,13 +160,11 @@ class _DecisionLog:
         """The log of a server about to start, its header written (so that a path that
         cannot be written is refused before anything is served)."""
         try:
-            target = files.enter_context(replacing(path))
+            target = files.enter_context(replacing(path, what="the decision log"))
             writer = LogWriter(target, header, flush_each=True)
             files.callback(writer.abandon)  # closed before the file is renamed or removed
-        except HarnessError as err:  # replacing's own: "cannot write PATH: REASON"
-            raise UsageError(
-                str(err).replace("cannot write ", "cannot write the decision log ", 1)
-            ) from err
+        except HarnessError as err:  # replacing's own: "cannot write the decision log PATH: ..."
+            raise UsageError(str(err)) from err
         except OSError as err:
             raise UsageError(
                 f"cannot write the decision log {path}: {err.strerror or err}; "
